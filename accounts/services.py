@@ -1,0 +1,73 @@
+"""Accounts: invitations instead of sign-up."""
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from schools.models import District, Membership, Role, School
+
+from .models import User
+
+
+def set_password_url(user: User) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    path = reverse("accounts:password_reset_confirm", args=[uid, token])
+    return f"{settings.BASE_URL}{path}"
+
+
+@transaction.atomic
+def invite_user(
+    *,
+    district: District,
+    email: str,
+    full_name: str,
+    role: str,
+    school: School | None,
+    invited_by: User,
+) -> Membership:
+    """Give a person a role (creating their account if new) and e-mail them a link."""
+    email = User.objects.normalize_email(email).strip().lower()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User.objects.create_user(email=email, full_name=full_name.strip())
+    membership = Membership(
+        user=user, district=district, school=school, role=role, invited_by=invited_by
+    )
+    membership.full_clean()  # role/school rules and "already holds this role"
+    membership.save()
+
+    from .tasks import send_invitation
+
+    send_invitation.delay_on_commit(membership.pk)
+    return membership
+
+
+def send_invitation_email(*, membership: Membership) -> None:
+    user = membership.user
+    context = {
+        "membership": membership,
+        "user": user,
+        "needs_password": not user.has_usable_password(),
+        "set_password_url": set_password_url(user),
+        "login_url": f"{settings.BASE_URL}{reverse('accounts:login')}",
+    }
+    send_mail(
+        subject=f"You have been invited to Pillarwise as {membership.get_role_display()}",
+        message=render_to_string("accounts/email/invitation.txt", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, by: User) -> None:
+    if membership.user_id == by.pk and membership.role == Role.DISTRICT_ADMIN:
+        raise ValidationError("You cannot remove your own district admin role.")
+    membership.delete()

@@ -1,0 +1,1 @@
+"""Device equity: models, devices, assignments, events, students and home connectivity."""

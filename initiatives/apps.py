@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class InitiativesConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "initiatives"
+    verbose_name = "Initiatives"

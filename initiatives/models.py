@@ -1,0 +1,1 @@
+"""Initiatives: the why, pillars, status workflow, milestones, budget, sign-offs, SWOT."""

@@ -1,0 +1,1 @@
+"""Professional development: sessions, attendance, feedback, needs polls, Learning Leaders."""

@@ -1,0 +1,1 @@
+"""Readiness: evidence indicators per pillar, the jobs that compute them, snapshots."""

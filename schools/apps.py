@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SchoolsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "schools"
+    verbose_name = "Schools"

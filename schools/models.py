@@ -1,0 +1,299 @@
+"""Districts, schools, who belongs where, and the staff roster."""
+
+from __future__ import annotations
+
+import math
+import operator
+from decimal import Decimal
+from functools import reduce
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+from .scoping import DISTRICT, ScopedManager
+
+
+class Role(models.TextChoices):
+    DISTRICT_ADMIN = "district_admin", "District admin"
+    PRINCIPAL = "principal", "Principal"
+    COACH = "coach", "Coach"
+    TECH_STAFF = "tech_staff", "Tech staff"
+
+
+class Grade(models.IntegerChoices):
+    PK = -1, "PK"
+    K = 0, "K"
+    G1 = 1, "1"
+    G2 = 2, "2"
+    G3 = 3, "3"
+    G4 = 4, "4"
+    G5 = 5, "5"
+    G6 = 6, "6"
+    G7 = 7, "7"
+    G8 = 8, "8"
+    G9 = 9, "9"
+    G10 = 10, "10"
+    G11 = 11, "11"
+    G12 = 12, "12"
+
+
+# Grade bands in which enrollment is recorded: (field, label, lowest grade, highest grade).
+# PK-2 is its own band because the touchscreen target covers it.
+GRADE_BANDS = (
+    ("enrollment_pk_2", "PK–2", Grade.PK, Grade.G2),
+    ("enrollment_3_5", "3–5", Grade.G3, Grade.G5),
+    ("enrollment_6_8", "6–8", Grade.G6, Grade.G8),
+    ("enrollment_9_12", "9–12", Grade.G9, Grade.G12),
+)
+
+
+def device_target(enrollment: int, ratio: Decimal) -> int:
+    """Devices a school should own: planning ratio × enrollment, rounded up."""
+    # Decimal keeps 1.10 × 100 at exactly 110 (a float would give 110.00000000000001).
+    return math.ceil(Decimal(enrollment) * Decimal(ratio))
+
+
+class District(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    device_planning_ratio = models.DecimalField(
+        "device planning ratio",
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("1.10"),
+        validators=[MinValueValidator(Decimal("1.00")), MaxValueValidator(Decimal("3.00"))],
+        help_text="Devices to own per enrolled student. 1.10 keeps a 10% spare pool so no "
+        "student is left without while a device is lost or in repair.",
+    )
+    pd_hour_target = models.DecimalField(
+        "PD-hour target",
+        max_digits=5,
+        decimal_places=1,
+        default=Decimal("20.0"),
+        validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("400"))],
+        help_text="Hours of professional learning each teacher should reach in 12 months.",
+    )
+
+    objects = ScopedManager("pk", dimension=DISTRICT)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("schools:district_settings", args=[self.pk])
+
+
+class SchoolQuerySet(models.QuerySet):
+    def with_enrollment(self):
+        return self.annotate(total_enrollment=reduce(operator.add, (F(n) for n, *_ in GRADE_BANDS)))
+
+
+class School(models.Model):
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="schools")
+    name = models.CharField(max_length=200)
+    code = models.CharField(
+        max_length=20, help_text="The district's own code for the school, unique in the district."
+    )
+    lowest_grade = models.SmallIntegerField(choices=Grade.choices, default=Grade.K)
+    highest_grade = models.SmallIntegerField(choices=Grade.choices, default=Grade.G5)
+    enrollment_pk_2 = models.PositiveIntegerField("enrollment PK–2", default=0)
+    enrollment_3_5 = models.PositiveIntegerField("enrollment 3–5", default=0)
+    enrollment_6_8 = models.PositiveIntegerField("enrollment 6–8", default=0)
+    enrollment_9_12 = models.PositiveIntegerField("enrollment 9–12", default=0)
+    economically_disadvantaged_pct = models.DecimalField(
+        "economically disadvantaged (%)",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Share of students who are economically disadvantaged; equity views "
+        "show schools with the highest need first.",
+    )
+
+    objects = ScopedManager.from_queryset(SchoolQuerySet)("pk")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["district", "code"], name="school_code_unique"),
+            models.CheckConstraint(
+                condition=Q(lowest_grade__lte=F("highest_grade")), name="school_grade_span"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("schools:school_detail", args=[self.pk])
+
+    @property
+    def grade_span(self) -> str:
+        return f"{self.get_lowest_grade_display()}–{self.get_highest_grade_display()}"
+
+    @property
+    def enrollment(self) -> int:
+        return sum(getattr(self, name) for name, *_ in GRADE_BANDS)
+
+    def enrollment_by_band(self) -> list[tuple[str, int]]:
+        return [
+            (label, getattr(self, name)) for name, label, *_ in GRADE_BANDS if self.serves(name)
+        ]
+
+    def serves(self, band_field: str) -> bool:
+        """Whether the school's grade span overlaps a grade band."""
+        for name, _label, low, high in GRADE_BANDS:
+            if name == band_field:
+                return self.lowest_grade <= high and self.highest_grade >= low
+        raise ValueError(band_field)
+
+    def device_target(self) -> int:
+        return device_target(self.enrollment, self.district.device_planning_ratio)
+
+    def clean(self):
+        errors = {}
+        if (
+            self.lowest_grade is not None
+            and self.highest_grade is not None
+            and self.lowest_grade > self.highest_grade
+        ):
+            errors["highest_grade"] = "The highest grade cannot be below the lowest grade."
+        else:
+            for name, label, *_ in GRADE_BANDS:
+                if getattr(self, name) and not self.serves(name):
+                    errors[name] = f"This school does not serve grades {label}; enter 0."
+        if errors:
+            raise ValidationError(errors)
+
+
+class MembershipManager(ScopedManager):
+    """A membership is visible with its school; a district-wide one with its district."""
+
+    def scope_q(self, state: dict) -> Q:
+        return Q(school__in=state["school"]) | Q(school__isnull=True, district__in=state[DISTRICT])
+
+
+class Membership(models.Model):
+    """A user's role at one school, or (school empty) across a whole district."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="memberships")
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipManager()
+
+    class Meta:
+        ordering = ["district", "school", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "school", "role"],
+                condition=Q(school__isnull=False),
+                name="membership_unique_at_school",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "district", "role"],
+                condition=Q(school__isnull=True),
+                name="membership_unique_district_wide",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role=Role.DISTRICT_ADMIN) | Q(school__isnull=True),
+                name="district_admin_is_district_wide",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.school.name if self.school_id else f"all of {self.district.name}"
+        return f"{self.user} — {self.get_role_display()}, {where}"
+
+    @property
+    def place(self) -> str:
+        return self.school.name if self.school_id else "Whole district"
+
+    def clean(self):
+        if self.school_id and self.district_id and self.school.district_id != self.district_id:
+            raise ValidationError({"school": "This school belongs to another district."})
+        if self.role == Role.DISTRICT_ADMIN and self.school_id:
+            raise ValidationError({"school": "A district admin serves the whole district."})
+
+
+class Position(models.TextChoices):
+    TEACHER = "teacher", "Teacher"
+    SPECIAL_EDUCATION = "special_education", "Special education teacher"
+    LIBRARIAN = "librarian", "Librarian / media specialist"
+    INSTRUCTIONAL_COACH = "instructional_coach", "Instructional coach"
+    COUNSELOR = "counselor", "Counselor"
+    ADMINISTRATOR = "administrator", "Administrator"
+    PARAPROFESSIONAL = "paraprofessional", "Paraprofessional"
+    SUPPORT = "support", "Support staff"
+    OTHER = "other", "Other"
+
+
+# Staff whose PD hours count toward the district's per-teacher target.
+TEACHING_POSITIONS = frozenset({Position.TEACHER, Position.SPECIAL_EDUCATION, Position.LIBRARIAN})
+
+
+class StaffQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+    def teaching(self):
+        return self.filter(position__in=TEACHING_POSITIONS)
+
+
+class StaffMember(models.Model):
+    """A person on a school's roster. PD attendees are staff; few of them have an account."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="staff")
+    full_name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    position = models.CharField(max_length=30, choices=Position.choices, default=Position.TEACHER)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="staff_records",
+    )
+    active = models.BooleanField(default=True, help_text="Clear when the person leaves.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager.from_queryset(StaffQuerySet)("school")
+
+    class Meta:
+        ordering = ["full_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "email"],
+                condition=~Q(email=""),
+                name="staff_email_unique_per_school",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def is_teaching(self) -> bool:
+        return self.position in TEACHING_POSITIONS

@@ -1,0 +1,292 @@
+"""The one scoping mechanism: what may this user see?
+
+Every model that belongs to a school declares ``objects = ScopedManager("<path to school>")``.
+Inside a request, ``ScopeMiddleware`` activates the user's scope (the ids of the schools and
+districts of their memberships), so *every* query through the default manager is filtered:
+``get_object_or_404(Device, pk=pk)`` answers 404 for another school's device without the view
+doing anything, and form choice fields only offer what the user may see.
+
+Outside a scope (a Celery task, a management command, the shell) a scoped query raises
+``ScopeError`` instead of leaking. Code that legitimately works across schools says so with
+``scopes_disabled()``, or runs as a user with ``activate(access_for(user))``.
+
+The scope state is django-scopes' (``scope()``/``scopes_disabled()``), so the fail-closed
+behaviour is the library's; this module adds a set of schools per user, district-wide
+memberships, and multi-valued paths (a PD session of several schools) without duplicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.db import models
+from django.db.models import Q
+from django_scopes import ScopeError, get_scope, scope, scopes_disabled
+
+__all__ = [
+    "Access",
+    "ScopeError",
+    "ScopeMiddleware",
+    "ScopedManager",
+    "access_for",
+    "activate",
+    "require_district_admin",
+    "require_role",
+    "role_required",
+    "scopes_disabled",
+]
+
+SCHOOL = "school"
+DISTRICT = "district"
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one user may see (school and district ids) and which roles they hold where."""
+
+    user_id: int | None
+    school_ids: frozenset[int] = frozenset()
+    district_ids: frozenset[int] = frozenset()
+    school_roles: dict[int, frozenset[str]] = field(default_factory=dict)
+    district_roles: dict[int, frozenset[str]] = field(default_factory=dict)
+    school_district: dict[int, int] = field(default_factory=dict)
+    unrestricted: bool = False
+
+    def roles_at(self, school) -> frozenset[str]:
+        """Roles held at a school, directly or through a district-wide membership."""
+        from .models import Role
+
+        if self.unrestricted:
+            return frozenset(Role.values)
+        school_id = getattr(school, "pk", school)
+        district_id = self.school_district.get(school_id)
+        return self.school_roles.get(school_id, frozenset()) | self.district_roles.get(
+            district_id, frozenset()
+        )
+
+    @property
+    def all_roles(self) -> frozenset[str]:
+        from .models import Role
+
+        if self.unrestricted:
+            return frozenset(Role.values)
+        roles: set[str] = set()
+        for held in (*self.school_roles.values(), *self.district_roles.values()):
+            roles |= held
+        return frozenset(roles)
+
+    def has_role(self, *roles: str, school=None) -> bool:
+        """True when the user holds any of ``roles`` (at ``school`` when given)."""
+        held = self.all_roles if school is None else self.roles_at(school)
+        return bool(held.intersection(roles))
+
+    def is_district_admin(self, district) -> bool:
+        from .models import Role
+
+        if self.unrestricted:
+            return True
+        district_id = getattr(district, "pk", district)
+        return Role.DISTRICT_ADMIN in self.district_roles.get(district_id, frozenset())
+
+    def school_ids_with_role(self, *roles: str) -> frozenset[int]:
+        """The visible schools where the user holds any of ``roles``."""
+        return frozenset(s for s in self.school_ids if self.roles_at(s).intersection(roles))
+
+    def scope_kwargs(self) -> dict:
+        if self.unrestricted:
+            return {"_enabled": False}
+        return {SCHOOL: tuple(sorted(self.school_ids)), DISTRICT: tuple(sorted(self.district_ids))}
+
+
+NO_ACCESS = Access(user_id=None)
+
+
+def access_for(user) -> Access:
+    """Read a user's memberships (two queries, whatever the district's size)."""
+    from .models import Membership, School
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NO_ACCESS
+    if user.is_superuser:
+        return Access(user_id=user.pk, unrestricted=True)
+    with scopes_disabled():
+        memberships = list(
+            Membership.objects.filter(user=user).values_list("school_id", "district_id", "role")
+        )
+        direct = {s for s, _d, _r in memberships if s is not None}
+        district_wide = {d for s, d, _r in memberships if s is None}
+        pairs = list(
+            School.objects.filter(Q(pk__in=direct) | Q(district_id__in=district_wide)).values_list(
+                "pk", "district_id"
+            )
+        )
+    school_roles: dict[int, set[str]] = {}
+    district_roles: dict[int, set[str]] = {}
+    for school_id, district_id, role in memberships:
+        if school_id is None:
+            district_roles.setdefault(district_id, set()).add(role)
+        else:
+            school_roles.setdefault(school_id, set()).add(role)
+    school_district = dict(pairs)
+    return Access(
+        user_id=user.pk,
+        school_ids=frozenset(school_district),
+        district_ids=frozenset(school_district.values()) | frozenset(district_wide),
+        school_roles={k: frozenset(v) for k, v in school_roles.items()},
+        district_roles={k: frozenset(v) for k, v in district_roles.items()},
+        school_district=school_district,
+    )
+
+
+@contextmanager
+def activate(access: Access):
+    """Run the enclosed code as seen by ``access`` (for tasks and commands acting for a user)."""
+    with scope(**access.scope_kwargs()):
+        yield
+
+
+class ScopeMiddleware:
+    """Attach ``request.access`` and run the view inside the user's scope."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.access = access_for(getattr(request, "user", None))
+        with activate(request.access):
+            return self.get_response(request)
+
+
+class UnscopedQuerySet(models.QuerySet):
+    """A queryset built outside any scope: it chains, but refuses to run."""
+
+    def _refuse(self, *args, **kwargs):
+        raise ScopeError(
+            f"{self.model.__name__} was queried outside a scope. Inside a request the user's "
+            "scope is active; elsewhere use schools.scoping.activate(access_for(user)) or, "
+            "for deliberate cross-school work, scopes_disabled()."
+        )
+
+    _fetch_all = count = exists = aggregate = iterator = _refuse
+    update = _update = delete = in_bulk = contains = explain = _refuse
+
+
+_UNSCOPED_CLASSES: dict[type, type] = {}
+
+
+def _unscoped_class(queryset_class: type) -> type:
+    """An UnscopedQuerySet that keeps the model's own queryset methods chainable."""
+    if queryset_class not in _UNSCOPED_CLASSES:
+        _UNSCOPED_CLASSES[queryset_class] = type(
+            f"Unscoped{queryset_class.__name__}", (UnscopedQuerySet, queryset_class), {}
+        )
+    return _UNSCOPED_CLASSES[queryset_class]
+
+
+def _is_multivalued(model, path: str) -> bool:
+    """True when following ``path`` from ``model`` may reach more than one row."""
+    for name in path.split("__"):
+        if name == "pk":
+            return False
+        f = model._meta.get_field(name)
+        if f.many_to_many or f.one_to_many:
+            return True
+        model = f.related_model
+    return False
+
+
+class ScopedManager(models.Manager):
+    """Default manager of a school-owned model: filters by the active scope, fails closed.
+
+    ``path`` leads from the model to a school (``"school"``, ``"device__school"``,
+    ``"schools"``) or, with ``dimension="district"``, to a district.
+    """
+
+    def __init__(self, path: str = "school", dimension: str = SCHOOL):
+        super().__init__()
+        self.scope_path = path
+        self.scope_dimension = dimension
+
+    def deconstruct(self):  # pragma: no cover - only used if use_in_migrations were set
+        return (
+            False,
+            f"{ScopedManager.__module__}.{ScopedManager.__qualname__}",
+            None,
+            (self.scope_path, self.scope_dimension),
+            {},
+        )
+
+    def scope_q(self, state: dict) -> Q:
+        """The filter for the active scope; override for a model with an extra rule."""
+        ids = state[self.scope_dimension]
+        lookup = f"{self.scope_path}__in"
+        if _is_multivalued(self.model, self.scope_path):
+            inner = self.model._base_manager.filter(**{lookup: ids}).values("pk")
+            return Q(pk__in=inner)
+        return Q(**{lookup: ids})
+
+    def get_queryset(self):
+        state = get_scope()
+        qs = super().get_queryset()
+        if not state.get("_enabled", True):
+            return qs
+        if self.scope_dimension not in state:
+            return _unscoped_class(self._queryset_class)(self.model, using=self._db)
+        return qs.filter(self.scope_q(state))
+
+    def unscoped_ids_exist(self, **lookups) -> bool:
+        """Whether rows matching ``lookups`` exist in *any* scope.
+
+        For district-wide uniqueness checks (an asset tag taken at another school) that a
+        scoped ``validate_unique`` cannot see; it answers yes/no and reveals nothing else.
+        """
+        return self.model._base_manager.filter(**lookups).exists()
+
+
+def visible_ids(dimension: str = SCHOOL) -> Iterable[int] | None:
+    """Ids visible in the active scope, or None when scoping is disabled."""
+    state = get_scope()
+    if not state.get("_enabled", True):
+        return None
+    if dimension not in state:
+        raise ScopeError("No scope is active.")
+    return state[dimension]
+
+
+def require_role(access: Access, *roles: str, school=None) -> None:
+    """Refuse (403) unless the user holds one of ``roles`` (at ``school`` when given).
+
+    Call it *after* loading the object through the scoped manager, so that another
+    school's object has already answered 404.
+    """
+    from django.core.exceptions import PermissionDenied
+
+    if not access.has_role(*roles, school=school):
+        raise PermissionDenied("Your role does not allow this.")
+
+
+def role_required(*roles: str):
+    """View decorator: signed in, and holding one of ``roles`` somewhere."""
+    from functools import wraps
+
+    from django.contrib.auth.decorators import login_required
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            require_role(request.access, *roles)
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorator
+
+
+def require_district_admin(access: Access, district) -> None:
+    """Refuse (403) unless the user is a district admin of ``district``."""
+    from django.core.exceptions import PermissionDenied
+
+    if not access.is_district_admin(district):
+        raise PermissionDenied("Only a district admin may do this.")

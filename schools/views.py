@@ -1,0 +1,132 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from . import selectors, services
+from .forms import DistrictSettingsForm, SchoolForm, StaffMemberForm
+from .models import District, Role, School, StaffMember
+from .scoping import require_district_admin, require_role
+
+SCHOOL_EDITORS = (Role.PRINCIPAL, Role.DISTRICT_ADMIN)
+ROSTER_EDITORS = (Role.PRINCIPAL, Role.DISTRICT_ADMIN, Role.COACH)
+
+
+@login_required
+def home(request):
+    access = request.access
+    schools = list(selectors.schools_overview())
+
+    def where(role):
+        ids = access.school_ids_with_role(role)
+        return [s for s in schools if s.pk in ids]
+
+    return render(
+        request,
+        "schools/home.html",
+        {
+            "schools": schools,
+            "admin_districts": list(selectors.district_admin_districts(access)),
+            "principal_schools": where(Role.PRINCIPAL),
+            "coach_schools": where(Role.COACH),
+            "tech_schools": where(Role.TECH_STAFF),
+        },
+    )
+
+
+@login_required
+def school_list(request):
+    return render(request, "schools/school_list.html", {"schools": selectors.schools_overview()})
+
+
+@login_required
+def school_detail(request, pk):
+    school = get_object_or_404(School.objects.select_related("district"), pk=pk)
+    return render(
+        request,
+        "schools/school_detail.html",
+        {
+            "school": school,
+            "members": selectors.school_members(school),
+            "can_edit": request.access.has_role(*SCHOOL_EDITORS, school=school),
+            "can_edit_roster": request.access.has_role(*ROSTER_EDITORS, school=school),
+            "staff_count": selectors.school_staff(school).count(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def school_edit(request, pk):
+    school = get_object_or_404(School.objects.select_related("district"), pk=pk)
+    require_role(request.access, *SCHOOL_EDITORS, school=school)
+    form = SchoolForm(request.POST or None, instance=school)
+    if request.method == "POST" and form.is_valid():
+        services.school_update(school=school, data=form.cleaned_data)
+        messages.success(request, f"{school.name} was updated.")
+        return redirect(school)
+    return render(request, "schools/school_form.html", {"form": form, "school": school})
+
+
+@login_required
+def staff_list(request, pk):
+    school = get_object_or_404(School, pk=pk)
+    search = request.GET.get("q", "").strip()
+    include_inactive = request.GET.get("inactive") == "1"
+    page = Paginator(
+        selectors.school_staff(school, search=search, include_inactive=include_inactive), 50
+    ).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "school": school,
+        "page": page,
+        "query_string": params.urlencode(),
+        "search": search,
+        "include_inactive": include_inactive,
+        "can_edit_roster": request.access.has_role(*ROSTER_EDITORS, school=school),
+    }
+    template = "schools/_staff_table.html" if request.htmx else "schools/staff_list.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def staff_add(request, pk):
+    school = get_object_or_404(School, pk=pk)
+    require_role(request.access, *ROSTER_EDITORS, school=school)
+    form = StaffMemberForm(request.POST or None, school=school)
+    if request.method == "POST" and form.is_valid():
+        staff = services.staff_member_save(staff=form.save(commit=False))
+        messages.success(request, f"{staff.full_name} was added to the roster.")
+        return redirect("schools:staff_list", pk=school.pk)
+    return render(request, "schools/staff_form.html", {"form": form, "school": school})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def staff_edit(request, pk):
+    staff = get_object_or_404(StaffMember.objects.select_related("school"), pk=pk)
+    require_role(request.access, *ROSTER_EDITORS, school=staff.school)
+    form = StaffMemberForm(request.POST or None, instance=staff, school=staff.school)
+    if request.method == "POST" and form.is_valid():
+        services.staff_member_save(staff=form.save(commit=False))
+        messages.success(request, f"{staff.full_name} was updated.")
+        return redirect("schools:staff_list", pk=staff.school_id)
+    return render(
+        request, "schools/staff_form.html", {"form": form, "school": staff.school, "staff": staff}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def district_settings(request, pk):
+    district = get_object_or_404(District, pk=pk)
+    require_district_admin(request.access, district)
+    form = DistrictSettingsForm(request.POST or None, instance=district)
+    if request.method == "POST" and form.is_valid():
+        services.district_update_settings(district=district, data=form.cleaned_data)
+        messages.success(request, "District settings were saved.")
+        return redirect("schools:district_settings", pk=district.pk)
+    return render(request, "schools/district_settings.html", {"form": form, "district": district})

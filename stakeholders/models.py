@@ -1,0 +1,1 @@
+"""Stakeholders: surveys, invitations and responses; stories of connection; partnerships."""
