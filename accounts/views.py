@@ -1,13 +1,11 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.shortcuts import redirect, render
 
 from schools import selectors
 from schools.models import District, Membership
-from schools.scoping import require_district_admin
+from schools.scoping import require_district_admin, scoped_object
 
 from . import services, tasks
 from .forms import InviteForm, LoginForm
@@ -18,9 +16,8 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-@login_required
-def members(request, pk):
-    district = get_object_or_404(District, pk=pk)
+@scoped_object(District)
+def members(request, district):
     require_district_admin(request.access, district)
     return render(
         request,
@@ -29,10 +26,8 @@ def members(request, pk):
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def invite(request, pk):
-    district = get_object_or_404(District, pk=pk)
+@scoped_object(District, methods=["GET", "POST"])
+def invite(request, district):
     require_district_admin(request.access, district)
     form = InviteForm(request.POST or None, district=district)
     if request.method == "POST" and form.is_valid():
@@ -48,10 +43,12 @@ def invite(request, pk):
     return render(request, "accounts/invite.html", {"form": form, "district": district})
 
 
-@login_required
-@require_POST
-def membership_remove(request, pk):
-    membership = get_object_or_404(Membership.objects.select_related("user", "district"), pk=pk)
+def _memberships():
+    return Membership.objects.select_related("user", "district")
+
+
+@scoped_object(_memberships, methods=["POST"])
+def membership_remove(request, membership):
     require_district_admin(request.access, membership.district)
     try:
         services.membership_remove(membership=membership, by=request.user)
@@ -62,10 +59,8 @@ def membership_remove(request, pk):
     return redirect("accounts:members", pk=membership.district_id)
 
 
-@login_required
-@require_POST
-def membership_resend(request, pk):
-    membership = get_object_or_404(Membership.objects.select_related("user", "district"), pk=pk)
+@scoped_object(_memberships, methods=["POST"])
+def membership_resend(request, membership):
     require_district_admin(request.access, membership.district)
     tasks.send_invitation.delay_on_commit(membership.pk)
     messages.success(request, f"The invitation to {membership.user.email} was sent again.")

@@ -67,4 +67,12 @@ class StaffMemberForm(ModelForm):
         self.instance.school = school
 
     def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
+        email = self.cleaned_data["email"].strip().lower()
+        taken = (
+            StaffMember.objects.filter(school=self.instance.school, email=email)
+            .exclude(pk=self.instance.pk)
+            .exists()
+        )
+        if email and taken:
+            raise forms.ValidationError("Someone on this roster already has this e-mail address.")
+        return email

@@ -288,6 +288,7 @@ class StaffMember(models.Model):
                 fields=["school", "email"],
                 condition=~Q(email=""),
                 name="staff_email_unique_per_school",
+                violation_error_message="Someone on this roster already has this e-mail address.",
             )
         ]
 

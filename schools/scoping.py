@@ -35,6 +35,7 @@ __all__ = [
     "require_district_admin",
     "require_role",
     "role_required",
+    "scoped_object",
     "scopes_disabled",
 ]
 
@@ -290,3 +291,35 @@ def require_district_admin(access: Access, district) -> None:
 
     if not access.is_district_admin(district):
         raise PermissionDenied("Only a district admin may do this.")
+
+
+def scoped_object(queryset, *, methods=("GET",), url_kwarg="pk"):
+    """View decorator: sign-in, then the object through the scope (404), then the method.
+
+    The object is looked up *before* the method is checked, so another school's object
+    answers 404 to every method rather than betraying its existence with a 405. The view
+    receives the object in place of the URL keyword: ``def view(request, school)``.
+    ``queryset`` is a model or a callable returning a queryset (built per request).
+    """
+    from functools import wraps
+
+    from django.contrib.auth.decorators import login_required
+    from django.http import HttpResponseNotAllowed
+    from django.shortcuts import get_object_or_404
+
+    allowed = {m.upper() for m in methods}
+    if "GET" in allowed:
+        allowed.add("HEAD")
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            qs = queryset() if callable(queryset) and not isinstance(queryset, type) else queryset
+            obj = get_object_or_404(qs, pk=kwargs.pop(url_kwarg))
+            if request.method not in allowed:
+                return HttpResponseNotAllowed(sorted(allowed))
+            return view(request, obj, *args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorator

@@ -1,19 +1,25 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
 
 from . import selectors, services
 from .forms import DistrictSettingsForm, SchoolForm, StaffMemberForm
 from .models import District, Role, School, StaffMember
-from .scoping import require_district_admin, require_role
+from .scoping import require_district_admin, require_role, scoped_object
 
 SCHOOL_EDITORS = (Role.PRINCIPAL, Role.DISTRICT_ADMIN)
 ROSTER_EDITORS = (Role.PRINCIPAL, Role.DISTRICT_ADMIN, Role.COACH)
 
 
+def _schools():
+    return School.objects.select_related("district")
+
+
 @login_required
+@require_GET
 def home(request):
     access = request.access
     schools = list(selectors.schools_overview())
@@ -36,13 +42,13 @@ def home(request):
 
 
 @login_required
+@require_GET
 def school_list(request):
     return render(request, "schools/school_list.html", {"schools": selectors.schools_overview()})
 
 
-@login_required
-def school_detail(request, pk):
-    school = get_object_or_404(School.objects.select_related("district"), pk=pk)
+@scoped_object(_schools)
+def school_detail(request, school):
     return render(
         request,
         "schools/school_detail.html",
@@ -50,16 +56,13 @@ def school_detail(request, pk):
             "school": school,
             "members": selectors.school_members(school),
             "can_edit": request.access.has_role(*SCHOOL_EDITORS, school=school),
-            "can_edit_roster": request.access.has_role(*ROSTER_EDITORS, school=school),
             "staff_count": selectors.school_staff(school).count(),
         },
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def school_edit(request, pk):
-    school = get_object_or_404(School.objects.select_related("district"), pk=pk)
+@scoped_object(_schools, methods=["GET", "POST"])
+def school_edit(request, school):
     require_role(request.access, *SCHOOL_EDITORS, school=school)
     form = SchoolForm(request.POST or None, instance=school)
     if request.method == "POST" and form.is_valid():
@@ -69,9 +72,8 @@ def school_edit(request, pk):
     return render(request, "schools/school_form.html", {"form": form, "school": school})
 
 
-@login_required
-def staff_list(request, pk):
-    school = get_object_or_404(School, pk=pk)
+@scoped_object(School)
+def staff_list(request, school):
     search = request.GET.get("q", "").strip()
     include_inactive = request.GET.get("inactive") == "1"
     page = Paginator(
@@ -91,38 +93,40 @@ def staff_list(request, pk):
     return render(request, template, context)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def staff_add(request, pk):
-    school = get_object_or_404(School, pk=pk)
+@scoped_object(School, methods=["GET", "POST"])
+def staff_add(request, school):
     require_role(request.access, *ROSTER_EDITORS, school=school)
     form = StaffMemberForm(request.POST or None, school=school)
     if request.method == "POST" and form.is_valid():
-        staff = services.staff_member_save(staff=form.save(commit=False))
-        messages.success(request, f"{staff.full_name} was added to the roster.")
-        return redirect("schools:staff_list", pk=school.pk)
+        try:
+            staff = services.staff_member_save(staff=form.save(commit=False))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{staff.full_name} was added to the roster.")
+            return redirect("schools:staff_list", pk=school.pk)
     return render(request, "schools/staff_form.html", {"form": form, "school": school})
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def staff_edit(request, pk):
-    staff = get_object_or_404(StaffMember.objects.select_related("school"), pk=pk)
+@scoped_object(lambda: StaffMember.objects.select_related("school"), methods=["GET", "POST"])
+def staff_edit(request, staff):
     require_role(request.access, *ROSTER_EDITORS, school=staff.school)
     form = StaffMemberForm(request.POST or None, instance=staff, school=staff.school)
     if request.method == "POST" and form.is_valid():
-        services.staff_member_save(staff=form.save(commit=False))
-        messages.success(request, f"{staff.full_name} was updated.")
-        return redirect("schools:staff_list", pk=staff.school_id)
+        try:
+            services.staff_member_save(staff=form.save(commit=False))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{staff.full_name} was updated.")
+            return redirect("schools:staff_list", pk=staff.school_id)
     return render(
         request, "schools/staff_form.html", {"form": form, "school": staff.school, "staff": staff}
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def district_settings(request, pk):
-    district = get_object_or_404(District, pk=pk)
+@scoped_object(District, methods=["GET", "POST"])
+def district_settings(request, district):
     require_district_admin(request.access, district)
     form = DistrictSettingsForm(request.POST or None, instance=district)
     if request.method == "POST" and form.is_valid():

@@ -1,0 +1,94 @@
+"""Fixed, named people and places, used across the suite.
+
+Riverbend district has two schools: Maple (where the principal and the coach work) and
+Cedar (where the tech staff member works). The outsider works in another district.
+Test bodies run with scopes disabled (as pretix does) so they can arrange data freely;
+every request through the test client runs inside the requesting user's scope.
+"""
+
+import pytest
+from django_scopes import scopes_disabled
+
+from schools.models import Role
+
+from .factories import DistrictFactory, MembershipFactory, SchoolFactory, UserFactory
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def _scopes_disabled_in_test_bodies():
+    with scopes_disabled():
+        yield
+
+
+@pytest.fixture
+def district(db):
+    return DistrictFactory(name="Riverbend", slug="riverbend")
+
+
+@pytest.fixture
+def maple(district):
+    return SchoolFactory(district=district, name="Maple Elementary", code="MAPLE")
+
+
+@pytest.fixture
+def cedar(district):
+    return SchoolFactory(
+        district=district,
+        name="Cedar Middle",
+        code="CEDAR",
+        lowest_grade=6,
+        highest_grade=8,
+        enrollment_pk_2=0,
+        enrollment_3_5=0,
+        enrollment_6_8=500,
+    )
+
+
+@pytest.fixture
+def elsewhere(db):
+    """A school in another district."""
+    return SchoolFactory(name="Hidden Hollow School", code="HOLLOW")
+
+
+def _member(school, role, email, name, district=None):
+    user = UserFactory(email=email, full_name=name)
+    MembershipFactory(user=user, school=school, district=district or school.district, role=role)
+    return user
+
+
+@pytest.fixture
+def principal(maple):
+    return _member(maple, Role.PRINCIPAL, "principal@maple.example.org", "Paula Principal")
+
+
+@pytest.fixture
+def coach(maple):
+    return _member(maple, Role.COACH, "coach@maple.example.org", "Cory Coach")
+
+
+@pytest.fixture
+def tech(cedar):
+    return _member(cedar, Role.TECH_STAFF, "tech@cedar.example.org", "Tess Tech")
+
+
+@pytest.fixture
+def district_admin(district):
+    user = UserFactory(email="admin@riverbend.example.org", full_name="Dana Admin")
+    MembershipFactory(user=user, school=None, district=district, role=Role.DISTRICT_ADMIN)
+    return user
+
+
+@pytest.fixture
+def outsider(elsewhere):
+    return _member(elsewhere, Role.PRINCIPAL, "outsider@hollow.example.org", "Otto Outsider")
+
+
+@pytest.fixture
+def login(client):
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login

@@ -1,0 +1,136 @@
+"""The scoping mechanism itself: fail closed, filter by the user's schools."""
+
+import pytest
+from django_scopes import scope
+
+from schools.forms import ScopedFormMixin
+from schools.models import District, Membership, Role, School, StaffMember
+from schools.scoping import ScopedManager, ScopeError, access_for, activate
+from tests.factories import MembershipFactory, SchoolFactory, StaffMemberFactory, UserFactory
+
+
+@pytest.fixture
+def no_scope():
+    """Leave the test body's scopes_disabled() for a state with no scope at all."""
+    with scope():
+        from django_scopes.state import state
+
+        token = state.set({})
+        try:
+            yield
+        finally:
+            state.reset(token)
+
+
+def test_it_refuses_a_query_outside_any_scope(maple, no_scope):
+    with pytest.raises(ScopeError):
+        list(School.objects.all())
+    with pytest.raises(ScopeError):
+        StaffMember.objects.filter(school=maple).count()
+    with pytest.raises(ScopeError):
+        School.objects.get(pk=maple.pk)
+
+
+def test_it_shows_a_user_only_the_schools_of_their_memberships(principal, maple, cedar, elsewhere):
+    StaffMemberFactory(school=maple, full_name="Mine")
+    StaffMemberFactory(school=cedar, full_name="Theirs")
+    with activate(access_for(principal)):
+        assert list(School.objects.all()) == [maple]
+        assert list(StaffMember.objects.values_list("full_name", flat=True)) == ["Mine"]
+        assert list(District.objects.all()) == [maple.district]
+        assert not School.objects.filter(pk=elsewhere.pk).exists()
+
+
+def test_a_district_wide_membership_sees_every_school_of_its_district(
+    district_admin, maple, cedar, elsewhere
+):
+    with activate(access_for(district_admin)):
+        assert set(School.objects.all()) == {maple, cedar}
+
+
+def test_a_district_wide_coach_holds_the_role_at_every_school(district, maple, cedar):
+    user = UserFactory()
+    MembershipFactory(user=user, school=None, district=district, role=Role.COACH)
+    access = access_for(user)
+    assert access.school_ids == {maple.pk, cedar.pk}
+    assert access.roles_at(cedar) == {Role.COACH}
+    assert not access.is_district_admin(district)
+
+
+def test_memberships_are_seen_with_their_school(principal, tech, district_admin, maple):
+    with activate(access_for(principal)):
+        emails = set(Membership.objects.values_list("user__email", flat=True))
+    # Maple's principal, and the district-wide admin; not Cedar's tech staff.
+    assert emails == {principal.email, district_admin.email}
+
+
+def test_an_inactive_or_anonymous_user_sees_nothing(principal, maple):
+    from django.contrib.auth.models import AnonymousUser
+
+    principal.is_active = False
+    for user in (principal, AnonymousUser()):
+        with activate(access_for(user)):
+            assert not School.objects.exists()
+
+
+def test_a_superuser_sees_everything(maple, elsewhere):
+    root = UserFactory(is_superuser=True, is_staff=True)
+    with activate(access_for(root)):
+        assert set(School.objects.all()) == {maple, elsewhere}
+
+
+def test_access_costs_two_queries_whatever_the_number_of_schools(
+    django_assert_num_queries, district
+):
+    user = UserFactory()
+    MembershipFactory(user=user, school=None, district=district, role=Role.DISTRICT_ADMIN)
+    SchoolFactory.create_batch(3, district=district)
+    with django_assert_num_queries(2):
+        small = access_for(user)
+    SchoolFactory.create_batch(40, district=district)
+    with django_assert_num_queries(2):
+        large = access_for(user)
+    assert len(small.school_ids) == 3 and len(large.school_ids) == 43
+
+
+def test_a_multivalued_path_filters_without_duplicates(maple, cedar, district, principal):
+    """A district reached through its schools (a many-valued path) appears once."""
+    manager = ScopedManager("schools")
+    manager.model = District
+    with activate(access_for(UserFactory())):  # no membership: nothing
+        assert list(manager.get_queryset()) == []
+    user = UserFactory()
+    MembershipFactory(user=user, school=maple, role=Role.COACH)
+    MembershipFactory(user=user, school=cedar, role=Role.COACH)
+    with activate(access_for(user)):
+        assert list(manager.get_queryset()) == [district]
+
+
+def test_a_form_only_accepts_choices_in_scope(principal, maple, elsewhere):
+    from django import forms
+
+    class PickSchool(ScopedFormMixin, forms.Form):
+        school = forms.ModelChoiceField(queryset=School.objects.all())
+
+    with activate(access_for(principal)):
+        assert PickSchool(data={"school": maple.pk}).is_valid()
+        form = PickSchool(data={"school": elsewhere.pk})
+        assert not form.is_valid()
+        assert "school" in form.errors
+
+
+def test_a_form_class_built_inside_one_users_scope_serves_the_next_user(
+    principal, district_admin, maple, cedar
+):
+    """Form classes are often first imported during a request: no scope may stick to them."""
+    from django import forms
+
+    with activate(access_for(principal)):
+
+        class PickSchool(ScopedFormMixin, forms.Form):
+            school = forms.ModelChoiceField(queryset=School.objects.all())
+
+    with activate(access_for(district_admin)):
+        assert PickSchool(data={"school": cedar.pk}).is_valid()
+    with activate(access_for(principal)):
+        assert not PickSchool(data={"school": cedar.pk}).is_valid()

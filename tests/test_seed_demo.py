@@ -1,0 +1,49 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import User
+from schools.models import District, Membership, Role, School, StaffMember
+
+
+def _counts():
+    return {
+        "districts": District.objects.count(),
+        "schools": School.objects.count(),
+        "users": User.objects.count(),
+        "memberships": Membership.objects.count(),
+        "staff": StaffMember.objects.count(),
+    }
+
+
+@pytest.mark.django_db
+def test_it_seeds_a_realistic_district_and_running_it_twice_changes_nothing(capsys):
+    call_command("seed_demo", allow_production=True)
+    first = _counts()
+    out = capsys.readouterr().out
+    call_command("seed_demo", allow_production=True)
+    assert _counts() == first
+
+    assert first["districts"] == 1 and first["schools"] >= 3
+    spans = {(s.lowest_grade, s.highest_grade) for s in School.objects.all()}
+    assert {(-1, 5), (6, 8), (9, 12)} <= spans  # elementary, middle and high
+    sizes = sorted(s.enrollment for s in School.objects.all())
+    assert sizes[0] * 2 < sizes[-1]  # different sizes
+    roles = set(Membership.objects.values_list("role", flat=True))
+    assert roles == set(Role.values)
+    for school in School.objects.all():  # about one teacher per 14 students
+        teachers = StaffMember.objects.filter(school=school).teaching().count()
+        assert school.enrollment / 20 < teachers < school.enrollment / 10
+    assert "principal@riverbend.example.org" in out and "pillarwise-demo" in out
+
+
+@pytest.mark.django_db
+def test_the_demo_logins_work(client):
+    call_command("seed_demo", allow_production=True)
+    assert client.login(username="principal@riverbend.example.org", password="pillarwise-demo")
+
+
+@pytest.mark.django_db
+def test_it_refuses_to_publish_demo_passwords_without_debug():
+    with pytest.raises(CommandError):
+        call_command("seed_demo")
+    assert not User.objects.exists()
