@@ -1,5 +1,7 @@
 """Factories for bulk and incidental data. Named people live in conftest.py."""
 
+from decimal import Decimal
+
 import factory
 from django.contrib.auth import get_user_model
 
@@ -60,3 +62,45 @@ class StaffMemberFactory(factory.django.DjangoModelFactory):
     full_name = factory.Sequence(lambda n: f"Staff Member {n}")
     email = factory.Sequence(lambda n: f"staff{n}@example.org")
     position = Position.TEACHER
+
+
+# --- equity factories ---
+class DeviceModelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "equity.DeviceModel"
+
+    district = factory.SubFactory(DistrictFactory)
+    maker = "Acme"
+    name = factory.Sequence(lambda n: f"Chromebook {n}")
+    kind = "chromebook"
+    touchscreen = False
+    unit_price = factory.LazyFunction(lambda: Decimal("289.00"))
+
+
+class DeviceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "equity.Device"
+
+    school = factory.SubFactory(SchoolFactory)
+    district = factory.LazyAttribute(lambda d: d.school.district)
+    model = factory.SubFactory(
+        DeviceModelFactory, district=factory.SelfAttribute("..school.district")
+    )
+    maker = factory.LazyAttribute(lambda d: d.model.maker)
+    asset_tag = factory.Sequence(lambda n: f"CB-{n:06d}")
+    serial_number = factory.Sequence(lambda n: f"SN{n:08d}")
+    status = "in_stock"
+
+
+class StudentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "equity.Student"
+
+    school = factory.SubFactory(SchoolFactory)
+    district = factory.LazyAttribute(lambda s: s.school.district)
+    local_id = factory.Sequence(lambda n: f"{100000 + n}")
+    grade = 4
+    home_internet = "yes"
+
+
+# --- end equity factories ---

@@ -1,0 +1,310 @@
+"""The coverage plan: is every student covered, and what must be bought next year?
+
+Every figure is computed for a whole set of schools at once with queries grouped by
+school (five queries whatever the number of schools or devices), so the district view of
+a 1,800-school district costs what a three-school one does. Formulas: docs/coverage.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from schools.models import Grade, School, device_target
+
+from .models import (
+    USABLE_STATUSES,
+    Assignment,
+    Device,
+    DeviceEvent,
+    DeviceKind,
+    DeviceModel,
+    DeviceStatus,
+    EventKind,
+    HomeInternet,
+    Student,
+)
+
+YEAR = timedelta(days=365)
+
+
+@dataclass
+class ForecastLine:
+    label: str
+    model: DeviceModel | None
+    quantity: int
+    unit_price: Decimal | None
+    # A line summed over schools carries the sum of their costs (prices may differ).
+    summed_cost: Decimal | None = None
+    is_sum: bool = False
+
+    @property
+    def cost(self) -> Decimal | None:
+        if self.is_sum:
+            return self.summed_cost
+        if self.quantity == 0:
+            return Decimal(0)
+        return None if self.unit_price is None else self.unit_price * self.quantity
+
+
+@dataclass
+class Forecast:
+    """Devices to buy so that next school year starts at target."""
+
+    standard: int = 0
+    touch: int = 0
+    hotspots: int = 0
+    expected_losses: int = 0
+    expiring: int = 0
+    lines: list[ForecastLine] = field(default_factory=list)
+
+    @property
+    def cost(self) -> Decimal | None:
+        costs = [line.cost for line in self.lines]
+        return None if any(c is None for c in costs) else sum(costs, Decimal(0))
+
+    @property
+    def total(self) -> int:
+        return self.standard + self.touch + self.hotspots
+
+
+@dataclass
+class SchoolCoverage:
+    school: School | None
+    enrollment: int = 0
+    target: int = 0
+    usable: int = 0
+    touch_target: int = 0
+    touch_usable: int = 0
+    no_home_internet: int = 0
+    hotspots_assigned: int = 0
+    homework_gap: int = 0
+    expiring_12m: int = 0
+    touch_expiring_12m: int = 0
+    in_service: int = 0
+    lost_12m: int = 0
+    hotspots_in_stock: int = 0
+    status_counts: dict[str, int] = field(default_factory=dict)
+    forecast: Forecast = field(default_factory=Forecast)
+
+    @property
+    def gap(self) -> int:
+        """Devices short of target; negative means a surplus."""
+        return self.target - self.usable
+
+    @property
+    def touch_gap(self) -> int:
+        return self.touch_target - self.touch_usable
+
+    @property
+    def loss_rate_12m(self) -> float | None:
+        """Devices lost or stolen in 12 months per device in service; None without devices."""
+        return None if not self.in_service else self.lost_12m / self.in_service
+
+    @property
+    def coverage_pct(self) -> int | None:
+        return None if not self.target else round(100 * self.usable / self.target)
+
+    def as_json(self) -> dict:
+        return {
+            "school": self.school.code if self.school else None,
+            "enrollment": self.enrollment,
+            "target": self.target,
+            "usable": self.usable,
+            "gap": self.gap,
+            "touch_target": self.touch_target,
+            "touch_usable": self.touch_usable,
+            "touch_gap": self.touch_gap,
+            "no_home_internet": self.no_home_internet,
+            "hotspots_assigned": self.hotspots_assigned,
+            "homework_gap": self.homework_gap,
+            "expiring_12m": self.expiring_12m,
+            "loss_rate_12m": None if self.loss_rate_12m is None else round(self.loss_rate_12m, 4),
+        }
+
+
+def _by_school(queryset, **aggregates) -> dict[int, dict]:
+    return {
+        row.pop("school_id"): row for row in queryset.values("school_id").annotate(**aggregates)
+    }
+
+
+def school_coverage(schools, *, today: date | None = None) -> list[SchoolCoverage]:
+    """Coverage of each school in ``schools``, largest gap and highest need first."""
+    today = today or timezone.localdate()
+    horizon = today + YEAR
+    year_ago = timezone.now() - YEAR
+    schools = list(schools.select_related("district"))
+    ids = [s.pk for s in schools]
+
+    not_expired = Q(model__auto_update_expiration__isnull=True) | Q(
+        model__auto_update_expiration__gte=today
+    )
+    computing = ~Q(model__kind=DeviceKind.HOTSPOT)
+    usable = Q(status__in=USABLE_STATUSES) & not_expired
+    expiring = usable & Q(model__auto_update_expiration__lt=horizon)
+    touch = computing & Q(model__touchscreen=True)
+    devices = _by_school(
+        Device.objects.filter(school_id__in=ids),
+        usable=Count("pk", filter=usable & computing),
+        touch_usable=Count("pk", filter=usable & touch),
+        expiring=Count("pk", filter=expiring & computing),
+        touch_expiring=Count("pk", filter=expiring & touch),
+        in_service=Count("pk", filter=~Q(status=DeviceStatus.RETIRED) & computing),
+        hotspots_in_stock=Count(
+            "pk",
+            filter=Q(status=DeviceStatus.IN_STOCK, model__kind=DeviceKind.HOTSPOT) & not_expired,
+        ),
+    )
+    statuses: dict[int, dict[str, int]] = {}
+    for row in (
+        Device.objects.filter(school_id__in=ids)
+        .values("school_id", "status")
+        .annotate(n=Count("pk"))
+    ):
+        statuses.setdefault(row["school_id"], {})[row["status"]] = row["n"]
+
+    has_hotspot = Exists(
+        Assignment.objects.filter(
+            student=OuterRef("pk"), is_hotspot=True, checked_in_at__isnull=True
+        )
+    )
+    no_internet = Q(home_internet=HomeInternet.NO)
+    students = _by_school(
+        Student.objects.filter(school_id__in=ids, active=True).annotate(has_hotspot=has_hotspot),
+        touch_beyond_k2=Count("pk", filter=Q(needs_touch=True, grade__gt=Grade.G2)),
+        no_internet=Count("pk", filter=no_internet),
+        hotspots=Count("pk", filter=Q(has_hotspot=True)),
+        homework_gap=Count("pk", filter=no_internet & Q(has_hotspot=False)),
+    )
+    losses = _by_school(
+        DeviceEvent.objects.filter(
+            school_id__in=ids, kind__in=[EventKind.LOST, EventKind.STOLEN], at__gte=year_ago
+        ).exclude(device__model__kind=DeviceKind.HOTSPOT),
+        lost=Count("device", distinct=True),
+    )
+    catalog = _catalog(schools)
+
+    rows = []
+    for school in schools:
+        d, s = devices.get(school.pk, {}), students.get(school.pk, {})
+        row = SchoolCoverage(
+            school=school,
+            enrollment=school.enrollment,
+            target=device_target(school.enrollment, school.district.device_planning_ratio),
+            usable=d.get("usable", 0),
+            touch_target=school.enrollment_pk_2 + s.get("touch_beyond_k2", 0),
+            touch_usable=d.get("touch_usable", 0),
+            no_home_internet=s.get("no_internet", 0),
+            hotspots_assigned=s.get("hotspots", 0),
+            homework_gap=s.get("homework_gap", 0),
+            expiring_12m=d.get("expiring", 0),
+            touch_expiring_12m=d.get("touch_expiring", 0),
+            in_service=d.get("in_service", 0),
+            lost_12m=losses.get(school.pk, {}).get("lost", 0),
+            hotspots_in_stock=d.get("hotspots_in_stock", 0),
+            status_counts=statuses.get(school.pk, {}),
+        )
+        row.forecast = forecast(row, catalog.get(school.district_id, {}))
+        rows.append(row)
+    rows.sort(
+        key=lambda r: (-r.gap, -(r.school.economically_disadvantaged_pct or 0), r.school.name)
+    )
+    return rows
+
+
+def _catalog(schools) -> dict[int, dict[str, DeviceModel]]:
+    """Per district, the model to buy for each need: the one supported longest."""
+    district_ids = {s.district_id for s in schools}
+    best: dict[int, dict[str, DeviceModel]] = {}
+    models = DeviceModel.objects.filter(district_id__in=district_ids).order_by(
+        "district_id", "-auto_update_expiration", "unit_price", "pk"
+    )
+    for m in models:
+        need = (
+            "hotspot" if m.kind == DeviceKind.HOTSPOT else "touch" if m.touchscreen else "standard"
+        )
+        best.setdefault(m.district_id, {}).setdefault(need, m)
+        if need == "touch":  # a touch device also serves as a standard one if nothing else does
+            best[m.district_id].setdefault("standard_fallback", m)
+    return best
+
+
+def forecast(row: SchoolCoverage, catalog: dict[str, DeviceModel]) -> Forecast:
+    """What to buy so next year opens at target, after this year's losses and expirations.
+
+    Expected losses repeat this year's loss rate on the usable fleet; devices whose
+    auto-update expiration falls within 12 months drop out. Touch devices are bought for the
+    touch gap first; standard devices cover the rest; hotspots close the homework gap beyond
+    the hotspots already in stock.
+    """
+    rate = row.loss_rate_12m or 0.0
+    expected_losses = math.ceil(rate * row.usable)
+    touch_losses = math.ceil(rate * row.touch_usable)
+    remaining = row.usable - expected_losses - row.expiring_12m
+    touch_remaining = row.touch_usable - touch_losses - row.touch_expiring_12m
+    total_need = max(0, row.target - remaining)
+    touch = min(total_need, max(0, row.touch_target - touch_remaining))
+    standard = total_need - touch
+    hotspots = max(0, row.homework_gap - row.hotspots_in_stock)
+    standard_model = catalog.get("standard") or catalog.get("standard_fallback")
+    lines = [
+        ForecastLine(
+            "Touchscreen devices (PK–2 and students who need touch)",
+            catalog.get("touch"),
+            touch,
+            None,
+        ),
+        ForecastLine("Standard devices", standard_model, standard, None),
+        ForecastLine(
+            "Hotspots for students without home internet", catalog.get("hotspot"), hotspots, None
+        ),
+    ]
+    for line in lines:
+        line.unit_price = line.model.unit_price if line.model else None
+    return Forecast(
+        standard=standard,
+        touch=touch,
+        hotspots=hotspots,
+        expected_losses=expected_losses,
+        expiring=row.expiring_12m,
+        lines=lines,
+    )
+
+
+SUMMED = [
+    f.name for f in fields(SchoolCoverage) if f.name not in {"school", "status_counts", "forecast"}
+]
+
+
+def district_totals(rows: list[SchoolCoverage]) -> SchoolCoverage:
+    """The sum of several schools' coverage (school is None)."""
+    total = SchoolCoverage(school=None)
+    for name in SUMMED:
+        setattr(total, name, sum(getattr(r, name) for r in rows))
+    for r in rows:
+        for status, n in r.status_counts.items():
+            total.status_counts[status] = total.status_counts.get(status, 0) + n
+    lines: dict[str, ForecastLine] = {}
+    for r in rows:
+        for line in r.forecast.lines:
+            agg = lines.setdefault(
+                line.label, ForecastLine(line.label, line.model, 0, line.unit_price)
+            )
+            agg.quantity += line.quantity
+            if line.quantity and line.unit_price is None:
+                agg.unit_price = None
+    total.forecast = Forecast(
+        standard=sum(r.forecast.standard for r in rows),
+        touch=sum(r.forecast.touch for r in rows),
+        hotspots=sum(r.forecast.hotspots for r in rows),
+        expected_losses=sum(r.forecast.expected_losses for r in rows),
+        expiring=sum(r.forecast.expiring for r in rows),
+        lines=list(lines.values()),
+    )
+    return total
