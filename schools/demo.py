@@ -1,9 +1,12 @@
 """The demo district that `make run` serves. Later apps add their own demo data here."""
 
+import importlib
+import importlib.util
 import random
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -206,4 +209,18 @@ def seed_demo() -> list[DemoLogin]:
                 Membership.objects.get_or_create(
                     user=user, district=district, school=school, role=login.role
                 )
+        _seed_other_apps(district, schools)
     return LOGINS
+
+
+def _seed_other_apps(district: District, schools: dict[str, School]) -> None:
+    """Let each app add its own demo data (an app's ``demo.seed(district, schools)``).
+
+    The schools app is imported by every app and imports none of them; this hook keeps it so.
+    """
+    for config in apps.get_app_configs():
+        if config.name == "schools" or not importlib.util.find_spec(f"{config.name}.demo"):
+            continue
+        module = importlib.import_module(f"{config.name}.demo")
+        if hasattr(module, "seed"):
+            module.seed(district, schools)
