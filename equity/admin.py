@@ -1,0 +1,62 @@
+from django.contrib import admin
+
+from .models import Assignment, Device, DeviceEvent, DeviceModel, Student
+
+
+@admin.register(DeviceModel)
+class DeviceModelAdmin(admin.ModelAdmin):
+    list_display = [
+        "maker",
+        "name",
+        "kind",
+        "touchscreen",
+        "unit_price",
+        "auto_update_expiration",
+        "district",
+    ]
+    list_filter = ["kind", "touchscreen", "district"]
+    search_fields = ["maker", "name"]
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = ["asset_tag", "serial_number", "model", "school", "status"]
+    list_filter = ["status", "model__kind", "school__district"]
+    search_fields = ["=asset_tag", "=serial_number"]
+    raw_id_fields = ["school", "model", "district"]
+    readonly_fields = ["maker"]
+    show_full_result_count = False  # no COUNT(*) over a million devices on every page
+
+
+@admin.register(Student)
+class StudentAdmin(admin.ModelAdmin):
+    list_display = ["local_id", "school", "grade", "needs_touch", "home_internet", "active"]
+    list_filter = ["grade", "needs_touch", "home_internet", "active"]
+    search_fields = ["=local_id"]
+    raw_id_fields = ["school", "district"]
+    show_full_result_count = False
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ["device", "student", "checked_out_at", "checked_in_at", "condition_on_return"]
+    raw_id_fields = ["device", "student", "checked_out_by", "checked_in_by"]
+    show_full_result_count = False
+
+
+@admin.register(DeviceEvent)
+class DeviceEventAdmin(admin.ModelAdmin):
+    """History is read-only here too."""
+
+    list_display = ["device", "kind", "at", "school", "by"]
+    list_filter = ["kind"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
