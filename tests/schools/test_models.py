@@ -10,7 +10,16 @@ from tests.factories import MembershipFactory, SchoolFactory, UserFactory
 
 @pytest.mark.parametrize(
     ("enrollment", "ratio", "target"),
-    [(100, "1.10", 110), (101, "1.10", 112), (0, "1.10", 0), (333, "1.00", 333), (7, "1.25", 9)],
+    [
+        (100, "1.10", 110),  # exact: a float would give 110.00000000000001 and round up to 111
+        (101, "1.10", 112),  # 111.1 rounds up
+        (1, "1.10", 2),
+        (10, "1.10", 11),
+        (0, "1.10", 0),
+        (333, "1.00", 333),
+        (7, "1.25", 9),
+        (1_000_000, "1.10", 1_100_000),
+    ],
 )
 def test_device_target_rounds_up(enrollment, ratio, target):
     assert device_target(enrollment, Decimal(ratio)) == target
