@@ -205,10 +205,29 @@ class ScopedManager(models.Manager):
     ``"schools"``) or, with ``dimension="district"``, to a district.
     """
 
-    def __init__(self, path: str = "school", dimension: str = SCHOOL):
+    def __init__(self, path: str | None = None, dimension: str | None = None):
         super().__init__()
-        self.scope_path = path
-        self.scope_dimension = dimension
+        self._scope_path = path
+        self._scope_dimension = dimension
+
+    def _declared(self) -> ScopedManager:
+        """The manager that carries the model's scope declaration.
+
+        Django builds related managers (``session.schools``, ``device.events``) by
+        instantiating the default manager's *class* without arguments; such an instance
+        takes its path and dimension from the related model's own default manager.
+        """
+        if self._scope_path is None and self.model._default_manager is not self:
+            return self.model._default_manager
+        return self
+
+    @property
+    def scope_path(self) -> str:
+        return self._declared()._scope_path or "school"
+
+    @property
+    def scope_dimension(self) -> str:
+        return self._declared()._scope_dimension or SCHOOL
 
     def deconstruct(self):  # pragma: no cover - only used if use_in_migrations were set
         return (

@@ -134,3 +134,16 @@ def test_a_form_class_built_inside_one_users_scope_serves_the_next_user(
         assert PickSchool(data={"school": cedar.pk}).is_valid()
     with activate(access_for(principal)):
         assert not PickSchool(data={"school": cedar.pk}).is_valid()
+
+
+def test_related_managers_keep_their_models_scope(principal, maple, cedar, district):
+    """Related managers are built from the manager class without arguments."""
+    from tests.factories import DeviceFactory
+
+    device = DeviceFactory(school=maple)
+    DeviceFactory(school=cedar)
+    with activate(access_for(principal)):
+        assert list(district.schools.all()) == [maple]  # School's path is "pk"
+        assert list(maple.devices.all()) == [device]
+        assert list(device.events.all()) == []  # DeviceEvent's path is "device__school"
+        assert list(district.memberships.values_list("user", flat=True)) == [principal.pk]
