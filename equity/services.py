@@ -241,3 +241,58 @@ def devices_retire(*, devices: Iterable[Device], by, note: str = "", at=None) ->
         status=DeviceStatus.RETIRED, updated_at=at
     )
     return len(retiring)
+
+
+@transaction.atomic
+def device_create(
+    *,
+    school: School,
+    asset_tag: str,
+    serial_number: str,
+    model,
+    by,
+    purchase_date=None,
+    funding_source: str = "",
+    notes: str = "",
+) -> Device:
+    """Add one device to a school's inventory.
+
+    An asset tag is unique in the district and a serial number per maker, across every
+    school; the scoped managers cannot see other schools, so the check asks
+    ``unscoped_ids_exist``, which answers yes or no and reveals nothing else.
+    """
+    asset_tag = asset_tag.strip()
+    serial_number = serial_number.strip()
+    errors = {}
+    if model.district_id != school.district_id:
+        errors["model"] = "This model is not in the district's catalog."
+    if Device.objects.unscoped_ids_exist(
+        district_id=school.district_id, asset_tag__iexact=asset_tag
+    ):
+        errors["asset_tag"] = f"Asset tag {asset_tag} is already used in the district."
+    if Device.objects.unscoped_ids_exist(
+        district_id=school.district_id,
+        maker__iexact=model.maker,
+        serial_number__iexact=serial_number,
+    ):
+        errors["serial_number"] = f"A {model.maker} device with serial {serial_number} exists."
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            device = Device.objects.create(
+                school=school,
+                district_id=school.district_id,
+                model=model,
+                asset_tag=asset_tag,
+                serial_number=serial_number,
+                purchase_date=purchase_date,
+                funding_source=funding_source,
+                notes=notes,
+            )
+    except IntegrityError:  # someone added the same tag or serial a moment ago
+        raise ValidationError(
+            {"asset_tag": f"Asset tag {asset_tag} or serial {serial_number} was just taken."}
+        ) from None
+    _event(device, EventKind.CREATED, by, at=device.created_at)
+    return device

@@ -12,6 +12,9 @@ from .scoping import require_district_admin, require_role, scoped_object
 
 SCHOOL_EDITORS = (Role.PRINCIPAL, Role.DISTRICT_ADMIN)
 ROSTER_EDITORS = (Role.PRINCIPAL, Role.DISTRICT_ADMIN, Role.COACH)
+# The equity pages' rules (equity.views.READERS / WRITERS), for the links on the school page.
+INVENTORY_READERS = (Role.TECH_STAFF, Role.PRINCIPAL, Role.DISTRICT_ADMIN)
+DEVICE_HANDLERS = (Role.TECH_STAFF, Role.DISTRICT_ADMIN)
 
 
 def _schools():
@@ -57,6 +60,8 @@ def school_detail(request, school):
             "members": selectors.school_members(school),
             "can_edit": request.access.has_role(*SCHOOL_EDITORS, school=school),
             "staff_count": selectors.school_staff(school).count(),
+            "can_see_inventory": request.access.has_role(*INVENTORY_READERS, school=school),
+            "can_handle_devices": request.access.has_role(*DEVICE_HANDLERS, school=school),
         },
     )
 

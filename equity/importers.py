@@ -1,0 +1,1435 @@
+"""CSV imports of devices and students: check every row, then write all of it or nothing.
+
+Used by ``manage.py import_devices`` / ``import_students``, the upload pages and the
+``run_import`` task. The rules for users are in docs/imports.md; the shape is:
+
+1. ``Source`` finds the encoding (UTF-8 with or without BOM, else Windows-1252) by
+   decoding the bytes in 1 MiB chunks, and the delimiter (comma or semicolon) from the
+   header line. Rows are read with ``csv.reader`` over a text wrapper: the file is never
+   held in memory as a list.
+2. The header row picks the format (when not given) and maps columns by normalised name
+   (case, spaces, ``_`` and ``-`` do not matter, so "Serial Number", "serial_number" and
+   GAM's "serialNumber" are one column). A required column that is missing is one error.
+3. First pass: every row is parsed and checked. What the database must answer (asset
+   tags, serials and student IDs already used anywhere in the district) is asked once per
+   batch of ``LOOKUP_BATCH`` rows with set-based queries. Only compact keys stay in memory
+   (for duplicates inside the file); rows are dropped after their batch.
+4. Any error: nothing is written. Otherwise (and not a dry run) a second pass re-reads the
+   file inside one ``transaction.atomic`` and writes each batch with ``bulk_create`` /
+   ``bulk_update`` (``WRITE_BATCH`` rows a statement at most) plus the devices' history.
+
+Everything runs with scopes disabled, because uniqueness is district-wide; callers acting
+for a user pass ``allowed_school_ids`` and the importer refuses rows that would touch any
+other school, answering only "already used in the district" about what it found there.
+"""
+
+from __future__ import annotations
+
+import calendar
+import codecs
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from schools.models import District, Grade, Role, School
+from schools.scoping import scopes_disabled
+
+from .models import (
+    Device,
+    DeviceEvent,
+    DeviceKind,
+    DeviceModel,
+    DeviceStatus,
+    EventKind,
+    FundingSource,
+    HomeInternet,
+    Student,
+)
+
+PILLARWISE = "pillarwise"
+GOOGLE_ADMIN = "google-admin"
+FORMATS = (PILLARWISE, GOOGLE_ADMIN)
+
+# Who may import at a school (the upload pages and the task use the same rule).
+IMPORT_ROLES = (Role.TECH_STAFF, Role.PRINCIPAL, Role.DISTRICT_ADMIN)
+
+LOOKUP_BATCH = 5000  # rows per existence query
+WRITE_BATCH = 2000  # rows per INSERT / UPDATE statement at most
+PROGRESS_EVERY = 1000  # rows between progress callbacks
+MAX_ERRORS = 1000  # errors kept (all are counted)
+CHUNK = 1 << 20  # bytes read at a time when sniffing the encoding
+
+Progress = Callable[[int, int], None]
+
+
+# --- results ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """A problem with one cell. ``row`` is the file's line number (the header is line 1)."""
+
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}, column {self.column}" if self.column else f"row {self.row}"
+        return f"{where}: {self.message}"
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class ImportResult:
+    kind: str  # "devices" or "students"
+    dry_run: bool = False
+    format: str = ""
+    encoding: str = ""
+    delimiter: str = ""
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    models_created: list[str] = field(default_factory=list)
+    status_kept: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    def noun(self, n: int) -> str:
+        singular = {"devices": "device", "students": "student"}[self.kind]
+        return singular if n == 1 else self.kind
+
+    @property
+    def summary(self) -> str:
+        if not self.ok:
+            problems = "problem" if self.error_count == 1 else "problems"
+            return f"{self.error_count:,} {problems} found; nothing was imported."
+        counts = f"({self.created:,} created, {self.updated:,} updated)"
+        if self.dry_run:
+            return (
+                f"Would import {self.rows:,} {self.noun(self.rows)} {counts}; "
+                "nothing was written (dry run)."
+            )
+        return f"Imported {self.rows:,} {self.noun(self.rows)} {counts}"
+
+    @property
+    def details(self) -> list[str]:
+        """Further lines for people: what was read, what was ignored, what was kept."""
+        lines = []
+        if self.encoding:
+            delimiter = "semicolon" if self.delimiter == ";" else "comma"
+            lines.append(f"Read as {self.format}, {self.encoding}, {delimiter}-separated.")
+        if self.ignored_columns:
+            lines.append("ignored columns: " + ", ".join(self.ignored_columns))
+        if self.ok and self.unchanged:
+            lines.append(f"{self.unchanged:,} rows matched records that were already up to date.")
+        if self.ok and self.models_created:
+            verb = "Would add" if self.dry_run else "Added"
+            lines.append(f"{verb} to the device catalog: " + ", ".join(self.models_created))
+        if self.ok and self.status_kept:
+            lines.append(
+                f"The status of {self.status_kept:,} existing devices differs in the file and "
+                "was left as it is: change a status on the device's page, which records it."
+            )
+        return lines
+
+
+class ImportSetupError(Exception):
+    """The command line named no usable district or school."""
+
+
+# --- reading the file ---------------------------------------------------------------------
+
+
+ENCODING_NAMES = {"utf-8-sig": "UTF-8", "cp1252": "Windows-1252"}
+
+
+def _first_failure(binary, encoding: str) -> tuple[bool, int, int]:
+    """Decode the whole file in chunks: (decodes?, line of the first bad byte, lines)."""
+    binary.seek(0)
+    decoder = codecs.getincrementaldecoder(encoding)()
+    lines = 0
+    while True:
+        chunk = binary.read(CHUNK)
+        try:
+            decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as exc:
+            return False, lines + chunk.count(b"\n", 0, exc.start) + 1, lines
+        lines += chunk.count(b"\n")
+        if not chunk:
+            return True, 0, lines
+
+
+class Source:
+    """A seekable binary CSV file, read as text however it was saved."""
+
+    def __init__(self, binary):
+        self.binary = binary
+        self.error: RowError | None = None
+        self.encoding = "utf-8-sig"
+        decodes, _line, newlines = _first_failure(binary, "utf-8-sig")
+        if not decodes:
+            self.encoding = "cp1252"
+            decodes, line, newlines = _first_failure(binary, "cp1252")
+            if not decodes:
+                self.error = RowError(
+                    line,
+                    "",
+                    "this line is neither UTF-8 nor Windows-1252 text; "
+                    'save the file again as "CSV UTF-8"',
+                )
+        self.data_rows = self._count_rows(newlines)
+        self.delimiter = ","
+        if self.error is None:
+            with self.text() as f:
+                first = f.readline()
+            self.delimiter = ";" if first.count(";") > first.count(",") else ","
+
+    def _count_rows(self, newlines: int) -> int:
+        """Data rows, counted by line breaks (a quoted line break counts too)."""
+        size = self.binary.seek(0, io.SEEK_END)
+        if size == 0:
+            return 0
+        self.binary.seek(size - 1)
+        last_is_newline = self.binary.read(1) == b"\n"
+        return max(newlines + (0 if last_is_newline else 1) - 1, 0)
+
+    @property
+    def encoding_name(self) -> str:
+        return ENCODING_NAMES[self.encoding]
+
+    @contextmanager
+    def text(self):
+        self.binary.seek(0)
+        wrapper = io.TextIOWrapper(self.binary, encoding=self.encoding, newline="")
+        try:
+            yield wrapper
+        finally:
+            wrapper.detach()  # leave the caller's file open
+
+    def records(self) -> Iterator[tuple[int, list[str]]]:
+        """(line number, cells) of every row, the header first."""
+        with self.text() as f:
+            reader = csv.reader(f, delimiter=self.delimiter)
+            for record in reader:
+                yield reader.line_num, record
+
+    def read_text(self) -> str:
+        self.binary.seek(0)
+        return self.binary.read().decode(self.encoding)
+
+
+def as_source(source_or_binary) -> Source:
+    if isinstance(source_or_binary, Source):
+        return source_or_binary
+    return Source(source_or_binary)
+
+
+# --- header -------------------------------------------------------------------------------
+
+_NORM = re.compile(r"[\s_\-.]+")
+
+
+def norm(text: str) -> str:
+    """A header or keyword with case, spaces, underscores, hyphens and dots removed."""
+    return _NORM.sub("", text).lower()
+
+
+class Column(NamedTuple):
+    field: str
+    aliases: tuple[str, ...]  # normalised header names
+    label: str  # how a message names the column when it is missing
+
+
+PILLARWISE_DEVICE_COLUMNS = (
+    Column("asset_tag", ("assettag",), "asset_tag"),
+    Column("serial_number", ("serialnumber", "serial"), "serial_number"),
+    Column("maker", ("maker", "manufacturer", "make"), "maker"),
+    Column("model", ("model",), "model"),
+    Column("kind", ("kind", "devicetype", "type"), "kind"),
+    Column("touchscreen", ("touchscreen", "touch"), "touchscreen"),
+    Column("school", ("school", "schoolcode"), "school"),
+    Column("status", ("status",), "status"),
+    Column("purchase_date", ("purchasedate", "purchased"), "purchase_date"),
+    Column("funding_source", ("fundingsource", "funding"), "funding_source"),
+    Column("unit_price", ("unitprice", "price"), "unit_price"),
+    Column("auto_update_expiration", ("autoupdateexpiration", "aue"), "auto_update_expiration"),
+    Column("notes", ("notes", "note"), "notes"),
+)
+
+# The Admin console's export ("Serial Number", "Asset ID", "Org Unit Path", ...) and GAM's
+# `print cros` ("serialNumber", "annotatedAssetId", "orgUnitPath", ...) normalise alike.
+# "User" / "annotatedUser" is a person's account: not read (students are pseudonymous).
+GOOGLE_DEVICE_COLUMNS = (
+    Column("serial_number", ("serialnumber",), "Serial Number"),
+    Column("model", ("model",), "Model"),
+    Column("status", ("status",), "Status"),
+    Column("asset_tag", ("assetid", "annotatedassetid"), "Asset ID"),
+    Column("org_unit", ("orgunit", "orgunitpath"), "Org Unit"),
+    Column("location", ("location", "annotatedlocation"), "Location"),
+    Column("auto_update_expiration", ("autoupdateexpiration",), "Auto Update Expiration"),
+    Column("notes", ("notes",), "Notes"),
+)
+
+STUDENT_COLUMNS = (
+    Column("local_id", ("studentid", "localid", "localstudentid", "studentnumber"), "student_id"),
+    Column("school", ("school", "schoolcode"), "school"),
+    Column("grade", ("grade", "gradelevel"), "grade"),
+    Column("needs_touch", ("needstouch", "needstouchscreen"), "needs_touch"),
+    Column("home_internet", ("homeinternet", "internetathome"), "home_internet"),
+)
+
+PILLARWISE_MARKERS = frozenset({"assettag", "school", "schoolcode", "maker"})
+GOOGLE_MARKERS = frozenset(
+    {
+        "assetid",
+        "annotatedassetid",
+        "orgunit",
+        "orgunitpath",
+        "location",
+        "annotatedlocation",
+        "annotateduser",
+        "deviceid",
+        "lastsync",
+    }
+)
+
+
+def detect_format(header: list[str]) -> str:
+    """pillarwise when any of our own columns is present, google-admin on Google's."""
+    names = {norm(h) for h in header}
+    if names & PILLARWISE_MARKERS:
+        return PILLARWISE
+    if names & GOOGLE_MARKERS:
+        return GOOGLE_ADMIN
+    return PILLARWISE
+
+
+def format_label(fmt: str, header: list[str]) -> str:
+    if fmt != GOOGLE_ADMIN:
+        return fmt
+    camel = any(re.search(r"[a-z][A-Z]", h) for h in header)
+    return f"{fmt} ({'GAM' if camel else 'Admin console'})"
+
+
+@dataclass
+class Header:
+    index: dict[str, int]  # field -> position
+    names: dict[str, str]  # field -> the header text as the file spells it
+    ignored: list[str]
+    width: int
+
+    def name(self, field: str, columns) -> str:
+        if field in self.names:
+            return self.names[field]
+        return next(c.label for c in columns if c.field == field)
+
+
+def map_header(header: list[str], columns) -> tuple[Header, list[RowError]]:
+    by_alias = {alias: c for c in columns for alias in c.aliases}
+    index: dict[str, int] = {}
+    names: dict[str, str] = {}
+    ignored: list[str] = []
+    errors: list[RowError] = []
+    for i, raw in enumerate(header):
+        text = raw.strip()
+        column = by_alias.get(norm(text))
+        if column is None:
+            if text:
+                ignored.append(text)
+        elif column.field in index:
+            errors.append(
+                RowError(
+                    1,
+                    text,
+                    f'"{names[column.field]}" and "{text}" are the same column; keep one',
+                )
+            )
+        else:
+            index[column.field] = i
+            names[column.field] = text
+    return Header(index, names, ignored, len(header)), errors
+
+
+# --- cell values --------------------------------------------------------------------------
+
+
+class Invalid(Exception):
+    """A cell's value cannot be used; the message says why."""
+
+
+def quoted(value: str) -> str:
+    return f'"{value if len(value) <= 40 else value[:39] + "…"}"'
+
+
+def _choices(choices, extra: dict[str, str] | None = None) -> dict[str, str]:
+    table = {}
+    for value, label in choices:
+        table[norm(value)] = value
+        table[norm(str(label))] = value
+    table.update(extra or {})
+    return table
+
+
+KINDS = _choices(DeviceKind.choices)
+FUNDING = _choices(FundingSource.choices, {"title1": "title_i", "titleiva": "title_iv_a"})
+STATUSES = _choices(DeviceStatus.choices)
+HOME_INTERNET = _choices(
+    HomeInternet.choices,
+    {"y": "yes", "true": "yes", "1": "yes", "n": "no", "false": "no", "0": "no", "?": "unknown"},
+)
+# Google's device states (Admin console words and the API's): see docs/imports.md.
+GOOGLE_STATUSES = {
+    "active": DeviceStatus.IN_STOCK,
+    "provisioned": DeviceStatus.IN_STOCK,
+    "inactive": DeviceStatus.IN_STOCK,
+    "delinquent": DeviceStatus.IN_STOCK,
+    "preprovisioned": DeviceStatus.IN_STOCK,
+    "shipped": DeviceStatus.IN_STOCK,
+    "unknown": DeviceStatus.IN_STOCK,
+    "disabled": DeviceStatus.RETIRED,
+    "deprovisioned": DeviceStatus.RETIRED,
+    "returnrequested": DeviceStatus.IN_REPAIR,
+    "returnarrived": DeviceStatus.IN_REPAIR,
+}
+TRUE_WORDS = frozenset({"yes", "y", "true", "t", "1", "x"})
+FALSE_WORDS = frozenset({"no", "n", "false", "f", "0"})
+GRADES = {"pk": Grade.PK, "prek": Grade.PK, "p": Grade.PK, "prekindergarten": Grade.PK}
+GRADES |= {"k": Grade.K, "kg": Grade.K, "kindergarten": Grade.K}
+GRADES |= {str(g): Grade(g) for g in range(0, 13)} | {f"0{g}": Grade(g) for g in range(0, 10)}
+
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$")
+_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})$")
+_YEAR_MONTH = re.compile(r"(\d{4})-(\d{1,2})$")
+
+
+def parse_bool(value: str) -> bool:
+    word = value.lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise Invalid(f"{quoted(value)} is not yes or no")
+
+
+def parse_date(value: str) -> date:
+    try:
+        if m := _ISO_DATE.match(value):
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        if m := _US_DATE.match(value):
+            return date(int(m[3]), int(m[1]), int(m[2]))
+    except ValueError:
+        pass
+    raise Invalid(f"{quoted(value)} is not a date (use YYYY-MM-DD)")
+
+
+def _end_of_month(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def parse_month_or_date(value: str) -> date:
+    """An auto-update expiration: a date, or a month (its last day: updates ship all month)."""
+    try:
+        if m := _YEAR_MONTH.match(value):
+            return _end_of_month(int(m[1]), int(m[2]))
+        for pattern in ("%b %Y", "%B %Y"):
+            try:
+                parsed = datetime.strptime(value, pattern)  # noqa: DTZ007 - a date, no time
+            except ValueError:
+                continue
+            return _end_of_month(parsed.year, parsed.month)
+        return parse_date(value)
+    except (Invalid, ValueError):
+        raise Invalid(f"{quoted(value)} is not a date (use YYYY-MM-DD or YYYY-MM)") from None
+
+
+def parse_price(value: str, delimiter: str) -> Decimal:
+    text = value.replace("$", "").replace("€", "").replace("£", "").replace(" ", "")
+    if "," in text and "." not in text and delimiter == ";":
+        text = text.replace(",", ".")  # a European decimal comma
+    text = text.replace(",", "")
+    try:
+        price = Decimal(text)
+    except InvalidOperation:
+        raise Invalid(f"{quoted(value)} is not a price") from None
+    if not price.is_finite() or price < 0 or price >= Decimal("10000000"):
+        raise Invalid(f"{quoted(value)} is not a price")
+    return price.quantize(Decimal("0.01"))
+
+
+def parse_choice(value: str, table: dict[str, str], what: str) -> str:
+    found = table.get(norm(value))
+    if found is None:
+        accepted = ", ".join(sorted(set(table.values())))
+        raise Invalid(f"{quoted(value)} is not a {what} (use one of: {accepted})")
+    return found
+
+
+def parse_grade(value: str) -> int:
+    text = value.strip()
+    # Words are normalised ("Pre-K", "KG"); numbers are taken as written ("-2" is no grade).
+    found = GRADES.get(text if any(c.isdigit() for c in text) else norm(text))
+    if found is None:
+        raise Invalid(f"{quoted(value)} is not a grade (use PK, K or 1–12)")
+    return int(found)
+
+
+def grade_label(grade: int) -> str:
+    return Grade(grade).label
+
+
+# --- where rows go -----------------------------------------------------------------------
+
+
+class Schools:
+    """The district's schools, matched by code or name without regard to case."""
+
+    def __init__(self, district: District, allowed_ids: set[int] | None):
+        rows = list(
+            School.objects.filter(district=district).values_list(
+                "pk", "code", "name", "lowest_grade", "highest_grade"
+            )
+        )
+        self.allowed = allowed_ids
+        self.by_key: dict[str, int] = {}
+        for pk, _code, name, *_ in rows:
+            self.by_key[name.strip().lower()] = pk
+        for pk, code, *_ in rows:
+            self.by_key[code.strip().lower()] = pk  # a code wins over another's name
+        self.names = {pk: name for pk, _c, name, *_ in rows}
+        self.spans = {pk: (low, high) for pk, _c, _n, low, high in rows}
+
+    def match(self, text: str) -> int | None:
+        return self.by_key.get(text.strip().lower())
+
+    def may_use(self, school_id: int) -> bool:
+        return self.allowed is None or school_id in self.allowed
+
+    def explicit(self, value: str) -> int:
+        """The school a cell names; Invalid when unknown or outside the user's scope."""
+        school_id = self.match(value)
+        if school_id is not None and self.may_use(school_id):
+            return school_id
+        if self.allowed is not None:
+            # The same words whether the school is elsewhere or nowhere: nothing leaks.
+            raise Invalid(f"{quoted(value)} is not a school you can import into")
+        raise Invalid(f"no school of the district has the code or name {quoted(value)}")
+
+
+def allowed_school_ids(access, district_id: int) -> set[int] | None:
+    """The schools of ``district_id`` where ``access`` may import (None: all of them)."""
+    if access.unrestricted:
+        return None
+    return {
+        s
+        for s in access.school_ids_with_role(*IMPORT_ROLES)
+        if access.school_district.get(s) == district_id
+    }
+
+
+def resolve_place(
+    school_code: str | None, district_slug: str | None
+) -> tuple[District, School | None]:
+    """The district and default school a command line names (run with scopes disabled)."""
+    districts = District.objects.all()
+    if district_slug:
+        district = districts.filter(slug=district_slug).first()
+        if district is None:
+            raise ImportSetupError(f"No district has the slug {district_slug}.")
+    else:
+        district = None
+    if school_code:
+        schools = School.objects.select_related("district").filter(code__iexact=school_code)
+        if district is not None:
+            schools = schools.filter(district=district)
+        found = list(schools[:2])
+        if not found:
+            raise ImportSetupError(f"No school has the code {school_code}.")
+        if len(found) > 1:
+            raise ImportSetupError(
+                f"Several districts have a school {school_code}; add --district SLUG."
+            )
+        return found[0].district, found[0]
+    if district is None:
+        found = list(districts[:2])
+        if len(found) != 1:
+            raise ImportSetupError(
+                "Give --district SLUG (or --school CODE): there is more than one district."
+                if found
+                else "There is no district yet."
+            )
+        district = found[0]
+    return district, None
+
+
+# --- the importers --------------------------------------------------------------------
+
+
+def _batches(items: Iterator, size: int) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _FileChanged(Exception):
+    """The second pass read something the first pass did not see."""
+
+
+class _Counter:
+    n = 0
+
+
+class Importer:
+    """The two-pass machinery; DeviceImporter and StudentImporter say what a row is."""
+
+    kind = ""
+    columns: tuple[Column, ...] = ()
+
+    def __init__(
+        self,
+        *,
+        district: District,
+        default_school: School | None = None,
+        allowed_school_ids: set[int] | None = None,
+        user=None,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+        on_phase: Callable[[str], None] | None = None,
+        max_errors: int = MAX_ERRORS,
+    ):
+        self.district = district
+        self.default_school_id = default_school.pk if default_school else None
+        self.allowed_ids = allowed_school_ids
+        self.user = user
+        self.dry_run = dry_run
+        self.progress = progress or (lambda done, total: None)
+        self.on_phase = on_phase or (lambda phase: None)
+        self.max_errors = max_errors
+        self.result = ImportResult(kind=self.kind, dry_run=dry_run)
+        self.writing = False
+
+    # errors
+    def error(self, row: int, column: str, message: str) -> None:
+        if self.writing:
+            raise _FileChanged
+        self.result.error_count += 1
+        if len(self.result.errors) < self.max_errors:
+            self.result.errors.append(RowError(row, column, message))
+
+    def col(self, field: str) -> str:
+        return self.header.name(field, self.columns)
+
+    # hooks
+    def choose_columns(self, header: list[str]) -> None:
+        raise NotImplementedError
+
+    def required(self) -> list[str]:
+        raise NotImplementedError
+
+    def header_problems(self) -> list[RowError]:
+        return []
+
+    def start(self) -> None:
+        """Load what every row needs (the district's schools, its device catalog)."""
+
+    def parse(self, line: int, cells: list[str]):
+        raise NotImplementedError
+
+    def check(self, rows: list) -> None:
+        raise NotImplementedError
+
+    def before_writing(self) -> None:
+        pass
+
+    def write(self, rows: list) -> None:
+        raise NotImplementedError
+
+    # the run
+    def run(self, source_or_binary) -> ImportResult:
+        with scopes_disabled():
+            self._run(as_source(source_or_binary))
+        if not self.result.ok:  # nothing was written, so nothing was created or updated
+            self.result.created = self.result.updated = self.result.unchanged = 0
+            self.result.status_kept = 0
+            self.result.models_created = []
+        return self.result
+
+    def _run(self, source: Source) -> None:
+        if source.error is not None:
+            self.error(source.error.row, source.error.column, source.error.message)
+            return
+        self.source = source
+        self.result.encoding = source.encoding_name
+        self.result.delimiter = source.delimiter
+        records = source.records()
+        first = next(records, None)
+        if first is None or not any(c.strip() for c in first[1]):
+            self.error(1, "", "the file is empty; the first line must name the columns")
+            return
+        header = first[1]
+        self.choose_columns(header)
+        self.header, problems = map_header(header, self.columns)
+        self.result.ignored_columns = self.header.ignored
+        for field_name in self.required():
+            if field_name not in self.header.index:
+                label = self.col(field_name)
+                problems.append(
+                    RowError(1, label, f'the file has no "{label}" column (a required column)')
+                )
+        problems += self.header_problems()
+        if problems:
+            for p in problems:
+                self.error(p.row, p.column, p.message)
+            return
+        self.start()
+
+        total = source.data_rows
+        self.on_phase("validating")
+        counter = _Counter()
+        for batch in _batches(self._rows(records, counter, total), LOOKUP_BATCH):
+            self.check([row for row in batch if row is not None])
+        done = self.result.rows = counter.n
+        self.progress(done, done)
+        if not self.result.ok or self.dry_run:
+            return
+
+        self.on_phase("writing")
+        self.writing = True
+        counter = _Counter()
+        try:
+            with transaction.atomic():
+                self.before_writing()
+                records = source.records()
+                next(records)
+                for batch in _batches(self._rows(records, counter, done), WRITE_BATCH):
+                    self.write(batch)
+                if counter.n != done:
+                    raise _FileChanged
+        except (_FileChanged, IntegrityError):
+            self.writing = False
+            self.error(
+                0,
+                "",
+                "the file or the inventory changed while the import was writing; "
+                "nothing was written. Import the file again.",
+            )
+            return
+        self.progress(done, done)
+
+    def _rows(self, records, counter: _Counter, total: int) -> Iterator:
+        """Parsed rows (None for a row with errors), reporting progress as they go."""
+        for line, cells in records:
+            if not any(c.strip() for c in cells):
+                continue  # a blank line
+            counter.n += 1
+            if counter.n % PROGRESS_EVERY == 0:
+                self.progress(counter.n, max(total, counter.n))
+            if len(cells) > self.header.width:
+                self.error(
+                    line,
+                    "",
+                    f"this row has {len(cells)} cells but the header has {self.header.width}; "
+                    "is a value with a comma or semicolon missing its quotes?",
+                )
+                yield None
+                continue
+            yield self.parse(line, cells)
+
+
+# devices --------------------------------------------------------------------------------
+
+
+class DeviceRow(NamedTuple):
+    line: int
+    asset_tag: str
+    serial: str
+    model_key: tuple[str, str]
+    school_id: int | None  # the school the row names; None: not named
+    school_miss: tuple[str, str] | None  # (column, value) of a place that named no school
+    status: str | None
+    purchase_date: date | None
+    funding_source: str | None
+    notes: str | None
+
+
+class Existing(NamedTuple):
+    pk: int
+    school_id: int
+    model_id: int
+    serial_number: str
+    maker: str
+    status: str
+    purchase_date: date | None
+    funding_source: str
+    notes: str
+
+
+@dataclass
+class ModelSpec:
+    maker: str
+    name: str
+    line: int
+    kind: str | None = None
+    touchscreen: bool | None = None
+    unit_price: Decimal | None = None
+    aue: date | None = None
+    set_on: dict[str, int] = field(default_factory=dict)  # attribute -> line that set it
+
+
+DEVICE_UPDATE_FIELDS = [
+    "model",
+    "maker",
+    "serial_number",
+    "school",
+    "purchase_date",
+    "funding_source",
+    "notes",
+    "updated_at",
+]
+
+
+class DeviceImporter(Importer):
+    kind = "devices"
+
+    def __init__(self, *, fmt: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.requested_format = fmt
+
+    def choose_columns(self, header):
+        self.format = self.requested_format or detect_format(header)
+        self.google = self.format == GOOGLE_ADMIN
+        self.columns = GOOGLE_DEVICE_COLUMNS if self.google else PILLARWISE_DEVICE_COLUMNS
+        self.result.format = format_label(self.format, header)
+
+    def required(self):
+        if self.google:
+            return ["serial_number", "model"]
+        needed = ["asset_tag", "serial_number", "model"]
+        if self.default_school_id is None:
+            needed.append("school")
+        return needed
+
+    def header_problems(self):
+        index = self.header.index
+        placed = "org_unit" in index or "location" in index
+        if self.google and self.default_school_id is None and not placed:
+            return [
+                RowError(
+                    1,
+                    "Org Unit",
+                    'the file has no "Org Unit" or "Location" column to say where each '
+                    "device is; choose a school for the whole file (--school CODE)",
+                )
+            ]
+        return []
+
+    def start(self):
+        self.schools = Schools(self.district, self.allowed_ids)
+        self.models: dict[tuple[str, str], tuple[int, str, date | None]] = {}
+        self.maker_spelling: dict[str, str] = {}
+        for pk, maker, name, aue in DeviceModel.objects.filter(district=self.district).values_list(
+            "pk", "maker", "name", "auto_update_expiration"
+        ):
+            self.models[(maker.lower(), name.lower())] = (pk, maker, aue)
+            self.maker_spelling.setdefault(maker.lower(), maker)
+        self.new_models: dict[tuple[str, str], ModelSpec] = {}
+        self.aue_seen: dict[tuple[str, str], date] = {}
+        self.tags_seen: dict[str, int] = {}
+        self.serials_seen: dict[tuple[str, str], int] = {}
+        self.now = timezone.now()
+        i = self.header.index
+        self.cells = [(f, i[f]) for f in (c.field for c in self.columns) if f in i]
+
+    # one row
+    def parse(self, line, cells):
+        value = {f: (cells[i].strip() if i < len(cells) else "") for f, i in self.cells}
+        ok = True
+
+        def bad(field_name, message):
+            nonlocal ok
+            ok = False
+            self.error(line, self.col(field_name), message)
+
+        serial = value.get("serial_number", "")
+        asset_tag = value.get("asset_tag", "") or (serial if self.google else "")
+        if not serial:
+            bad("serial_number", "is blank; every device needs its serial number")
+        elif len(serial) > 100:
+            bad("serial_number", f"{quoted(serial)} is longer than 100 characters")
+        if not asset_tag:
+            bad("asset_tag", "is blank; every device needs an asset tag")
+        elif len(asset_tag) > 64:
+            bad("asset_tag", f"{quoted(asset_tag)} is longer than 64 characters")
+
+        model_key = self._model(line, value, bad)
+        school_id, school_miss = self._school(value, bad)
+
+        status = None
+        if raw := value.get("status"):
+            if self.google:
+                status = GOOGLE_STATUSES.get(norm(raw))
+                if status is None:
+                    words = "ACTIVE, PROVISIONED, DISABLED, DEPROVISIONED"
+                    bad("status", f"{quoted(raw)} is not a Google device status ({words}, …)")
+            else:
+                try:
+                    status = parse_choice(raw, STATUSES, "device status")
+                except Invalid as exc:
+                    bad("status", str(exc))
+                if status == DeviceStatus.ASSIGNED:
+                    status = None
+                    bad(
+                        "status",
+                        '"assigned" cannot be imported: check the device out to a student, '
+                        "which records who has it",
+                    )
+
+        purchase_date = funding = None
+        if raw := value.get("purchase_date"):
+            try:
+                purchase_date = parse_date(raw)
+            except Invalid as exc:
+                bad("purchase_date", str(exc))
+        if raw := value.get("funding_source"):
+            try:
+                funding = parse_choice(raw, FUNDING, "funding source")
+            except Invalid as exc:
+                bad("funding_source", str(exc))
+        notes = value.get("notes") or None
+
+        if ok and not self.writing:
+            ok = self._unique_in_file(line, asset_tag, serial, model_key)
+        if not ok:
+            return None
+        return DeviceRow(
+            line,
+            asset_tag,
+            serial,
+            model_key,
+            school_id,
+            school_miss,
+            status,
+            purchase_date,
+            funding,
+            notes,
+        )
+
+    def _model(self, line, value, bad) -> tuple[str, str] | None:
+        text = " ".join(value.get("model", "").split())
+        if not text:
+            bad("model", "is blank; every device needs its model")
+            return None
+        maker = " ".join(value.get("maker", "").split())
+        first, _, rest = text.partition(" ")
+        if not maker:
+            maker, name = first, (rest or text)
+        elif text.lower().startswith(maker.lower() + " "):
+            name = text[len(maker) + 1 :]
+        else:
+            name = text
+        if len(maker) > 100 or len(name) > 200:
+            bad("model", f"{quoted(text)} is too long for a maker and model name")
+            return None
+        maker = self.maker_spelling.get(maker.lower(), maker)
+        key = (maker.lower(), name.lower())
+
+        attrs: dict[str, object] = {}
+        if raw := value.get("auto_update_expiration"):
+            try:
+                attrs["aue"] = parse_month_or_date(raw)
+            except Invalid as exc:
+                bad("auto_update_expiration", str(exc))
+        if raw := value.get("kind"):
+            try:
+                attrs["kind"] = parse_choice(raw, KINDS, "device kind")
+            except Invalid as exc:
+                bad("kind", str(exc))
+        if raw := value.get("touchscreen"):
+            try:
+                attrs["touchscreen"] = parse_bool(raw)
+            except Invalid as exc:
+                bad("touchscreen", str(exc))
+        if raw := value.get("unit_price"):
+            try:
+                attrs["unit_price"] = parse_price(raw, self.source.delimiter)
+            except Invalid as exc:
+                bad("unit_price", str(exc))
+        if not self.writing:
+            self._note_model(line, key, maker, name, attrs, bad)
+        return key
+
+    def _note_model(self, line, key, maker, name, attrs, bad) -> None:
+        """Record the catalog entry a row uses (first pass only)."""
+        aue = attrs.pop("aue", None)
+        if aue is not None:
+            # Rows may disagree (Google reports per device); keep the earliest date, so
+            # the plan never counts on updates a device may not get.
+            seen = self.aue_seen.get(key)
+            self.aue_seen[key] = aue if seen is None else min(seen, aue)
+        if key in self.models:
+            return  # the catalog keeps its kind, touchscreen and price
+        spec = self.new_models.get(key)
+        if spec is None:
+            spec = self.new_models[key] = ModelSpec(maker=maker, name=name, line=line)
+            self.maker_spelling.setdefault(maker.lower(), maker)
+        if self.google:
+            spec.kind = DeviceKind.CHROMEBOOK
+        for attr, new in attrs.items():
+            old = getattr(spec, attr)
+            if old is None:
+                setattr(spec, attr, new)
+                spec.set_on[attr] = line
+            elif old != new:
+                bad(
+                    attr,
+                    f"{spec.maker} {spec.name} is given a different {attr.replace('_', ' ')} "
+                    f"on row {spec.set_on[attr]}",
+                )
+
+    def _school(self, value, bad) -> tuple[int | None, tuple[str, str] | None]:
+        if not self.google:
+            raw = value.get("school")
+            if not raw:
+                return None, None
+            try:
+                return self.schools.explicit(raw), None
+            except Invalid as exc:
+                bad("school", str(exc))
+                return None, None
+        miss = None
+        for field_name in ("org_unit", "location"):
+            raw = value.get(field_name)
+            if not raw:
+                continue
+            if field_name == "org_unit":
+                candidates = [s for s in reversed(raw.split("/")) if s.strip()]
+            else:
+                candidates = [raw]
+            for candidate in candidates:
+                school_id = self.schools.match(candidate)
+                if school_id is None:
+                    continue
+                if not self.schools.may_use(school_id):
+                    bad(field_name, f"{quoted(candidate)} is not a school you can import into")
+                return school_id, None
+            miss = miss or (self.col(field_name), raw)
+        return None, miss
+
+    def _unique_in_file(self, line, asset_tag, serial, model_key) -> bool:
+        ok = True
+        earlier = self.tags_seen.setdefault(asset_tag, line)
+        if earlier != line:
+            self.error(line, self.col("asset_tag"), f"{quoted(asset_tag)} is also on row {earlier}")
+            ok = False
+        if model_key is not None:
+            key = (model_key[0], serial)
+            earlier = self.serials_seen.setdefault(key, line)
+            if earlier != line:
+                self.error(
+                    line,
+                    self.col("serial_number"),
+                    f"{quoted(serial)} is also on row {earlier} (serials are unique per maker)",
+                )
+                ok = False
+        return ok
+
+    # batches
+    def maker_of(self, key) -> str:
+        if key in self.models:
+            return self.models[key][1]
+        return self.new_models[key].maker
+
+    def _existing(self, rows: list[DeviceRow]) -> dict[str, Existing]:
+        found = Device._base_manager.filter(
+            district=self.district, asset_tag__in=[r.asset_tag for r in rows]
+        ).values_list("asset_tag", *Existing._fields)
+        return {tag: Existing(*rest) for tag, *rest in found}
+
+    def _changes(self, row: DeviceRow, ex: Existing) -> dict[str, object]:
+        changes: dict[str, object] = {}
+        model = self.models.get(row.model_key)
+        if model is None or model[0] != ex.model_id:
+            changes["model"] = row.model_key
+        if row.serial != ex.serial_number:
+            changes["serial_number"] = row.serial
+        if row.school_id is not None and row.school_id != ex.school_id:
+            changes["school"] = row.school_id
+        if row.purchase_date is not None and row.purchase_date != ex.purchase_date:
+            changes["purchase_date"] = row.purchase_date
+        if row.funding_source is not None and row.funding_source != ex.funding_source:
+            changes["funding_source"] = row.funding_source
+        if row.notes is not None and row.notes != ex.notes:
+            changes["notes"] = row.notes
+        return changes
+
+    def check(self, rows):
+        if not rows:
+            return
+        existing = self._existing(rows)
+        holders: dict[tuple[str, str], str] = {
+            (maker.lower(), serial): tag
+            for serial, maker, tag in Device._base_manager.filter(
+                district=self.district, serial_number__in={r.serial for r in rows}
+            ).values_list("serial_number", "maker", "asset_tag")
+        }
+        result = self.result
+        for row in rows:
+            holder = holders.get((self.maker_of(row.model_key).lower(), row.serial))
+            if holder is not None and holder != row.asset_tag:
+                self.error(
+                    row.line,
+                    self.col("serial_number"),
+                    f"{quoted(row.serial)} is already used by another device in the district",
+                )
+                continue
+            ex = existing.get(row.asset_tag)
+            if ex is None:
+                if row.school_id is None and self.default_school_id is None:
+                    self._no_school(row)
+                    continue
+                result.created += 1
+                continue
+            if not self.schools.may_use(ex.school_id):
+                self.error(
+                    row.line,
+                    self.col("asset_tag"),
+                    f"{quoted(row.asset_tag)} is already used by another device in the district",
+                )
+                continue
+            changes = self._changes(row, ex)
+            if "school" in changes and ex.status == DeviceStatus.ASSIGNED:
+                column = self.col("school")
+                if self.google:
+                    column = self.col("org_unit" if "org_unit" in self.header.index else "location")
+                self.error(
+                    row.line,
+                    column,
+                    f"{row.asset_tag} is checked out; check it in before moving it",
+                )
+                continue
+            if row.status is not None and row.status != ex.status:
+                result.status_kept += 1
+            if changes:
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        result.models_created = sorted(f"{s.maker} {s.name}" for s in self.new_models.values())
+
+    def _no_school(self, row: DeviceRow) -> None:
+        if row.school_miss is not None:
+            column, value = row.school_miss
+            self.error(
+                row.line,
+                column,
+                f"{quoted(value)} names no school of the district (by code or name); "
+                "choose a school for rows like this one (--school CODE)",
+            )
+        else:
+            self.error(
+                row.line,
+                self.col("school"),
+                "is blank; a new device needs a school (or choose one with --school CODE)",
+            )
+
+    def before_writing(self):
+        for key, spec in self.new_models.items():
+            model = DeviceModel.objects.create(
+                district=self.district,
+                maker=spec.maker,
+                name=spec.name,
+                kind=spec.kind or DeviceKind.CHROMEBOOK,
+                touchscreen=bool(spec.touchscreen),
+                unit_price=spec.unit_price,
+                auto_update_expiration=self.aue_seen.get(key),
+            )
+            self.models[key] = (model.pk, model.maker, model.auto_update_expiration)
+        for key, aue in self.aue_seen.items():
+            pk, _maker, current = self.models[key]
+            if current != aue:
+                DeviceModel._base_manager.filter(pk=pk).update(auto_update_expiration=aue)
+        self.school_names = self.schools.names
+
+    def write(self, rows):
+        if any(row is None for row in rows):
+            raise _FileChanged
+        existing = self._existing(rows)
+        created: list[Device] = []
+        updated: list[Device] = []
+        events: list[DeviceEvent] = []
+        now, by = self.now, self.user
+        for row in rows:
+            model_id, maker, _aue = self.models[row.model_key]
+            ex = existing.get(row.asset_tag)
+            if ex is None:
+                created.append(
+                    Device(
+                        district=self.district,
+                        school_id=row.school_id or self.default_school_id,
+                        model_id=model_id,
+                        maker=maker,
+                        asset_tag=row.asset_tag,
+                        serial_number=row.serial,
+                        status=row.status or DeviceStatus.IN_STOCK,
+                        purchase_date=row.purchase_date,
+                        funding_source=row.funding_source or "",
+                        notes=row.notes or "",
+                    )
+                )
+                continue
+            changes = self._changes(row, ex)
+            if not changes:
+                continue
+            school_id = changes.get("school", ex.school_id)
+            updated.append(
+                Device(
+                    pk=ex.pk,
+                    model_id=model_id,
+                    maker=maker,
+                    serial_number=row.serial,
+                    school_id=school_id,
+                    purchase_date=changes.get("purchase_date", ex.purchase_date),
+                    funding_source=changes.get("funding_source", ex.funding_source),
+                    notes=changes.get("notes", ex.notes),
+                    updated_at=now,
+                )
+            )
+            if school_id != ex.school_id:
+                events.append(
+                    DeviceEvent(
+                        device_id=ex.pk,
+                        kind=EventKind.MOVED,
+                        at=now,
+                        by=by,
+                        school_id=ex.school_id,
+                        note=f"to {self.school_names[school_id]} (import)",
+                    )
+                )
+        Device.objects.bulk_create(created, batch_size=WRITE_BATCH)
+        if created and created[0].pk is None:  # a backend that cannot return new ids
+            ids = dict(
+                Device._base_manager.filter(
+                    district=self.district, asset_tag__in=[d.asset_tag for d in created]
+                ).values_list("asset_tag", "pk")
+            )
+            for device in created:
+                device.pk = ids[device.asset_tag]
+        events += [
+            DeviceEvent(
+                device_id=d.pk, kind=EventKind.CREATED, at=now, by=by, school_id=d.school_id
+            )
+            for d in created
+        ]
+        if updated:
+            Device.objects.bulk_update(updated, DEVICE_UPDATE_FIELDS, batch_size=WRITE_BATCH)
+        DeviceEvent.objects.bulk_create(events, batch_size=WRITE_BATCH)
+
+
+# students ------------------------------------------------------------------------------
+
+
+class StudentRow(NamedTuple):
+    line: int
+    local_id: str
+    school_id: int | None
+    grade: int
+    needs_touch: bool | None
+    home_internet: str | None
+
+
+class ExistingStudent(NamedTuple):
+    pk: int
+    school_id: int
+    grade: int
+    needs_touch: bool
+    home_internet: str
+    active: bool
+
+
+STUDENT_UPDATE_FIELDS = ["school", "grade", "needs_touch", "home_internet", "active", "updated_at"]
+
+
+class StudentImporter(Importer):
+    kind = "students"
+    columns = STUDENT_COLUMNS
+
+    def choose_columns(self, header):
+        self.result.format = PILLARWISE
+
+    def required(self):
+        needed = ["local_id", "grade"]
+        if self.default_school_id is None:
+            needed.append("school")
+        return needed
+
+    def start(self):
+        self.schools = Schools(self.district, self.allowed_ids)
+        self.ids_seen: dict[str, int] = {}
+        i = self.header.index
+        self.cells = [(f, i[f]) for f in (c.field for c in self.columns) if f in i]
+
+    def parse(self, line, cells):
+        value = {f: (cells[i].strip() if i < len(cells) else "") for f, i in self.cells}
+        ok = True
+
+        def bad(field_name, message):
+            nonlocal ok
+            ok = False
+            self.error(line, self.col(field_name), message)
+
+        local_id = value.get("local_id", "")
+        if not local_id:
+            bad("local_id", "is blank; every student needs their local student ID")
+        elif len(local_id) > 40:
+            bad("local_id", f"{quoted(local_id)} is longer than 40 characters")
+        school_id = None
+        if raw := value.get("school"):
+            try:
+                school_id = self.schools.explicit(raw)
+            except Invalid as exc:
+                bad("school", str(exc))
+        grade = None
+        raw = value.get("grade", "")
+        if not raw:
+            bad("grade", "is blank; give PK, K or 1–12")
+        else:
+            try:
+                grade = parse_grade(raw)
+            except Invalid as exc:
+                bad("grade", str(exc))
+        needs_touch = home_internet = None
+        if raw := value.get("needs_touch"):
+            try:
+                needs_touch = parse_bool(raw)
+            except Invalid as exc:
+                bad("needs_touch", str(exc))
+        if raw := value.get("home_internet"):
+            try:
+                home_internet = parse_choice(raw, HOME_INTERNET, "home internet answer")
+            except Invalid as exc:
+                bad("home_internet", str(exc))
+        if ok and not self.writing:
+            earlier = self.ids_seen.setdefault(local_id, line)
+            if earlier != line:
+                bad("local_id", f"{quoted(local_id)} is also on row {earlier}")
+        if not ok:
+            return None
+        return StudentRow(line, local_id, school_id, grade, needs_touch, home_internet)
+
+    def _existing(self, rows) -> dict[str, ExistingStudent]:
+        found = Student._base_manager.filter(
+            district=self.district, local_id__in=[r.local_id for r in rows]
+        ).values_list("local_id", *ExistingStudent._fields)
+        return {local_id: ExistingStudent(*rest) for local_id, *rest in found}
+
+    def _target(self, row: StudentRow, ex: ExistingStudent | None) -> ExistingStudent:
+        """The student as the row leaves them (blank cells keep what was there)."""
+        if ex is None:
+            return ExistingStudent(
+                0,
+                row.school_id or self.default_school_id,
+                row.grade,
+                bool(row.needs_touch),
+                row.home_internet or HomeInternet.UNKNOWN,
+                True,
+            )
+        return ExistingStudent(
+            ex.pk,
+            row.school_id or ex.school_id,
+            row.grade,
+            ex.needs_touch if row.needs_touch is None else row.needs_touch,
+            row.home_internet or ex.home_internet,
+            True,
+        )
+
+    def check(self, rows):
+        if not rows:
+            return
+        existing = self._existing(rows)
+        for row in rows:
+            ex = existing.get(row.local_id)
+            if ex is not None and not self.schools.may_use(ex.school_id):
+                self.error(
+                    row.line,
+                    self.col("local_id"),
+                    f"{quoted(row.local_id)} is already used in the district",
+                )
+                continue
+            if ex is None and row.school_id is None and self.default_school_id is None:
+                self.error(
+                    row.line,
+                    self.col("school"),
+                    "is blank; a new student needs a school (or choose one with --school CODE)",
+                )
+                continue
+            target = self._target(row, ex)
+            low, high = self.schools.spans[target.school_id]
+            if not low <= target.grade <= high:
+                name = self.schools.names[target.school_id]
+                span = f"{grade_label(low)}–{grade_label(high)}"
+                self.error(
+                    row.line,
+                    self.col("grade"),
+                    f"grade {grade_label(target.grade)} is not taught at {name} ({span})",
+                )
+                continue
+            if ex is None:
+                self.result.created += 1
+            elif target != ex:
+                self.result.updated += 1
+            else:
+                self.result.unchanged += 1
+
+    def write(self, rows):
+        if any(row is None for row in rows):
+            raise _FileChanged
+        existing = self._existing(rows)
+        now = timezone.now()
+        created, updated = [], []
+        for row in rows:
+            ex = existing.get(row.local_id)
+            target = self._target(row, ex)
+            fields = {
+                "school_id": target.school_id,
+                "grade": target.grade,
+                "needs_touch": target.needs_touch,
+                "home_internet": target.home_internet,
+                "active": True,
+            }
+            if ex is None:
+                created.append(Student(district=self.district, local_id=row.local_id, **fields))
+            elif target != ex:
+                updated.append(Student(pk=ex.pk, updated_at=now, **fields))
+        Student.objects.bulk_create(created, batch_size=WRITE_BATCH)
+        if updated:
+            Student.objects.bulk_update(updated, STUDENT_UPDATE_FIELDS, batch_size=WRITE_BATCH)
+
+
+def import_devices(source_or_binary, *, fmt: str | None = None, **kwargs) -> ImportResult:
+    """Import a device list. See DeviceImporter / Importer for the keyword arguments."""
+    return DeviceImporter(fmt=fmt, **kwargs).run(source_or_binary)
+
+
+def import_students(source_or_binary, **kwargs) -> ImportResult:
+    """Import a student roster (local ID, school, grade, flags; never names)."""
+    return StudentImporter(**kwargs).run(source_or_binary)
