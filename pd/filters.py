@@ -1,0 +1,61 @@
+"""Filters of the session list and calendar: school, format, pillar, facilitator."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+
+from schools.models import School
+from schools.pillars import Pillar
+
+from .forms import facilitator_choices
+from .models import Format, PDSession
+
+
+def _schools(request):
+    # Built per request, inside the user's scope: only schools the user may see.
+    return School.objects.order_by("name")
+
+
+class SessionFilter(django_filters.FilterSet):
+    school = django_filters.ModelChoiceFilter(
+        queryset=_schools, empty_label="All schools", method="by_school"
+    )
+    format = django_filters.ChoiceFilter(choices=Format.choices, empty_label="Any format")
+    pillar = django_filters.ChoiceFilter(
+        choices=Pillar.choices, empty_label="Any pillar", method="by_pillar"
+    )
+    facilitator = django_filters.CharFilter(
+        method="by_facilitator", widget=forms.Select(choices=())
+    )
+
+    class Meta:
+        model = PDSession
+        fields = ["school", "format", "pillar", "facilitator"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = facilitator_choices()
+        choices[0] = ("", "Anyone")
+        self.form.fields["facilitator"].widget.choices = choices
+        for field in self.form.fields.values():
+            field.widget.attrs["class"] = "form-select"
+
+    # Filtering through a subquery keeps a session of several schools on one row.
+    def by_school(self, queryset, name, value):
+        return queryset.filter(
+            pk__in=PDSession.schools.through.objects.filter(school=value).values("pdsession_id")
+        )
+
+    def by_pillar(self, queryset, name, value):
+        return queryset.filter(pillars__pillar=value)
+
+    def by_facilitator(self, queryset, name, value):
+        kind, pk = value[:1], value[1:]
+        if not pk.isdigit():
+            return queryset
+        if kind == "u":
+            return queryset.filter(facilitator_user_id=pk)
+        if kind == "s":
+            return queryset.filter(facilitator_staff_id=pk)
+        return queryset

@@ -1,0 +1,370 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from schools.forms import CrispyFormMixin, ModelForm, ScopedFormMixin
+from schools.models import Membership, Role, School, StaffMember
+from schools.pillars import Pillar
+
+from .models import (
+    Attendance,
+    AttendanceStatus,
+    Format,
+    LearningLeader,
+    NeedTopic,
+    PDNeedsPoll,
+    PDSession,
+    SessionPillar,
+)
+
+PD_ROLES = (Role.COACH, Role.PRINCIPAL, Role.DISTRICT_ADMIN)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+
+def facilitator_choices(user_ids=None) -> list:
+    """Coaches and Learning Leaders the user may see, as one grouped choice list.
+
+    Values are ``u<id>`` for a coach's account and ``s<id>`` for a Learning Leader."""
+    coaches = get_user_model().objects.filter(
+        pk__in=Membership.objects.filter(role=Role.COACH).values("user_id")
+    )
+    leaders = StaffMember.objects.filter(
+        pk__in=LearningLeader.objects.values("staff_id")
+    ).select_related("school")
+    return [
+        ("", "Choose a facilitator"),
+        ("Coaches", [(f"u{u.pk}", u.full_name or u.email) for u in coaches.order_by("full_name")]),
+        ("Learning Leaders", [(f"s{s.pk}", f"{s.full_name} ({s.school})") for s in leaders]),
+    ]
+
+
+def parse_facilitator(value: str) -> tuple[object | None, StaffMember | None]:
+    """(user, staff) for a ``u<id>``/``s<id>`` value, looked up in the user's scope."""
+    value = value or ""
+    kind, pk = value[:1], value[1:]
+    if not pk.isdigit():
+        raise forms.ValidationError("Choose a facilitator.")
+    if kind == "u":
+        user = (
+            get_user_model()
+            .objects.filter(
+                pk=pk, pk__in=Membership.objects.filter(role=Role.COACH).values("user_id")
+            )
+            .first()
+        )
+        if user is None:
+            raise forms.ValidationError("Choose a facilitator from the list.")
+        return user, None
+    if kind == "s":
+        staff = StaffMember.objects.filter(pk=pk).first()
+        if staff is None:
+            raise forms.ValidationError("Choose a facilitator from the list.")
+        return None, staff
+    raise forms.ValidationError("Choose a facilitator from the list.")
+
+
+class SessionForm(ModelForm):
+    """Log or edit a session: one form, the essentials first."""
+
+    submit_label = "Save session"
+
+    schools = forms.ModelMultipleChoiceField(
+        queryset=School.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Where the session takes place; tick several for a cross-school session.",
+    )
+    facilitator = forms.ChoiceField(choices=())
+    pillars = forms.MultipleChoiceField(
+        choices=Pillar.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Pillars it serves",
+    )
+    materials_url = forms.URLField(label="Materials link", required=False, assume_scheme="https")
+
+    class Meta:
+        model = PDSession
+        fields = [
+            "title",
+            "date",
+            "start_time",
+            "duration_minutes",
+            "format",
+            "job_embedded",
+            "ongoing_series",
+            "objective",
+            "pedagogical_why",
+            "tools_covered",
+            "materials_url",
+            "notes",
+            "allow_named_feedback",
+        ]
+        widgets = {
+            "date": DateInput(),
+            "start_time": TimeInput(),
+            "objective": forms.Textarea(attrs={"rows": 2}),
+            "pedagogical_why": forms.Textarea(attrs={"rows": 2}),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, access, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.access = access
+        school_ids = None if access.unrestricted else access.school_ids_with_role(*PD_ROLES)
+        schools = School.objects.order_by("name")
+        if school_ids is not None:
+            schools = schools.filter(pk__in=school_ids)
+        self.fields["schools"].queryset = schools
+        self.fields["facilitator"].choices = facilitator_choices()
+        self.fields["format"].choices = Format.choices
+        if self.instance.pk:
+            self.initial.setdefault(
+                "schools", list(School.objects.filter(pd_sessions=self.instance))
+            )
+            self.initial.setdefault(
+                "pillars",
+                list(
+                    SessionPillar.objects.filter(session=self.instance).values_list(
+                        "pillar", flat=True
+                    )
+                ),
+            )
+            s = self.instance
+            current = f"u{s.facilitator_user_id}" if s.facilitator_user_id else ""
+            self.initial.setdefault("facilitator", current or f"s{s.facilitator_staff_id}")
+
+    def clean_facilitator(self):
+        user, staff = parse_facilitator(self.cleaned_data["facilitator"])
+        self.instance.facilitator_user, self.instance.facilitator_staff = user, staff
+        return self.cleaned_data["facilitator"]
+
+
+class SessionLogForm(SessionForm):
+    """The new-session form: today, the coach's first school, their last format, attendees."""
+
+    submit_label = "Log session"
+
+    attendees = forms.ModelMultipleChoiceField(
+        queryset=StaffMember.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, access, user, last_format=None, **kwargs):
+        super().__init__(*args, access=access, user=user, **kwargs)
+        self.fields["attendees"].queryset = StaffMember.objects.active()
+        if not self.is_bound:
+            first = self.fields["schools"].queryset.first()
+            self.initial.update(
+                {
+                    "date": timezone.localdate(),
+                    "schools": [first] if first else [],
+                    "format": last_format or Format.WORKSHOP,
+                    "pillars": [Pillar.PROFESSIONAL_LEARNING],
+                }
+            )
+            if access.has_role(Role.COACH):
+                self.initial["facilitator"] = f"u{user.pk}"
+
+    def roster_school_ids(self) -> list[int]:
+        """The schools whose roster the attendee list shows."""
+        if self.is_bound:
+            return [int(v) for v in self.data.getlist("schools") if str(v).isdigit()]
+        return [s.pk for s in self.initial.get("schools", [])]
+
+    def selected_attendee_ids(self) -> set[int]:
+        if self.is_bound:
+            return {int(v) for v in self.data.getlist("attendees") if str(v).isdigit()}
+        return set()
+
+    def clean(self):
+        data = super().clean()
+        schools, attendees = data.get("schools"), data.get("attendees")
+        if schools and attendees:
+            ids = {s.pk for s in schools}
+            strangers = [a for a in attendees if a.school_id not in ids]
+            if strangers:
+                names = ", ".join(str(a) for a in strangers)
+                self.add_error("attendees", f"Not on the roster of the chosen schools: {names}.")
+        return data
+
+
+class AttendanceStatusField(forms.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=AttendanceStatus.choices, **kwargs)
+
+
+class AttendanceForm(forms.Form):
+    """Status and hours of each attendance row: ``status-<id>`` and ``hours-<id>``."""
+
+    def __init__(self, *args, rows, session, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = list(rows)
+        self.session = session
+        for a in self.rows:
+            self.fields[f"status-{a.pk}"] = AttendanceStatusField(
+                label=f"Status of {a.staff}", initial=a.status
+            )
+            self.fields[f"hours-{a.pk}"] = forms.DecimalField(
+                label=f"Hours credited to {a.staff}",
+                initial=a.hours,
+                required=False,
+                min_value=Decimal(0),
+                max_value=Decimal(24),
+                decimal_places=2,
+            )
+
+    def changes(self):
+        return [
+            (a, self.cleaned_data[f"status-{a.pk}"], self.cleaned_data[f"hours-{a.pk}"])
+            for a in self.rows
+        ]
+
+    def pairs(self):
+        return [(a, self[f"status-{a.pk}"], self[f"hours-{a.pk}"]) for a in self.rows]
+
+
+class AddAttendeesForm(ScopedFormMixin, forms.Form):
+    staff = forms.ModelMultipleChoiceField(
+        queryset=StaffMember.objects.none(), label="Add people who attended"
+    )
+
+    def __init__(self, *args, session, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["staff"].queryset = (
+            StaffMember.objects.active()
+            .filter(school__in=School.objects.filter(pd_sessions=session))
+            .exclude(pk__in=Attendance.objects.filter(session=session).values("staff_id"))
+            .order_by("full_name")
+        )
+
+
+class EmailField(forms.EmailField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Your school e-mail address")
+        kwargs.setdefault("widget", forms.EmailInput(attrs={"autocomplete": "email"}))
+        super().__init__(**kwargs)
+
+
+class CheckInForm(CrispyFormMixin, forms.Form):
+    submit_label = "Check in"
+    email = EmailField()
+
+
+class FeedbackForm(CrispyFormMixin, forms.Form):
+    submit_label = "Send feedback"
+
+    rating = forms.TypedChoiceField(
+        label="How useful was this session for your teaching?",
+        choices=[
+            (5, "5 — very useful"),
+            (4, "4"),
+            (3, "3"),
+            (2, "2"),
+            (1, "1 — not useful"),
+        ],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    will_apply = forms.CharField(
+        label="What will you apply in your classroom?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+    )
+    anonymous = forms.BooleanField(
+        label="Send anonymously (your name and e-mail are not stored)",
+        required=False,
+        initial=True,
+    )
+    email = EmailField(required=False, help_text="Only needed if you do not send anonymously.")
+
+    def __init__(self, *args, session, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not session.allow_named_feedback:
+            del self.fields["anonymous"]
+            del self.fields["email"]
+
+    def clean(self):
+        data = super().clean()
+        if "anonymous" in self.fields and not data.get("anonymous") and not data.get("email"):
+            self.add_error("email", "Give your school e-mail address, or send anonymously.")
+        return data
+
+
+class LeaderForm(CrispyFormMixin, forms.Form):
+    submit_label = "Nominate"
+
+    staff = forms.ModelChoiceField(queryset=StaffMember.objects.none(), label="Staff member")
+    cohort_year = forms.IntegerField(
+        min_value=2000,
+        max_value=2100,
+        help_text="The year the school year starts: 2025 for 2025–26.",
+    )
+    why_nominated = forms.CharField(
+        label="Why this person?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Choose people colleagues trust and follow, who are willing to learn in "
+        "public and share. Leadership matters here, not technical skill.",
+    )
+
+    def __init__(self, *args, school, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["staff"].queryset = StaffMember.objects.active().filter(school=school)
+        today = timezone.localdate()
+        self.fields["cohort_year"].initial = today.year if today.month >= 7 else today.year - 1
+
+
+class PollForm(CrispyFormMixin, forms.ModelForm):
+    submit_label = "Create poll"
+
+    class Meta:
+        model = PDNeedsPoll
+        fields = ["period", "opens_on", "closes_on"]
+        widgets = {"opens_on": DateInput(), "closes_on": DateInput()}
+
+
+class PollAnswerForm(CrispyFormMixin, forms.Form):
+    submit_label = "Send my answer"
+
+    topics = forms.MultipleChoiceField(
+        label="What would help you most in the coming months? Tick any.",
+        choices=NeedTopic.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    other = forms.CharField(
+        label="Something else you would like to learn",
+        required=False,
+        max_length=300,
+    )
+
+
+class ReportForm(forms.Form):
+    school = forms.ModelChoiceField(
+        queryset=School.objects.none(), required=False, empty_label="All my schools"
+    )
+    since = forms.DateField(required=False, widget=DateInput(), label="From")
+    until = forms.DateField(required=False, widget=DateInput(), label="To")
+
+    def __init__(self, *args, schools, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school"].queryset = schools
+        self.fields["school"].widget.attrs["class"] = "form-select"
+        for name in ("since", "until"):
+            self.fields[name].widget.attrs["class"] = "form-control"
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", "The end of the period comes after its start.")
+        return data

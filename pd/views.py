@@ -1,0 +1,611 @@
+"""PD pages: coaches, principals and district admins log sessions, take attendance, read
+feedback and reports. Three public pages (check-in, feedback, needs poll) answer a token
+link without an account and only ever touch the session or poll that the token names.
+
+Every object comes through the scoped managers (``@scoped_object``: another school's object
+answers 404), then ``require_role`` answers 403 for a role that does not use PD (tech staff).
+Writes go through ``pd.services``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from schools.exports import csv_response
+from schools.models import School, StaffMember
+from schools.scoping import require_role, scoped_object, scopes_disabled
+
+from . import selectors, services
+from .filters import SessionFilter
+from .forms import (
+    PD_ROLES,
+    AddAttendeesForm,
+    AttendanceForm,
+    CheckInForm,
+    FeedbackForm,
+    LeaderForm,
+    PollAnswerForm,
+    PollForm,
+    ReportForm,
+    SessionForm,
+    SessionLogForm,
+)
+from .models import CheckinMode, PDNeedsPoll, PDSession, PDSessionChange, SessionPillar
+
+PER_PAGE = 25
+STAFF_PER_PAGE = 50
+
+
+def _pd_school_ids(access) -> frozenset[int] | None:
+    """Schools whose PD the user works with (None: every school, for a superuser).
+
+    Scope is not enough: someone who is tech staff at Cedar and coach at Maple sees Cedar,
+    but works with Maple's PD only."""
+    return None if access.unrestricted else access.school_ids_with_role(*PD_ROLES)
+
+
+def _pd_schools(access):
+    ids = _pd_school_ids(access)
+    schools = School.objects.order_by("name")
+    return schools if ids is None else schools.filter(pk__in=ids)
+
+
+def _pd_sessions(access):
+    ids = _pd_school_ids(access)
+    sessions = PDSession.objects.all()
+    if ids is None:
+        return sessions
+    links = PDSession.schools.through.objects.filter(school_id__in=ids)
+    return sessions.filter(pk__in=links.values("pdsession_id"))
+
+
+def _sessions():
+    return PDSession.objects.select_related("facilitator_user", "facilitator_staff")
+
+
+def _require_session_role(access, session: PDSession) -> list[School]:
+    """403 unless the user holds a PD role at one of the session's schools they can see."""
+    schools = list(School.objects.filter(pd_sessions=session).order_by("name"))
+    if not any(access.has_role(*PD_ROLES, school=s) for s in schools):
+        raise PermissionDenied("Your role does not allow this.")
+    return schools
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.BASE_URL}{path}"
+
+
+# --- sessions -------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def session_list(request):
+    require_role(request.access, *PD_ROLES)
+    filterset = SessionFilter(
+        request.GET, queryset=selectors.sessions_list(_pd_sessions(request.access))
+    )
+    page = Paginator(filterset.qs, PER_PAGE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {"filter": filterset, "page": page, "query_string": params.urlencode()}
+    template = "pd/_session_table.html" if request.htmx else "pd/session_list.html"
+    return render(request, template, context)
+
+
+def _month(value: str | None) -> date:
+    try:
+        year, month = (int(p) for p in (value or "").split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return timezone.localdate().replace(day=1)
+
+
+@login_required
+@require_GET
+def calendar_view(request):
+    require_role(request.access, *PD_ROLES)
+    first = _month(request.GET.get("month"))
+    filterset = SessionFilter(request.GET, queryset=_pd_sessions(request.access))
+    weeks = selectors.month_grid(first.year, first.month, filterset.qs)
+    previous = (first - timedelta(days=1)).replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    params = request.GET.copy()
+    params.pop("month", None)
+    return render(
+        request,
+        "pd/calendar.html",
+        {
+            "filter": filterset,
+            "first": first,
+            "weeks": weeks,
+            "previous": previous,
+            "following": following,
+            "today": timezone.localdate(),
+            "query_string": params.urlencode(),
+        },
+    )
+
+
+def _roster_context(form: SessionLogForm, access) -> dict:
+    allowed = set(form.fields["schools"].queryset.values_list("pk", flat=True))
+    ids = [i for i in form.roster_school_ids() if i in allowed]
+    return {
+        "roster": list(selectors.roster(ids)) if ids else [],
+        "roster_schools": len(ids),
+        "selected": form.selected_attendee_ids(),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_new(request):
+    require_role(request.access, *PD_ROLES)
+    form = SessionLogForm(
+        request.POST or None,
+        access=request.access,
+        user=request.user,
+        last_format=selectors.last_format(request.user),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = services.session_log(
+                session=form.save(commit=False),
+                schools=form.cleaned_data["schools"],
+                pillars=form.cleaned_data["pillars"],
+                attendees=form.cleaned_data["attendees"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            count = len(form.cleaned_data["attendees"])
+            messages.success(
+                request, f"“{session.title}” was logged with {count} attendee{'s' * (count != 1)}."
+            )
+            return redirect(session)
+    return render(
+        request, "pd/session_form.html", {"form": form, **_roster_context(form, request.access)}
+    )
+
+
+@scoped_object(School)
+def roster_partial(request, school):
+    """The attendee checkboxes of a school (and ``also`` schools), for the logging form."""
+    require_role(request.access, *PD_ROLES, school=school)
+    pd_ids = _pd_school_ids(request.access)
+    also = {int(v) for v in request.GET.getlist("also") if v.isdigit()} - {school.pk}
+    if pd_ids is not None:
+        also &= pd_ids
+    visible = set(School.objects.filter(pk__in=also).values_list("pk", flat=True))
+    context = {
+        "school": school,
+        "roster": list(selectors.roster([school.pk, *visible])),
+        "roster_schools": 1 + len(visible),
+        "selected": {int(v) for v in request.GET.getlist("attendees") if v.isdigit()},
+    }
+    template = "pd/_roster.html" if request.htmx else "pd/roster.html"
+    return render(request, template, context)
+
+
+def _detail_context(request, session, schools, attendance_form=None, add_form=None) -> dict:
+    rows = list(selectors.session_attendance(session))
+    return {
+        "session": session,
+        "schools": schools,
+        "pillars": list(SessionPillar.objects.filter(session=session)),
+        "attendance_form": attendance_form or AttendanceForm(rows=rows, session=session),
+        "add_form": add_form or AddAttendeesForm(session=session),
+        "attended": sum(1 for a in rows if a.status == "attended"),
+        "checked_in": sum(1 for a in rows if a.checked_in_at),
+        "feedback": selectors.feedback_summary(session),
+        "changes": list(
+            PDSessionChange.objects.filter(session=session).select_related("changed_by")[:50]
+        ),
+        "checkin_url": _absolute(session.checkin_path()),
+        "feedback_url": _absolute(session.feedback_path()),
+        "checkin_open": session.checkin_open(),
+        "checkin_window": session.checkin_window(),
+        "visible_school_ids": request.access.school_ids,
+    }
+
+
+@scoped_object(_sessions)
+def session_detail(request, session):
+    schools = _require_session_role(request.access, session)
+    return render(request, "pd/session_detail.html", _detail_context(request, session, schools))
+
+
+@scoped_object(_sessions, methods=["GET", "POST"])
+def session_edit(request, session):
+    _require_session_role(request.access, session)
+    form = SessionForm(
+        request.POST or None, instance=session, access=request.access, user=request.user
+    )
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in SessionForm.Meta.fields}
+        data["facilitator_user"] = form.instance.facilitator_user
+        data["facilitator_staff"] = form.instance.facilitator_staff
+        try:
+            change = services.session_update(
+                session=session,
+                data=data,
+                schools=form.cleaned_data["schools"],
+                pillars=form.cleaned_data["pillars"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "The session was updated." if change else "Nothing changed.")
+            return redirect(session)
+    return render(request, "pd/session_edit.html", {"form": form, "session": session})
+
+
+@scoped_object(_sessions, methods=["POST"])
+def attendance(request, session):
+    schools = _require_session_role(request.access, session)
+    if "add" in request.POST:
+        add_form = AddAttendeesForm(request.POST, session=session)
+        if add_form.is_valid():
+            added = services.attendees_add(
+                session=session, staff=add_form.cleaned_data["staff"], by=request.user
+            )
+            messages.success(request, f"{added} attendee{'s' * (added != 1)} added.")
+            return redirect(session)
+        context = _detail_context(request, session, schools, add_form=add_form)
+        return render(request, "pd/session_detail.html", context, status=400)
+    rows = list(selectors.session_attendance(session))
+    form = AttendanceForm(request.POST, rows=rows, session=session)
+    if form.is_valid():
+        try:
+            change = services.attendance_update(
+                session=session, rows=form.changes(), by=request.user
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request, "Attendance was saved." if change else "Attendance is unchanged."
+            )
+            return redirect(session)
+    context = _detail_context(request, session, schools, attendance_form=form)
+    return render(request, "pd/session_detail.html", context, status=400)
+
+
+@scoped_object(_sessions)
+def checkin_qr(request, session):
+    _require_session_role(request.access, session)
+    qr = segno.make_qr(_absolute(session.checkin_path()), error="m")
+    svg = qr.svg_inline(scale=6, title=f"Check-in code for {session.title}", dark="#000")
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@scoped_object(_sessions, methods=["POST"])
+def checkin_toggle(request, session):
+    _require_session_role(request.access, session)
+    mode = request.POST.get("mode", "")
+    if mode not in CheckinMode.values:
+        messages.error(request, "Choose whether to open or close check-in.")
+    else:
+        services.checkin_set(session=session, mode=mode, by=request.user)
+        messages.success(request, f"Self check-in: {CheckinMode(mode).label.lower()}.")
+    return redirect(session)
+
+
+@scoped_object(_sessions, methods=["POST"])
+def feedback_request(request, session):
+    _require_session_role(request.access, session)
+    services.feedback_request(session=session, by=request.user)
+    messages.success(
+        request,
+        "Feedback requests are on their way to attendees who have an e-mail address "
+        "and were not asked before.",
+    )
+    return redirect(session)
+
+
+# --- public links ---------------------------------------------------------------------
+
+
+def _public_session(session: PDSession) -> dict:
+    with scopes_disabled():
+        names = [s.name for s in School.objects.filter(pd_sessions=session).order_by("name")]
+    return {"session": session, "school_names": names}
+
+
+def _link_invalid(request, what: str):
+    # 200 rather than 404: the page is the answer, and says plainly what to do.
+    return render(request, "pd/link_invalid.html", {"what": what})
+
+
+@require_http_methods(["GET", "POST"])
+def checkin(request, token):
+    session = services.session_by_token(checkin_token=token)
+    if session is None:
+        return _link_invalid(request, "check-in")
+    context = _public_session(session)
+    if not session.checkin_open():
+        return render(request, "pd/checkin_closed.html", context)
+    form = CheckInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            attendance, new = services.self_check_in(
+                session=session, email=form.cleaned_data["email"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            context.update({"staff": attendance.staff, "new": new})
+            return render(request, "pd/checkin_done.html", context)
+    return render(request, "pd/checkin.html", {**context, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def feedback(request, token):
+    session = services.session_by_token(feedback_token=token)
+    if session is None:
+        return _link_invalid(request, "feedback")
+    context = _public_session(session)
+    form = FeedbackForm(request.POST or None, session=session)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.feedback_submit(
+                session=session,
+                rating=data["rating"],
+                will_apply=data["will_apply"],
+                anonymous=data.get("anonymous", True),
+                email=data.get("email", ""),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return render(request, "pd/feedback_done.html", context)
+    return render(request, "pd/feedback.html", {**context, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def poll_answer(request, token):
+    poll = services.poll_by_token(token)
+    if poll is None:
+        return _link_invalid(request, "needs poll")
+    context = {"poll": poll}
+    if not poll.is_open():
+        return render(request, "pd/poll_closed.html", context)
+    form = PollAnswerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.poll_answer(
+                poll=poll, topics=form.cleaned_data["topics"], other=form.cleaned_data["other"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return render(request, "pd/poll_done.html", context)
+    return render(request, "pd/poll_answer.html", {**context, "form": form})
+
+
+# --- Learning Leaders and needs polls ---------------------------------------------------
+
+
+@scoped_object(School, methods=["GET", "POST"])
+def leaders(request, school):
+    require_role(request.access, *PD_ROLES, school=school)
+    form = LeaderForm(request.POST or None, school=school)
+    if request.method == "POST" and form.is_valid():
+        try:
+            leader = services.leader_nominate(
+                school=school,
+                staff=form.cleaned_data["staff"],
+                cohort_year=form.cleaned_data["cohort_year"],
+                why=form.cleaned_data["why_nominated"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{leader.staff} joined the {leader.cohort_label} cohort.")
+            return redirect("pd:leaders", pk=school.pk)
+    return render(
+        request,
+        "pd/leaders.html",
+        {
+            "school": school,
+            "leaders": selectors.leaders_of(school),
+            "form": form,
+        },
+    )
+
+
+@scoped_object(School, methods=["GET", "POST"])
+def polls(request, school):
+    require_role(request.access, *PD_ROLES, school=school)
+    form = PollForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            poll = services.poll_create(school=school, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"The poll for {poll.period} was created.")
+            return redirect(poll)
+    school_polls = PDNeedsPoll.objects.filter(school=school).annotate(answers=Count("responses"))
+    return render(request, "pd/polls.html", {"school": school, "polls": school_polls, "form": form})
+
+
+@scoped_object(lambda: PDNeedsPoll.objects.select_related("school"))
+def poll_results(request, poll):
+    require_role(request.access, *PD_ROLES, school=poll.school)
+    return render(
+        request,
+        "pd/poll_results.html",
+        {
+            "poll": poll,
+            "answer_url": _absolute(poll.answer_path()),
+            **selectors.poll_results(poll),
+        },
+    )
+
+
+# --- reports --------------------------------------------------------------------------
+
+SHOW = {"all": "Everyone", "below": "Below target", "none": "No PD at all"}
+
+
+@login_required
+@require_GET
+def reports(request):
+    require_role(request.access, *PD_ROLES)
+    schools = _pd_schools(request.access)
+    form = ReportForm(request.GET or None, schools=schools)
+    today = timezone.localdate()
+    data = form.cleaned_data if form.is_valid() else {}
+    until = data.get("until") or today
+    period = selectors.Period(since=data.get("since") or (until - timedelta(days=364)), until=until)
+    if period.since > period.until:
+        period = selectors.Period.last_year(until)
+    school = data.get("school")
+    chosen = schools.filter(pk=school.pk) if school else schools
+    staff = StaffMember.objects.filter(school__in=chosen)
+    sessions = _pd_sessions(request.access)
+    if school:
+        links = PDSession.schools.through.objects.filter(school=school)
+        sessions = sessions.filter(pk__in=links.values("pdsession_id"))
+    polls = selectors.polls_in(PDNeedsPoll.objects.filter(school__in=chosen), period)
+
+    export = request.GET.get("export")
+    if export:
+        return _export(export, staff, sessions, polls, period)
+
+    show = request.GET.get("show") if request.GET.get("show") in SHOW else "all"
+    rows = selectors.staff_hours(staff, period).order_by("hours", "full_name", "pk")
+    if show == "below":
+        rows = rows.filter(below_target=True)
+    elif show == "none":
+        rows = rows.filter(sessions=0)
+    page = Paginator(rows, STAFF_PER_PAGE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    months = selectors.hours_by_month(staff, period)
+    mix = selectors.format_mix(staff, period)
+    return render(
+        request,
+        "pd/reports.html",
+        {
+            "form": form,
+            "period": period,
+            "school": school,
+            "summary": selectors.hours_summary(staff, period),
+            "page": page,
+            "show": show,
+            "shows": SHOW,
+            "query_string": params.urlencode(),
+            "base_query": _without(request.GET, "page", "show", "export"),
+            "months": months,
+            "mix": mix,
+            "reach": selectors.leader_reach(staff, sessions, period),
+            "feedback": selectors.feedback_by_format(sessions, period),
+            "needs": selectors.needs_ranked(polls),
+            "chart_data": {
+                "months": [[f"{m:%b %Y}", float(h)] for m, h in months],
+                "formats": [[row["label"], float(row["hours"])] for row in mix],
+            },
+        },
+    )
+
+
+def _without(query, *names) -> str:
+    params = query.copy()
+    for name in names:
+        params.pop(name, None)
+    return params.urlencode()
+
+
+def _export(kind: str, staff, sessions, polls, period):
+    stamp = f"{period.since:%Y%m%d}-{period.until:%Y%m%d}"
+    if kind == "hours":
+        rows = selectors.staff_hours(staff, period).order_by("school__name", "full_name", "pk")
+        return csv_response(
+            f"pd-hours-{stamp}.csv",
+            [
+                "Staff",
+                "E-mail",
+                "School",
+                "Position",
+                "Hours",
+                "Sessions",
+                "Job-embedded hours",
+                "Ongoing-series hours",
+                "Target for the period",
+                "Below target",
+            ],
+            (
+                [
+                    s.full_name,
+                    s.email,
+                    s.school.code,
+                    s.get_position_display(),
+                    s.hours,
+                    s.sessions,
+                    s.job_embedded_hours,
+                    s.ongoing_hours,
+                    selectors.period_target(s.school.district.pd_hour_target, period),
+                    "yes" if s.below_target else "no",
+                ]
+                for s in rows.iterator()
+            ),
+        )
+    if kind == "leaders":
+        reach = selectors.leader_reach(staff, sessions, period)
+        rows = [
+            ["Learning Leader", r["name"], r["sessions"], r["colleagues"], r["hours"]]
+            for r in reach["leaders"]
+        ]
+        rows.append(
+            ["All Learning Leaders", "", reach["leader_sessions"], reach["leader_colleagues"], ""]
+        )
+        rows.append(
+            [
+                "Coaches",
+                "",
+                reach["coach_sessions"],
+                reach["coach_colleagues"],
+                reach["coach_hours"],
+            ]
+        )
+        return csv_response(
+            f"pd-leaders-{stamp}.csv",
+            ["Led by", "Name", "Sessions", "Distinct colleagues", "Hours"],
+            rows,
+        )
+    if kind == "feedback":
+        return csv_response(
+            f"pd-feedback-{stamp}.csv",
+            ["Format", "Answers", "Mean rating"],
+            [
+                [r["label"], r["answers"], r["mean"]]
+                for r in selectors.feedback_by_format(sessions, period)
+            ],
+        )
+    if kind == "needs":
+        return csv_response(
+            f"pd-needs-{stamp}.csv",
+            ["Rank", "Need", "Answers"],
+            [[i, r["label"], r["answers"]] for i, r in enumerate(selectors.needs_ranked(polls), 1)],
+        )
+    return HttpResponse("Unknown export.", status=400, content_type="text/plain")

@@ -1,0 +1,325 @@
+import csv
+import io
+from datetime import time, timedelta
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from pd.models import Attendance, Feedback, PDSession, PDSessionChange
+from schools.models import Role
+from tests.factories import (
+    AttendanceFactory,
+    LearningLeaderFactory,
+    MembershipFactory,
+    PDNeedsPollFactory,
+    PDSessionFactory,
+    StaffMemberFactory,
+)
+
+
+def _count(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+        assert response.status_code == 200
+        b"".join(response.streaming_content) if response.streaming else response.content
+    return len(ctx.captured_queries)
+
+
+def test_a_coach_logs_a_session_with_attendees(login, coach, maple):
+    client = login(coach)
+    people = [StaffMemberFactory(school=maple) for _ in range(5)]
+    page = client.get(reverse("pd:session_new"))
+    form = page.context["form"]
+    assert form.initial["date"] == timezone.localdate()
+    assert form.initial["schools"] == [maple]
+    assert form.initial["facilitator"] == f"u{coach.pk}"
+    for person in people:
+        assert f'value="{person.pk}"'.encode() in page.content
+    response = client.post(
+        reverse("pd:session_new"),
+        {
+            "schools": [maple.pk],
+            "title": "Exit tickets",
+            "date": timezone.localdate().isoformat(),
+            "duration_minutes": 45,
+            "format": "plc",
+            "facilitator": f"u{coach.pk}",
+            "attendees": [p.pk for p in people],
+            "job_embedded": "on",
+            "allow_named_feedback": "on",
+        },
+    )
+    session = PDSession.objects.get()
+    assert response.status_code == 302 and response["Location"] == session.get_absolute_url()
+    assert session.created_by == coach and session.job_embedded
+    assert Attendance.objects.filter(session=session, hours=session.hours).count() == 5
+    # The next session defaults to the format this coach used last.
+    assert client.get(reverse("pd:session_new")).context["form"].initial["format"] == "plc"
+
+
+def test_the_log_form_refuses_attendees_of_another_school(login, coach, maple, cedar):
+    stranger = StaffMemberFactory(school=cedar)
+    MembershipFactory(user=coach, school=cedar, role=Role.COACH)
+    response = login(coach).post(
+        reverse("pd:session_new"),
+        {
+            "schools": [maple.pk],
+            "title": "T",
+            "date": timezone.localdate().isoformat(),
+            "duration_minutes": 60,
+            "format": "workshop",
+            "facilitator": f"u{coach.pk}",
+            "attendees": [stranger.pk],
+        },
+    )
+    assert response.status_code == 200
+    assert "Not on the roster of the chosen schools" in str(response.context["form"].errors)
+    assert not PDSession.objects.exists()
+
+
+def test_the_roster_partial_lists_active_staff_of_the_school(login, coach, maple):
+    StaffMemberFactory(school=maple, full_name="Active Annie")
+    StaffMemberFactory(school=maple, full_name="Gone Gary", active=False)
+    response = login(coach).get(
+        reverse("pd:roster_partial", args=[maple.pk]), headers={"HX-Request": "true"}
+    )
+    assert b"Active Annie" in response.content and b"Gone Gary" not in response.content
+    assert b"<h1" not in response.content
+
+
+def test_tech_staff_may_not_use_pd(login, tech, cedar):
+    client = login(tech)
+    assert client.get(reverse("pd:session_list")).status_code == 403
+    assert client.get(reverse("pd:reports")).status_code == 403
+    session = PDSessionFactory(schools=[cedar])
+    assert (
+        client.post(reverse("pd:checkin_toggle", args=[session.pk]), {"mode": "open"}).status_code
+        == 403
+    )
+
+
+def test_session_page_shows_attendance_feedback_and_qr(login, coach, maple):
+    session = PDSessionFactory(schools=[maple], title="Slides together")
+    AttendanceFactory(session=session, staff=StaffMemberFactory(school=maple, full_name="Ana"))
+    Feedback.objects.create(
+        session=session, rating=4, will_apply="Group decks", submitted_on=session.date
+    )
+    client = login(coach)
+    page = client.get(session.get_absolute_url())
+    assert (
+        b"Ana" in page.content and b"Group decks" in page.content and b"anonymous" in page.content
+    )
+    assert session.checkin_token.encode() in page.content
+    qr = client.get(reverse("pd:checkin_qr", args=[session.pk]))
+    assert qr["Content-Type"] == "image/svg+xml" and b"<svg" in qr.content
+
+
+def test_attendance_edits_and_additions_are_logged(login, coach, maple):
+    session = PDSessionFactory(schools=[maple], duration_minutes=120)
+    a = AttendanceFactory(session=session, staff=StaffMemberFactory(school=maple))
+    late = StaffMemberFactory(school=maple)
+    client = login(coach)
+    url = reverse("pd:attendance", args=[session.pk])
+    client.post(url, {f"status-{a.pk}": "attended", f"hours-{a.pk}": "1.5"})
+    a.refresh_from_db()
+    assert str(a.hours) == "1.50"
+    client.post(url, {"add": "1", "staff": [late.pk]})
+    assert Attendance.objects.filter(session=session, staff=late).exists()
+    assert PDSessionChange.objects.filter(session=session, changed_by=coach).count() == 2
+    page = client.get(session.get_absolute_url())
+    assert b"Cory Coach" in page.content and b"Attended 2h" in page.content
+
+
+def test_editing_a_session_records_the_change(login, coach, maple):
+    session = PDSessionFactory(schools=[maple], facilitator_user=coach, title="Old")
+    client = login(coach)
+    form = client.get(reverse("pd:session_edit", args=[session.pk])).context["form"]
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update(title="New", schools=[maple.pk], date=session.date.isoformat())
+    data.pop("start_time", None)
+    response = client.post(reverse("pd:session_edit", args=[session.pk]), data)
+    assert response.status_code == 302, response.context["form"].errors
+    change = PDSessionChange.objects.get()
+    assert change.changed_by == coach and change.changes["Title"] == ["Old", "New"]
+
+
+def test_checkin_toggle_and_feedback_requests(login, coach, maple, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    session = PDSessionFactory(schools=[maple])
+    AttendanceFactory(session=session, staff=StaffMemberFactory(school=maple, email="a@m.org"))
+    client = login(coach)
+    client.post(reverse("pd:checkin_toggle", args=[session.pk]), {"mode": "closed"})
+    session.refresh_from_db()
+    assert session.checkin_mode == "closed"
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(reverse("pd:feedback_request", args=[session.pk]))
+    assert [m.to for m in mail.outbox] == [["a@m.org"]]
+
+
+# --- public links ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def open_session(maple):
+    now = timezone.localtime()
+    return PDSessionFactory(schools=[maple], date=now.date(), start_time=time(now.hour, 0))
+
+
+def test_checkin_page_checks_in_without_an_account(client, open_session, maple):
+    ana = StaffMemberFactory(school=maple, email="ana@maple.example.org")
+    url = reverse("pd:checkin", args=[open_session.checkin_token])
+    page = client.get(url)
+    assert page.status_code == 200 and open_session.title.encode() in page.content
+    assert b"ana@maple" not in page.content  # the roster is never listed
+    done = client.post(url, {"email": "ana@maple.example.org"})
+    assert b"You are checked in" in done.content
+    assert Attendance.objects.get(session=open_session).staff == ana
+    assert b"already checked in" in client.post(url, {"email": ana.email}).content
+
+
+def test_a_checkin_link_only_works_for_its_own_session(client, open_session, maple, cedar):
+    other = PDSessionFactory(
+        schools=[cedar], date=open_session.date, start_time=open_session.start_time
+    )
+    ben = StaffMemberFactory(school=cedar, email="ben@cedar.example.org")
+    response = client.post(
+        reverse("pd:checkin", args=[open_session.checkin_token]), {"email": ben.email}
+    )
+    assert b"not on the staff roster" in response.content
+    assert not Attendance.objects.exists()
+    client.post(reverse("pd:checkin", args=[other.checkin_token]), {"email": ben.email})
+    assert list(Attendance.objects.values_list("session_id", flat=True)) == [other.pk]
+    bad = client.get(reverse("pd:checkin", args=["made-up-token"]))
+    assert bad.status_code == 200 and b"This link does not work" in bad.content
+    feedback_token_as_checkin = client.get(reverse("pd:checkin", args=[other.feedback_token]))
+    assert b"This link does not work" in feedback_token_as_checkin.content
+
+
+def test_a_closed_checkin_says_so(client, maple):
+    past = PDSessionFactory(
+        schools=[maple], date=timezone.localdate() - timedelta(days=3), start_time=time(9)
+    )
+    StaffMemberFactory(school=maple, email="ana@maple.example.org")
+    url = reverse("pd:checkin", args=[past.checkin_token])
+    response = client.post(url, {"email": "ana@maple.example.org"})
+    assert b"is closed" in response.content and not Attendance.objects.exists()
+
+
+def test_anonymous_feedback_through_the_link(client, maple):
+    session = PDSessionFactory(schools=[maple])
+    StaffMemberFactory(school=maple, email="ana@maple.example.org")
+    url = reverse("pd:feedback", args=[session.feedback_token])
+    assert b"<legend" in client.get(url).content
+    response = client.post(
+        url,
+        {
+            "rating": "5",
+            "will_apply": "Exit tickets",
+            "anonymous": "on",
+            "email": "ana@maple.example.org",
+        },
+        REMOTE_ADDR="203.0.113.9",
+        HTTP_USER_AGENT="Phone",
+    )
+    assert b"Thank you" in response.content
+    fb = Feedback.objects.get()
+    assert fb.staff_id is None and fb.rating == 5
+    named = client.post(url, {"rating": "3", "email": "ana@maple.example.org"})
+    assert b"Thank you" in named.content
+    assert Feedback.objects.filter(staff__email="ana@maple.example.org").count() == 1
+
+
+def test_poll_answer_and_results(client, login, coach, maple):
+    poll = PDNeedsPollFactory(school=maple)
+    response = client.post(reverse("pd:poll_answer", args=[poll.token]), {"topics": ["ai", "lms"]})
+    assert b"Thank you" in response.content
+    client.post(reverse("pd:poll_answer", args=[poll.token]), {"topics": ["ai"], "other": "Robots"})
+    results = login(coach).get(reverse("pd:poll_results", args=[poll.pk]))
+    ranked = results.context["ranked"]
+    assert [(r["topic"], r["answers"]) for r in ranked] == [("ai", 2), ("lms", 1)]
+    assert b"Robots" in results.content
+
+
+def test_leaders_page_nominates_with_leadership_help_text(login, coach, maple):
+    ana = StaffMemberFactory(school=maple, full_name="Ana Leader")
+    client = login(coach)
+    page = client.get(reverse("pd:leaders", args=[maple.pk]))
+    assert b"not technical skill" in page.content
+    client.post(
+        reverse("pd:leaders", args=[maple.pk]),
+        {"staff": ana.pk, "cohort_year": 2025, "why_nominated": "Colleagues follow her."},
+    )
+    assert ana.learning_leader_terms.get().nominated_by == coach
+
+
+def test_polls_page_creates_a_poll(login, coach, maple):
+    today = timezone.localdate()
+    response = login(coach).post(
+        reverse("pd:polls", args=[maple.pk]),
+        {"period": "Spring", "opens_on": today.isoformat(), "closes_on": today.isoformat()},
+    )
+    assert response.status_code == 302
+    assert maple.pd_polls.get().created_by == coach
+
+
+# --- lists, reports, query counts ---------------------------------------------------------
+
+
+def _data(maple, n):
+    leader = LearningLeaderFactory(staff=StaffMemberFactory(school=maple)).staff
+    for i in range(n):
+        kwargs = {"facilitator_user": None, "facilitator_staff": leader} if i % 2 else {}
+        s = PDSessionFactory(schools=[maple], **kwargs)
+        for _ in range(3):
+            AttendanceFactory(session=s, staff=StaffMemberFactory(school=maple))
+        Feedback.objects.create(session=s, rating=4, submitted_on=s.date)
+    PDNeedsPollFactory(school=maple)
+
+
+@pytest.mark.parametrize("name", ["pd:session_list", "pd:reports", "pd:calendar"])
+def test_page_queries_do_not_grow_with_the_data(name, login, coach, maple):
+    client = login(coach)
+    url = reverse(name)
+    _data(maple, 2)
+    small = _count(client, url)
+    _data(maple, 12)
+    assert _count(client, url) == small, name
+
+
+def test_the_list_filters_by_pillar_and_facilitator(login, coach, maple):
+    from pd.models import SessionPillar
+
+    a = PDSessionFactory(schools=[maple], title="Alpha session")
+    SessionPillar.objects.create(session=a, pillar="spaces")
+    PDSessionFactory(schools=[maple], title="Beta session")
+    client = login(coach)
+    only = client.get(reverse("pd:session_list"), {"pillar": "spaces"})
+    assert b"Alpha session" in only.content and b"Beta session" not in only.content
+    by = client.get(reverse("pd:session_list"), {"facilitator": f"u{a.facilitator_user_id}"})
+    assert b"Alpha session" in by.content and b"Beta session" not in by.content
+    cal = client.get(reverse("pd:calendar"), {"month": a.date.strftime("%Y-%m")})
+    assert b"Alpha session" in cal.content
+
+
+def test_reports_answer_who_has_not_been_reached(login, coach, maple):
+    reached = StaffMemberFactory(school=maple, full_name="Reached Rita")
+    StaffMemberFactory(school=maple, full_name="Unreached Uma")
+    AttendanceFactory(session=PDSessionFactory(schools=[maple], job_embedded=True), staff=reached)
+    client = login(coach)
+    page = client.get(reverse("pd:reports"), {"show": "none"})
+    assert b"Unreached Uma" in page.content and b"Reached Rita" not in page.content
+    assert page.context["summary"].job_embedded_share == 100
+    export = client.get(reverse("pd:reports"), {"export": "hours"})
+    body = b"".join(export.streaming_content).decode("utf-8")
+    rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
+    assert rows[0][0] == "Staff" and {r[0] for r in rows[1:]} == {"Reached Rita", "Unreached Uma"}
+    for kind in ("leaders", "feedback", "needs"):
+        assert client.get(reverse("pd:reports"), {"export": kind})["Content-Type"].startswith(
+            "text/csv"
+        )
