@@ -8,6 +8,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("schools.urls")),
+    path("", include("equity.urls")),
+    path("", include("pd.urls")),
 ]
 
 handler404 = "config.errors.not_found"

@@ -104,3 +104,61 @@ class StudentFactory(factory.django.DjangoModelFactory):
 
 
 # --- end equity factories ---
+
+
+# --- pd factories ---
+from datetime import timedelta  # noqa: E402
+
+from django.utils import timezone  # noqa: E402
+
+
+class PDSessionFactory(factory.django.DjangoModelFactory):
+    """A coach-led session; pass ``schools=[...]`` (default: a new school)."""
+
+    class Meta:
+        model = "pd.PDSession"
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"PD session {n}")
+    date = factory.LazyFunction(lambda: timezone.localdate())
+    duration_minutes = 60
+    format = "workshop"
+    facilitator_user = factory.SubFactory(UserFactory)
+
+    @factory.post_generation
+    def schools(obj, create, extracted, **kwargs):
+        if create:
+            obj.schools.set(extracted or [SchoolFactory()])
+
+
+class AttendanceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "pd.Attendance"
+
+    session = factory.SubFactory(PDSessionFactory)
+    staff = factory.SubFactory(StaffMemberFactory)
+    status = "attended"
+    hours = factory.LazyAttribute(lambda a: a.session.hours if a.status == "attended" else 0)
+
+
+class LearningLeaderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "pd.LearningLeader"
+
+    staff = factory.SubFactory(StaffMemberFactory)
+    school = factory.LazyAttribute(lambda ll: ll.staff.school)
+    cohort_year = 2025
+    why_nominated = "Colleagues trust her and she learns in the open."
+
+
+class PDNeedsPollFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "pd.PDNeedsPoll"
+
+    school = factory.SubFactory(SchoolFactory)
+    period = "Spring term"
+    opens_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=7))
+    closes_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=7))
+
+
+# --- end pd factories ---

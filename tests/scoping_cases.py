@@ -42,6 +42,46 @@ def _membership(school):
     return {"pk": MembershipFactory(school=school, district=school.district, user=UserFactory()).pk}
 
 
+# --- equity: inventory makers (helper) ---
+def _device(school):
+    from tests.factories import DeviceFactory
+
+    return {"pk": DeviceFactory(school=school).pk}
+
+
+def _device_lost(school):
+    return {**_device(school), "action": "lost"}
+
+
+# --- end equity: inventory makers ---
+
+
+# --- equity: imports makers (helper) ---
+def _import_job(school):
+    from equity.models import ImportJob
+
+    return {"pk": ImportJob.objects.create(school=school, kind=ImportJob.Kind.DEVICES).pk}
+
+
+# --- end equity: imports makers ---
+
+
+# --- pd (helper) ---
+def _pd_session(school):
+    from tests.factories import PDSessionFactory
+
+    return {"pk": PDSessionFactory(schools=[school]).pk}
+
+
+def _pd_poll(school):
+    from tests.factories import PDNeedsPollFactory
+
+    return {"pk": PDNeedsPollFactory(school=school).pk}
+
+
+# --- end pd ---
+
+
 CASES: dict[str, object] = {
     "healthz": PUBLIC,
     # accounts
@@ -66,9 +106,54 @@ CASES: dict[str, object] = {
     "schools:staff_add": Scoped(_school, methods=("GET", "POST")),
     "schools:staff_edit": Scoped(_staff, methods=("GET", "POST")),
     "schools:district_settings": Scoped(_district, methods=("GET", "POST"), level="district"),
+    # --- equity: inventory (helper) ---
+    "equity:inventory": SIGNED_IN,
+    # POST acts on the ticked devices; GET shows the selection for a second look.
+    "equity:devices_bulk": SIGNED_IN,
+    "equity:device_detail": Scoped(_device),
+    "equity:device_action": Scoped(_device_lost, methods=("POST",)),
+    "equity:checkout": Scoped(_school, methods=("GET", "POST")),
+    "equity:checkin": Scoped(_school, methods=("GET", "POST")),
+    "equity:audit": Scoped(_school, methods=("GET", "POST")),
+    "equity:device_add": Scoped(_school, methods=("GET", "POST")),
+    "equity:coverage": Scoped(_school),
+    "equity:district_coverage": Scoped(_district, level="district"),
+    "equity:device_models": Scoped(_district, level="district"),
+    "equity:device_model_add": Scoped(_district, methods=("GET", "POST"), level="district"),
+    # --- end equity: inventory ---
+    # --- equity: imports (helper) ---
+    "equity:import_devices": Scoped(_school, methods=("GET", "POST")),
+    "equity:import_students": Scoped(_school, methods=("GET", "POST")),
+    "equity:import_job": Scoped(_import_job),
+    "equity:import_job_errors": Scoped(_import_job),
+    # --- end equity: imports ---
+    # --- pd (helper) ---
+    "pd:session_list": SIGNED_IN,
+    "pd:calendar": SIGNED_IN,
+    "pd:session_new": SIGNED_IN,
+    "pd:reports": SIGNED_IN,
+    "pd:session_detail": Scoped(_pd_session),
+    "pd:session_edit": Scoped(_pd_session, methods=("GET", "POST")),
+    "pd:attendance": Scoped(_pd_session, methods=("POST",)),
+    "pd:checkin_qr": Scoped(_pd_session),
+    "pd:checkin_toggle": Scoped(_pd_session, methods=("POST",)),
+    "pd:feedback_request": Scoped(_pd_session, methods=("POST",)),
+    "pd:roster_partial": Scoped(_school),
+    "pd:leaders": Scoped(_school, methods=("GET", "POST")),
+    "pd:polls": Scoped(_school, methods=("GET", "POST")),
+    "pd:poll_results": Scoped(_pd_poll),
+    "pd:checkin": PUBLIC,
+    "pd:feedback": PUBLIC,
+    "pd:poll_answer": PUBLIC,
+    # --- end pd ---
 }
 
 # Public URLs that need arguments to be reversed.
 PUBLIC_KWARGS = {
     "accounts:password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
+    # --- pd (helper) ---
+    "pd:checkin": {"token": "no-such-check-in-token"},
+    "pd:feedback": {"token": "no-such-feedback-token"},
+    "pd:poll_answer": {"token": "no-such-poll-token"},
+    # --- end pd ---
 }
