@@ -83,3 +83,34 @@ def test_the_checkin_page_works_on_a_phone(phone, demo, axe_check):
     expect(phone.get_by_role("heading", level=1)).to_contain_text(person.full_name)
     overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
+
+
+@pytest.mark.parametrize(
+    "page_name", ["list", "calendar", "session", "reports", "leaders", "polls", "poll", "edit"]
+)
+def test_the_pd_pages_pass_the_accessibility_scan(page, demo, axe_check, page_name):
+    from django.urls import reverse
+    from django_scopes import scopes_disabled
+
+    from pd.models import PDNeedsPoll, PDSession
+    from schools.models import School
+
+    with scopes_disabled():
+        maple = School.objects.get(code="MGE")
+        session = PDSession.objects.filter(schools=maple).order_by("-date").first()
+        poll = PDNeedsPoll.objects.filter(school=maple).first()
+    path = {
+        "list": reverse("pd:session_list"),
+        "calendar": reverse("pd:calendar"),
+        "session": reverse("pd:session_detail", args=[session.pk]),
+        "edit": reverse("pd:session_edit", args=[session.pk]),
+        "reports": reverse("pd:reports"),
+        "leaders": reverse("pd:leaders", args=[maple.pk]),
+        "polls": reverse("pd:polls", args=[maple.pk]),
+        "poll": reverse("pd:poll_results", args=[poll.pk]),
+    }[page_name]
+    sign_in(page, "coach@riverbend.example.org", DEMO_PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.goto(path)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    axe_check(page)
