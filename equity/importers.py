@@ -600,6 +600,17 @@ class _Counter:
     n = 0
 
 
+class RowCheck:
+    """Collects one row's problems: ``bad(field, message)``; ``bad.ok`` says if there were none."""
+
+    def __init__(self, importer: Importer, line: int):
+        self.importer, self.line, self.ok = importer, line, True
+
+    def __call__(self, field_name: str, message: str) -> None:
+        self.ok = False
+        self.importer.error(self.line, self.importer.col(field_name), message)
+
+
 class Importer:
     """The two-pass machinery; DeviceImporter and StudentImporter say what a row is."""
 
@@ -639,6 +650,15 @@ class Importer:
 
     def col(self, field: str) -> str:
         return self.header.name(field, self.columns)
+
+    # reading a row
+    def index_cells(self) -> None:
+        """Where each known column stands in the file (unknown columns are never read)."""
+        i = self.header.index
+        self.cells = [(f, i[f]) for f in (c.field for c in self.columns) if f in i]
+
+    def row_values(self, cells: list[str]) -> dict[str, str]:
+        return {f: (cells[i].strip() if i < len(cells) else "") for f, i in self.cells}
 
     # hooks
     def choose_columns(self, header: list[str]) -> None:
@@ -858,18 +878,12 @@ class DeviceImporter(Importer):
         self.tags_seen: dict[str, int] = {}
         self.serials_seen: dict[tuple[str, str], int] = {}
         self.now = timezone.now()
-        i = self.header.index
-        self.cells = [(f, i[f]) for f in (c.field for c in self.columns) if f in i]
+        self.index_cells()
 
     # one row
     def parse(self, line, cells):
-        value = {f: (cells[i].strip() if i < len(cells) else "") for f, i in self.cells}
-        ok = True
-
-        def bad(field_name, message):
-            nonlocal ok
-            ok = False
-            self.error(line, self.col(field_name), message)
+        value = self.row_values(cells)
+        bad = RowCheck(self, line)
 
         serial = value.get("serial_number", "")
         asset_tag = value.get("asset_tag", "") or (serial if self.google else "")
@@ -918,9 +932,13 @@ class DeviceImporter(Importer):
                 bad("funding_source", str(exc))
         notes = value.get("notes") or None
 
-        if ok and not self.writing:
-            ok = self._unique_in_file(line, asset_tag, serial, model_key)
-        if not ok:
+        if (
+            bad.ok
+            and not self.writing
+            and not self._unique_in_file(line, asset_tag, serial, model_key)
+        ):
+            return None
+        if not bad.ok:
             return None
         return DeviceRow(
             line,
@@ -1285,17 +1303,11 @@ class StudentImporter(Importer):
     def start(self):
         self.schools = Schools(self.district, self.allowed_ids)
         self.ids_seen: dict[str, int] = {}
-        i = self.header.index
-        self.cells = [(f, i[f]) for f in (c.field for c in self.columns) if f in i]
+        self.index_cells()
 
     def parse(self, line, cells):
-        value = {f: (cells[i].strip() if i < len(cells) else "") for f, i in self.cells}
-        ok = True
-
-        def bad(field_name, message):
-            nonlocal ok
-            ok = False
-            self.error(line, self.col(field_name), message)
+        value = self.row_values(cells)
+        bad = RowCheck(self, line)
 
         local_id = value.get("local_id", "")
         if not local_id:
@@ -1328,11 +1340,11 @@ class StudentImporter(Importer):
                 home_internet = parse_choice(raw, HOME_INTERNET, "home internet answer")
             except Invalid as exc:
                 bad("home_internet", str(exc))
-        if ok and not self.writing:
+        if bad.ok and not self.writing:
             earlier = self.ids_seen.setdefault(local_id, line)
             if earlier != line:
                 bad("local_id", f"{quoted(local_id)} is also on row {earlier}")
-        if not ok:
+        if not bad.ok:
             return None
         return StudentRow(line, local_id, school_id, grade, needs_touch, home_internet)
 
