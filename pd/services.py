@@ -70,8 +70,9 @@ def _check_facilitator(*, facilitator_user, facilitator_staff) -> None:
 def _link_schools(session: PDSession, school_ids: set[int]) -> None:
     """Link the session to exactly these schools, through the join table.
 
-    (The ``session.schools`` related manager cannot run inside a request scope: it is built
-    from School's scoped manager without its path; see docs/pd.md.)"""
+    Written through the join table rather than ``session.schools.set()``: the related
+    manager only sees the editor's schools, while this must act on every link, including
+    those to schools outside the editor's scope that the caller keeps."""
     links = PDSession.schools.through.objects
     links.filter(pdsession=session).exclude(school_id__in=school_ids).delete()
     present = set(links.filter(pdsession=session).values_list("school_id", flat=True))
