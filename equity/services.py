@@ -4,6 +4,7 @@ change to a device records a DeviceEvent, so the device page tells its whole sto
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -189,6 +190,23 @@ def device_return_from_repair(*, device: Device, by, note: str = "", at=None) ->
 def device_record_seen(*, device: Device, by, at=None) -> DeviceEvent:
     """A physical audit saw this device."""
     return _event(device, EventKind.AUDIT_SEEN, by, at)
+
+
+class AuditScan(NamedTuple):
+    outcome: str  # "unknown", "again", "seen" or "seen_missing"
+    device: Device | None
+
+
+def audit_scan(*, school: School, asset_tag: str, since, by) -> AuditScan:
+    """Record one scanned tag in the audit that began at ``since``, once per device."""
+    device = Device.objects.filter(school=school, asset_tag__iexact=asset_tag).first()
+    if device is None:
+        return AuditScan("unknown", None)
+    if DeviceEvent.objects.filter(device=device, kind=EventKind.AUDIT_SEEN, at__gte=since).exists():
+        return AuditScan("again", device)
+    device_record_seen(device=device, by=by)
+    missing = device.status in (DeviceStatus.LOST, DeviceStatus.STOLEN)
+    return AuditScan("seen_missing" if missing else "seen", device)
 
 
 @transaction.atomic

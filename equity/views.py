@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,7 +26,7 @@ from schools.exports import csv_response
 from schools.models import District, Role, School
 from schools.scoping import require_role, scoped_object
 
-from . import services
+from . import selectors, services
 from .coverage import district_totals, school_coverage
 from .filters import READERS, DeviceFilter, readable_school_ids
 from .forms import (
@@ -50,7 +50,6 @@ from .models import (
     DeviceEvent,
     DeviceModel,
     DeviceStatus,
-    EventKind,
     ReturnCondition,
 )
 
@@ -454,7 +453,6 @@ def checkin(request, school):
 
 # --- physical audit -----------------------------------------------------------------
 
-AUDITED_STATUSES = (DeviceStatus.IN_STOCK, DeviceStatus.ASSIGNED, DeviceStatus.IN_REPAIR)
 # A walk through the building shortens the list; early on, the first few hundred will do.
 MISSING_LISTED = 500
 
@@ -471,32 +469,14 @@ def _audit_started(request, school) -> datetime | None:
         return None
 
 
-def _seen_since(started):
-    return Exists(
-        DeviceEvent.objects.filter(
-            device=OuterRef("pk"), kind=EventKind.AUDIT_SEEN, at__gte=started
-        )
-    )
-
-
-def _audit_counts(school, started) -> dict:
-    audited = Device.objects.filter(school=school, status__in=AUDITED_STATUSES)
-    if started is None:
-        return {"total": audited.count(), "seen": 0}
-    return audited.aggregate(total=Count("pk"), seen=Count("pk", filter=_seen_since(started)))
-
-
-def _scan(request, school, tag: str, started) -> tuple[str, str]:
-    """Record one scanned tag; returns (level, message)."""
-    device = Device.objects.filter(school=school, asset_tag__iexact=tag).first()
-    if device is None:
+def _scan_message(scan: services.AuditScan, tag: str) -> tuple[str, str]:
+    """(message level, text) for one scan at the audit desk."""
+    device = scan.device
+    if scan.outcome == "unknown":
         return "error", f"{tag} is not at this school; nothing was recorded."
-    if DeviceEvent.objects.filter(
-        device=device, kind=EventKind.AUDIT_SEEN, at__gte=started
-    ).exists():
+    if scan.outcome == "again":
         return "info", f"{device.asset_tag} was already seen in this audit."
-    services.device_record_seen(device=device, by=request.user)
-    if device.status in (DeviceStatus.LOST, DeviceStatus.STOLEN):
+    if scan.outcome == "seen_missing":
         state = device.get_status_display().lower()
         return "warning", f"✓ {device.asset_tag} seen, but it is reported {state}."
     return "success", f"✓ {device.asset_tag} seen"
@@ -516,7 +496,9 @@ def audit(request, school):
         if started is None:
             started = timezone.now()
             request.session[_audit_key(school)] = started.isoformat()
-        level, text = _scan(request, school, form.cleaned_data["asset_tag"], started)
+        tag = form.cleaned_data["asset_tag"]
+        scan = services.audit_scan(school=school, asset_tag=tag, since=started, by=request.user)
+        level, text = _scan_message(scan, tag)
         if request.htmx:
             return render(
                 request,
@@ -525,25 +507,18 @@ def audit(request, school):
                     "school": school,
                     "level": level,
                     "text": text,
-                    "counts": _audit_counts(school, started),
+                    "counts": selectors.audit_counts(school, started),
                     "started": started,
                 },
             )
         getattr(messages, level)(request, text)
         return redirect(request.get_full_path())
 
-    counts = _audit_counts(school, started)
+    counts = selectors.audit_counts(school, started)
     show_missing = request.GET.get("show") == "missing"
-    missing = None
-    if show_missing:
-        missing = (
-            Device.objects.filter(school=school, status__in=AUDITED_STATUSES)
-            .select_related("model")
-            .order_by("asset_tag", "pk")
-        )
-        if started is not None:
-            missing = missing.filter(~_seen_since(started))
-        missing = list(missing[:MISSING_LISTED])
+    missing = (
+        selectors.audit_missing(school, started, limit=MISSING_LISTED) if show_missing else None
+    )
     context = {
         "school": school,
         "form": form,

@@ -209,3 +209,27 @@ def test_the_database_itself_refuses_a_second_open_assignment(maple):
     Assignment.objects.create(device=device, student=a, checked_out_at=timezone.now())
     with pytest.raises(IntegrityError):
         Assignment.objects.create(device=device, student=b, checked_out_at=timezone.now())
+
+
+def test_an_audit_records_each_device_once_and_flags_missing_ones(maple, cedar, tech):
+    from django.utils import timezone
+
+    here = DeviceFactory(school=maple, asset_tag="CB-AUD-1")
+    lost = DeviceFactory(school=maple, asset_tag="CB-AUD-2", status=DeviceStatus.LOST)
+    DeviceFactory(school=cedar, asset_tag="CB-AUD-3")
+    since = timezone.now()
+    scan = services.audit_scan(school=maple, asset_tag="cb-aud-1", since=since, by=tech)
+    assert scan == ("seen", here)
+    assert (
+        services.audit_scan(school=maple, asset_tag="CB-AUD-1", since=since, by=tech).outcome
+        == "again"
+    )
+    assert services.audit_scan(school=maple, asset_tag="CB-AUD-2", since=since, by=tech) == (
+        "seen_missing",
+        lost,
+    )
+    assert services.audit_scan(school=maple, asset_tag="CB-AUD-3", since=since, by=tech) == (
+        "unknown",
+        None,
+    )
+    assert DeviceEvent.objects.filter(kind=EventKind.AUDIT_SEEN).count() == 2
