@@ -196,5 +196,3 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
-
-PILLARWISE_DEFAULT_PLANNING_RATIO = "1.10"

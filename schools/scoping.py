@@ -17,7 +17,6 @@ memberships, and multi-valued paths (a PD session of several schools) without du
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -34,7 +33,6 @@ __all__ = [
     "activate",
     "require_district_admin",
     "require_role",
-    "role_required",
     "scoped_object",
     "scopes_disabled",
 ]
@@ -265,16 +263,6 @@ class ScopedManager(models.Manager):
         return self.model._base_manager.filter(**lookups).exists()
 
 
-def visible_ids(dimension: str = SCHOOL) -> Iterable[int] | None:
-    """Ids visible in the active scope, or None when scoping is disabled."""
-    state = get_scope()
-    if not state.get("_enabled", True):
-        return None
-    if dimension not in state:
-        raise ScopeError("No scope is active.")
-    return state[dimension]
-
-
 def require_role(access: Access, *roles: str, school=None) -> None:
     """Refuse (403) unless the user holds one of ``roles`` (at ``school`` when given).
 
@@ -285,23 +273,6 @@ def require_role(access: Access, *roles: str, school=None) -> None:
 
     if not access.has_role(*roles, school=school):
         raise PermissionDenied("Your role does not allow this.")
-
-
-def role_required(*roles: str):
-    """View decorator: signed in, and holding one of ``roles`` somewhere."""
-    from functools import wraps
-
-    from django.contrib.auth.decorators import login_required
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            require_role(request.access, *roles)
-            return view(request, *args, **kwargs)
-
-        return login_required(wrapped)
-
-    return decorator
 
 
 def require_district_admin(access: Access, district) -> None:
