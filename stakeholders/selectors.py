@@ -81,8 +81,10 @@ def min_group(survey: Survey) -> int:
 
 def surveys_list(surveys):
     """Surveys with their schools and response count (two queries for any number)."""
-    return surveys.annotate(response_count=Count("responses")).prefetch_related(
-        Prefetch("schools", queryset=School.objects.order_by("name"))
+    return (
+        surveys.annotate(response_count=Count("responses"))
+        .order_by("-opens_on", "title", "pk")
+        .prefetch_related(Prefetch("schools", queryset=School.objects.order_by("name")))
     )
 
 
@@ -336,6 +338,57 @@ def likert_chart(likert_rows: list[QuestionResult]) -> dict:
 
 
 LIKERT_LABELS = ["Strongly disagree", "Disagree", "Neither", "Agree", "Strongly agree"]
+
+EXPORT_HEADER = ["Section", "Item", "Group", "Answers", "Mean", *LIKERT_LABELS, "Share (%)", "Text"]
+
+
+def results_rows(data: dict) -> list[list]:
+    """The results page as CSV rows, with the same cells hidden as on the page."""
+    hidden = f"hidden (fewer than {data['minimum']})"
+    blank5 = [""] * 5
+    rows = [
+        [
+            "Responses",
+            "All audiences",
+            "All",
+            data["total"] if data["total_shown"] else hidden,
+            "",
+            *blank5,
+            data["total_rate"] if data["total_rate"] is not None else "",
+            "",
+        ]
+    ]
+    for a in data["audiences"]:
+        count = a.responses if a.shown else hidden
+        rows.append(["Responses", "Audience", a.label, count, "", *blank5, a.rate or "", ""])
+    labels = dict(data["audience_labels"])
+    for r in data["likert"]:
+        item = f"Q{r.question.position}. {r.question.text}"
+        if not r.shown:
+            rows.append(["Agree-disagree", item, "All", hidden, "", *blank5, "", ""])
+            continue
+        rows.append(["Agree-disagree", item, "All", r.answered, r.mean, *r.counts, "", ""])
+        for code, mean, shown in r.by_audience:
+            rows.append(
+                ["Agree-disagree", item, labels[code], "", mean if shown else hidden]
+                + blank5
+                + ["", ""]
+            )
+    for r in data["choices"]:
+        item = f"Q{r.question.position}. {r.question.text}"
+        for label, n, pct in r.options:
+            cells = [n, "", *blank5, pct] if r.shown else [hidden, "", *blank5, ""]
+            rows.append(["Choice", item, label, *cells, ""])
+    for section, groups in (("Mean per pillar", data["pillars"]), ("Mean per need", data["needs"])):
+        for g in groups:
+            cells = [g.respondents, g.mean] if g.shown else [hidden, ""]
+            rows.append([section, g.label, "All", *cells, *blank5, "", ""])
+    for g in data["free_text"]:
+        if not g.shown:
+            rows.append(["Free text", g.label, "All", hidden, "", *blank5, "", ""])
+        for question, text in g.answers:
+            rows.append(["Free text", g.label, question, "", "", *blank5, "", text])
+    return rows
 
 
 # --- headline figures for other apps ---------------------------------------------------

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from schools.models import Role, School
 from schools.scoping import scopes_disabled
@@ -44,8 +45,8 @@ SURVEY_ROLES = (Role.PRINCIPAL, Role.DISTRICT_ADMIN)
 STORY_ROLES = (Role.PRINCIPAL, Role.COACH, Role.DISTRICT_ADMIN)
 COMMUNITY_ROLES = (Role.PRINCIPAL, Role.DISTRICT_ADMIN)
 
-CLOSED = "This survey is closed."
-USED = "This personal link has already been used to answer."
+CLOSED = _("This survey is closed.")
+USED = _("This personal link has already been used to answer.")
 
 
 def _check_initiative(survey: Survey, schools: Iterable[School]) -> None:
@@ -92,7 +93,8 @@ def _sync_audiences(survey: Survey, audiences: Iterable[str]) -> None:
     )
 
 
-def _copy_starter(survey: Survey, key: str) -> None:
+def copy_starter(survey: Survey, key: str) -> None:
+    """Copy a starter's questions (and their options) into a new survey."""
     starter = STARTERS[key]
     questions = Question.objects.bulk_create(
         Question(
@@ -143,7 +145,7 @@ def survey_create(
     survey.schools.set(schools)
     _sync_audiences(survey, audiences)
     if starter:
-        _copy_starter(survey, starter)
+        copy_starter(survey, starter)
     return survey
 
 
@@ -297,11 +299,11 @@ def _answer_rows(questions: list[Question], answers: Mapping[int, object]) -> li
         empty = value in (None, "", [], ())
         if empty:
             if q.required:
-                errors[f"q{q.pk}"] = "Please answer this question."
+                errors[f"q{q.pk}"] = _("Please answer this question.")
             continue
         if q.kind == QuestionKind.LIKERT:
             if value not in (1, 2, 3, 4, 5):
-                errors[f"q{q.pk}"] = "Choose a point on the scale."
+                errors[f"q{q.pk}"] = _("Choose a point on the scale.")
                 continue
             rows.append(Answer(question=q, likert=value))
         elif q.kind == QuestionKind.TEXT:
@@ -309,10 +311,10 @@ def _answer_rows(questions: list[Question], answers: Mapping[int, object]) -> li
         else:
             ids = list(dict.fromkeys(value if isinstance(value, list | tuple) else [value]))
             if q.kind == QuestionKind.SINGLE and len(ids) > 1:
-                errors[f"q{q.pk}"] = "Choose one answer."
+                errors[f"q{q.pk}"] = _("Choose one answer.")
                 continue
             if any((q.pk, i) not in valid_choices for i in ids):
-                errors[f"q{q.pk}"] = "Choose among the answers given."
+                errors[f"q{q.pk}"] = _("Choose among the answers given.")
                 continue
             rows.extend(Answer(question=q, choice_id=i) for i in ids)
     if errors:
@@ -343,11 +345,11 @@ def response_submit(
         questions = list(Question.objects.filter(survey=survey))
         rows = _answer_rows(questions, answers)
         if not rows:
-            raise ValidationError("Answer at least one question before sending.")
+            raise ValidationError(_("Answer at least one question before sending."))
         person = invitation.kind == InvitationKind.PERSON
         if person:
             if survey.anonymous:
-                raise ValidationError("This link cannot be used for an anonymous survey.")
+                raise ValidationError(_("This link cannot be used for an anonymous survey."))
             # Lock the link row so two submits at once cannot both pass the check.
             locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
             if locked.used_on is not None:

@@ -338,39 +338,10 @@ def survey_results(request, survey):
 @scoped_object(_surveys)
 def survey_export(request, survey):
     _require_survey_role(request.access, survey)
-    data = selectors.results(survey)
-    hidden = f"hidden (fewer than {data['minimum']})"
-    rows = [
-        ["Responses", a.label, a.responses if a.shown else hidden, a.expected, a.rate, "", "", ""]
-        for a in data["audiences"]
-    ]
-    for r in data["likert"]:
-        q = r.question
-        figures = r.counts if r.shown else [hidden] * 5
-        rows.append(
-            [f"Q{q.position}", q.text, r.answered if r.shown else hidden, r.mean if r.shown else ""]
-            + figures[:4]
-            + [figures[4]]
-        )
-    for r in data["choices"]:
-        for label, n, pct in r.options:
-            rows.append(
-                [f"Q{r.question.position}", r.question.text, label]
-                + ([n, pct] if r.shown else [hidden, ""])
-                + ["", "", ""]
-            )
-    for g in data["pillars"] + data["needs"]:
-        rows.append(
-            ["Mean", g.label, g.respondents if g.shown else hidden, g.mean if g.shown else ""]
-            + [""] * 4
-        )
-    for g in data["free_text"]:
-        for question, text in g.answers:
-            rows.append(["Free text", g.label, question, text, "", "", "", ""])
     return csv_response(
         f"survey-{survey.pk}-results.csv",
-        ["Item", "What", "Answers or group", "Mean or expected", "1", "2", "3", "4/5"],
-        rows,
+        selectors.EXPORT_HEADER,
+        selectors.results_rows(selectors.results(survey)),
     )
 
 
