@@ -394,6 +394,8 @@ class PlanForm(ModelForm):
 class LogForm(ModelForm):
     submit_label = "Add to the log"
 
+    url = forms.URLField(label="Link", required=False, assume_scheme="https")
+
     class Meta:
         model = CommunicationLogEntry
         fields = ["date", "channel", "audience", "summary", "url"]

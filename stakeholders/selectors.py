@@ -12,6 +12,7 @@ from django.db.models import Avg, Case, Count, IntegerField, Min, Prefetch, Sum,
 
 from schools.models import School
 from schools.pillars import Pillar
+from schools.scoping import scopes_disabled
 
 from .models import (
     LIKERT_VALUES,
@@ -90,6 +91,13 @@ def surveys_list(surveys):
 
 def survey_questions(survey: Survey) -> list[Question]:
     return list(Question.objects.filter(survey=survey).prefetch_related("choices"))
+
+
+def respondent_questions(survey: Survey) -> list[Question]:
+    """The questions a public link shows. A respondent has no account and so no scope: the
+    link's token has already named this one survey, and only its questions are read."""
+    with scopes_disabled():
+        return survey_questions(survey)
 
 
 def survey_links(survey: Survey) -> list[Invitation]:

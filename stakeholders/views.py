@@ -391,7 +391,7 @@ def respond(request, token):
             return render(request, "stakeholders/respond_closed.html", context)
         if invitation.used_on is not None:
             return render(request, "stakeholders/respond_used.html", context)
-        questions = selectors.survey_questions(survey)
+        questions = selectors.respondent_questions(survey)
         form = RespondForm(request.POST or None, questions=questions, language=language)
         if request.method == "POST" and form.is_valid():
             try:
