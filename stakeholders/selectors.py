@@ -130,6 +130,14 @@ def _expected(survey_ids) -> dict[tuple[int, str], int | None]:
     return {(r["survey_id"], r["audience"]): r["expected"] for r in rows}
 
 
+def _total_expected(responses: Mapping[str, int], expected: Mapping[str, int | None]):
+    """People invited in all, or None unless every audience that answered has a number:
+    a rate over only some audiences could give away a hidden audience's count."""
+    if any(n and not expected.get(a) for a, n in responses.items()):
+        return None
+    return sum(n for n in expected.values() if n) or None
+
+
 @dataclass
 class AudienceRow:
     audience: str
@@ -206,8 +214,10 @@ def results(survey: Survey) -> dict:
         )
         for a in audiences
     ]
-    all_expected = [r.expected for r in audience_rows if r.expected]
-    total_expected = sum(all_expected) if all_expected else None
+    total_expected = _total_expected(
+        {r.audience: r.responses for r in audience_rows},
+        {r.audience: r.expected for r in audience_rows},
+    )
 
     # Likert: one row per (question, audience, value).
     likert: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0] * 5))
@@ -419,16 +429,17 @@ def headline_results(surveys: Iterable[Survey] | Iterable[int]) -> dict[int, dic
         .annotate(m=Min("school__district__survey_min_group"))
         .values_list("survey_id", "m")
     )
-    responses = dict(
+    answered: dict[int, dict[str, int]] = defaultdict(dict)
+    for survey_id, audience, n in (
         Response.objects.filter(survey_id__in=ids)
-        .values_list("survey_id")
+        .values_list("survey_id", "audience")
         .annotate(n=Count("pk"))
-        .values_list("survey_id", "n")
-    )
-    expected: dict[int, int] = defaultdict(int)
-    for (survey_id, _audience), n in _expected(ids).items():
-        if n:
-            expected[survey_id] += n
+        .values_list("survey_id", "audience", "n")
+    ):
+        answered[survey_id][audience] = n
+    invited: dict[int, dict[str, int | None]] = defaultdict(dict)
+    for (survey_id, audience), n in _expected(ids).items():
+        invited[survey_id][audience] = n
     needs = (
         Answer.objects.filter(response__survey_id__in=ids, likert__isnull=False)
         .exclude(question__need_category="")
@@ -445,9 +456,9 @@ def headline_results(surveys: Iterable[Survey] | Iterable[int]) -> dict[int, dic
             top[sid] = candidate
     out = {}
     for sid in ids:
-        n = responses.get(sid, 0)
+        n = sum(answered[sid].values())
         hidden = n < minimums.get(sid, DEFAULT_MIN_GROUP)
-        exp = expected.get(sid) or None
+        exp = _total_expected(answered[sid], invited[sid])
         need = top.get(sid)
         out[sid] = {
             "responses": None if hidden else n,

@@ -85,6 +85,17 @@ def test_results_hide_a_small_audience_and_its_complement(survey):
     assert not shown["families"][1] and not shown["staff"][1]
 
 
+def test_no_overall_rate_when_an_answering_audience_has_no_invited_count(survey):
+    question = QuestionFactory(survey=survey)
+    InvitationFactory(survey=survey, audience="teachers", expected=40)
+    InvitationFactory(survey=survey, audience="staff")
+    _answers(survey, question, "teachers", [4] * 12)
+    _answers(survey, question, "staff", [2] * 6)
+    data = selectors.results(survey)
+    assert data["total_expected"] is None and data["total_rate"] is None
+    assert selectors.headline_results([survey])[survey.pk]["rate"] is None
+
+
 def test_results_hide_a_question_with_too_few_answers(survey, district):
     district.survey_min_group = 8
     district.save()
@@ -125,11 +136,12 @@ def test_headline_results_cost_four_queries(surveys, maple, django_assert_num_qu
     made = [SurveyFactory(schools=[maple]) for _ in range(surveys)]
     for s in made:
         InvitationFactory(survey=s, audience="teachers", expected=20)
+        InvitationFactory(survey=s, audience="families", expected=20)
         _fill(s, 10)
     with django_assert_num_queries(4):
         heads = selectors.headline_results(made)
     head = heads[made[0].pk]
-    assert head["responses"] == 10 and head["expected"] == 20 and head["rate"] == 50.0
+    assert head["responses"] == 10 and head["expected"] == 40 and head["rate"] == 25.0
     assert head["top_need"] == "devices"
 
 
