@@ -54,7 +54,7 @@ class SchoolForm(ModelForm):
 class DistrictSettingsForm(ModelForm):
     class Meta:
         model = District
-        fields = ["name", "device_planning_ratio", "pd_hour_target"]
+        fields = ["name", "device_planning_ratio", "pd_hour_target", "survey_min_group"]
 
 
 class StaffMemberForm(ModelForm):

@@ -77,6 +77,13 @@ class District(models.Model):
         validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("400"))],
         help_text="Hours of professional learning each teacher should reach in 12 months.",
     )
+    survey_min_group = models.PositiveSmallIntegerField(
+        "smallest group shown in survey results",
+        default=5,
+        validators=[MinValueValidator(3), MaxValueValidator(50)],
+        help_text="Survey results for a group of fewer respondents are hidden, so no one "
+        "can be recognised by their answers.",
+    )
 
     objects = ScopedManager("pk", dimension=DISTRICT)
 

@@ -162,3 +162,87 @@ class PDNeedsPollFactory(factory.django.DjangoModelFactory):
 
 
 # --- end pd factories ---
+
+
+# --- stakeholders factories ---
+class SurveyFactory(factory.django.DjangoModelFactory):
+    """An open anonymous survey; pass ``schools=[...]`` (default: a new school)."""
+
+    class Meta:
+        model = "stakeholders.Survey"
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Listening survey {n}")
+    purpose = "Before we choose, we listen."
+    opens_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=3))
+    closes_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=10))
+    anonymous = True
+
+    @factory.post_generation
+    def schools(obj, create, extracted, **kwargs):
+        if create:
+            obj.schools.set(extracted or [SchoolFactory()])
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "stakeholders.Question"
+
+    survey = factory.SubFactory(SurveyFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    kind = "likert"
+    text = factory.Sequence(lambda n: f"Statement {n} about our technology.")
+    text_es = factory.Sequence(lambda n: f"Afirmación {n} sobre nuestra tecnología.")
+    pillar = "engagement"
+    need_category = "time"
+
+
+class ChoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "stakeholders.Choice"
+
+    question = factory.SubFactory(QuestionFactory, kind="single")
+    position = factory.Sequence(lambda n: n + 1)
+    text = factory.Sequence(lambda n: f"Option {n}")
+    text_es = factory.Sequence(lambda n: f"Opción {n}")
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "stakeholders.Invitation"
+
+    survey = factory.SubFactory(SurveyFactory)
+    kind = "audience"
+    audience = "teachers"
+
+
+class ResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "stakeholders.Response"
+
+    survey = factory.SubFactory(SurveyFactory)
+    audience = "teachers"
+    submitted_on = factory.LazyFunction(lambda: timezone.localdate())
+
+
+class StoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "stakeholders.Story"
+
+    school = factory.SubFactory(SchoolFactory)
+    date = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=5))
+    title = factory.Sequence(lambda n: f"Story of connection {n}")
+    what_happened = "A parent joined a class celebration by video from work."
+
+
+class PartnershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "stakeholders.Partnership"
+
+    school = factory.SubFactory(SchoolFactory)
+    organisation = factory.Sequence(lambda n: f"Partner {n}")
+    kind = "business"
+    started_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=100))
+
+
+# --- end stakeholders factories ---

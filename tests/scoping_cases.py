@@ -82,6 +82,34 @@ def _pd_poll(school):
 # --- end pd ---
 
 
+# --- stakeholders (helper) ---
+def _survey(school):
+    from tests.factories import SurveyFactory
+
+    return {"pk": SurveyFactory(schools=[school]).pk}
+
+
+def _question(school):
+    from tests.factories import QuestionFactory, SurveyFactory
+
+    return {"pk": QuestionFactory(survey=SurveyFactory(schools=[school])).pk}
+
+
+def _story(school):
+    from tests.factories import StoryFactory
+
+    return {"pk": StoryFactory(school=school).pk}
+
+
+def _partnership(school):
+    from tests.factories import PartnershipFactory
+
+    return {"pk": PartnershipFactory(school=school).pk}
+
+
+# --- end stakeholders ---
+
+
 CASES: dict[str, object] = {
     "healthz": PUBLIC,
     # accounts
@@ -146,6 +174,31 @@ CASES: dict[str, object] = {
     "pd:feedback": PUBLIC,
     "pd:poll_answer": PUBLIC,
     # --- end pd ---
+    # --- stakeholders (helper) ---
+    "stakeholders:home": SIGNED_IN,
+    "stakeholders:survey_new": SIGNED_IN,
+    "stakeholders:survey_detail": Scoped(_survey),
+    "stakeholders:survey_edit": Scoped(_survey, methods=("GET", "POST")),
+    "stakeholders:survey_close": Scoped(_survey, methods=("POST",)),
+    "stakeholders:survey_preview": Scoped(_survey),
+    "stakeholders:question_add": Scoped(_survey, methods=("GET", "POST")),
+    "stakeholders:question_edit": Scoped(_question, methods=("GET", "POST")),
+    "stakeholders:question_move": Scoped(_question, methods=("POST",)),
+    "stakeholders:question_delete": Scoped(_question, methods=("POST",)),
+    "stakeholders:survey_links": Scoped(_survey, methods=("GET", "POST")),
+    "stakeholders:survey_results": Scoped(_survey),
+    "stakeholders:survey_export": Scoped(_survey),
+    "stakeholders:survey_you_said": Scoped(_survey, methods=("GET", "POST")),
+    "stakeholders:community": Scoped(_school),
+    "stakeholders:story_add": Scoped(_school, methods=("GET", "POST")),
+    "stakeholders:story_edit": Scoped(_story, methods=("GET", "POST")),
+    "stakeholders:partnership_add": Scoped(_school, methods=("GET", "POST")),
+    "stakeholders:partnership_edit": Scoped(_partnership, methods=("GET", "POST")),
+    "stakeholders:plan_edit": Scoped(_school, methods=("GET", "POST")),
+    "stakeholders:log_add": Scoped(_school, methods=("POST",)),
+    "stakeholders:respond": PUBLIC,
+    "stakeholders:thanks": PUBLIC,
+    # --- end stakeholders ---
 }
 
 # Public URLs that need arguments to be reversed.
@@ -156,4 +209,8 @@ PUBLIC_KWARGS = {
     "pd:feedback": {"token": "no-such-feedback-token"},
     "pd:poll_answer": {"token": "no-such-poll-token"},
     # --- end pd ---
+    # --- stakeholders (helper) ---
+    "stakeholders:respond": {"token": "no-such-survey-token"},
+    "stakeholders:thanks": {"token": "no-such-survey-token"},
+    # --- end stakeholders ---
 }

@@ -139,7 +139,12 @@ def test_the_roster_searches_and_answers_htmx_with_a_partial(login, coach, maple
 def test_the_district_admin_changes_the_planning_ratio(login, district_admin, district):
     response = login(district_admin).post(
         reverse("schools:district_settings", args=[district.pk]),
-        {"name": district.name, "device_planning_ratio": "1.15", "pd_hour_target": "24"},
+        {
+            "name": district.name,
+            "device_planning_ratio": "1.15",
+            "pd_hour_target": "24",
+            "survey_min_group": "5",
+        },
     )
     assert response.status_code == 302
     district.refresh_from_db()
