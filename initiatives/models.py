@@ -73,6 +73,7 @@ class PendingMove:
     by: object | None = None
     override_reason: str = ""
 
+
 class Initiative(models.Model):
     district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="initiatives")
     schools = models.ManyToManyField(School, related_name="initiatives")
@@ -189,7 +190,9 @@ class Initiative(models.Model):
         errors: dict[str, list[str]] = {}
         previous = self.stored_status()
         if previous != self.status:
-            errors.update(self.move_problems(previous, self.status, self._pending().override_reason))
+            errors.update(
+                self.move_problems(previous, self.status, self._pending().override_reason)
+            )
         if (
             self.pk is not None
             and not self.has_pedagogy_plan
@@ -213,9 +216,7 @@ class Initiative(models.Model):
             super().save(*args, **kwargs)
             if previous != self.status:
                 overridden = (
-                    self.status in GATED
-                    and previous is not None
-                    and not self.has_closed_survey()
+                    self.status in GATED and previous is not None and not self.has_closed_survey()
                 )
                 StatusChange.objects.create(
                     initiative=self,
@@ -268,9 +269,7 @@ class InitiativePillar(models.Model):
     class Meta:
         ordering = ["pillar"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["initiative", "pillar"], name="initiatives_pillar_once"
-            )
+            models.UniqueConstraint(fields=["initiative", "pillar"], name="initiatives_pillar_once")
         ]
 
     def __str__(self) -> str:
@@ -278,9 +277,7 @@ class InitiativePillar(models.Model):
 
 
 class Milestone(models.Model):
-    initiative = models.ForeignKey(
-        Initiative, on_delete=models.CASCADE, related_name="milestones"
-    )
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="milestones")
     title = models.CharField(max_length=200)
     due_on = models.DateField("due date")
     owner = models.CharField(
@@ -589,9 +586,7 @@ class Reflection(models.Model):
     connection_evidence = models.TextField(
         "What tells us so?", blank=True, help_text="What people said or did."
     )
-    this_year = models.TextField(
-        "What will we do this year to keep innovation human-centred?"
-    )
+    this_year = models.TextField("What will we do this year to keep innovation human-centred?")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

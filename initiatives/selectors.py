@@ -66,7 +66,10 @@ class BudgetTable:
             "type": "bar",
             "labels": [label for label, _s, _t in self.rows],
             "datasets": [
-                {"label": Stage(s).label, "data": [float(amounts[s]) for _l, amounts, _t in self.rows]}
+                {
+                    "label": Stage(s).label,
+                    "data": [float(amounts[s]) for _l, amounts, _t in self.rows],
+                }
                 for s in Stage.values
             ],
         }

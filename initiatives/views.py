@@ -122,7 +122,9 @@ def initiative_new(request):
         return render(request, "initiatives/wizard.html", {"step": "why", "why": why}, status=400)
     if request.method == "POST" and step == "what":
         if not why.is_valid():
-            return render(request, "initiatives/wizard.html", {"step": "why", "why": why}, status=400)
+            return render(
+                request, "initiatives/wizard.html", {"step": "why", "why": why}, status=400
+            )
         if what.is_valid():
             data = {**why.cleaned_data}
             data["title"] = what.cleaned_data["title"]
@@ -148,7 +150,10 @@ def initiative_new(request):
                 )
                 return redirect(initiative)
         return render(
-            request, "initiatives/wizard.html", {"step": "what", "why": why, "what": what}, status=400
+            request,
+            "initiatives/wizard.html",
+            {"step": "what", "why": why, "what": what},
+            status=400,
         )
     return render(request, "initiatives/wizard.html", {"step": "why", "why": why})
 
@@ -231,9 +236,7 @@ def initiative_move(request, initiative):
             form.add_error(None, exc)
         else:
             note = " The override reason is on the record." if change.overridden else ""
-            messages.success(
-                request, f"Moved to {change.get_to_status_display().lower()}.{note}"
-            )
+            messages.success(request, f"Moved to {change.get_to_status_display().lower()}.{note}")
             return redirect(initiative)
     context = _page_context(request, initiative, move_form=form)
     return render(request, "initiatives/detail.html", context, status=400)
@@ -336,7 +339,9 @@ def budget_add(request, initiative):
 def budget_edit(request, line):
     _require_editor(request, line.initiative)
     form = BudgetLineForm(request.POST or None, instance=line, initiative=line.initiative)
-    return _part(request, line.initiative, form, f"Budget line “{line.description}”", hint=BUDGET_HINT)
+    return _part(
+        request, line.initiative, form, f"Budget line “{line.description}”", hint=BUDGET_HINT
+    )
 
 
 @scoped_object(_initiatives, methods=["GET", "POST"])
@@ -375,9 +380,7 @@ def compliance_add(request, initiative):
     )
 
 
-@scoped_object(
-    lambda: ComplianceItem.objects.select_related("initiative"), methods=["GET", "POST"]
-)
+@scoped_object(lambda: ComplianceItem.objects.select_related("initiative"), methods=["GET", "POST"])
 def compliance_edit(request, item):
     _require_editor(request, item.initiative)
     form = ComplianceItemForm(request.POST or None, instance=item)

@@ -9,153 +9,549 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('initiatives', '0001_initial'),
-        ('schools', '0001_initial'),
+        ("initiatives", "0001_initial"),
+        ("schools", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='initiative',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="initiative",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='initiative',
-            name='involves_devices',
-            field=models.BooleanField(default=False, help_text='Shows the device coverage plan and forecast of the schools concerned.', verbose_name="puts devices in students' hands"),
+            model_name="initiative",
+            name="involves_devices",
+            field=models.BooleanField(
+                default=False,
+                help_text="Shows the device coverage plan and forecast of the schools concerned.",
+                verbose_name="puts devices in students' hands",
+            ),
         ),
         migrations.CreateModel(
-            name='Milestone',
+            name="Milestone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('due_on', models.DateField(verbose_name='due date')),
-                ('owner', models.CharField(blank=True, help_text='Who sees it through (a name or a team).', max_length=200)),
-                ('done_on', models.DateField(blank=True, null=True, verbose_name='done on')),
-                ('initiative', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='milestones', to='initiatives.initiative')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("due_on", models.DateField(verbose_name="due date")),
+                (
+                    "owner",
+                    models.CharField(
+                        blank=True,
+                        help_text="Who sees it through (a name or a team).",
+                        max_length=200,
+                    ),
+                ),
+                ("done_on", models.DateField(blank=True, null=True, verbose_name="done on")),
+                (
+                    "initiative",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="milestones",
+                        to="initiatives.initiative",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_on', 'pk'],
+                "ordering": ["due_on", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Reflection',
+            name="Reflection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('written_on', models.DateField(default=django.utils.timezone.localdate)),
-                ('relationships', models.TextField(verbose_name='How do our technology initiatives support, rather than hinder, authentic relationships in our school?')),
-                ('connection', models.CharField(choices=[('bridge', 'Mostly a bridge to connection'), ('mixed', 'Both: a bridge for some, a barrier for others'), ('barrier', 'Mostly a barrier')], max_length=10, verbose_name='Do staff and students see the technology as a bridge to connection or a barrier?')),
-                ('connection_evidence', models.TextField(blank=True, help_text='What people said or did.', verbose_name='What tells us so?')),
-                ('this_year', models.TextField(verbose_name='What will we do this year to keep innovation human-centred?')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('initiative', models.ForeignKey(blank=True, help_text='The initiative this reflection is about, if one.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reflections', to='initiatives.initiative')),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reflections', to='schools.school')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("written_on", models.DateField(default=django.utils.timezone.localdate)),
+                (
+                    "relationships",
+                    models.TextField(
+                        verbose_name="How do our technology initiatives support, rather than hinder, authentic relationships in our school?"
+                    ),
+                ),
+                (
+                    "connection",
+                    models.CharField(
+                        choices=[
+                            ("bridge", "Mostly a bridge to connection"),
+                            ("mixed", "Both: a bridge for some, a barrier for others"),
+                            ("barrier", "Mostly a barrier"),
+                        ],
+                        max_length=10,
+                        verbose_name="Do staff and students see the technology as a bridge to connection or a barrier?",
+                    ),
+                ),
+                (
+                    "connection_evidence",
+                    models.TextField(
+                        blank=True,
+                        help_text="What people said or did.",
+                        verbose_name="What tells us so?",
+                    ),
+                ),
+                (
+                    "this_year",
+                    models.TextField(
+                        verbose_name="What will we do this year to keep innovation human-centred?"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "initiative",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The initiative this reflection is about, if one.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="reflections",
+                        to="initiatives.initiative",
+                    ),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reflections",
+                        to="schools.school",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-written_on', '-pk'],
+                "ordering": ["-written_on", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='SignOff',
+            name="SignOff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('principal', 'Principal'), ('district_leader', 'District leader'), ('board', 'School board')], max_length=20, verbose_name='who signs')),
-                ('name', models.CharField(help_text='The person, or the board meeting, that decided.', max_length=200, verbose_name='name')),
-                ('decision', models.CharField(choices=[('approved', 'Approved'), ('conditions', 'Approved with conditions'), ('deferred', 'Deferred'), ('declined', 'Declined')], max_length=20)),
-                ('decided_on', models.DateField(verbose_name='date')),
-                ('comment', models.TextField(blank=True)),
-                ('initiative', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sign_offs', to='initiatives.initiative')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("principal", "Principal"),
+                            ("district_leader", "District leader"),
+                            ("board", "School board"),
+                        ],
+                        max_length=20,
+                        verbose_name="who signs",
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="The person, or the board meeting, that decided.",
+                        max_length=200,
+                        verbose_name="name",
+                    ),
+                ),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[
+                            ("approved", "Approved"),
+                            ("conditions", "Approved with conditions"),
+                            ("deferred", "Deferred"),
+                            ("declined", "Declined"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("decided_on", models.DateField(verbose_name="date")),
+                ("comment", models.TextField(blank=True)),
+                (
+                    "initiative",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sign_offs",
+                        to="initiatives.initiative",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-decided_on', '-pk'],
+                "ordering": ["-decided_on", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='StatusChange',
+            name="StatusChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, choices=[('idea', 'Idea'), ('planning', 'Planning'), ('pilot', 'Pilot'), ('rollout', 'Rollout'), ('sustaining', 'Sustaining'), ('retired', 'Retired')], max_length=20)),
-                ('to_status', models.CharField(choices=[('idea', 'Idea'), ('planning', 'Planning'), ('pilot', 'Pilot'), ('rollout', 'Rollout'), ('sustaining', 'Sustaining'), ('retired', 'Retired')], max_length=20)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('override_reason', models.TextField(blank=True, help_text='Why the initiative went ahead before a survey had closed.')),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('initiative', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='status_changes', to='initiatives.initiative')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("idea", "Idea"),
+                            ("planning", "Planning"),
+                            ("pilot", "Pilot"),
+                            ("rollout", "Rollout"),
+                            ("sustaining", "Sustaining"),
+                            ("retired", "Retired"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("idea", "Idea"),
+                            ("planning", "Planning"),
+                            ("pilot", "Pilot"),
+                            ("rollout", "Rollout"),
+                            ("sustaining", "Sustaining"),
+                            ("retired", "Retired"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "override_reason",
+                    models.TextField(
+                        blank=True,
+                        help_text="Why the initiative went ahead before a survey had closed.",
+                    ),
+                ),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "initiative",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="status_changes",
+                        to="initiatives.initiative",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-pk'],
+                "ordering": ["-at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='BudgetLine',
+            name="BudgetLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category', models.CharField(choices=[('devices', 'Devices'), ('software', 'Software'), ('infrastructure', 'Infrastructure'), ('pd', 'Professional development'), ('spaces', 'Furniture and spaces'), ('other', 'Other')], max_length=20)),
-                ('description', models.CharField(max_length=200)),
-                ('amount', models.DecimalField(decimal_places=2, help_text='In dollars.', max_digits=12, validators=[django.core.validators.MinValueValidator(Decimal('0.01')), django.core.validators.MaxValueValidator(Decimal('9999999999'))])),
-                ('funding_source', models.CharField(choices=[('general_fund', 'General fund'), ('title_i', 'Title I'), ('title_iv_a', 'Title IV-A'), ('e_rate', 'E-Rate'), ('grant', 'Grant'), ('donation', 'Donation'), ('other', 'Other')], max_length=20)),
-                ('stage', models.CharField(choices=[('planned', 'Planned'), ('committed', 'Committed'), ('spent', 'Spent')], default='planned', max_length=10)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('initiative', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='budget_lines', to='initiatives.initiative')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("devices", "Devices"),
+                            ("software", "Software"),
+                            ("infrastructure", "Infrastructure"),
+                            ("pd", "Professional development"),
+                            ("spaces", "Furniture and spaces"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("description", models.CharField(max_length=200)),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        help_text="In dollars.",
+                        max_digits=12,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0.01")),
+                            django.core.validators.MaxValueValidator(Decimal("9999999999")),
+                        ],
+                    ),
+                ),
+                (
+                    "funding_source",
+                    models.CharField(
+                        choices=[
+                            ("general_fund", "General fund"),
+                            ("title_i", "Title I"),
+                            ("title_iv_a", "Title IV-A"),
+                            ("e_rate", "E-Rate"),
+                            ("grant", "Grant"),
+                            ("donation", "Donation"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("planned", "Planned"),
+                            ("committed", "Committed"),
+                            ("spent", "Spent"),
+                        ],
+                        default="planned",
+                        max_length=10,
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "initiative",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="budget_lines",
+                        to="initiatives.initiative",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['category', 'pk'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='initiatives_budget_positive')],
+                "ordering": ["category", "pk"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("amount__gt", 0)), name="initiatives_budget_positive"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ComplianceItem',
+            name="ComplianceItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('data_privacy', 'Data privacy agreement with the vendor'), ('accessibility', 'Accessibility review'), ('parent_notice', 'Parent notice'), ('other', 'Other')], max_length=20)),
-                ('detail', models.CharField(blank=True, help_text='What exactly: the vendor, the tool, the notice.', max_length=200)),
-                ('status', models.CharField(choices=[('to_do', 'To do'), ('in_progress', 'In progress'), ('done', 'Done'), ('waived', 'Waived')], default='to_do', max_length=20)),
-                ('waiver_reason', models.TextField(blank=True, help_text='Required when the item is waived.', verbose_name='reason for the waiver')),
-                ('evidence_url', models.URLField(blank=True, verbose_name='evidence link')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('initiative', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='compliance_items', to='initiatives.initiative')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("data_privacy", "Data privacy agreement with the vendor"),
+                            ("accessibility", "Accessibility review"),
+                            ("parent_notice", "Parent notice"),
+                            ("other", "Other"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "detail",
+                    models.CharField(
+                        blank=True,
+                        help_text="What exactly: the vendor, the tool, the notice.",
+                        max_length=200,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("to_do", "To do"),
+                            ("in_progress", "In progress"),
+                            ("done", "Done"),
+                            ("waived", "Waived"),
+                        ],
+                        default="to_do",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "waiver_reason",
+                    models.TextField(
+                        blank=True,
+                        help_text="Required when the item is waived.",
+                        verbose_name="reason for the waiver",
+                    ),
+                ),
+                ("evidence_url", models.URLField(blank=True, verbose_name="evidence link")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "initiative",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="compliance_items",
+                        to="initiatives.initiative",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['kind', 'pk'],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('status', 'waived'), _negated=True), models.Q(('waiver_reason', ''), _negated=True), _connector='OR'), name='initiatives_waiver_has_reason')],
+                "ordering": ["kind", "pk"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("status", "waived"), _negated=True),
+                            models.Q(("waiver_reason", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="initiatives_waiver_has_reason",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='InitiativePillar',
+            name="InitiativePillar",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('pillar', models.CharField(choices=[('engagement', 'Student engagement, learning & outcomes'), ('spaces', 'Learning spaces & environments'), ('professional_learning', 'Professional learning'), ('communication', 'Communication'), ('public_relations', 'Public relations'), ('branding', 'Branding'), ('opportunity', 'Opportunity')], max_length=30)),
-                ('initiative', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pillars', to='initiatives.initiative')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "pillar",
+                    models.CharField(
+                        choices=[
+                            ("engagement", "Student engagement, learning & outcomes"),
+                            ("spaces", "Learning spaces & environments"),
+                            ("professional_learning", "Professional learning"),
+                            ("communication", "Communication"),
+                            ("public_relations", "Public relations"),
+                            ("branding", "Branding"),
+                            ("opportunity", "Opportunity"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "initiative",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pillars",
+                        to="initiatives.initiative",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pillar'],
-                'constraints': [models.UniqueConstraint(fields=('initiative', 'pillar'), name='initiatives_pillar_once')],
+                "ordering": ["pillar"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("initiative", "pillar"), name="initiatives_pillar_once"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Swot',
+            name="Swot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(help_text='The year the school year starts: 2025 for 2025–26.', validators=[django.core.validators.MinValueValidator(2000), django.core.validators.MaxValueValidator(2100)], verbose_name='school year')),
-                ('strengths', models.TextField(blank=True, help_text='One per line.')),
-                ('weaknesses', models.TextField(blank=True, help_text='One per line.')),
-                ('opportunities', models.TextField(blank=True, help_text='One per line.')),
-                ('threats', models.TextField(blank=True, help_text='One per line.')),
-                ('participants', models.TextField(help_text='The committee: students, teachers, families, staff. One per line.', verbose_name='who took part')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='swots', to='schools.school')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "year",
+                    models.PositiveSmallIntegerField(
+                        help_text="The year the school year starts: 2025 for 2025–26.",
+                        validators=[
+                            django.core.validators.MinValueValidator(2000),
+                            django.core.validators.MaxValueValidator(2100),
+                        ],
+                        verbose_name="school year",
+                    ),
+                ),
+                ("strengths", models.TextField(blank=True, help_text="One per line.")),
+                ("weaknesses", models.TextField(blank=True, help_text="One per line.")),
+                ("opportunities", models.TextField(blank=True, help_text="One per line.")),
+                ("threats", models.TextField(blank=True, help_text="One per line.")),
+                (
+                    "participants",
+                    models.TextField(
+                        help_text="The committee: students, teachers, families, staff. One per line.",
+                        verbose_name="who took part",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="swots",
+                        to="schools.school",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'SWOT analysis',
-                'verbose_name_plural': 'SWOT analyses',
-                'ordering': ['-year'],
-                'constraints': [models.UniqueConstraint(fields=('school', 'year'), name='initiatives_swot_once_a_year', violation_error_message='This school already has a SWOT for that year.')],
+                "verbose_name": "SWOT analysis",
+                "verbose_name_plural": "SWOT analyses",
+                "ordering": ["-year"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("school", "year"),
+                        name="initiatives_swot_once_a_year",
+                        violation_error_message="This school already has a SWOT for that year.",
+                    )
+                ],
             },
         ),
     ]

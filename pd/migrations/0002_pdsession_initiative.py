@@ -5,16 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('initiatives', '0002_workflow_budget_compliance_swot'),
-        ('pd', '0001_initial'),
+        ("initiatives", "0002_workflow_budget_compliance_swot"),
+        ("pd", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='pdsession',
-            name='initiative',
-            field=models.ForeignKey(blank=True, help_text='The initiative this session prepares people for, if any.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='pd_sessions', to='initiatives.initiative'),
+            model_name="pdsession",
+            name="initiative",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The initiative this session prepares people for, if any.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="pd_sessions",
+                to="initiatives.initiative",
+            ),
         ),
     ]
