@@ -118,6 +118,26 @@ class Initiative(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs):
+        """Save, refusing a move the rules forbid, and record any status change."""
+        previous = self.stored_status()
+        self.clean()
+        pending = self._pending()
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if previous != self.status:
+                overridden = (
+                    self.status in GATED and previous is not None and not self.has_closed_survey()
+                )
+                StatusChange.objects.create(
+                    initiative=self,
+                    from_status=previous or "",
+                    to_status=self.status,
+                    by=pending.by,
+                    override_reason=pending.override_reason.strip() if overridden else "",
+                )
+        self._pending_move = None
+
     def get_absolute_url(self) -> str:
         return reverse("initiatives:detail", args=[self.pk])
 
@@ -206,26 +226,6 @@ class Initiative(models.Model):
             )
         if errors:
             raise ValidationError(errors)
-
-    def save(self, *args, **kwargs):
-        """Save, refusing a move the rules forbid, and record any status change."""
-        previous = self.stored_status()
-        self.clean()
-        pending = self._pending()
-        with transaction.atomic():
-            super().save(*args, **kwargs)
-            if previous != self.status:
-                overridden = (
-                    self.status in GATED and previous is not None and not self.has_closed_survey()
-                )
-                StatusChange.objects.create(
-                    initiative=self,
-                    from_status=previous or "",
-                    to_status=self.status,
-                    by=pending.by,
-                    override_reason=pending.override_reason.strip() if overridden else "",
-                )
-        self._pending_move = None
 
 
 class StatusChange(models.Model):
@@ -353,6 +353,10 @@ class BudgetLine(models.Model):
     def __str__(self) -> str:
         return f"{self.description} (${self.amount})"
 
+    def save(self, *args, **kwargs):
+        self.clean()
+        super().save(*args, **kwargs)
+
     def clean(self):
         if self.stage != Stage.PLANNED and self.initiative_id:
             initiative = Initiative._base_manager.get(pk=self.initiative_id)
@@ -363,10 +367,6 @@ class BudgetLine(models.Model):
                         "committing or spending money on it; until then a line stays planned."
                     }
                 )
-
-    def save(self, *args, **kwargs):
-        self.clean()
-        super().save(*args, **kwargs)
 
 
 class SignOffRole(models.TextChoices):
@@ -463,6 +463,10 @@ class ComplianceItem(models.Model):
         label = self.get_kind_display()
         return f"{label} — {self.detail}" if self.detail else label
 
+    def save(self, *args, **kwargs):
+        self.clean()
+        super().save(*args, **kwargs)
+
     @property
     def settled(self) -> bool:
         """Done, or waived with a written reason."""
@@ -475,10 +479,6 @@ class ComplianceItem(models.Model):
             raise ValidationError({"waiver_reason": "Say why this item is waived."})
         if self.kind == ComplianceKind.OTHER and not self.detail.strip():
             raise ValidationError({"detail": "Say what this compliance item is."})
-
-    def save(self, *args, **kwargs):
-        self.clean()
-        super().save(*args, **kwargs)
 
 
 def school_year_label(year: int) -> str:

@@ -87,7 +87,7 @@ def budget_by(initiative: Initiative, dimension: str) -> BudgetTable:
         .order_by()
     ):
         sums.setdefault(row[dimension], {})[row["stage"]] = row["total"]
-    table = BudgetTable(by_stage={s: ZERO for s in Stage.values})
+    table = BudgetTable(by_stage=dict.fromkeys(Stage.values, ZERO))
     for key, label in choices.choices:
         if key not in sums:
             continue
