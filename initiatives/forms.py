@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 
 from schools.forms import CrispyFormMixin, ModelForm
@@ -130,11 +131,15 @@ class PlanForm(ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["why"].required = True
-        # Owners are people with a role at one of the initiative's schools the user sees.
+        # Owners: people with a role at one of its schools the user sees, the district's
+        # district-wide members, and whoever owns it now.
         members = Membership.objects.filter(
-            school__in=School.objects.filter(initiatives=self.instance)
+            Q(school__in=School.objects.filter(initiatives=self.instance))
+            | Q(school__isnull=True, district_id=self.instance.district_id)
         ).values("user_id")
-        self.fields["owner"].queryset = get_user_model().objects.filter(pk__in=members)
+        self.fields["owner"].queryset = get_user_model().objects.filter(
+            Q(pk__in=members) | Q(pk=self.instance.owner_id)
+        )
         self.fields["owner"].label_from_instance = lambda u: u.full_name or u.email
         self.initial.setdefault(
             "pillars",

@@ -37,7 +37,6 @@ from .forms import (
 )
 from .models import (
     ACTIVE,
-    GATED,
     BudgetLine,
     ComplianceItem,
     Initiative,
@@ -193,7 +192,6 @@ def _page_context(request, initiative: Initiative, move_form: MoveForm | None = 
         "listened": initiative.has_closed_survey(today),
         "compliance": compliance,
         "open_compliance": [c for c in compliance if not c.settled],
-        "gated": initiative.status not in GATED,
         "milestones": milestones,
         "timeline": selectors.timeline(milestones, today),
         "lines": list(BudgetLine.objects.filter(initiative=initiative)),

@@ -411,3 +411,53 @@ def test_a_session_cannot_serve_an_initiative_of_another_school(coach, maple, ce
             by=coach,
         )
     assert "initiative" in str(exc.value)
+
+
+def test_the_district_admin_edits_the_plan_of_a_whole_district_initiative(
+    login, district_admin, maple, cedar
+):
+    initiative = InitiativeFactory(schools=[maple, cedar], whole_district=True)
+    Initiative.objects.filter(pk=initiative.pk).update(owner=district_admin)
+    response = login(district_admin).post(
+        reverse("initiatives:edit", args=[initiative.pk]),
+        {
+            "title": "Citizenship in every grade",
+            "why": initiative.why,
+            "learning_goals": "Judge a source before sharing it.",
+            "owner": district_admin.pk,
+            "pillars": ["opportunity", "engagement"],
+        },
+    )
+    assert response.status_code == 302
+    initiative.refresh_from_db()
+    assert initiative.title == "Citizenship in every grade"
+    assert sorted(initiative.pillars.values_list("pillar", flat=True)) == [
+        "engagement",
+        "opportunity",
+    ]
+
+
+def test_the_admin_obeys_the_rules_too(client, maple, django_user_model):
+    root = django_user_model.objects.create_superuser(email="root@example.org", password="x")
+    initiative = InitiativeFactory(schools=[maple])
+    client.force_login(root)
+    url = reverse("admin:initiatives_initiative_change", args=[initiative.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    data = {
+        "district": initiative.district_id,
+        "schools": [maple.pk],
+        "title": initiative.title,
+        "why": initiative.why,
+        "learning_goals": initiative.learning_goals,
+        "success_measures": "",
+        "status": "rollout",
+    }
+    for prefix in ("pillars", "milestones", "budget_lines", "compliance_items", "sign_offs"):
+        data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
+    data.update({"status_changes-TOTAL_FORMS": 1, "status_changes-INITIAL_FORMS": 1})
+    data["status_changes-0-id"] = initiative.status_changes.get().pk
+    data["status_changes-0-initiative"] = initiative.pk
+    response = client.post(url, data)
+    assert response.status_code == 200 and b"can move to" in response.content
+    assert Initiative.objects.get(pk=initiative.pk).status == Status.IDEA
