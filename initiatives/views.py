@@ -60,6 +60,13 @@ def _require_editor(request, initiative: Initiative) -> set[int]:
     return school_ids
 
 
+def _add_errors(form, exc: ValidationError) -> None:
+    """Put a refusal from the model on its field, or above the form if the form lacks it."""
+    pairs = exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
+    for name, errors in pairs:
+        form.add_error(name if name in form.fields else None, errors)
+
+
 # --- lists ----------------------------------------------------------------------------
 
 
@@ -140,7 +147,7 @@ def initiative_new(request):
                     by=request.user,
                 )
             except ValidationError as exc:
-                what.add_error(None, exc)
+                _add_errors(what, exc)
             else:
                 messages.success(
                     request,
@@ -231,7 +238,7 @@ def initiative_move(request, initiative):
                 override_reason=form.cleaned_data["override_reason"],
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            _add_errors(form, exc)
         else:
             note = " The override reason is on the record." if change.overridden else ""
             messages.success(request, f"Moved to {change.get_to_status_display().lower()}.{note}")
@@ -299,7 +306,7 @@ def _part(request, home, form, title, *, hint="", **extra):
         try:
             services.save_part(form.save(commit=False), **extra)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            _add_errors(form, exc)
         else:
             messages.success(request, f"{title}: saved.")
             return redirect(home)

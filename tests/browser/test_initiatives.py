@@ -129,3 +129,19 @@ def test_the_board_summary_prints_on_one_page(page, demo):
     pdf = page.pdf(format="Letter")  # the browser's print of the page, print stylesheet on
     pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
     assert pages == 1, f"the summary prints on {pages} pages"
+
+
+def test_the_initiative_page_fits_a_phone(phone, demo):
+    from django_scopes import scopes_disabled
+
+    from initiatives.demo import ROLLOUT_TITLE
+    from initiatives.models import Initiative
+
+    with scopes_disabled():
+        rollout = Initiative.objects.get(title=ROLLOUT_TITLE)
+    sign_in(phone, "principal@riverbend.example.org", DEMO_PASSWORD)
+    expect(phone.get_by_role("heading", level=1)).to_be_visible()
+    phone.goto(rollout.get_absolute_url())
+    expect(phone.get_by_role("heading", level=1)).to_have_text(ROLLOUT_TITLE)
+    overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
