@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("equity.urls")),
     path("", include("pd.urls")),
     path("", include("stakeholders.urls")),
+    path("", include("initiatives.urls")),
 ]
 
 handler404 = "config.errors.not_found"

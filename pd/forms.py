@@ -108,6 +108,7 @@ class SessionForm(ModelForm):
             "tools_covered",
             "materials_url",
             "notes",
+            "initiative",
             "allow_named_feedback",
         ]
         widgets = {
@@ -128,6 +129,9 @@ class SessionForm(ModelForm):
         self.fields["schools"].queryset = schools
         self.fields["facilitator"].choices = facilitator_choices()
         self.fields["format"].choices = Format.choices
+        # ScopedFormMixin has already limited the choices to initiatives in the user's scope.
+        self.fields["initiative"].label = "Initiative it serves"
+        self.fields["initiative"].empty_label = "None"
         if self.instance.pk:
             self.initial.setdefault(
                 "schools", list(School.objects.filter(pd_sessions=self.instance))

@@ -151,6 +151,14 @@ class PDSession(models.Model):
     )
     materials_url = models.URLField("materials link", blank=True)
     notes = models.TextField(blank=True)
+    initiative = models.ForeignKey(
+        "initiatives.Initiative",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="pd_sessions",
+        help_text="The initiative this session prepares people for, if any.",
+    )
     allow_named_feedback = models.BooleanField(
         default=True,
         help_text="When cleared, every feedback answer is anonymous.",

@@ -47,6 +47,7 @@ LOGGED_FIELDS = {
     "facilitator_staff": "Facilitator (Learning Leader)",
     "materials_url": "Materials link",
     "notes": "Notes",
+    "initiative": "Initiative",
     "allow_named_feedback": "Named feedback allowed",
 }
 
@@ -64,6 +65,19 @@ def _check_facilitator(*, facilitator_user, facilitator_staff) -> None:
     ):
         raise ValidationError(
             {"facilitator": f"{facilitator_staff} is not a Learning Leader; nominate them first."}
+        )
+
+
+def _check_initiative(initiative, school_ids: set[int]) -> None:
+    """A session serves an initiative of one of its own schools."""
+    if initiative is None:
+        return
+    links = initiative.schools.through._default_manager.filter(
+        initiative_id=initiative.pk, school_id__in=school_ids
+    )
+    if not links.exists():
+        raise ValidationError(
+            {"initiative": "Choose an initiative of one of the session's schools."}
         )
 
 
@@ -109,6 +123,7 @@ def session_log(
         facilitator_user=session.facilitator_user, facilitator_staff=session.facilitator_staff
     )
     school_ids = {s.pk for s in schools}
+    _check_initiative(session.initiative, school_ids)
     attendees = list(attendees)
     strangers = [a for a in attendees if a.school_id not in school_ids]
     if strangers:
@@ -148,6 +163,7 @@ def session_update(
     schools = sorted(schools, key=lambda s: s.name)
     if not schools:
         raise ValidationError({"schools": "Choose at least one school."})
+    _check_initiative(session.initiative, {s.pk for s in schools})
     # The schools the user sees; links to schools outside the scope are kept below.
     old_schools = sorted(School.objects.filter(pd_sessions=session), key=lambda s: s.name)
     if [s.pk for s in old_schools] != [s.pk for s in schools]:

@@ -164,6 +164,66 @@ class PDNeedsPollFactory(factory.django.DjangoModelFactory):
 # --- end pd factories ---
 
 
+# --- initiatives factories ---
+class InitiativeFactory(factory.django.DjangoModelFactory):
+    """A school initiative with a written why; pass ``schools=[...]`` (default: a new school).
+
+    Saved through the model, so it starts as an idea with its history row."""
+
+    class Meta:
+        model = "initiatives.Initiative"
+        skip_postgeneration_save = True
+
+    district = factory.SubFactory(DistrictFactory)
+    title = factory.Sequence(lambda n: f"Initiative {n}")
+    why = "Students explain their thinking aloud and get feedback sooner."
+    learning_goals = "Every student records one explanation a week."
+    success_measures = "Work samples in June; the spring student survey."
+
+    @factory.post_generation
+    def schools(obj, create, extracted, **kwargs):
+        if not create:
+            return
+        schools = list(extracted or [SchoolFactory(district=obj.district)])
+        if schools[0].district_id != obj.district_id:  # follow the schools' district
+            obj.district = schools[0].district
+            type(obj)._base_manager.filter(pk=obj.pk).update(district=obj.district)
+        obj.schools.set(schools)
+
+
+class MilestoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "initiatives.Milestone"
+
+    initiative = factory.SubFactory(InitiativeFactory)
+    title = factory.Sequence(lambda n: f"Milestone {n}")
+    due_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=30))
+
+
+class BudgetLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "initiatives.BudgetLine"
+
+    initiative = factory.SubFactory(InitiativeFactory)
+    category = "devices"
+    description = factory.Sequence(lambda n: f"Budget line {n}")
+    amount = factory.LazyFunction(lambda: Decimal("1000.00"))
+    funding_source = "general_fund"
+    stage = "planned"
+
+
+class ComplianceItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "initiatives.ComplianceItem"
+
+    initiative = factory.SubFactory(InitiativeFactory)
+    kind = "data_privacy"
+    status = "to_do"
+
+
+# --- end initiatives factories (SwotFactory below) ---
+
+
 # --- stakeholders factories ---
 class SurveyFactory(factory.django.DjangoModelFactory):
     """An open anonymous survey; pass ``schools=[...]`` (default: a new school)."""
@@ -246,3 +306,26 @@ class PartnershipFactory(factory.django.DjangoModelFactory):
 
 
 # --- end stakeholders factories ---
+
+
+class SwotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "initiatives.Swot"
+
+    school = factory.SubFactory(SchoolFactory)
+    year = factory.Sequence(lambda n: 2000 + n % 100)
+    strengths = "Teachers who share"
+    participants = "Student council\nPTA"
+
+
+class ReflectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "initiatives.Reflection"
+
+    school = factory.SubFactory(SchoolFactory)
+    relationships = "Families see class work every week."
+    connection = "bridge"
+    this_year = "Keep phone calls for hard news."
+
+
+# --- end initiatives factories ---

@@ -108,6 +108,38 @@ def _partnership(school):
 
 
 # --- end stakeholders ---
+# --- initiatives (helper) ---
+def _initiative(school):
+    from tests.factories import InitiativeFactory
+
+    return {"pk": InitiativeFactory(schools=[school]).pk}
+
+
+def _milestone(school):
+    from tests.factories import MilestoneFactory
+
+    return {"pk": MilestoneFactory(initiative_id=_initiative(school)["pk"]).pk}
+
+
+def _budget_line(school):
+    from tests.factories import BudgetLineFactory
+
+    return {"pk": BudgetLineFactory(initiative_id=_initiative(school)["pk"]).pk}
+
+
+def _compliance_item(school):
+    from tests.factories import ComplianceItemFactory
+
+    return {"pk": ComplianceItemFactory(initiative_id=_initiative(school)["pk"]).pk}
+
+
+def _swot(school):
+    from tests.factories import SwotFactory
+
+    return {"pk": SwotFactory(school=school).pk}
+
+
+# --- end initiatives ---
 
 
 CASES: dict[str, object] = {
@@ -199,6 +231,26 @@ CASES: dict[str, object] = {
     "stakeholders:respond": PUBLIC,
     "stakeholders:thanks": PUBLIC,
     # --- end stakeholders ---
+    # --- initiatives (helper) ---
+    "initiatives:list": SIGNED_IN,
+    "initiatives:new": SIGNED_IN,
+    "initiatives:detail": Scoped(_initiative),
+    "initiatives:edit": Scoped(_initiative, methods=("GET", "POST")),
+    "initiatives:move": Scoped(_initiative, methods=("POST",)),
+    "initiatives:summary": Scoped(_initiative),
+    "initiatives:budget_export": Scoped(_initiative),
+    "initiatives:milestone_add": Scoped(_initiative, methods=("GET", "POST")),
+    "initiatives:milestone_edit": Scoped(_milestone, methods=("GET", "POST")),
+    "initiatives:budget_add": Scoped(_initiative, methods=("GET", "POST")),
+    "initiatives:budget_edit": Scoped(_budget_line, methods=("GET", "POST")),
+    "initiatives:signoff_add": Scoped(_initiative, methods=("GET", "POST")),
+    "initiatives:compliance_add": Scoped(_initiative, methods=("GET", "POST")),
+    "initiatives:compliance_edit": Scoped(_compliance_item, methods=("GET", "POST")),
+    "initiatives:school": Scoped(_school),
+    "initiatives:swot_list": Scoped(_school, methods=("GET", "POST")),
+    "initiatives:swot_edit": Scoped(_swot, methods=("GET", "POST")),
+    "initiatives:reflections": Scoped(_school, methods=("GET", "POST")),
+    # --- end initiatives ---
 }
 
 # Public URLs that need arguments to be reversed.
@@ -213,4 +265,24 @@ PUBLIC_KWARGS = {
     "stakeholders:respond": {"token": "no-such-survey-token"},
     "stakeholders:thanks": {"token": "no-such-survey-token"},
     # --- end stakeholders ---
+    # --- initiatives (helper) ---
+    "initiatives:list": SIGNED_IN,
+    "initiatives:new": SIGNED_IN,
+    "initiatives:detail": Scoped(_initiative),
+    "initiatives:edit": Scoped(_initiative, methods=("GET", "POST")),
+    "initiatives:move": Scoped(_initiative, methods=("POST",)),
+    "initiatives:summary": Scoped(_initiative),
+    "initiatives:budget_export": Scoped(_initiative),
+    "initiatives:milestone_add": Scoped(_initiative, methods=("GET", "POST")),
+    "initiatives:milestone_edit": Scoped(_milestone, methods=("GET", "POST")),
+    "initiatives:budget_add": Scoped(_initiative, methods=("GET", "POST")),
+    "initiatives:budget_edit": Scoped(_budget_line, methods=("GET", "POST")),
+    "initiatives:signoff_add": Scoped(_initiative, methods=("GET", "POST")),
+    "initiatives:compliance_add": Scoped(_initiative, methods=("GET", "POST")),
+    "initiatives:compliance_edit": Scoped(_compliance_item, methods=("GET", "POST")),
+    "initiatives:school": Scoped(_school),
+    "initiatives:swot_list": Scoped(_school, methods=("GET", "POST")),
+    "initiatives:swot_edit": Scoped(_swot, methods=("GET", "POST")),
+    "initiatives:reflections": Scoped(_school, methods=("GET", "POST")),
+    # --- end initiatives ---
 }

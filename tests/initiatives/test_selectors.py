@@ -1,0 +1,106 @@
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from initiatives import selectors
+from initiatives.models import Initiative
+from pd.models import Attendance
+from tests.factories import (
+    AttendanceFactory,
+    BudgetLineFactory,
+    InitiativeFactory,
+    MilestoneFactory,
+    PDSessionFactory,
+    StaffMemberFactory,
+)
+
+
+def test_budget_sums_by_category_and_stage(maple):
+    initiative = InitiativeFactory(schools=[maple])
+    other = InitiativeFactory(schools=[maple])
+    for category, amount, source, stage in [
+        ("devices", "1000.50", "title_i", "spent"),
+        ("devices", "200", "title_i", "committed"),
+        ("devices", "300", "general_fund", "planned"),
+        ("pd", "450", "title_iv_a", "committed"),
+        ("software", "99.50", "general_fund", "planned"),
+    ]:
+        BudgetLineFactory(
+            initiative=initiative,
+            category=category,
+            amount=Decimal(amount),
+            funding_source=source,
+            stage=stage,
+        )
+    BudgetLineFactory(initiative=other, amount=Decimal("9999"), stage="spent")
+
+    by_category = selectors.budget_by(initiative, "category")
+    rows = {label: (amounts, total) for label, amounts, total in by_category.rows}
+    assert list(rows) == ["Devices", "Software", "Professional development"]
+    devices, devices_total = rows["Devices"]
+    assert devices == {
+        "planned": Decimal("300"),
+        "committed": Decimal("200"),
+        "spent": Decimal("1000.50"),
+    }
+    assert devices_total == Decimal("1500.50")
+    assert by_category.by_stage == {
+        "planned": Decimal("399.50"),
+        "committed": Decimal("650"),
+        "spent": Decimal("1000.50"),
+    }
+    assert by_category.total == Decimal("2050.00")
+
+    by_source = selectors.budget_by(initiative, "funding_source")
+    totals = {label: total for label, _a, total in by_source.rows}
+    assert totals == {
+        "General fund": Decimal("399.50"),
+        "Title I": Decimal("1200.50"),
+        "Title IV-A": Decimal("450"),
+    }
+    assert by_source.total == by_category.total
+    chart = by_source.chart()
+    assert chart["labels"] == ["General fund", "Title I", "Title IV-A"]
+    assert chart["datasets"][2] == {"label": "Spent", "data": [0.0, 1000.5, 0.0]}
+
+
+def test_the_list_shows_budget_used_and_the_next_open_milestone(maple):
+    initiative = InitiativeFactory(schools=[maple])
+    today = timezone.localdate()
+    MilestoneFactory(initiative=initiative, title="Done first", due_on=today, done_on=today)
+    MilestoneFactory(initiative=initiative, title="Later", due_on=today + timedelta(days=40))
+    MilestoneFactory(initiative=initiative, title="Next", due_on=today + timedelta(days=4))
+    BudgetLineFactory(initiative=initiative, amount=Decimal("100"), stage="planned")
+    BudgetLineFactory(initiative=initiative, amount=Decimal("250"), stage="committed")
+    BudgetLineFactory(initiative=initiative, amount=Decimal("50"), stage="spent")
+    (row,) = selectors.initiative_rows(Initiative.objects.all())
+    assert row.next_milestone == "Next"
+    assert row.budget_used == Decimal("300") and row.budget_total == Decimal("400")
+
+
+def test_pd_reach_counts_attendees_once_per_session_and_people_once(maple):
+    initiative = InitiativeFactory(schools=[maple])
+    ana, ben = StaffMemberFactory(school=maple), StaffMemberFactory(school=maple)
+    first = PDSessionFactory(schools=[maple], initiative=initiative, duration_minutes=90)
+    second = PDSessionFactory(schools=[maple], initiative=initiative, duration_minutes=60)
+    PDSessionFactory(schools=[maple])  # not linked
+    AttendanceFactory(session=first, staff=ana)
+    AttendanceFactory(session=first, staff=ben)
+    AttendanceFactory(session=second, staff=ana)
+    Attendance.objects.create(session=second, staff=ben, status="absent", hours=0)
+    reach = selectors.pd_reach(initiative)
+    assert [s.pk for s in reach["sessions"]] == [second.pk, first.pk]  # same day: newest first
+    assert reach["people"] == 2 and reach["attendances"] == 3
+    assert reach["hours"] == Decimal("4.00")  # 1.5 + 1.5 + 1
+
+
+def test_the_timeline_places_milestones_between_the_first_and_last_date(maple):
+    initiative = InitiativeFactory(schools=[maple])
+    today = timezone.localdate()
+    a = MilestoneFactory(initiative=initiative, due_on=today - timedelta(days=10))
+    b = MilestoneFactory(initiative=initiative, due_on=today + timedelta(days=30))
+    line = selectors.timeline([a, b], today)
+    assert [i["at"] for i in line["items"]] == [0, 100]
+    assert line["today"] == 25.0
+    assert [i["state"] for i in line["items"]] == ["overdue", "open"]
