@@ -21,6 +21,7 @@ from schools.exports import csv_response
 from schools.models import School
 from schools.scoping import scoped_object
 from stakeholders.models import Survey
+from stakeholders.selectors import headline_results
 
 from . import selectors, services
 from .forms import (
@@ -185,6 +186,7 @@ def _page_context(request, initiative: Initiative, move_form: MoveForm | None = 
     compliance = list(ComplianceItem.objects.filter(initiative=initiative).select_related())
     milestones = list(Milestone.objects.filter(initiative=initiative))
     surveys = list(Survey.objects.filter(initiative=initiative).order_by("-closes_on", "pk"))
+    heard = headline_results(surveys)
     today = timezone.localdate()
     by_category = selectors.budget_by(initiative, "category")
     by_source = selectors.budget_by(initiative, "funding_source")
@@ -195,7 +197,7 @@ def _page_context(request, initiative: Initiative, move_form: MoveForm | None = 
         "editable": editable,
         "pillars": list(InitiativePillar.objects.filter(initiative=initiative)),
         "history": list(StatusChange.objects.filter(initiative=initiative).select_related("by")),
-        "surveys": [(s, s.is_closed(today)) for s in surveys],
+        "surveys": [(s, s.is_closed(today), heard.get(s.pk)) for s in surveys],
         "listened": initiative.has_closed_survey(today),
         "compliance": compliance,
         "open_compliance": [c for c in compliance if not c.settled],

@@ -461,3 +461,23 @@ def test_the_admin_obeys_the_rules_too(client, maple, django_user_model):
     response = client.post(url, data)
     assert response.status_code == 200 and b"can move to" in response.content
     assert Initiative.objects.get(pk=initiative.pk).status == Status.IDEA
+
+
+def test_stakeholders_heard_shows_each_surveys_headline_and_hides_small_groups(
+    login, principal, maple
+):
+    from tests.factories import InvitationFactory, ResponseFactory
+
+    initiative = InitiativeFactory(schools=[maple])
+    heard = SurveyFactory(initiative=initiative, schools=[maple], title="Teachers, before")
+    InvitationFactory(survey=heard, audience="teachers", expected=16)
+    ResponseFactory.create_batch(8, survey=heard, audience="teachers")
+    few = SurveyFactory(initiative=initiative, schools=[maple], title="Families, before")
+    ResponseFactory.create_batch(3, survey=few, audience="families")
+    content = login(principal).get(initiative.get_absolute_url()).content.decode()
+    row = content[content.index("Teachers, before") :]
+    row = row[: row.index("</tr>")]
+    assert ">8<" in row and "50%" in row
+    row = content[content.index("Families, before") :]
+    row = row[: row.index("</tr>")]
+    assert "Too few to show" in row and ">3<" not in row
