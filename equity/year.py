@@ -188,6 +188,7 @@ def collection_scan(
         charger_missing=charger_missing,
         collection_event=event,
     )
+    device.refresh_from_db(fields=["status"])
     wanted = []
     if condition == ReturnCondition.DAMAGED:
         wanted.append(damage_kind)
@@ -562,6 +563,7 @@ def plan_rollover(district: District, leavers_csv: str = "", *, today=None) -> R
             continue
         plan.leavers[pk] = reason
         plan.listed.add(pk)
+    plan.errors.sort()
     for pk, _local_id, grade, highest in students:
         if pk in plan.leavers:
             continue
