@@ -233,7 +233,9 @@ def assignment_acceptance(request, assignment):
                 return redirect(request.path)
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
-                _add_errors(form, exc)
+                # The signature field is hidden: its problem shows above the form.
+                for field, errors in exc.error_dict.items():
+                    form.add_error(field if field == "signer" else None, errors)
             else:
                 messages.error(request, " ".join(exc.messages))
                 return redirect(request.path)
