@@ -339,3 +339,13 @@ def test_the_rollover_page_names_bad_rows(login, district_admin, district, maple
 
 def test_only_a_district_admin_rolls_over(login, tech, district):
     assert login(tech).get(reverse("equity:rollover", args=[district.pk])).status_code == 403
+
+
+def test_the_device_page_shows_whether_the_agreement_was_accepted(login, tech, cedar):
+    DeviceAgreementFactory(district=cedar.district)
+    a = open_assignment(cedar)
+    url = reverse("equity:device_detail", args=[a.device.pk])
+    client = login(tech)
+    assert "Agreement not accepted yet" in client.get(url).content.decode()
+    year.accept_signed(assignment=a, signature=PNG, signer="family")
+    assert "Agreement accepted" in client.get(url).content.decode()
