@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from equity import year
-from equity.models import Acceptance, Assignment, Charge, ChargeStatus, Student, StationEvent
+from equity.models import Acceptance, Assignment, Charge, ChargeStatus, StationEvent, Student
 from schools.models import Role
 from tests.factories import (
     DeviceAgreementFactory,
@@ -139,7 +139,7 @@ def test_a_station_of_the_other_kind_sends_you_to_the_right_one(login, tech, col
 def test_the_handout_station_costs_the_same_queries_at_any_size(
     size, login, tech, handout, cedar, django_assert_num_queries
 ):
-    for i in range(size):
+    for _ in range(size):
         StudentFactory(school=cedar, grade=6)
         open_assignment(cedar, grade=6)
     client = login(tech)
