@@ -49,4 +49,9 @@ urlpatterns = [
     path("schools/<int:pk>/charges/", views_year.charges, name="charges"),
     path("charges/<int:pk>/resolve/", views_year.charge_resolve, name="charge_resolve"),
     path("districts/<int:pk>/rollover/", views_year.rollover, name="rollover"),
+    path(
+        "districts/<int:pk>/agreement-and-prices/",
+        views_year.year_settings,
+        name="year_settings",
+    ),
 ]

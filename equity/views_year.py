@@ -27,17 +27,21 @@ from .models import (
     Assignment,
     Charge,
     ChargeStatus,
+    DeviceAgreement,
+    PriceListEntry,
     RolloverRun,
     StationEvent,
     StationKind,
 )
 from .views import WRITERS, _add_errors, _schools
 from .year_forms import (
+    AgreementForm,
     ChargeForm,
     ChargeResolveForm,
     CollectionScanForm,
     HandoutScanForm,
     LinkAcceptForm,
+    PriceForm,
     RolloverForm,
     SignatureForm,
     StationEventForm,
@@ -241,8 +245,6 @@ def assignment_acceptance(request, assignment):
                 return redirect(request.path)
     agreement = acceptance.agreement if acceptance else None
     if agreement is None:
-        from .models import DeviceAgreement
-
         agreement = DeviceAgreement.current(assignment.device.district_id)
     return render(
         request,
@@ -382,6 +384,52 @@ def charge_resolve(request, charge):
             status = form.cleaned_data["status"]
             messages.success(request, f"The charge was recorded as {status}.")
     return redirect("equity:charges", pk=school.pk)
+
+
+# --- the district's agreement and price list ------------------------------------------
+
+
+@scoped_object(District, methods=["GET", "POST"])
+def year_settings(request, district):
+    require_district_admin(request.access, district)
+    current = DeviceAgreement.current(district.pk)
+    initial = {"title": current.title, "text": current.text} if current else None
+    posted = request.POST if request.method == "POST" else None
+    agreement_form = AgreementForm(
+        posted if posted and "agreement-text" in posted else None,
+        prefix="agreement",
+        initial=initial,
+    )
+    price_form = PriceForm(posted if posted and "price-kind" in posted else None, district=district)
+    if agreement_form.is_bound and agreement_form.is_valid():
+        try:
+            published = year.publish_agreement(district=district, **agreement_form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(agreement_form, exc)
+        else:
+            messages.success(request, f"Version {published.version} of the agreement is current.")
+            return redirect(request.path)
+    if price_form.is_bound and price_form.is_valid():
+        try:
+            entry = year.set_price(district=district, **price_form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(price_form, exc)
+        else:
+            messages.success(request, f"Price saved: {entry}.")
+            return redirect(request.path)
+    return render(
+        request,
+        "equity/year_settings.html",
+        {
+            "district": district,
+            "current": current,
+            "agreement_form": agreement_form,
+            "price_form": price_form,
+            "prices": PriceListEntry.objects.filter(district=district).select_related(
+                "device_model"
+            ),
+        },
+    )
 
 
 # --- rollover -------------------------------------------------------------------------

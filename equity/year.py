@@ -338,6 +338,54 @@ def accept_by_link(*, token: str, signer: str, at=None) -> Acceptance:
     return acceptance
 
 
+@transaction.atomic
+def publish_agreement(*, district: District, title: str, text: str) -> DeviceAgreement:
+    """A new version of the district's agreement; earlier versions stay for their acceptances."""
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": "Write the agreement's text."})
+    current = DeviceAgreement.current(district.pk)
+    if current is not None and current.text == text and current.title == title.strip():
+        raise ValidationError({"text": "This is the text of the current version already."})
+    try:
+        with transaction.atomic():
+            return DeviceAgreement.objects.create(
+                district=district,
+                version=(current.version + 1) if current else 1,
+                title=title.strip() or "Student device agreement",
+                text=text,
+            )
+    except IntegrityError:
+        raise ValidationError("Someone published a version a moment ago; reload.") from None
+
+
+@transaction.atomic
+def set_price(*, district: District, kind: str, device_model=None, amount: Decimal):
+    """Add or change one line of the district's price list."""
+    if kind not in DamageKind.values:
+        raise ValidationError({"kind": "Choose a kind of damage."})
+    if device_model is not None and device_model.district_id != district.pk:
+        raise ValidationError({"device_model": "This model is not in the district's catalog."})
+    if amount is None or amount < 0:
+        raise ValidationError({"amount": "Enter an amount of zero or more."})
+    entry = (
+        PriceListEntry.objects.select_for_update()
+        .filter(district=district, kind=kind, device_model=device_model)
+        .first()
+    )
+    if entry is None:
+        try:
+            with transaction.atomic():
+                return PriceListEntry.objects.create(
+                    district=district, kind=kind, device_model=device_model, amount=amount
+                )
+        except IntegrityError:
+            raise ValidationError("Someone set this price a moment ago; reload.") from None
+    entry.amount = amount
+    entry.save(update_fields=["amount"])
+    return entry
+
+
 # --- charges --------------------------------------------------------------------------
 
 

@@ -8,7 +8,15 @@ from schools.forms import CrispyFormMixin
 from schools.models import Grade, School
 
 from .forms import _focus_first_error, _no_tag_helper
-from .models import ChargeStatus, DamageKind, ReturnCondition, Signer, StationEvent, StationKind
+from .models import (
+    ChargeStatus,
+    DamageKind,
+    DeviceModel,
+    ReturnCondition,
+    Signer,
+    StationEvent,
+    StationKind,
+)
 
 _SCAN = {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
 
@@ -141,3 +149,25 @@ class RolloverForm(CrispyFormMixin, forms.Form):
             return upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:
             raise forms.ValidationError("Save the file as UTF-8 CSV and upload it again.") from None
+
+
+class AgreementForm(CrispyFormMixin, forms.Form):
+    submit_label = "Publish as a new version"
+    title = forms.CharField(max_length=200, initial="Student device agreement")
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 10}))
+
+
+class PriceForm(CrispyFormMixin, forms.Form):
+    submit_label = "Save the price"
+    kind = forms.ChoiceField(label="For", choices=DamageKind.choices)
+    device_model = forms.ModelChoiceField(
+        label="Model",
+        queryset=DeviceModel.objects.none(),
+        required=False,
+        empty_label="Every model without its own price",
+    )
+    amount = forms.DecimalField(max_digits=8, decimal_places=2, min_value=0)
+
+    def __init__(self, *args, district, **kwargs):
+        super().__init__(*args, prefix="price", **kwargs)
+        self.fields["device_model"].queryset = DeviceModel.objects.filter(district=district)

@@ -191,6 +191,7 @@ CASES: dict[str, object] = {
     "equity:charges": Scoped(_school, methods=("GET", "POST")),
     "equity:charge_resolve": Scoped(_charge, methods=("POST",)),
     "equity:rollover": Scoped(_district, methods=("GET", "POST"), level="district"),
+    "equity:year_settings": Scoped(_district, methods=("GET", "POST"), level="district"),
     # --- end equity: device year ---
     # --- pd (helper) ---
     "pd:session_list": SIGNED_IN,

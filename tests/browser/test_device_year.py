@@ -72,7 +72,9 @@ def test_twenty_pairs_are_handed_out_with_the_keyboard_alone(page, axe_check, te
     axe_check(page)
 
 
-@pytest.mark.parametrize("name", ["days", "collection", "agreement", "charges", "rollover"])
+@pytest.mark.parametrize(
+    "name", ["days", "collection", "agreement", "charges", "rollover", "settings"]
+)
 def test_the_device_year_pages_pass_the_accessibility_scan(
     page, axe_check, tech, district_admin, cedar, name
 ):
@@ -85,8 +87,9 @@ def test_the_device_year_pages_pass_the_accessibility_scan(
         "agreement": reverse("equity:assignment_acceptance", args=[assignment.pk]),
         "charges": reverse("equity:charges", args=[cedar.pk]),
         "rollover": reverse("equity:rollover", args=[cedar.district_id]),
+        "settings": reverse("equity:year_settings", args=[cedar.district_id]),
     }[name]
-    user = district_admin if name == "rollover" else tech
+    user = district_admin if name in ("rollover", "settings") else tech
     sign_in(page, user.email, PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     page.goto(path)

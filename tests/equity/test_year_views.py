@@ -349,3 +349,50 @@ def test_the_device_page_shows_whether_the_agreement_was_accepted(login, tech, c
     assert "Agreement not accepted yet" in client.get(url).content.decode()
     year.accept_signed(assignment=a, signature=PNG, signer="family")
     assert "Agreement accepted" in client.get(url).content.decode()
+
+
+# --- the district's agreement and price list -------------------------------------------
+
+
+def test_a_district_admin_publishes_versions_and_sets_prices(login, district_admin, district):
+    from equity.models import DeviceAgreement, PriceListEntry
+    from tests.factories import DeviceModelFactory
+
+    url = reverse("equity:year_settings", args=[district.pk])
+    client = login(district_admin)
+    empty = client.post(url, {"agreement-title": "Agreement", "agreement-text": ""})
+    assert "This field is required" in empty.content.decode()
+    for text in ("Keep it dry.", "Keep it dry and charged."):
+        client.post(url, {"agreement-title": "Agreement", "agreement-text": text})
+    assert list(DeviceAgreement.objects.values_list("version", "text")) == [
+        (2, "Keep it dry and charged."),
+        (1, "Keep it dry."),
+    ]
+    same = client.post(
+        url, {"agreement-title": "Agreement", "agreement-text": "Keep it dry and charged."}
+    )
+    assert "current version already" in same.content.decode()
+
+    model = DeviceModelFactory(district=district)
+    client.post(url, {"price-kind": "screen", "price-amount": "60"})
+    client.post(url, {"price-kind": "screen", "price-amount": "70"})
+    client.post(url, {"price-kind": "screen", "price-device_model": model.pk, "price-amount": "95"})
+    negative = client.post(url, {"price-kind": "loss", "price-amount": "-1"})
+    assert "greater than or equal to 0" in negative.content.decode()
+    prices = {p.device_model_id: p.amount for p in PriceListEntry.objects.filter(kind="screen")}
+    assert prices == {None: Decimal("70.00"), model.pk: Decimal("95.00")}
+
+
+def test_another_districts_model_is_refused_on_the_price_list(
+    login, district_admin, district, elsewhere
+):
+    from tests.factories import DeviceModelFactory
+
+    foreign = DeviceModelFactory(district=elsewhere.district)
+    with pytest.raises(Exception, match="catalog"):
+        year.set_price(district=district, kind="screen", device_model=foreign, amount=Decimal(1))
+    url = reverse("equity:year_settings", args=[district.pk])
+    page = login(district_admin).post(
+        url, {"price-kind": "screen", "price-device_model": foreign.pk, "price-amount": "1"}
+    )
+    assert "Select a valid choice" in page.content.decode()
