@@ -101,3 +101,46 @@ def test_the_device_year_pages_pass_the_accessibility_scan(
         expect(page.locator("#station-flash")).to_contain_text("✓")
         expect(page.get_by_text("Every device of this day is back.")).to_be_visible()
     axe_check(page)
+
+
+def test_the_family_accepts_by_link_without_an_account(page, axe_check, cedar):
+    from equity import year
+
+    DeviceAgreementFactory(district=cedar.district, text="Keep the device dry.")
+    assignment = open_assignment(cedar)
+    acceptance = year.acceptance_for(assignment)
+    page.goto(acceptance.get_absolute_url())
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.get_by_text("Keep the device dry.")).to_be_visible()
+    axe_check(page)
+    page.get_by_label("Parent or guardian").check()
+    page.get_by_label("I have read the agreement above and accept it.").check()
+    page.get_by_role("button", name="I accept the agreement").click()
+    expect(page.get_by_text("Thank you: the agreement (version")).to_be_visible()
+    acceptance.refresh_from_db()
+    assert acceptance.accepted and acceptance.signer == "family"
+
+
+def test_a_signature_drawn_at_the_station_is_stored_as_a_png(page, tech, cedar):
+    from equity.models import Acceptance
+
+    DeviceAgreementFactory(district=cedar.district)
+    assignment = open_assignment(cedar)
+    sign_in(page, tech.email, PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.goto(reverse("equity:assignment_acceptance", args=[assignment.pk]))
+    box = page.get_by_role("img", name="Signature box").bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    for step in range(1, 20):
+        page.mouse.move(box["x"] + 20 + step * 15, box["y"] + box["height"] / 2 + (step % 3) * 8)
+    page.mouse.up()
+    page.get_by_role("radio", name="Student").check()
+    page.get_by_role("button", name="Save the signature").click()
+    expect(page.get_by_text("The signed agreement was saved.")).to_be_visible()
+    acceptance = Acceptance.objects.get(assignment=assignment)
+    assert acceptance.method == "signed" and bytes(acceptance.signature).startswith(b"\x89PNG")
+    page.get_by_role("link", name="Printable copy").click()
+    image = page.get_by_role("img", name="Signature drawn at the station")
+    expect(image).to_be_visible()
+    assert page.evaluate("(img) => img.naturalWidth", image.element_handle()) > 0
