@@ -291,7 +291,7 @@ def accept_signed(*, assignment: Assignment, signature: bytes, signer: str, at=N
     if signer not in Signer.values:
         raise ValidationError({"signer": "Say who signed."})
     acceptance = acceptance_for(assignment)
-    acceptance = Acceptance.objects.select_for_update().get(pk=acceptance.pk)
+    acceptance = Acceptance.objects.select_for_update(of=("self",)).get(pk=acceptance.pk)
     if acceptance.accepted:
         raise ValidationError("This agreement was already accepted.")
     if not assignment.is_open:
@@ -326,7 +326,7 @@ def accept_by_link(*, token: str, signer: str, at=None) -> Acceptance:
     if signer not in Signer.values:
         raise ValidationError({"signer": "Say who is accepting."})
     with scopes_disabled():
-        acceptance = Acceptance.objects.select_for_update().filter(token=token).first()
+        acceptance = Acceptance.objects.select_for_update(of=("self",)).filter(token=token).first()
         if acceptance is None:
             raise ValidationError("This link is not one we know.")
         if acceptance.accepted:
@@ -369,8 +369,12 @@ def set_price(*, district: District, kind: str, device_model=None, amount: Decim
     if amount is None or amount < 0:
         raise ValidationError({"amount": "Enter an amount of zero or more."})
     entry = (
-        PriceListEntry.objects.select_for_update()
-        .filter(district=district, kind=kind, device_model=device_model)
+        PriceListEntry.objects.select_for_update(of=("self",))
+        .filter(
+            district=district,
+            kind=kind,
+            device_model_id=device_model.pk if device_model else None,
+        )
         .first()
     )
     if entry is None:
@@ -444,7 +448,7 @@ def charge_assess(
 
 @transaction.atomic
 def charge_resolve(*, charge: Charge, status: str, by, note: str = "", at=None) -> Charge:
-    charge = Charge.objects.select_for_update().get(pk=charge.pk)
+    charge = Charge.objects.select_for_update(of=("self",)).get(pk=charge.pk)
     if charge.status != ChargeStatus.DUE:
         raise ValidationError(f"This charge is already {charge.get_status_display().lower()}.")
     if status not in (ChargeStatus.PAID, ChargeStatus.WAIVED):
