@@ -1,6 +1,17 @@
 from django.contrib import admin
 
-from .models import Assignment, Device, DeviceEvent, DeviceModel, Student
+from .models import (
+    Assignment,
+    Charge,
+    Device,
+    DeviceAgreement,
+    DeviceEvent,
+    DeviceModel,
+    PriceListEntry,
+    RolloverRun,
+    StationEvent,
+    Student,
+)
 
 
 @admin.register(DeviceModel)
@@ -60,3 +71,36 @@ class DeviceEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- the device year ---
+@admin.register(DeviceAgreement)
+class DeviceAgreementAdmin(admin.ModelAdmin):
+    """Publish a new version rather than editing one that was already accepted."""
+
+    list_display = ["district", "version", "title", "published_at"]
+    list_filter = ["district"]
+
+
+@admin.register(PriceListEntry)
+class PriceListEntryAdmin(admin.ModelAdmin):
+    list_display = ["district", "kind", "device_model", "amount"]
+    list_filter = ["district", "kind"]
+
+
+@admin.register(StationEvent)
+class StationEventAdmin(admin.ModelAdmin):
+    list_display = ["name", "school", "kind", "day"]
+    list_filter = ["kind"]
+
+
+@admin.register(Charge)
+class ChargeAdmin(admin.ModelAdmin):
+    list_display = ["device", "student", "kind", "amount", "status", "created_at"]
+    list_filter = ["status", "kind"]
+    raw_id_fields = ["device", "student", "assignment", "created_by", "resolved_by"]
+
+
+@admin.register(RolloverRun)
+class RolloverRunAdmin(admin.ModelAdmin):
+    list_display = ["district", "school_year", "ran_at", "promoted", "leavers"]

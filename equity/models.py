@@ -144,6 +144,13 @@ class HomeInternet(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+class LeaveReason(models.TextChoices):
+    GRADUATED = "graduated", "Graduated"
+    COMPLETED = "completed", "Completed the school's top grade"
+    TRANSFERRED = "transferred", "Transferred"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
 class Student(models.Model):
     """A student as Pillarwise knows them: a local ID, a grade and flags. No names."""
 
@@ -157,7 +164,15 @@ class Student(models.Model):
     home_internet = models.CharField(
         max_length=10, choices=HomeInternet.choices, default=HomeInternet.UNKNOWN
     )
+    homeroom = models.CharField(max_length=40, blank=True)
+    fee_waiver = models.BooleanField(
+        "qualifies for a fee waiver",
+        default=False,
+        help_text="Device charges are waived (for example free or reduced-price meals).",
+    )
     active = models.BooleanField(default=True)
+    left_on = models.DateField(null=True, blank=True)
+    leave_reason = models.CharField(max_length=20, choices=LeaveReason.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -208,6 +223,15 @@ class Assignment(models.Model):
     )
     condition_on_return = models.CharField(
         max_length=20, choices=ReturnCondition.choices, blank=True
+    )
+    charger_missing = models.BooleanField(default=False)
+    return_note = models.CharField(max_length=300, blank=True)
+    # The handout and collection days (equity/year_models.py) this assignment went through.
+    handout_event = models.ForeignKey(
+        "equity.StationEvent", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    collection_event = models.ForeignKey(
+        "equity.StationEvent", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
     objects = ScopedManager("device__school")
@@ -363,3 +387,8 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+# The device year (handout and collection days, agreements, charges, rollover) lives in its
+# own module; importing it here registers its models with the app.
+from .year_models import *  # noqa: E402, F403

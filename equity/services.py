@@ -47,19 +47,27 @@ def _event(device: Device, kind: str, by, at=None, **fields) -> DeviceEvent:
     )
 
 
-def _close_open_assignment(device: Device, *, by, at, condition: str = "") -> Assignment | None:
+def _close_open_assignment(
+    device: Device, *, by, at, condition: str = "", **extra
+) -> Assignment | None:
     assignment = Assignment.objects.filter(device=device, checked_in_at__isnull=True).first()
     if assignment:
         assignment.checked_in_at = at
         assignment.checked_in_by = by
         assignment.condition_on_return = condition
-        assignment.save(update_fields=["checked_in_at", "checked_in_by", "condition_on_return"])
+        for field, value in extra.items():
+            setattr(assignment, field, value)
+        assignment.save(
+            update_fields=["checked_in_at", "checked_in_by", "condition_on_return", *extra]
+        )
     return assignment
 
 
 @transaction.atomic
-def device_check_out(*, device: Device, student: Student, by, at=None) -> Assignment:
-    """Hand a device to a student."""
+def device_check_out(
+    *, device: Device, student: Student, by, at=None, handout_event=None
+) -> Assignment:
+    """Hand a device to a student (at a handout day's station, if ``handout_event``)."""
     at = at or timezone.now()
     device = _locked(device)
     if device.status not in CAN_CHECK_OUT:
@@ -85,6 +93,7 @@ def device_check_out(*, device: Device, student: Student, by, at=None) -> Assign
                 is_hotspot=is_hotspot,
                 checked_out_at=at,
                 checked_out_by=by,
+                handout_event=handout_event,
             )
     except IntegrityError:
         what = "a hotspot" if is_hotspot else "a device"
@@ -99,12 +108,27 @@ def device_check_out(*, device: Device, student: Student, by, at=None) -> Assign
 
 @transaction.atomic
 def device_check_in(
-    *, device: Device, by, condition: str = ReturnCondition.GOOD, note: str = "", at=None
+    *,
+    device: Device,
+    by,
+    condition: str = ReturnCondition.GOOD,
+    note: str = "",
+    at=None,
+    charger_missing: bool = False,
+    collection_event=None,
 ):
     """Take a device back. A damaged device goes straight to repair."""
     at = at or timezone.now()
     device = _locked(device)
-    assignment = _close_open_assignment(device, by=by, at=at, condition=condition)
+    assignment = _close_open_assignment(
+        device,
+        by=by,
+        at=at,
+        condition=condition,
+        charger_missing=charger_missing,
+        return_note=note[:300],
+        collection_event=collection_event,
+    )
     if assignment is None:
         raise ValidationError({"asset_tag": f"{device.asset_tag} is not checked out."})
     _event(device, EventKind.CHECK_IN, by, at, student=assignment.student, note=note)

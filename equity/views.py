@@ -363,7 +363,7 @@ def _device_page(request, device: Device, *, bound=None, status: int = 200):
         "device": device,
         "aue_state": _aue_state(device),
         "holding": Assignment.objects.filter(device=device, checked_in_at__isnull=True)
-        .select_related("student")
+        .select_related("student", "acceptance")
         .first(),
         "events": DeviceEvent.objects.filter(device=device).select_related(
             "by", "school", "student"
@@ -664,5 +664,6 @@ def district_coverage(request, district):
             "status_chart": _status_chart(totals.status_counts),
             "status_rows": _status_rows(totals.status_counts),
             "usable_statuses": [s.label for s in USABLE_STATUSES],
+            "can_roll_over": request.access.is_district_admin(district),
         },
     )

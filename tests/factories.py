@@ -329,3 +329,46 @@ class ReflectionFactory(factory.django.DjangoModelFactory):
 
 
 # --- end initiatives factories ---
+
+
+# --- equity: device year factories ---
+class StationEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "equity.StationEvent"
+
+    school = factory.SubFactory(SchoolFactory)
+    kind = "handout"
+    name = factory.Sequence(lambda n: f"Handout day {n}")
+    day = factory.LazyFunction(lambda: timezone.localdate())
+    grades = factory.LazyFunction(list)
+
+
+class DeviceAgreementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "equity.DeviceAgreement"
+
+    district = factory.SubFactory(DistrictFactory)
+    version = factory.Sequence(lambda n: n + 1)
+    text = "I will keep the device charged, in its case and away from water."
+
+
+class PriceListEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "equity.PriceListEntry"
+
+    district = factory.SubFactory(DistrictFactory)
+    kind = "screen"
+    device_model = None
+    amount = factory.LazyFunction(lambda: Decimal("45.00"))
+
+
+def open_assignment(school, *, student=None, device=None, by=None, **student_fields):
+    """A device checked out to a student of ``school`` through the real service."""
+    from equity import services
+
+    device = device or DeviceFactory(school=school)
+    student = student or StudentFactory(school=school, **student_fields)
+    return services.device_check_out(device=device, student=student, by=by)
+
+
+# --- end equity: device year factories ---

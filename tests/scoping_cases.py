@@ -66,6 +66,59 @@ def _import_job(school):
 # --- end equity: imports makers ---
 
 
+# --- equity: device year makers (helper) ---
+def _handout_day(school):
+    from tests.factories import StationEventFactory
+
+    return {"pk": StationEventFactory(school=school, kind="handout").pk}
+
+
+def _collection_day(school):
+    from tests.factories import StationEventFactory
+
+    return {"pk": StationEventFactory(school=school, kind="collection").pk}
+
+
+def _assignment(school):
+    from tests.factories import open_assignment
+
+    return {"pk": open_assignment(school).pk}
+
+
+def _signed_assignment(school):
+    from equity import year
+    from equity.models import DeviceAgreement
+    from tests.factories import open_assignment
+
+    assignment = open_assignment(school)
+    DeviceAgreement.objects.get_or_create(
+        district=school.district, version=1, defaults={"text": "Keep it charged."}
+    )
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 40
+    year.accept_signed(assignment=assignment, signature=png, signer="family")
+    return {"pk": assignment.pk}
+
+
+def _charge(school):
+    from decimal import Decimal
+
+    from equity import year
+    from equity.models import PriceListEntry
+    from tests.factories import open_assignment
+
+    assignment = open_assignment(school)
+    PriceListEntry.objects.get_or_create(
+        district=school.district, kind="loss", device_model=None, defaults={"amount": Decimal(9)}
+    )
+    charge = year.charge_assess(
+        device=assignment.device, student=assignment.student, kind="loss", by=None
+    )
+    return {"pk": charge.pk}
+
+
+# --- end equity: device year makers ---
+
+
 # --- pd (helper) ---
 def _pd_session(school):
     from tests.factories import PDSessionFactory
@@ -187,6 +240,19 @@ CASES: dict[str, object] = {
     "equity:import_job": Scoped(_import_job),
     "equity:import_job_errors": Scoped(_import_job),
     # --- end equity: imports ---
+    # --- equity: device year (helper) ---
+    "equity:station_events": Scoped(_school, methods=("GET", "POST")),
+    "equity:handout_station": Scoped(_handout_day, methods=("GET", "POST")),
+    "equity:collection_station": Scoped(_collection_day, methods=("GET", "POST")),
+    "equity:assignment_acceptance": Scoped(_assignment, methods=("GET", "POST")),
+    "equity:acceptance_signature": Scoped(_signed_assignment),
+    "equity:acceptance_print": Scoped(_signed_assignment),
+    "equity:accept": PUBLIC,
+    "equity:charges": Scoped(_school, methods=("GET", "POST")),
+    "equity:charge_resolve": Scoped(_charge, methods=("POST",)),
+    "equity:rollover": Scoped(_district, methods=("GET", "POST"), level="district"),
+    "equity:year_settings": Scoped(_district, methods=("GET", "POST"), level="district"),
+    # --- end equity: device year ---
     # --- pd (helper) ---
     "pd:session_list": SIGNED_IN,
     "pd:calendar": SIGNED_IN,
@@ -285,4 +351,7 @@ PUBLIC_KWARGS = {
     "initiatives:swot_edit": Scoped(_swot, methods=("GET", "POST")),
     "initiatives:reflections": Scoped(_school, methods=("GET", "POST")),
     # --- end initiatives ---
+    # --- equity: device year (helper) ---
+    "equity:accept": {"token": "no-such-agreement-token"},
+    # --- end equity: device year ---
 }

@@ -1,0 +1,62 @@
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
+
+from equity import year
+from schools.models import District
+from schools.scoping import scopes_disabled
+
+
+class Command(BaseCommand):
+    help = (
+        "Close the school year: every enrolled student moves up a grade, leavers (the CSV "
+        "list and each school's top grade) are marked as left. Refused while a leaver still "
+        "holds a device. --dry-run prints what would change and writes nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--district", metavar="NAME", help="District name or slug.")
+        parser.add_argument(
+            "--leavers", metavar="CSV", help="Leavers list with columns student_id, reason."
+        )
+        parser.add_argument("--dry-run", action="store_true", help="Print, change nothing.")
+
+    def handle(self, *args, district=None, leavers=None, dry_run=False, **options):
+        text = ""
+        if leavers:
+            try:
+                text = Path(leavers).read_text(encoding="utf-8-sig")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise CommandError(f"Cannot read {leavers}: {exc}") from None
+        with scopes_disabled():
+            districts = District.objects.order_by("name")
+            if district:
+                districts = districts.filter(Q(name__iexact=district) | Q(slug__iexact=district))
+            districts = list(districts)
+            if not districts:
+                raise CommandError(f"No district is called {district}.")
+            if leavers and len(districts) > 1:
+                raise CommandError("A leavers list belongs to one district: pass --district.")
+            failed = False
+            for d in districts:
+                plan = year.plan_rollover(d, text)
+                for line in plan.summary_lines():
+                    self.stdout.write(line)
+                if dry_run:
+                    self.stdout.write("Dry run: nothing was changed.")
+                    continue
+                try:
+                    run = year.run_rollover(d, text, by=None)
+                except ValidationError:
+                    failed = True
+                    self.stderr.write(f"{d.name}: nothing was changed.")
+                else:
+                    self.stdout.write(
+                        self.style.SUCCESS(
+                            f"{d.name}: {run.promoted} moved up, {run.leavers} left."
+                        )
+                    )
+        if failed:
+            raise CommandError("The rollover was refused; fix the problems listed above.")

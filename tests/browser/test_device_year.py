@@ -1,0 +1,146 @@
+"""The handout station driven with the keyboard alone, as a USB scanner does (it types and
+presses Enter), and the accessibility of the device year's pages."""
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from equity.models import Assignment
+from tests.browser.conftest import sign_in
+from tests.conftest import PASSWORD
+from tests.factories import (
+    DeviceAgreementFactory,
+    DeviceFactory,
+    StationEventFactory,
+    StudentFactory,
+    open_assignment,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PAIRS = 20
+
+
+@pytest.fixture
+def handout(cedar):
+    event = StationEventFactory(school=cedar, kind="handout", name="Grade 6 handout", grades=[6])
+    for i in range(PAIRS):
+        StudentFactory(school=cedar, grade=6, local_id=f"6{i:05d}", homeroom="6A")
+        DeviceFactory(school=cedar, asset_tag=f"CB-6{i:04d}")
+    return event
+
+
+def test_twenty_pairs_are_handed_out_with_the_keyboard_alone(page, axe_check, tech, handout):
+    sign_in(page, tech.email, PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.goto(handout.get_absolute_url())
+    expect(page.get_by_text(f"0 of {PAIRS} students have a device")).to_be_visible()
+    student = page.get_by_label("Student ID")
+    expect(student).to_be_focused()
+    page.evaluate("window.stationMarker = 'no reload'")
+
+    # A wrong pair first: refused in place, with the reason, and nothing written.
+    page.keyboard.type("600000")
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Asset tag")).to_be_focused()
+    page.keyboard.type("NOT-HERE")
+    page.keyboard.press("Enter")
+    flash = page.locator("#station-flash")
+    expect(flash).to_contain_text("Refused, nothing changed.")
+    expect(flash).to_contain_text("No device with asset tag NOT-HERE at this school.")
+    expect(page.get_by_label("Asset tag")).to_be_focused()
+    assert not Assignment.objects.exists()
+    page.keyboard.press("Shift+Tab")
+    expect(page.get_by_label("Student ID")).to_be_focused()
+
+    log = page.locator("#desk-log li")
+    for i in range(PAIRS):
+        page.keyboard.press("Control+a")
+        page.keyboard.type(f"6{i:05d}")
+        page.keyboard.press("Enter")
+        page.keyboard.press("Control+a")
+        page.keyboard.type(f"CB-6{i:04d}")
+        page.keyboard.press("Enter")
+        expect(log).to_have_count(i + 1)
+        expect(page.get_by_label("Student ID")).to_be_focused()
+
+    expect(page.get_by_text(f"{PAIRS} of {PAIRS} students have a device")).to_be_visible()
+    expect(flash).to_contain_text(f"✓ CB-6{PAIRS - 1:04d} → student 6{PAIRS - 1:05d}")
+    expect(page.get_by_text("Every student of this day has a device.")).to_be_visible()
+    assert page.evaluate("window.stationMarker") == "no reload"
+    assert Assignment.objects.filter(handout_event=handout).count() == PAIRS
+    axe_check(page)
+
+
+@pytest.mark.parametrize(
+    "name", ["days", "collection", "agreement", "charges", "rollover", "settings"]
+)
+def test_the_device_year_pages_pass_the_accessibility_scan(
+    page, axe_check, tech, district_admin, cedar, name
+):
+    assignment = open_assignment(cedar, grade=7, homeroom="7B")
+    DeviceAgreementFactory(district=cedar.district)
+    collection = StationEventFactory(school=cedar, kind="collection", name="June collection")
+    path = {
+        "days": reverse("equity:station_events", args=[cedar.pk]),
+        "collection": collection.get_absolute_url(),
+        "agreement": reverse("equity:assignment_acceptance", args=[assignment.pk]),
+        "charges": reverse("equity:charges", args=[cedar.pk]),
+        "rollover": reverse("equity:rollover", args=[cedar.district_id]),
+        "settings": reverse("equity:year_settings", args=[cedar.district_id]),
+    }[name]
+    user = district_admin if name in ("rollover", "settings") else tech
+    sign_in(page, user.email, PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.goto(path)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    if name == "collection":
+        page.get_by_label("Asset tag").focus()
+        page.keyboard.type(assignment.device.asset_tag)
+        page.keyboard.press("Enter")
+        expect(page.locator("#station-flash")).to_contain_text("✓")
+        expect(page.get_by_text("Every device of this day is back.")).to_be_visible()
+    axe_check(page)
+
+
+def test_the_family_accepts_by_link_without_an_account(page, axe_check, cedar):
+    from equity import year
+
+    DeviceAgreementFactory(district=cedar.district, text="Keep the device dry.")
+    assignment = open_assignment(cedar)
+    acceptance = year.acceptance_for(assignment)
+    page.goto(acceptance.get_absolute_url())
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.get_by_text("Keep the device dry.")).to_be_visible()
+    axe_check(page)
+    page.get_by_label("Parent or guardian").check()
+    page.get_by_label("I have read the agreement above and accept it.").check()
+    page.get_by_role("button", name="I accept the agreement").click()
+    expect(page.get_by_text("Thank you: the agreement (version")).to_be_visible()
+    acceptance.refresh_from_db()
+    assert acceptance.accepted and acceptance.signer == "family"
+
+
+def test_a_signature_drawn_at_the_station_is_stored_as_a_png(page, tech, cedar):
+    from equity.models import Acceptance
+
+    DeviceAgreementFactory(district=cedar.district)
+    assignment = open_assignment(cedar)
+    sign_in(page, tech.email, PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.goto(reverse("equity:assignment_acceptance", args=[assignment.pk]))
+    box = page.get_by_role("img", name="Signature box").bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    for step in range(1, 20):
+        page.mouse.move(box["x"] + 20 + step * 15, box["y"] + box["height"] / 2 + (step % 3) * 8)
+    page.mouse.up()
+    page.get_by_role("radio", name="Student").check()
+    page.get_by_role("button", name="Save the signature").click()
+    expect(page.get_by_text("The signed agreement was saved.")).to_be_visible()
+    acceptance = Acceptance.objects.get(assignment=assignment)
+    assert acceptance.method == "signed" and bytes(acceptance.signature).startswith(b"\x89PNG")
+    page.get_by_role("link", name="Printable copy").click()
+    image = page.get_by_role("img", name="Signature drawn at the station")
+    expect(image).to_be_visible()
+    assert page.evaluate("(img) => img.naturalWidth", image.element_handle()) > 0
