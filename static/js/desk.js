@@ -3,7 +3,8 @@
  * - Speed desks: Enter in a field with data-desk-next moves to that field instead of
  *   submitting (a scanner types the asset tag and Enter); after htmx swaps the fields, the
  *   field the server marked with autofocus (the failing one, or the first) gets the focus,
- *   its text selected so the next scan replaces it. The log keeps the last 20 lines.
+ *   its text selected so the next scan replaces it. The log keeps the last 20 lines. What
+ *   is typed while an answer is on its way is carried into the new fields.
  * - Forms marked data-desk-queue (the audit) empty their field as soon as a scan is
  *   submitted and send the scans one after another, so the next scan can start at once.
  * - Inventory: the "select all on this page" checkbox.
@@ -38,10 +39,84 @@
     keysSinceSwap += 1;
   }, true);
 
+  // A scan typed while the previous one is still being answered must survive the answer:
+  // the server sends fresh fields (or the refused ones), which would wipe what is being
+  // typed, or what a queued submit is about to send. So when keys were pressed since the
+  // request left, the fields' current values (and the focus) are carried into the new
+  // fields; a refusal of the earlier scan stays in the flash message above the log.
+  var typedSinceRequest = 0;
+  var carried = null;
+  document.addEventListener("keydown", function () {
+    typedSinceRequest += 1;
+  }, true);
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.target.closest && event.target.closest("form[data-desk]")) typedSinceRequest = 0;
+  });
+
+  function deskFields(desk) {
+    return Array.prototype.filter.call(
+      desk.querySelectorAll("input, select, textarea"),
+      function (f) { return f.name && f.type !== "hidden" && f.type !== "submit"; }
+    );
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    carried = null;
+    var desk = document.querySelector("form[data-desk]");
+    var source = (event.detail.requestConfig || {}).elt || event.detail.elt;
+    if (!desk || !source || !desk.contains(source)) return;
+    var values = {};
+    var typed = false;
+    deskFields(desk).forEach(function (f) {
+      values[f.name] = f.type === "checkbox" || f.type === "radio" ? f.checked : f.value;
+      if (f.type === "text" && f.value.trim() !== "") typed = true;
+    });
+    // A queue form empties its fields when a scan leaves, so whatever they hold now was
+    // typed after it; a plain desk form still holds the scan it sent.
+    if (desk.hasAttribute("data-desk-queue") ? !typed : typedSinceRequest === 0) return;
+    var active = document.activeElement;
+    carried = { values: values, focus: active && desk.contains(active) ? active.name : null };
+  });
+
+  function carryOver() {
+    var desk = document.querySelector("form[data-desk]");
+    if (!carried || !desk) return false;
+    deskFields(desk).forEach(function (f) {
+      if (!(f.name in carried.values)) return;
+      var v = carried.values[f.name];
+      if (f.type === "checkbox" || f.type === "radio") f.checked = v;
+      else f.value = v;
+      f.classList.remove("is-invalid");
+      f.removeAttribute("aria-invalid");
+    });
+    desk.querySelectorAll(".invalid-feedback").forEach(function (el) { el.remove(); });
+    refocus(desk);
+    return true;
+  }
+
+  function refocus(desk) {
+    var field = carried.focus ? desk.querySelector('[name="' + carried.focus + '"]') : null;
+    if (!field) return;
+    field.focus();
+    if (typeof field.setSelectionRange === "function" && field.type === "text") {
+      field.setSelectionRange(field.value.length, field.value.length);
+    }
+  }
+
   function afterDeskSwap(event) {
     document.querySelectorAll("[data-desk-log]").forEach(function (log) {
       while (log.children.length > LOG_LIMIT) log.removeChild(log.lastElementChild);
     });
+    if (carried) {
+      // htmx focuses the new fields' [autofocus] while settling: take the focus back then.
+      if (event.type === "htmx:afterSwap") carryOver();
+      else {
+        var desk = document.querySelector("form[data-desk]");
+        if (desk) refocus(desk);
+        carried = null;
+      }
+      return;
+    }
     if (event.type === "htmx:afterSwap") keysSinceSwap = 0;
     else if (keysSinceSwap > 0) return;
     var desk = document.querySelector("form[data-desk]");
@@ -97,6 +172,9 @@
         input.value = "";
       });
       if (empty) return;
+      // The next scan starts in the first field while this one is on its way.
+      var first = form.querySelector("input[type=text]");
+      if (first && document.activeElement !== first) first.focus();
       queue.push({ form: form, values: values });
       pump();
     },

@@ -144,3 +144,56 @@ def test_a_signature_drawn_at_the_station_is_stored_as_a_png(page, tech, cedar):
     image = page.get_by_role("img", name="Signature drawn at the station")
     expect(image).to_be_visible()
     assert page.evaluate("(img) => img.naturalWidth", image.element_handle()) > 0
+
+
+def _wait_for(page, held, n):
+    for _ in range(100):  # the route handler runs while Playwright waits
+        if len(held) >= n:
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"expected {n} held requests, saw {len(held)}")
+
+
+def test_scans_typed_while_the_last_pair_is_answered_are_not_lost(page, tech, handout):
+    """A scanner does not wait: the next pair is typed (even submitted) while the server is
+    still answering the last one, and the answer must not wipe it."""
+    sign_in(page, tech.email, PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.goto(handout.get_absolute_url())
+    held = []
+
+    def hold(route):
+        if route.request.method == "POST":
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/handout/", hold)
+    student, tag = page.get_by_label("Student ID"), page.get_by_label("Asset tag")
+    expect(student).to_be_focused()
+    page.keyboard.type("600000\nCB-60000\n")  # pair 0 leaves; its answer is held back
+    _wait_for(page, held, 1)
+    page.keyboard.type("600001\nCB-60001\n")  # pair 1 is submitted and queued behind it
+    page.keyboard.type("600002\nCB-6")  # pair 2 is half typed
+    held[0].continue_()
+    log = page.locator("#desk-log li")
+    expect(log).to_have_count(1)
+    _wait_for(page, held, 2)  # the queued pair 1 left with its own values
+    held[1].continue_()
+    expect(log).to_have_count(2)
+    expect(student).to_have_value("600002")
+    expect(tag).to_have_value("CB-6")
+    expect(tag).to_be_focused()
+    page.keyboard.type("0002\n")
+    _wait_for(page, held, 3)
+    held[2].continue_()
+    expect(log).to_have_count(3)
+    expect(student).to_have_value("")
+    expect(student).to_be_focused()
+    page.unroute("**/handout/")
+    pairs = set(
+        Assignment.objects.filter(handout_event=handout).values_list(
+            "student__local_id", "device__asset_tag"
+        )
+    )
+    assert pairs == {("600000", "CB-60000"), ("600001", "CB-60001"), ("600002", "CB-60002")}
