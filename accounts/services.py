@@ -1,6 +1,5 @@
 """Accounts: invitations instead of sign-up."""
 
-from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -11,6 +10,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from schools.models import District, Membership, Role, School
+from schools.web import absolute_url
 
 from .models import User
 
@@ -19,7 +19,7 @@ def set_password_url(user: User) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     path = reverse("accounts:password_reset_confirm", args=[uid, token])
-    return f"{settings.BASE_URL}{path}"
+    return absolute_url(path)
 
 
 @transaction.atomic
@@ -56,7 +56,7 @@ def send_invitation_email(*, membership: Membership) -> None:
         "user": user,
         "needs_password": not user.has_usable_password(),
         "set_password_url": set_password_url(user),
-        "login_url": f"{settings.BASE_URL}{reverse('accounts:login')}",
+        "login_url": absolute_url(reverse("accounts:login")),
     }
     send_mail(
         subject=f"You have been invited to Pillarwise as {membership.get_role_display()}",

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -16,6 +15,7 @@ from django.utils import timezone
 
 from schools.models import School, StaffMember
 from schools.scoping import scopes_disabled
+from schools.web import absolute_url
 
 from .models import (
     Attendance,
@@ -356,7 +356,7 @@ def send_feedback_emails(*, session: PDSession, now=None) -> int:
     """E-mail every attendee who attended, has an address and was not asked yet."""
     now = now or timezone.now()
     sent = 0
-    url = f"{settings.BASE_URL}{session.feedback_path()}"
+    url = absolute_url(session.feedback_path())
     with scopes_disabled():
         pending = list(
             Attendance.objects.filter(

@@ -12,10 +12,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import segno
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpResponse
@@ -25,7 +24,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from schools.exports import csv_response
 from schools.models import School, StaffMember
-from schools.scoping import require_role, scoped_object, scopes_disabled
+from schools.scoping import require_role, require_role_at_any, scoped_object, scopes_disabled
+from schools.web import absolute_url
 
 from . import selectors, services
 from .filters import SessionFilter
@@ -78,13 +78,8 @@ def _sessions():
 def _require_session_role(access, session: PDSession) -> list[School]:
     """403 unless the user holds a PD role at one of the session's schools they can see."""
     schools = list(School.objects.filter(pd_sessions=session).order_by("name"))
-    if not any(access.has_role(*PD_ROLES, school=s) for s in schools):
-        raise PermissionDenied("Your role does not allow this.")
+    require_role_at_any(access, schools, *PD_ROLES)
     return schools
-
-
-def _absolute(path: str) -> str:
-    return f"{settings.BASE_URL}{path}"
 
 
 # --- sessions -------------------------------------------------------------------------
@@ -214,8 +209,8 @@ def _detail_context(request, session, schools, attendance_form=None, add_form=No
         "changes": list(
             PDSessionChange.objects.filter(session=session).select_related("changed_by")[:50]
         ),
-        "checkin_url": _absolute(session.checkin_path()),
-        "feedback_url": _absolute(session.feedback_path()),
+        "checkin_url": absolute_url(session.checkin_path()),
+        "feedback_url": absolute_url(session.feedback_path()),
         "checkin_open": session.checkin_open(),
         "checkin_window": session.checkin_window(),
         "visible_school_ids": request.access.school_ids,
@@ -288,7 +283,7 @@ def attendance(request, session):
 @scoped_object(_sessions)
 def checkin_qr(request, session):
     _require_session_role(request.access, session)
-    qr = segno.make_qr(_absolute(session.checkin_path()), error="m")
+    qr = segno.make_qr(absolute_url(session.checkin_path()), error="m")
     svg = qr.svg_inline(scale=6, title=f"Check-in code for {session.title}", dark="#000")
     response = HttpResponse(svg, content_type="image/svg+xml")
     response["Cache-Control"] = "private, no-store"
@@ -456,7 +451,7 @@ def poll_results(request, poll):
         "pd/poll_results.html",
         {
             "poll": poll,
-            "answer_url": _absolute(poll.answer_path()),
+            "answer_url": absolute_url(poll.answer_path()),
             **selectors.poll_results(poll),
         },
     )

@@ -275,6 +275,15 @@ def require_role(access: Access, *roles: str, school=None) -> None:
         raise PermissionDenied("Your role does not allow this.")
 
 
+def require_role_at_any(access: Access, schools, *roles: str) -> None:
+    """Refuse (403) unless the user holds one of ``roles`` at one of ``schools`` (for an
+    object of several schools, such as a PD session or a survey)."""
+    from django.core.exceptions import PermissionDenied
+
+    if not any(access.has_role(*roles, school=s) for s in schools):
+        raise PermissionDenied("Your role does not allow this.")
+
+
 def require_district_admin(access: Access, district) -> None:
     """Refuse (403) unless the user is a district admin of ``district``."""
     from django.core.exceptions import PermissionDenied

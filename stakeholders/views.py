@@ -9,10 +9,9 @@ answers 404); ``require_role`` then answers 403. The respondent pages (``respond
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +20,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from schools.exports import csv_response
 from schools.models import School
-from schools.scoping import require_role, scoped_object
+from schools.scoping import require_role, require_role_at_any, scoped_object
+from schools.web import absolute_url
 
 from . import selectors, services
 from .forms import (
@@ -62,13 +62,8 @@ def _manageable(access):
 def _require_survey_role(access, survey: Survey) -> list[School]:
     """403 unless the user runs surveys at one of the survey's schools they can see."""
     schools = list(School.objects.filter(surveys=survey).order_by("name"))
-    if not any(access.has_role(*SURVEY_ROLES, school=s) for s in schools):
-        raise PermissionDenied("Your role does not allow this.")
+    require_role_at_any(access, schools, *SURVEY_ROLES)
     return schools
-
-
-def _absolute(path: str) -> str:
-    return f"{settings.BASE_URL}{path}"
 
 
 # --- surveys --------------------------------------------------------------------------
@@ -136,12 +131,12 @@ def survey_detail(request, survey):
             "questions": selectors.survey_questions(survey),
             "locked": survey.has_responses(),
             "audience_links": [
-                (link, _absolute(link.path()))
+                (link, absolute_url(link.path()))
                 for link in links
                 if link.kind == InvitationKind.AUDIENCE
             ],
             "person_links": [
-                (link, _absolute(link.path())) for link in links if link.kind == "person"
+                (link, absolute_url(link.path())) for link in links if link.kind == "person"
             ],
             "question_form": QuestionForm(),
         },
@@ -310,7 +305,7 @@ def survey_links(request, survey):
             "survey": survey,
             "expected_form": expected_form,
             "people_form": people_form,
-            "links": [(link, _absolute(link.path())) for link in links],
+            "links": [(link, absolute_url(link.path())) for link in links],
         },
         status=400 if request.method == "POST" else 200,
     )
