@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("schools.urls")),
     path("", include("equity.urls")),
     path("", include("pd.urls")),
+    path("", include("readiness.urls")),
 ]
 
 handler404 = "config.errors.not_found"

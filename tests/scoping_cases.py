@@ -146,6 +146,14 @@ CASES: dict[str, object] = {
     "pd:feedback": PUBLIC,
     "pd:poll_answer": PUBLIC,
     # --- end pd ---
+    # --- readiness (helper) ---
+    "readiness:index": SIGNED_IN,
+    "readiness:school": Scoped(_school),
+    "readiness:school_status": Scoped(_school),
+    "readiness:school_recompute": Scoped(_school, methods=("POST",)),
+    "readiness:district": Scoped(_district, level="district"),
+    "readiness:district_recompute": Scoped(_district, methods=("POST",), level="district"),
+    # --- end readiness ---
 }
 
 # Public URLs that need arguments to be reversed.
