@@ -80,6 +80,10 @@ class Indicator:
     # Where the records behind the value live: (url name, kwargs from a school) or None.
     link: Callable[[School], str | None] | None = None
 
+    @property
+    def pillar_label(self) -> str:
+        return Pillar(self.pillar).label
+
     def url_for(self, school: School) -> str | None:
         if self.link is None:
             return None

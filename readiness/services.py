@@ -374,3 +374,37 @@ def note_change(district_ids) -> None:
     for district_id in {d for d in district_ids if d}:
         if district_id not in queued:
             transaction.on_commit(_QueueAfterCommit(district_id))
+
+
+# --- district targets ------------------------------------------------------------------
+
+
+def save_targets(district, values: dict[str, tuple[float, float]]) -> None:
+    """Store a district's targets and weights: a row only where they differ from the
+    defaults. Every row is validated first (``IndicatorTarget.clean``); then all are written
+    in one transaction, so a refused value leaves nothing half saved."""
+    from django.core.exceptions import ValidationError
+
+    wanted, errors = [], {}
+    for key, (target, weight) in values.items():
+        spec = REGISTRY[key]
+        if target == spec.target and weight == spec.weight:
+            continue
+        row = IndicatorTarget(
+            district=district,
+            indicator=key,
+            target=target,
+            weight=None if weight == spec.weight else weight,
+        )
+        try:
+            row.clean_fields(exclude=["district"])
+            row.clean()
+        except ValidationError as exc:
+            for field_name, messages in exc.message_dict.items():
+                errors[f"{key}__{field_name}"] = messages
+        wanted.append(row)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        IndicatorTarget._base_manager.filter(district=district).delete()
+        IndicatorTarget._base_manager.bulk_create(wanted)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("readiness/schools/<int:pk>/status/", views.school_status, name="school_status"),
     path("readiness/schools/<int:pk>/recompute/", views.school_recompute, name="school_recompute"),
     path("readiness/districts/<int:pk>/", views.district_page, name="district"),
+    path("readiness/districts/<int:pk>/targets/", views.targets, name="targets"),
     path(
         "readiness/districts/<int:pk>/recompute/",
         views.district_recompute,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -19,7 +20,7 @@ from schools.pillars import Pillar
 from schools.scoping import require_district_admin, require_role, scoped_object
 
 from . import selectors, services
-from .forms import DistrictFilterForm
+from .forms import SORT_CHOICES, DistrictFilterForm, TargetsForm
 from .models import ReadinessRun, RunKind, RunStatus
 
 READERS = (Role.PRINCIPAL, Role.DISTRICT_ADMIN, Role.COACH, Role.TECH_STAFF)
@@ -118,7 +119,13 @@ def district_page(request, district):
     return render(
         request,
         "readiness/district.html",
-        {"district": district, "form": form, "pillar_choices": Pillar.choices, **data},
+        {
+            "district": district,
+            "form": form,
+            "pillar_choices": Pillar.choices,
+            "sort_label": dict(SORT_CHOICES)[data["sort"]],
+            **data,
+        },
     )
 
 
@@ -140,3 +147,22 @@ def _back(request, name: str, pk: int):
         out["HX-Redirect"] = response["Location"]
         return out
     return response
+
+
+@scoped_object(District, methods=["GET", "POST"])
+def targets(request, district):
+    require_district_admin(request.access, district)
+    current = services.targets_for([district.pk])[district.pk]
+    form = TargetsForm(request.POST or None, current=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_targets(district, form.values())
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            messages.success(
+                request, "Targets saved. Scores use them from the next computation on."
+            )
+            return redirect("readiness:targets", pk=district.pk)
+    return render(request, "readiness/targets.html", {"district": district, "form": form})

@@ -153,6 +153,7 @@ CASES: dict[str, object] = {
     "readiness:school_recompute": Scoped(_school, methods=("POST",)),
     "readiness:district": Scoped(_district, level="district"),
     "readiness:district_recompute": Scoped(_district, methods=("POST",), level="district"),
+    "readiness:targets": Scoped(_district, methods=("GET", "POST"), level="district"),
     # --- end readiness ---
 }
 

@@ -215,3 +215,45 @@ def test_the_index_costs_the_same_queries_with_more_schools(
     services.run_now(district_id=district.pk, kind=RunKind.COMMAND)
     with django_assert_num_queries(len(first.captured_queries)):
         client.get(url)
+
+
+def _target_data(**changes):
+    from readiness.indicators import REGISTRY
+
+    data = {}
+    for key, spec in REGISTRY.items():
+        data[f"{key}__target"] = spec.target
+        data[f"{key}__weight"] = spec.weight
+    data.update(changes)
+    return data
+
+
+def test_a_district_admin_sets_targets_and_only_differences_are_stored(
+    login, district_admin, district
+):
+    from readiness.models import IndicatorTarget
+
+    url = reverse("readiness:targets", args=[district.pk])
+    client = login(district_admin)
+    assert client.get(url).status_code == 200
+    response = client.post(url, _target_data(home_connectivity__target=0.9, pd_feedback__weight=2))
+    assert response.status_code == 302
+    rows = {t.indicator: (t.target, t.weight) for t in IndicatorTarget.objects.all()}
+    assert rows == {"home_connectivity": (0.9, None), "pd_feedback": (4.0, 2.0)}
+    assert services.targets_for([district.pk])[district.pk]["pd_feedback"] == (4.0, 2.0)
+
+
+def test_a_target_out_of_range_is_refused_on_its_field_and_nothing_is_saved(
+    login, district_admin, district, principal
+):
+    from readiness.models import IndicatorTarget
+
+    url = reverse("readiness:targets", args=[district.pk])
+    response = login(district_admin).post(
+        url, _target_data(home_connectivity__target=0.8, pd_feedback__target=9)
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="id_pd_feedback__target-error"' in html and "at most 5" in html
+    assert not IndicatorTarget.objects.exists()
+    assert login(principal).get(url).status_code == 403
