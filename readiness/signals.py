@@ -9,7 +9,7 @@ debouncing: one callback per district and transaction, and one waiting run per d
 from __future__ import annotations
 
 from celery.signals import task_postrun
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_save, pre_delete
 
 from schools.models import School, StaffMember
 
@@ -105,7 +105,8 @@ def connect() -> None:
     def both(handler, model):
         uid = f"readiness:{model.__name__}"
         post_save.connect(handler, sender=model, dispatch_uid=uid + ":save", weak=False)
-        post_delete.connect(handler, sender=model, dispatch_uid=uid + ":delete", weak=False)
+        # Before the delete: a session or survey still knows its schools then.
+        pre_delete.connect(handler, sender=model, dispatch_uid=uid + ":delete", weak=False)
 
     for model in (Device, Student, Initiative):
         both(_direct, model)

@@ -358,3 +358,15 @@ def test_the_demo_history_spans_past_weeks():
     count = Snapshot.objects.count()
     call_command("seed_demo", allow_production=True)
     assert Snapshot.objects.count() == count
+
+
+def test_deleting_a_session_marks_the_district_of_its_schools(
+    maple, elsewhere, enqueued, committed
+):
+    session = PDSessionFactory(schools=[elsewhere])
+    connection.run_on_commit.clear()
+    with committed():
+        session.delete()
+    assert enqueued.call_count == 1
+    run = ReadinessRun.objects.get(pk=enqueued.call_args.args[0][0])
+    assert run.district_id == elsewhere.district_id

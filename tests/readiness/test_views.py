@@ -14,6 +14,7 @@ from schools.models import Role
 from schools.pillars import Pillar
 from tests.factories import (
     MembershipFactory,
+    ReadinessSnapshotFactory,
     SchoolFactory,
     StaffMemberFactory,
     StudentFactory,
@@ -151,15 +152,8 @@ def test_the_district_heat_map_sorts_by_pillar_and_filters_by_need(
 
 def _snapshots(school, n):
     for i in range(n):
-        Snapshot.objects.create(
-            school=school,
-            computed_at=timezone.now() - timedelta(days=7 * (n - i)),
-            confirmed_at=timezone.now(),
-            as_of=timezone.localdate(),
-            fingerprint=str(i),
-            overall=40 + i,
-            pillars=dict.fromkeys(Pillar.values, 50.0),
-            indicators=[],
+        ReadinessSnapshotFactory(
+            school=school, computed_at=timezone.now() - timedelta(days=7 * (n - i)), overall=40 + i
         )
 
 
