@@ -236,16 +236,23 @@ def test_the_nightly_schedule_queues_every_district(district, maple):
 
 
 @pytest.fixture
-def enqueued(settings):
+def enqueued():
     from django.core.cache import cache
 
-    cache.clear()
+    from schools.models import District
+
+    def forget():  # only our flags: with Redis the cache shares a server with the broker
+        cache.delete_many(
+            [services.pending_key(pk) for pk in District.objects.values_list("pk", flat=True)]
+        )
+
+    forget()
     # The test's own transaction never commits: callbacks that fixtures queued while
     # building data would never run, and would make note_change believe a run is queued.
     connection.run_on_commit.clear()
     with mock.patch.object(tasks.compute_run, "apply_async") as spy:
         yield spy
-    cache.clear()
+    forget()
 
 
 @pytest.fixture
@@ -370,3 +377,42 @@ def test_deleting_a_session_marks_the_district_of_its_schools(
     assert enqueued.call_count == 1
     run = ReadinessRun.objects.get(pk=enqueued.call_args.args[0][0])
     assert run.district_id == elsewhere.district_id
+
+
+@pytest.fixture
+def through_the_broker():
+    from config.celery import app
+
+    app.conf.task_always_eager = False
+    yield app
+    app.conf.task_always_eager = True
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_computes_a_run_queued_on_redis(maple, through_the_broker):
+    import time
+
+    from django.conf import settings
+
+    from tests.services import need
+
+    need(bool(settings.REDIS_URL), "Redis (REDIS_URL)")
+    from celery.contrib.testing.worker import start_worker
+
+    StudentFactory(school=maple, home_internet="yes")
+    with start_worker(
+        through_the_broker, pool="solo", perform_ping_check=False, loglevel="WARNING"
+    ):
+        with transaction.atomic():
+            run = services.request_run(
+                district_id=maple.district_id, school_id=maple.pk, kind=RunKind.MANUAL
+            )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            run.refresh_from_db()
+            if not run.pending:
+                break
+            time.sleep(0.2)
+    assert run.status == RunStatus.DONE
+    assert Snapshot.objects.filter(school=maple, run=run).count() == 1
