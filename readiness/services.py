@@ -248,6 +248,25 @@ def request_run(
     return run
 
 
+def recompute(*, district_id: int, school_id: int | None = None, user=None):
+    """ "Recompute now": queue a run unless one covering the same schools is already queued
+    or running (the district's run covers its schools). Returns (run, queued)."""
+    from django.db.models import Q
+
+    pending = ReadinessRun.objects.filter(
+        district_id=district_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+    )
+    if school_id:
+        pending = pending.filter(Q(school_id=school_id) | Q(school__isnull=True))
+    else:
+        pending = pending.filter(school__isnull=True)
+    found = pending.order_by("-created_at").first()
+    if found is not None:
+        return found, False
+    run = request_run(district_id=district_id, school_id=school_id, kind=RunKind.MANUAL, user=user)
+    return run, True
+
+
 def run_at(run: ReadinessRun) -> datetime:
     """When a run's snapshots are dated: now, or noon of ``as_of`` for a back-dated run."""
     if run.as_of is None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
@@ -21,7 +20,6 @@ from schools.scoping import require_district_admin, require_role, scoped_object
 
 from . import selectors, services
 from .forms import SORT_CHOICES, DistrictFilterForm, TargetsForm
-from .models import ReadinessRun, RunKind, RunStatus
 
 READERS = (Role.PRINCIPAL, Role.DISTRICT_ADMIN, Role.COACH, Role.TECH_STAFF)
 RECOMPUTERS = (Role.PRINCIPAL, Role.DISTRICT_ADMIN)
@@ -77,30 +75,16 @@ def school_status(request, school):
     return response
 
 
-def _pending(district_id: int, school_id: int | None) -> ReadinessRun | None:
-    runs = ReadinessRun.objects.filter(
-        district_id=district_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
-    )
-    if school_id:
-        runs = runs.filter(Q(school_id=school_id) | Q(school__isnull=True))
-    else:
-        runs = runs.filter(school__isnull=True)
-    return runs.order_by("-created_at").first()
-
-
 @scoped_object(_schools, methods=["POST"])
 def school_recompute(request, school):
     require_role(request.access, *RECOMPUTERS, school=school)
-    if _pending(school.district_id, school.pk):
-        messages.info(request, "A computation is already under way; the page updates when it ends.")
-    else:
-        services.request_run(
-            district_id=school.district_id,
-            school_id=school.pk,
-            kind=RunKind.MANUAL,
-            user=request.user,
-        )
+    _run, queued = services.recompute(
+        district_id=school.district_id, school_id=school.pk, user=request.user
+    )
+    if queued:
         messages.success(request, f"Recomputing {school.name}'s readiness.")
+    else:
+        messages.info(request, "A computation is already under way; the page updates when it ends.")
     return _back(request, "readiness:school", school.pk)
 
 
@@ -132,11 +116,11 @@ def district_page(request, district):
 @scoped_object(District, methods=["POST"])
 def district_recompute(request, district):
     require_district_admin(request.access, district)
-    if _pending(district.pk, None):
-        messages.info(request, "A computation is already under way.")
-    else:
-        services.request_run(district_id=district.pk, kind=RunKind.MANUAL, user=request.user)
+    _run, queued = services.recompute(district_id=district.pk, user=request.user)
+    if queued:
         messages.success(request, f"Recomputing every school of {district.name}.")
+    else:
+        messages.info(request, "A computation is already under way.")
     return _back(request, "readiness:district", district.pk)
 
 
