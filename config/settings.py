@@ -7,6 +7,7 @@ message that names the variable; nothing insecure is a silent default outside DE
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -173,7 +174,19 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Every district's readiness, recomputed at night (readiness/tasks.py).
+    "readiness-nightly": {
+        "task": "readiness.tasks.compute_all_districts",
+        "schedule": crontab(
+            hour=env.int("READINESS_NIGHTLY_HOUR", default=2),
+            minute=env.int("READINESS_NIGHTLY_MINUTE", default=30),
+        ),
+    },
+}
+# After evidence changes, readiness waits this long before recomputing the district, so a
+# burst of edits or an import is computed once (readiness/services.py, note_change).
+READINESS_DEBOUNCE_SECONDS = env.int("READINESS_DEBOUNCE_SECONDS", default=120)
 
 # --- Security -----------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -372,3 +372,36 @@ def open_assignment(school, *, student=None, device=None, by=None, **student_fie
 
 
 # --- end equity: device year factories ---
+
+
+# --- readiness factories ---
+class ReadinessSnapshotFactory(factory.django.DjangoModelFactory):
+    """A stored snapshot with every pillar at 50 (pass ``pillars``/``overall`` to vary)."""
+
+    class Meta:
+        model = "readiness.Snapshot"
+
+    school = factory.SubFactory(SchoolFactory)
+    computed_at = factory.LazyFunction(timezone.now)
+    confirmed_at = factory.LazyAttribute(lambda s: s.computed_at)
+    as_of = factory.LazyAttribute(lambda s: s.computed_at.date())
+    fingerprint = factory.Sequence(lambda n: f"{n:064d}")
+    overall = 50.0
+    pillars = factory.LazyFunction(
+        lambda: dict.fromkeys(
+            [
+                "engagement",
+                "spaces",
+                "professional_learning",
+                "communication",
+                "public_relations",
+                "branding",
+                "opportunity",
+            ],
+            50.0,
+        )
+    )
+    indicators = factory.LazyFunction(list)
+
+
+# --- end readiness factories ---

@@ -317,6 +317,15 @@ CASES: dict[str, object] = {
     "initiatives:swot_edit": Scoped(_swot, methods=("GET", "POST")),
     "initiatives:reflections": Scoped(_school, methods=("GET", "POST")),
     # --- end initiatives ---
+    # --- readiness (helper) ---
+    "readiness:index": SIGNED_IN,
+    "readiness:school": Scoped(_school),
+    "readiness:school_status": Scoped(_school),
+    "readiness:school_recompute": Scoped(_school, methods=("POST",)),
+    "readiness:district": Scoped(_district, level="district"),
+    "readiness:district_recompute": Scoped(_district, methods=("POST",), level="district"),
+    "readiness:targets": Scoped(_district, methods=("GET", "POST"), level="district"),
+    # --- end readiness ---
 }
 
 # Public URLs that need arguments to be reversed.

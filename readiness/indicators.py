@@ -1,0 +1,634 @@
+"""The indicator registry: what is measured per pillar, against which target, with which weight.
+
+An indicator is one function decorated with ``@indicator(...)``. It receives the schools to
+compute (a list of ``School`` with ``district`` loaded) and a ``Context`` (the day to compute
+as of, memoised shared figures) and returns ``{school_id: Reading}`` for every school, using
+a fixed number of set-based queries grouped by school, never one query per school.
+A ``Reading`` with ``value=None`` is *no evidence*: shown as such, left out of the pillar's
+average. Adding an indicator = one function here + its row in docs/readiness.md.
+
+Rules for "no evidence": a ratio whose denominator is empty (no enrolled students, no
+teaching staff, no active initiative, no PD hours) has no evidence. Counts of things a school
+does in Pillarwise (needs polls, surveys) are measured even when zero: the records are kept
+here, so "none in 12 months" is known, not unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Avg, Count, Exists, OuterRef, Q, Sum
+from django.urls import NoReverseMatch, reverse
+
+from schools.models import TEACHING_POSITIONS, School, StaffMember
+from schools.pillars import Pillar
+
+YEAR_DAYS = 365
+
+SHARE = "share"  # 0–1, shown as a percentage
+RATIO = "ratio"  # a number per person
+RATING = "rating"  # 1–5
+COUNT = "count"  # a whole number
+YES_NO = "yes_no"  # 1 or 0
+
+
+@dataclass(frozen=True)
+class Reading:
+    value: float | None
+    evidence: int = 0
+    detail: str = ""
+
+
+NO_EVIDENCE = Reading(None, 0, "")
+
+
+@dataclass
+class Context:
+    """What every indicator of one run shares: the day, and figures several indicators use."""
+
+    today: date
+    memo: dict = field(default_factory=dict)
+
+    @property
+    def year_ago(self) -> date:
+        """The first day of the 12 months ending ``today`` (365 days, both ends included)."""
+        return self.today - timedelta(days=YEAR_DAYS - 1)
+
+    def once(self, key: str, compute: Callable[[], object]):
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str
+    pillar: str
+    label: str
+    unit: str
+    formula: str
+    target: float
+    weight: float
+    action: str
+    compute: Callable[[list[School], Context], dict[int, Reading]]
+    # The worst value (scores 0). Ratings start at 1, everything else at 0.
+    floor: float = 0.0
+    # The largest target a district may set.
+    ceiling: float = 1.0
+    # Where the records behind the value live: (url name, kwargs from a school) or None.
+    link: Callable[[School], str | None] | None = None
+
+    @property
+    def pillar_label(self) -> str:
+        return Pillar(self.pillar).label
+
+    def url_for(self, school: School) -> str | None:
+        if self.link is None:
+            return None
+        try:
+            return self.link(school)
+        except NoReverseMatch:
+            return None
+
+    def score(self, value: float | None, target: float) -> float | None:
+        return score(value, target, self.floor)
+
+
+REGISTRY: dict[str, Indicator] = {}
+
+
+def indicator(**spec) -> Callable:
+    """Register the decorated function as an indicator (see ``Indicator`` for the fields)."""
+
+    def register(fn):
+        item = Indicator(compute=fn, **spec)
+        if item.key in REGISTRY:
+            raise ValueError(f"Indicator {item.key} is registered twice.")
+        if item.pillar not in Pillar.values:
+            raise ValueError(f"Indicator {item.key} names an unknown pillar {item.pillar}.")
+        REGISTRY[item.key] = item
+        return fn
+
+    return register
+
+
+def by_pillar() -> dict[str, list[Indicator]]:
+    grouped: dict[str, list[Indicator]] = {p: [] for p in Pillar.values}
+    for item in REGISTRY.values():
+        grouped[item.pillar].append(item)
+    return grouped
+
+
+# --- scoring ---------------------------------------------------------------------------
+
+
+def score(value: float | None, target: float, floor: float = 0.0) -> float | None:
+    """0–100: how far ``value`` has come from ``floor`` (0) to ``target`` (100), capped.
+
+    score = 100 × clamp((value − floor) ÷ (target − floor), 0, 1), rounded to 0.1.
+    No evidence (None) stays None."""
+    if value is None:
+        return None
+    span = target - floor
+    if span <= 0:
+        return 100.0 if value >= target else 0.0
+    return round(100 * min(1.0, max(0.0, (value - floor) / span)), 1)
+
+
+def weighted_mean(pairs) -> float | None:
+    """Σ weight × score ÷ Σ weight over pairs whose score is not None; None when none is."""
+    scored = sorted((s, w) for s, w in pairs if s is not None and w > 0)
+    total = sum(w for _s, w in scored)
+    if not scored or total <= 0:
+        return None
+    return round(sum(s * w for s, w in scored) / total, 1)
+
+
+def overall(pillar_scores: dict[str, float | None]) -> float | None:
+    """The plain mean of the pillars that have evidence; None when none has."""
+    return weighted_mean((s, 1.0) for s in pillar_scores.values())
+
+
+# --- shared figures (computed once per run) --------------------------------------------
+
+
+def _ids(schools) -> list[int]:
+    return [s.pk for s in schools]
+
+
+def _coverage(schools, ctx: Context) -> dict:
+    """equity/coverage.py's figures per school (its five grouped queries)."""
+    from equity.coverage import school_coverage
+
+    def compute():
+        rows = school_coverage(School._base_manager.filter(pk__in=_ids(schools)), today=ctx.today)
+        return {row.school.pk: row for row in rows}
+
+    return ctx.once("coverage", compute)
+
+
+def _teaching_staff(schools, ctx: Context) -> dict[int, int]:
+    """Active teaching staff per school (one query)."""
+
+    def compute():
+        return dict(
+            StaffMember._base_manager.filter(
+                school_id__in=_ids(schools), active=True, position__in=TEACHING_POSITIONS
+            )
+            .values_list("school_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+
+    return ctx.once("teaching_staff", compute)
+
+
+ACTIVE_INITIATIVE = ("planning", "pilot", "rollout", "sustaining")
+
+
+def _initiatives(schools, ctx: Context) -> dict[int, dict]:
+    """Per school: active initiatives, those with a why and learning goals, and those with
+    learning goals and a success measure (one query over the school links)."""
+    from initiatives.models import Initiative
+
+    def compute():
+        links = Initiative.schools.through.objects.filter(
+            school_id__in=_ids(schools),
+            initiative__status__in=ACTIVE_INITIATIVE,
+            initiative__created_at__date__lte=ctx.today,
+        )
+        filled = ~Q(initiative__learning_goals="")
+        return {
+            row.pop("school_id"): row
+            for row in links.values("school_id")
+            .annotate(
+                active=Count("initiative", distinct=True),
+                planned=Count("initiative", filter=filled & ~Q(initiative__why=""), distinct=True),
+                measured=Count(
+                    "initiative",
+                    filter=filled & ~Q(initiative__success_measures=""),
+                    distinct=True,
+                ),
+            )
+            .order_by()
+        }
+
+    return ctx.once("initiatives", compute)
+
+
+def _share(part: int, whole: int, what: str) -> Reading:
+    if not whole:
+        return NO_EVIDENCE
+    return Reading(part / whole, whole, f"{part} of {whole} {what}")
+
+
+def _link(name: str):
+    """A link to a page of the school (``name`` takes the school's pk)."""
+    return lambda school: reverse(name, args=[school.pk])
+
+
+def _reports_link(school: School) -> str:
+    return f"{reverse('pd:reports')}?school={school.pk}"
+
+
+# --- learning spaces & environments ----------------------------------------------------
+
+
+@indicator(
+    key="device_coverage",
+    pillar=Pillar.SPACES,
+    label="Usable devices against the device target",
+    unit=SHARE,
+    formula="usable computing devices ÷ ceil(planning ratio × enrollment)",
+    target=1.0,
+    weight=3,
+    ceiling=1.5,
+    action="Close the device gap before adding new programmes: repair or replace what is out "
+    "of service and budget for the spare pool the planning ratio asks for.",
+    link=_link("equity:coverage"),
+)
+def device_coverage(schools, ctx):
+    coverage = _coverage(schools, ctx)
+    out = {}
+    for school in schools:
+        row = coverage.get(school.pk)
+        if row is None or not row.target:
+            out[school.pk] = NO_EVIDENCE
+        else:
+            out[school.pk] = Reading(
+                row.usable / row.target, row.target, f"{row.usable} usable of {row.target} needed"
+            )
+    return out
+
+
+@indicator(
+    key="touch_coverage",
+    pillar=Pillar.SPACES,
+    label="Touchscreen devices for PK–2 and students who need touch",
+    unit=SHARE,
+    formula="usable touchscreen devices ÷ (PK–2 enrollment + older students flagged as "
+    "needing touch)",
+    target=1.0,
+    weight=1,
+    ceiling=1.5,
+    action="Give the youngest learners and every student whose accommodation calls for it a "
+    "touchscreen device; plan these purchases first.",
+    link=_link("equity:coverage"),
+)
+def touch_coverage(schools, ctx):
+    coverage = _coverage(schools, ctx)
+    out = {}
+    for school in schools:
+        row = coverage.get(school.pk)
+        if row is None or not row.touch_target:
+            out[school.pk] = NO_EVIDENCE
+        else:
+            out[school.pk] = Reading(
+                row.touch_usable / row.touch_target,
+                row.touch_target,
+                f"{row.touch_usable} touchscreen devices for {row.touch_target} students",
+            )
+    return out
+
+
+@indicator(
+    key="home_connectivity",
+    pillar=Pillar.SPACES,
+    label="Students connected at home",
+    unit=SHARE,
+    formula="active students with home internet or a hotspot checked out ÷ active students "
+    "whose home internet is known or who hold a hotspot",
+    target=0.95,
+    weight=2,
+    action="Ask families about home internet and lend a hotspot to every student without it, "
+    "so learning does not stop at the school door.",
+    link=_link("equity:coverage"),
+)
+def home_connectivity(schools, ctx):
+    from equity.models import Assignment, HomeInternet, Student
+
+    hotspot = Exists(
+        Assignment._base_manager.filter(
+            student=OuterRef("pk"), is_hotspot=True, checked_in_at__isnull=True
+        )
+    )
+    connected = Q(home_internet=HomeInternet.YES) | Q(has_hotspot=True)
+    known = ~Q(home_internet=HomeInternet.UNKNOWN) | Q(has_hotspot=True)
+    rows = {
+        row["school_id"]: row
+        for row in Student._base_manager.filter(school_id__in=_ids(schools), active=True)
+        .annotate(has_hotspot=hotspot)
+        .values("school_id")
+        .annotate(connected=Count("pk", filter=connected), known=Count("pk", filter=known))
+        .order_by()
+    }
+    out = {}
+    for school in schools:
+        row = rows.get(school.pk, {})
+        out[school.pk] = _share(
+            row.get("connected", 0), row.get("known", 0), "students known to be connected"
+        )
+    return out
+
+
+@indicator(
+    key="pedagogy_plan",
+    pillar=Pillar.SPACES,
+    label="Active initiatives with a pedagogy plan",
+    unit=SHARE,
+    formula="active initiatives (planning to sustaining) with a why and learning goals ÷ "
+    "active initiatives",
+    target=1.0,
+    weight=2,
+    action="Before buying furniture or technology, write down how teaching will change to "
+    "use it: the why and the learning goals of each initiative.",
+)
+def pedagogy_plan(schools, ctx):
+    rows = _initiatives(schools, ctx)
+    return {
+        s.pk: _share(
+            rows.get(s.pk, {}).get("planned", 0),
+            rows.get(s.pk, {}).get("active", 0),
+            "active initiatives with a why and learning goals",
+        )
+        for s in schools
+    }
+
+
+# --- student engagement, learning & outcomes -------------------------------------------
+
+
+@indicator(
+    key="initiatives_measured",
+    pillar=Pillar.ENGAGEMENT,
+    label="Active initiatives with learning goals and a success measure",
+    unit=SHARE,
+    formula="active initiatives with learning goals and a success measure ÷ active initiatives",
+    target=1.0,
+    weight=2,
+    action="Give every initiative learning goals and a way to tell whether students learn "
+    "better with it, and check that evidence as the work goes on.",
+)
+def initiatives_measured(schools, ctx):
+    rows = _initiatives(schools, ctx)
+    return {
+        s.pk: _share(
+            rows.get(s.pk, {}).get("measured", 0),
+            rows.get(s.pk, {}).get("active", 0),
+            "active initiatives with goals and a success measure",
+        )
+        for s in schools
+    }
+
+
+# --- professional learning -------------------------------------------------------------
+
+
+@indicator(
+    key="pd_hours_met",
+    pillar=Pillar.PROFESSIONAL_LEARNING,
+    label="Teaching staff who reached the PD-hour target",
+    unit=SHARE,
+    formula="active teaching staff with attended PD hours ≥ the district's PD-hour target in "
+    "the last 12 months ÷ active teaching staff",
+    target=0.9,
+    weight=3,
+    action="Plan professional learning into the school day so every teacher reaches the hour "
+    "target; start with those who have had none this year.",
+    link=_reports_link,
+)
+def pd_hours_met(schools, ctx):
+    from pd.selectors import Period, staff_hours
+
+    period = Period.last_year(ctx.today)
+    # pd's own per-staff figures (one grouped query); staff_hours keeps active staff only.
+    staff = staff_hours(
+        StaffMember.objects.filter(school_id__in=_ids(schools), position__in=TEACHING_POSITIONS),
+        period,
+    )
+    met: dict[int, int] = {}
+    for school_id, below in staff.values_list("school_id", "below_target").order_by():
+        met[school_id] = met.get(school_id, 0) + (0 if below else 1)
+    teaching = _teaching_staff(schools, ctx)
+    return {
+        s.pk: _share(met.get(s.pk, 0), teaching.get(s.pk, 0), "teaching staff at target")
+        for s in schools
+    }
+
+
+@indicator(
+    key="pd_job_embedded",
+    pillar=Pillar.PROFESSIONAL_LEARNING,
+    label="PD hours that are job-embedded or ongoing",
+    unit=SHARE,
+    formula="attended hours in job-embedded sessions or sessions of an ongoing series ÷ all "
+    "attended hours, last 12 months",
+    target=0.5,
+    weight=2,
+    action="Move PD from one-off workshops to coaching cycles, PLCs and modelling in "
+    "classrooms that continue over weeks, so teachers apply what they learn.",
+    link=_reports_link,
+)
+def pd_job_embedded(schools, ctx):
+    from pd.models import Attendance, AttendanceStatus
+
+    embedded = Q(session__job_embedded=True) | Q(session__ongoing_series=True)
+    rows = {
+        row["staff__school_id"]: row
+        for row in Attendance._base_manager.filter(
+            staff__school_id__in=_ids(schools),
+            status=AttendanceStatus.ATTENDED,
+            session__date__gte=ctx.year_ago,
+            session__date__lte=ctx.today,
+        )
+        .values("staff__school_id")
+        .annotate(total=Sum("hours"), embedded=Sum("hours", filter=embedded), rows=Count("pk"))
+        .order_by()
+    }
+    out = {}
+    for school in schools:
+        row = rows.get(school.pk)
+        hours = float(row["total"] or 0) if row else 0.0
+        if not hours:
+            out[school.pk] = NO_EVIDENCE
+            continue
+        embedded_hours = float(row["embedded"] or 0)
+        out[school.pk] = Reading(
+            embedded_hours / hours,
+            row["rows"],
+            f"{embedded_hours:g} of {hours:g} hours job-embedded or ongoing",
+        )
+    return out
+
+
+def cohort_year(today: date) -> int:
+    """The school year a day falls in, named by the year it starts (July onwards)."""
+    return today.year if today.month >= 7 else today.year - 1
+
+
+@indicator(
+    key="learning_leaders",
+    pillar=Pillar.PROFESSIONAL_LEARNING,
+    label="Learning Leaders per teaching staff member",
+    unit=RATIO,
+    formula="Learning Leaders of the current cohort ÷ active teaching staff",
+    target=0.1,
+    weight=1,
+    action="Invite trusted colleagues who learn in the open (not the most technical ones) to "
+    "lead PD for their peers; about one for every ten teachers.",
+    link=_link("pd:leaders"),
+)
+def learning_leaders(schools, ctx):
+    from pd.models import LearningLeader
+
+    leaders = dict(
+        LearningLeader._base_manager.filter(
+            school_id__in=_ids(schools), cohort_year=cohort_year(ctx.today), staff__active=True
+        )
+        .values_list("school_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    teaching = _teaching_staff(schools, ctx)
+    out = {}
+    for school in schools:
+        staff, n = teaching.get(school.pk, 0), leaders.get(school.pk, 0)
+        out[school.pk] = (
+            Reading(n / staff, staff, f"{n} Learning Leaders for {staff} teaching staff")
+            if staff
+            else NO_EVIDENCE
+        )
+    return out
+
+
+@indicator(
+    key="pd_feedback",
+    pillar=Pillar.PROFESSIONAL_LEARNING,
+    label="Mean PD feedback rating",
+    unit=RATING,
+    formula="mean rating (1–5) of feedback given in the last 12 months on the school's sessions",
+    target=4.0,
+    weight=1,
+    floor=1.0,
+    ceiling=5.0,
+    action="Read what teachers say they will apply and shape the next sessions around it; "
+    "ask for feedback after every session.",
+    link=_reports_link,
+)
+def pd_feedback(schools, ctx):
+    from pd.models import PDSession
+
+    # A session of several schools counts for each of them.
+    rows = {
+        row["school_id"]: row
+        for row in PDSession.schools.through.objects.filter(
+            school_id__in=_ids(schools),
+            pdsession__feedback__submitted_on__gte=ctx.year_ago,
+            pdsession__feedback__submitted_on__lte=ctx.today,
+        )
+        .values("school_id")
+        .annotate(mean=Avg("pdsession__feedback__rating"), n=Count("pdsession__feedback"))
+        .order_by()
+    }
+    out = {}
+    for school in schools:
+        row = rows.get(school.pk)
+        out[school.pk] = (
+            Reading(float(row["mean"]), row["n"], f"{row['n']} answers")
+            if row and row["n"]
+            else NO_EVIDENCE
+        )
+    return out
+
+
+@indicator(
+    key="needs_poll",
+    pillar=Pillar.PROFESSIONAL_LEARNING,
+    label="A PD needs poll in the last 12 months",
+    unit=YES_NO,
+    formula="1 when a needs poll of the school opened in the last 12 months, else 0",
+    target=1.0,
+    weight=1,
+    action="Ask staff what they want to learn next with a short needs poll, and build the "
+    "PD plan from the answers.",
+    link=_link("pd:polls"),
+)
+def needs_poll(schools, ctx):
+    from pd.models import PDNeedsPoll
+
+    polls = dict(
+        PDNeedsPoll._base_manager.filter(
+            school_id__in=_ids(schools), opens_on__gte=ctx.year_ago, opens_on__lte=ctx.today
+        )
+        .values_list("school_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    out = {}
+    for school in schools:
+        n = polls.get(school.pk, 0)
+        out[school.pk] = Reading(
+            1.0 if n else 0.0, n, f"{n} poll{'s' if n != 1 else ''} in 12 months"
+        )
+    return out
+
+
+# --- communication ---------------------------------------------------------------------
+
+
+@indicator(
+    key="surveys_recent",
+    pillar=Pillar.COMMUNICATION,
+    label="Stakeholder surveys in the last 12 months",
+    unit=COUNT,
+    formula="surveys of the school that were open on at least one day of the last 12 months "
+    "(opened by today, last day or early close within the 12 months)",
+    target=3.0,
+    weight=2,
+    ceiling=24.0,
+    action="Listen before deciding: survey teachers, students and families at least once a "
+    "year each, and tell them what changed because of their answers.",
+)
+def surveys_recent(schools, ctx):
+    from django.db.models.functions import Coalesce
+
+    from stakeholders.models import Survey
+
+    links = Survey.schools.through.objects.filter(school_id__in=_ids(schools))
+    counts = dict(
+        links.annotate(ended=Coalesce("survey__closed_on", "survey__closes_on"))
+        .filter(survey__opens_on__lte=ctx.today, ended__gte=ctx.year_ago)
+        .values_list("school_id")
+        .annotate(n=Count("survey", distinct=True))
+        .order_by()
+    )
+    out = {}
+    for school in schools:
+        n = counts.get(school.pk, 0)
+        out[school.pk] = Reading(float(n), n, f"{n} survey{'s' if n != 1 else ''} in 12 months")
+    return out
+
+
+# --- planned -----------------------------------------------------------------------------
+# Indicators that need records the stakeholders and initiatives apps are adding (see
+# docs/readiness.md for their formulas, targets and weights). The pages list them under each
+# pillar so that "no evidence" explains itself.
+PLANNED: dict[str, list[str]] = {
+    Pillar.ENGAGEMENT: ["Student survey items on this pillar (mean agreement)"],
+    Pillar.SPACES: [],
+    Pillar.PROFESSIONAL_LEARNING: [],
+    Pillar.COMMUNICATION: [
+        "Surveys per audience: teachers, students and families",
+        "Survey response rate",
+        "Active initiatives with a communication plan",
+    ],
+    Pillar.PUBLIC_RELATIONS: ["Stories of connection recorded and shared in the last 90 days"],
+    Pillar.BRANDING: ["A SWOT analysis in the last 12 months", "Family sentiment survey items"],
+    Pillar.OPPORTUNITY: [
+        "Active partnerships",
+        "Grants and donations against initiative budgets",
+        "Initiatives with an evaluation",
+    ],
+}

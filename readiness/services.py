@@ -1,0 +1,429 @@
+"""Computing readiness and storing it: the rules behind the jobs (readiness/tasks.py).
+
+``compute(schools, as_of)`` runs every registered indicator once for the whole set of
+schools (a fixed number of grouped queries, whatever the number of schools), scores each
+against the district's target and weight, and folds the scores into pillars and an overall
+score. ``execute_run(run)`` stores the results as snapshots, at most one per school and
+run, and none when a school's result equals its latest snapshot. Formulas: docs/readiness.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from schools.models import School
+from schools.pillars import Pillar
+from schools.scoping import scopes_disabled
+
+from .indicators import REGISTRY, Context, Reading, overall, weighted_mean
+from .models import IndicatorTarget, ReadinessRun, RunKind, RunStatus, Snapshot
+
+PILLARS = list(Pillar.values)
+
+
+# --- targets ---------------------------------------------------------------------------
+
+
+def targets_for(district_ids) -> dict[int, dict[str, tuple[float, float]]]:
+    """{district: {indicator: (target, weight)}}: the registry's defaults, overridden by the
+    district's IndicatorTarget rows (one query)."""
+    defaults = {key: (spec.target, spec.weight) for key, spec in REGISTRY.items()}
+    found = {d: dict(defaults) for d in district_ids}
+    for row in IndicatorTarget._base_manager.filter(district_id__in=list(district_ids)):
+        if row.indicator in REGISTRY and row.district_id in found:
+            default_weight = REGISTRY[row.indicator].weight
+            found[row.district_id][row.indicator] = (
+                row.target,
+                default_weight if row.weight is None else row.weight,
+            )
+    return found
+
+
+# --- computing -------------------------------------------------------------------------
+
+
+@dataclass
+class IndicatorResult:
+    key: str
+    pillar: str
+    value: float | None
+    score: float | None
+    target: float
+    weight: float
+    evidence: int
+    detail: str
+
+    def as_json(self) -> dict:
+        return {
+            "key": self.key,
+            "pillar": self.pillar,
+            "value": None if self.value is None else round(self.value, 6),
+            "score": self.score,
+            "target": self.target,
+            "weight": self.weight,
+            "evidence": self.evidence,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class SchoolResult:
+    school: School
+    indicators: list[IndicatorResult] = field(default_factory=list)
+    pillars: dict[str, float | None] = field(default_factory=dict)
+    overall: float | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of everything the result says (not when it was computed)."""
+        body = {
+            "school": self.school.pk,
+            "indicators": [
+                [i.key, i.as_json()["value"], i.evidence, i.target, i.weight]
+                for i in sorted(self.indicators, key=lambda i: i.key)
+            ],
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def score_school(
+    school: School, readings: dict[str, Reading], targets: dict[str, tuple[float, float]]
+) -> SchoolResult:
+    """Score one school's readings: indicator → pillar (weighted mean) → overall (mean)."""
+    result = SchoolResult(school=school)
+    for key in sorted(readings):
+        spec, reading = REGISTRY[key], readings[key]
+        target, weight = targets[key]
+        result.indicators.append(
+            IndicatorResult(
+                key=key,
+                pillar=spec.pillar,
+                value=reading.value,
+                score=spec.score(reading.value, target),
+                target=target,
+                weight=weight,
+                evidence=reading.evidence if reading.value is not None else 0,
+                detail=reading.detail,
+            )
+        )
+    for pillar in PILLARS:
+        result.pillars[pillar] = weighted_mean(
+            (i.score, i.weight) for i in result.indicators if i.pillar == pillar
+        )
+    result.overall = overall(result.pillars)
+    return result
+
+
+def compute(schools, as_of: date | None = None) -> list[SchoolResult]:
+    """Every indicator for every school of ``schools`` (a queryset or list), as of a day."""
+    as_of = as_of or timezone.localdate()
+    with scopes_disabled():
+        schools = list(schools)
+        ctx = Context(today=as_of)
+        readings = {key: spec.compute(schools, ctx) for key, spec in REGISTRY.items()}
+        targets = targets_for({s.district_id for s in schools})
+    return [
+        score_school(
+            school,
+            {key: per_school[school.pk] for key, per_school in readings.items()},
+            targets[school.district_id],
+        )
+        for school in schools
+    ]
+
+
+# --- storing ---------------------------------------------------------------------------
+
+
+def _latest_ids(school_ids):
+    """A subquery of the latest snapshot id of each school."""
+    latest = (
+        Snapshot._base_manager.filter(school=OuterRef("pk"))
+        .order_by("-computed_at", "-pk")
+        .values("pk")[:1]
+    )
+    return (
+        School._base_manager.filter(pk__in=school_ids)
+        .annotate(latest=Subquery(latest))
+        .values("latest")
+    )
+
+
+def latest_snapshots(school_ids) -> dict[int, Snapshot]:
+    """Each school's latest snapshot (one query)."""
+    return {
+        s.school_id: s for s in Snapshot._base_manager.filter(pk__in=_latest_ids(list(school_ids)))
+    }
+
+
+def store(run: ReadinessRun, results: list[SchoolResult], at: datetime) -> tuple[int, int]:
+    """Store the results of ``run``: (snapshots stored, schools unchanged).
+
+    A school that already has a snapshot of this run (a re-delivered task) is skipped; a
+    school whose latest snapshot has the same fingerprint gets no new row, only a new
+    ``confirmed_at``."""
+    ids = [r.school.pk for r in results]
+    with transaction.atomic():
+        done = set(
+            Snapshot._base_manager.filter(run=run, school_id__in=ids).values_list(
+                "school_id", flat=True
+            )
+        )
+        latest = latest_snapshots(ids)
+        unchanged, new = [], []
+        for r in results:
+            if r.school.pk in done:
+                continue
+            previous = latest.get(r.school.pk)
+            fingerprint = r.fingerprint
+            if previous is not None and previous.fingerprint == fingerprint:
+                if previous.computed_at <= at:
+                    unchanged.append(previous.pk)
+                continue
+            new.append(
+                Snapshot(
+                    school=r.school,
+                    run=run,
+                    computed_at=at,
+                    confirmed_at=at,
+                    as_of=run.as_of or timezone.localdate(),
+                    fingerprint=fingerprint,
+                    overall=r.overall,
+                    pillars=r.pillars,
+                    indicators=[i.as_json() for i in r.indicators],
+                )
+            )
+        if unchanged:
+            Snapshot._base_manager.filter(pk__in=unchanged).update(confirmed_at=at)
+        Snapshot._base_manager.bulk_create(new)
+    return len(new), len(unchanged)
+
+
+def district_summary(district_id: int) -> dict:
+    """The mean overall and pillar scores of the district's schools' latest snapshots."""
+    rows = list(
+        Snapshot._base_manager.filter(
+            pk__in=_latest_ids(School._base_manager.filter(district_id=district_id).values("pk"))
+        ).values_list("overall", "pillars")
+    )
+
+    def mean(values):
+        values = [v for v in values if v is not None]
+        return round(sum(values) / len(values), 1) if values else None
+
+    return {
+        "schools": len(rows),
+        "overall": mean(o for o, _p in rows),
+        "pillars": {p: mean(pillars.get(p) for _o, pillars in rows) for p in PILLARS},
+    }
+
+
+# --- runs ------------------------------------------------------------------------------
+
+
+def request_run(
+    *, district_id: int, school_id: int | None = None, kind: str, user=None, as_of=None
+) -> ReadinessRun:
+    """Record a run and queue it once the current transaction commits."""
+    from .tasks import compute_run
+
+    with scopes_disabled():
+        run = ReadinessRun._base_manager.create(
+            district_id=district_id,
+            school_id=school_id,
+            kind=kind,
+            requested_by=user,
+            as_of=as_of,
+        )
+    compute_run.delay_on_commit(run.pk)
+    return run
+
+
+def recompute(*, district_id: int, school_id: int | None = None, user=None):
+    """ "Recompute now": queue a run unless one covering the same schools is already queued
+    or running (the district's run covers its schools). Returns (run, queued)."""
+    from django.db.models import Q
+
+    pending = ReadinessRun.objects.filter(
+        district_id=district_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+    )
+    if school_id:
+        pending = pending.filter(Q(school_id=school_id) | Q(school__isnull=True))
+    else:
+        pending = pending.filter(school__isnull=True)
+    found = pending.order_by("-created_at").first()
+    if found is not None:
+        return found, False
+    run = request_run(district_id=district_id, school_id=school_id, kind=RunKind.MANUAL, user=user)
+    return run, True
+
+
+def run_at(run: ReadinessRun) -> datetime:
+    """When a run's snapshots are dated: now, or noon of ``as_of`` for a back-dated run."""
+    if run.as_of is None:
+        return timezone.now()
+    return timezone.make_aware(datetime.combine(run.as_of, time(12)))
+
+
+class RunFailed(Exception):
+    pass
+
+
+def execute_run(run_id: int, *, final_attempt: bool = True) -> ReadinessRun | None:
+    """Compute and store one run. A run already done is left alone (re-delivery stores
+    nothing). Failures are written to the run, so the dashboards show them."""
+    runs = ReadinessRun._base_manager.filter(pk=run_id)
+    run = runs.select_related("district", "school").first()
+    if run is None or run.status == RunStatus.DONE:
+        return None
+    if run.kind == RunKind.CHANGE:
+        cache.delete(pending_key(run.district_id))  # later changes queue a new run
+    runs.update(status=RunStatus.RUNNING, started_at=timezone.now(), attempts=run.attempts + 1)
+    try:
+        with scopes_disabled():
+            schools = School._base_manager.select_related("district").order_by("pk")
+            if run.school_id:
+                schools = schools.filter(pk=run.school_id)
+            else:
+                schools = schools.filter(district_id=run.district_id)
+            results = compute(schools, run.as_of)
+            try:
+                stored, unchanged = store(run, results, run_at(run))
+            except IntegrityError:
+                # A concurrent delivery of the same run stored first: one result per run.
+                stored, unchanged = 0, len(results)
+            summary = district_summary(run.district_id)
+    except OperationalError as exc:
+        status = RunStatus.FAILED if final_attempt else RunStatus.QUEUED
+        message = "The database was unavailable" + ("." if final_attempt else "; retrying.")
+        runs.update(status=status, error=f"{message} ({type(exc).__name__})"[:300])
+        raise
+    except Exception as exc:
+        runs.update(
+            status=RunStatus.FAILED,
+            finished_at=timezone.now(),
+            error=_failure_message(exc),
+        )
+        raise
+    runs.update(
+        status=RunStatus.DONE,
+        finished_at=timezone.now(),
+        error="",
+        snapshots_stored=stored,
+        schools_unchanged=unchanged,
+        summary=summary,
+    )
+    run.refresh_from_db()
+    return run
+
+
+def _failure_message(exc: Exception) -> str:
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return "The computation took longer than its time limit and was stopped."
+    return f"The computation failed ({type(exc).__name__}); the last scores are still shown."
+
+
+def run_now(*, district_id: int, school_id: int | None = None, kind: str, as_of=None):
+    """Create a run and execute it in this process (the command line, the demo)."""
+    with scopes_disabled():
+        run = ReadinessRun._base_manager.create(
+            district_id=district_id, school_id=school_id, kind=kind, as_of=as_of
+        )
+    return execute_run(run.pk)
+
+
+# --- debounce of evidence changes ------------------------------------------------------
+
+
+def debounce_seconds() -> int:
+    return int(getattr(settings, "READINESS_DEBOUNCE_SECONDS", 120))
+
+
+def pending_key(district_id: int) -> str:
+    return f"readiness:pending:{district_id}"
+
+
+class _QueueAfterCommit:
+    """The on-commit callback that queues one delayed run of a district."""
+
+    def __init__(self, district_id: int):
+        self.district_id = district_id
+
+    def __call__(self) -> None:
+        from .tasks import compute_run
+
+        delay = debounce_seconds()
+        # The flag lives until the run starts (it deletes it) or, if that run is lost,
+        # expires so changes are not ignored for ever.
+        if not cache.add(pending_key(self.district_id), 1, timeout=delay + 15 * 60):
+            return
+        with scopes_disabled():
+            run = ReadinessRun._base_manager.create(
+                district_id=self.district_id, kind=RunKind.CHANGE
+            )
+        compute_run.apply_async((run.pk,), countdown=delay)
+
+
+def note_change(district_ids) -> None:
+    """Evidence of these districts changed: queue one delayed run per district.
+
+    Within one transaction only one callback per district is registered (a 1,000-row
+    import registers one); after commit the cache flag lets only one run wait at a time."""
+    connection = transaction.get_connection()
+    queued = (
+        {
+            getattr(callback, "district_id", None)
+            for _sids, callback, *_ in connection.run_on_commit
+            if isinstance(callback, _QueueAfterCommit)
+        }
+        if connection.in_atomic_block
+        else set()
+    )
+    for district_id in {d for d in district_ids if d}:
+        if district_id not in queued:
+            transaction.on_commit(_QueueAfterCommit(district_id))
+
+
+# --- district targets ------------------------------------------------------------------
+
+
+def save_targets(district, values: dict[str, tuple[float, float]]) -> None:
+    """Store a district's targets and weights: a row only where they differ from the
+    defaults. Every row is validated first (``IndicatorTarget.clean``); then all are written
+    in one transaction, so a refused value leaves nothing half saved."""
+    from django.core.exceptions import ValidationError
+
+    wanted, errors = [], {}
+    for key, (target, weight) in values.items():
+        spec = REGISTRY[key]
+        if target == spec.target and weight == spec.weight:
+            continue
+        row = IndicatorTarget(
+            district=district,
+            indicator=key,
+            target=target,
+            weight=None if weight == spec.weight else weight,
+        )
+        try:
+            row.clean_fields(exclude=["district"])
+            row.clean()
+        except ValidationError as exc:
+            for field_name, messages in exc.message_dict.items():
+                errors[f"{key}__{field_name}"] = messages
+        wanted.append(row)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        IndicatorTarget._base_manager.filter(district=district).delete()
+        IndicatorTarget._base_manager.bulk_create(wanted)

@@ -1,0 +1,137 @@
+"""Evidence changed → queue one delayed readiness run of the district (debounced).
+
+The domain apps never import readiness; readiness listens to their saves and deletes here.
+Bulk writes send no model signals, so the CSV imports (equity.tasks.run_import, which write
+with bulk_create) are caught when their task finishes. ``services.note_change`` does the
+debouncing: one callback per district and transaction, and one waiting run per district.
+"""
+
+from __future__ import annotations
+
+from celery.signals import task_postrun
+from django.db.models.signals import m2m_changed, post_save, pre_delete
+
+from schools.models import School, StaffMember
+
+from .services import note_change
+
+_district_of_school: dict[int, int] = {}
+
+
+def districts_of_schools(school_ids) -> set[int]:
+    """The districts of these schools (a school never changes district; remembered)."""
+    missing = [s for s in school_ids if s and s not in _district_of_school]
+    if missing:
+        _district_of_school.update(
+            School._base_manager.filter(pk__in=missing).values_list("pk", "district_id")
+        )
+    return {_district_of_school[s] for s in school_ids if s in _district_of_school}
+
+
+def _direct(sender, instance, **kwargs):
+    """Models that carry their district (Device, Student, Initiative) or are one (School)."""
+    note_change([instance.district_id])
+
+
+def _by_school(sender, instance, **kwargs):
+    note_change(districts_of_schools([instance.school_id]))
+
+
+def _assignment(sender, instance, **kwargs):
+    from equity.models import Device
+
+    district = (
+        Device._base_manager.filter(pk=instance.device_id).values_list("district_id", flat=True)
+    ).first()
+    note_change([district])
+
+
+def _attendance(sender, instance, **kwargs):
+    school = (
+        StaffMember._base_manager.filter(pk=instance.staff_id).values_list("school_id", flat=True)
+    ).first()
+    note_change(districts_of_schools([school]))
+
+
+def _session_schools(session_field: str):
+    """A PD session, feedback or survey counts for each of its schools."""
+
+    def handler(sender, instance, **kwargs):
+        from pd.models import PDSession
+        from stakeholders.models import Survey
+
+        pk = getattr(instance, session_field)
+        model = Survey if sender.__name__ == "Survey" else PDSession
+        schools = model.schools.through.objects.filter(**{f"{model._meta.model_name}_id": pk})
+        note_change(districts_of_schools(list(schools.values_list("school_id", flat=True))))
+
+    return handler
+
+
+def _school_links(sender, instance, action, pk_set, reverse, **kwargs):
+    """Schools added to or removed from a session, survey or initiative."""
+    if action not in ("post_add", "post_remove", "pre_clear"):
+        return
+    if reverse:  # school.pd_sessions.add(...)
+        note_change(districts_of_schools([instance.pk]))
+        return
+    ids = list(
+        pk_set
+        or instance.schools.through.objects.filter(
+            **{f"{instance._meta.model_name}_id": instance.pk}
+        ).values_list("school_id", flat=True)
+    )
+    note_change(districts_of_schools(ids))
+
+
+def _import_finished(sender=None, args=None, **kwargs):
+    from equity.models import ImportJob
+
+    if not args:
+        return
+    school = (
+        ImportJob._base_manager.filter(pk=args[0]).values_list("school_id", flat=True)
+    ).first()
+    note_change(districts_of_schools([school]))
+
+
+def connect() -> None:
+    from equity.models import Assignment, Device, Student
+    from equity.tasks import run_import
+    from initiatives.models import Initiative
+    from pd.models import Attendance, Feedback, LearningLeader, PDNeedsPoll, PDSession
+    from stakeholders.models import Survey
+
+    def both(handler, model):
+        uid = f"readiness:{model.__name__}"
+        post_save.connect(handler, sender=model, dispatch_uid=uid + ":save", weak=False)
+        # Before the delete: a session or survey still knows its schools then.
+        pre_delete.connect(handler, sender=model, dispatch_uid=uid + ":delete", weak=False)
+
+    for model in (Device, Student, Initiative):
+        both(_direct, model)
+    post_save.connect(_school_saved, sender=School, dispatch_uid="readiness:School:save")
+    for model in (StaffMember, LearningLeader, PDNeedsPoll):
+        both(_by_school, model)
+    both(_assignment, Assignment)
+    both(_attendance, Attendance)
+    both(_session_schools("pk"), PDSession)
+    both(_session_schools("pk"), Survey)
+    both(_feedback, Feedback)
+    for model in (PDSession, Survey, Initiative):
+        m2m_changed.connect(
+            _school_links, sender=model.schools.through, dispatch_uid=f"readiness:{model}:m2m"
+        )
+    task_postrun.connect(_import_finished, sender=run_import, weak=False)
+
+
+def _school_saved(sender, instance, **kwargs):
+    _district_of_school[instance.pk] = instance.district_id
+    note_change([instance.district_id])
+
+
+def _feedback(sender, instance, **kwargs):
+    from pd.models import PDSession
+
+    schools = PDSession.schools.through.objects.filter(pdsession_id=instance.session_id)
+    note_change(districts_of_schools(list(schools.values_list("school_id", flat=True))))

@@ -1,0 +1,418 @@
+"""The jobs: set-based district runs, idempotence, failures on the run, debounce, command."""
+
+import csv
+import io
+import json
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import OperationalError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from equity import tasks as equity_tasks
+from equity.models import ImportJob, Student
+from pd.models import Feedback
+from readiness import services, tasks
+from readiness.indicators import REGISTRY
+from readiness.models import IndicatorTarget, ReadinessRun, RunKind, RunStatus, Snapshot
+from schools.pillars import Pillar
+from tests.factories import (
+    AttendanceFactory,
+    DeviceFactory,
+    DistrictFactory,
+    LearningLeaderFactory,
+    PDNeedsPollFactory,
+    PDSessionFactory,
+    SchoolFactory,
+    StaffMemberFactory,
+    StudentFactory,
+)
+
+from .helpers import initiative, survey
+
+pytestmark = pytest.mark.django_db
+
+
+def _evidence(school):
+    """A little of every kind of evidence for one school."""
+    DeviceFactory.create_batch(2, school=school)
+    StudentFactory(school=school, home_internet="no")
+    staff = StaffMemberFactory(school=school)
+    session = PDSessionFactory(schools=[school], job_embedded=True)
+    AttendanceFactory(session=session, staff=staff)
+    Feedback.objects.create(session=session, rating=4, submitted_on=timezone.localdate())
+    LearningLeaderFactory(staff=staff)
+    PDNeedsPollFactory(school=school)
+    initiative(school, why="w", goals="g", measures="m")
+    survey([school])
+
+
+def _district_with(n):
+    district = DistrictFactory()
+    for _ in range(n):
+        _evidence(SchoolFactory(district=district))
+    return district
+
+
+def _run(district, **kw):
+    return services.run_now(district_id=district.pk, kind=RunKind.COMMAND, **kw)
+
+
+def test_a_district_run_costs_the_same_queries_for_3_and_30_schools():
+    small, large = _district_with(3), _district_with(30)
+    counts = []
+    for district in (small, large):
+        with CaptureQueriesContext(connection) as queries:
+            run = _run(district)
+        counts.append(len(queries))
+        assert run.snapshots_stored == district.schools.count()
+    assert counts[0] == counts[1]
+
+
+def test_every_school_of_a_district_run_gets_seven_pillars_and_every_indicator():
+    district = _district_with(2)
+    _run(district)
+    for snapshot in Snapshot.objects.filter(school__district=district):
+        assert set(snapshot.pillars) == set(Pillar.values)
+        assert {i["key"] for i in snapshot.indicators} == set(REGISTRY)
+        assert snapshot.pillars[Pillar.PUBLIC_RELATIONS] is None  # nothing measures it yet
+        assert 0 <= snapshot.overall <= 100
+
+
+def test_a_district_target_changes_the_score(maple):
+    StudentFactory.create_batch(9, school=maple, home_internet="yes")
+    StudentFactory(school=maple, home_internet="no")
+    first = services.compute([maple])[0]
+    IndicatorTarget.objects.create(
+        district=maple.district, indicator="home_connectivity", target=0.9
+    )
+    second = services.compute([maple])[0]
+    by_key = {i.key: i for i in first.indicators}
+    assert by_key["home_connectivity"].score == pytest.approx(100 * 0.9 / 0.95, abs=0.1)
+    assert {i.key: i for i in second.indicators}["home_connectivity"].score == 100.0
+
+
+def test_a_target_outside_the_indicators_range_is_refused(maple):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        IndicatorTarget.objects.create(district=maple.district, indicator="pd_feedback", target=7)
+    with pytest.raises(ValidationError):
+        IndicatorTarget.objects.create(district=maple.district, indicator="nope", target=1)
+
+
+def test_row_order_in_the_database_does_not_change_the_result(district):
+    one, two = SchoolFactory(district=district), SchoolFactory(district=district)
+    staff_one = StaffMemberFactory.create_batch(3, school=one)
+    staff_two = StaffMemberFactory.create_batch(3, school=two)
+    sessions = [
+        PDSessionFactory(schools=[s], duration_minutes=60 * (i + 1))
+        for i, s in enumerate([one, one, one])
+    ]
+    for staff, session in zip(staff_one, sessions, strict=True):
+        AttendanceFactory(session=session, staff=staff)
+    sessions_two = [
+        PDSessionFactory(schools=[two], duration_minutes=60 * (i + 1)) for i in range(3)
+    ]
+    for staff, session in reversed(list(zip(staff_two, sessions_two, strict=True))):
+        AttendanceFactory(session=session, staff=staff)
+    a, b = services.compute([one, two])
+    assert a.pillars == b.pillars and a.overall == b.overall
+
+
+# --- idempotence -------------------------------------------------------------------------
+
+
+def test_recomputing_unchanged_data_stores_no_new_snapshot(maple):
+    _evidence(maple)
+    first = services.run_now(district_id=maple.district_id, kind=RunKind.NIGHTLY)
+    second = services.run_now(district_id=maple.district_id, kind=RunKind.NIGHTLY)
+    assert (first.snapshots_stored, second.snapshots_stored) == (1, 0)
+    assert second.schools_unchanged == 1
+    assert Snapshot.objects.filter(school=maple).count() == 1
+    assert Snapshot.objects.get(school=maple).confirmed_at >= second.started_at
+
+    StudentFactory(school=maple, home_internet="yes")
+    third = services.run_now(district_id=maple.district_id, kind=RunKind.NIGHTLY)
+    assert third.snapshots_stored == 1
+    assert Snapshot.objects.filter(school=maple).count() == 2
+
+
+def test_redelivery_of_the_same_task_stores_one_result(maple):
+    _evidence(maple)
+    run = ReadinessRun.objects.create(district=maple.district, kind=RunKind.NIGHTLY)
+    assert tasks.compute_run.apply((run.pk,)).get() is True
+    assert tasks.compute_run.apply((run.pk,)).get() is False  # done: left alone
+    # Even a run that is re-delivered while marked running stores one snapshot per school.
+    ReadinessRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    tasks.compute_run.apply((run.pk,))
+    assert Snapshot.objects.filter(run=run).count() == 1
+
+
+def test_the_same_data_gives_the_same_fingerprint(maple):
+    _evidence(maple)
+    assert services.compute([maple])[0].fingerprint == services.compute([maple])[0].fingerprint
+
+
+# --- failures ----------------------------------------------------------------------------
+
+
+def test_a_failure_is_written_on_the_run(maple, monkeypatch):
+    def broken(schools, ctx):
+        raise ValueError("boom")
+
+    spec = REGISTRY["needs_poll"]
+    monkeypatch.setitem(REGISTRY, "needs_poll", type(spec)(**{**spec.__dict__, "compute": broken}))
+    run = ReadinessRun.objects.create(district=maple.district, kind=RunKind.MANUAL)
+    with pytest.raises(ValueError):  # the suite propagates eager task errors
+        tasks.compute_run.apply((run.pk,))
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert "ValueError" in run.error and run.attempts == 1
+    assert not Snapshot.objects.exists()
+
+
+def test_transient_database_errors_are_retried_with_a_bound(maple, monkeypatch):
+    from celery.exceptions import Retry
+
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        raise OperationalError("connection reset")
+
+    monkeypatch.setattr(services, "compute", flaky)
+    run = ReadinessRun.objects.create(district=maple.district, kind=RunKind.NIGHTLY)
+    task = tasks.compute_run
+    # Each delivery before the last asks for a retry and leaves the run waiting ...
+    for attempt in range(task.max_retries):
+        with pytest.raises(Retry):
+            task.apply((run.pk,), retries=attempt)
+        run.refresh_from_db()
+        assert run.status == RunStatus.QUEUED and "retrying" in run.error
+    # ... the last one gives up and says so on the run.
+    with pytest.raises(OperationalError):
+        task.apply((run.pk,), retries=task.max_retries)
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "unavailable" in run.error
+    assert len(calls) == task.max_retries + 1
+
+
+def test_other_errors_are_not_retried(maple, monkeypatch):
+    monkeypatch.setattr(services, "compute", mock.Mock(side_effect=KeyError("x")))
+    run = ReadinessRun.objects.create(district=maple.district, kind=RunKind.NIGHTLY)
+    with pytest.raises(KeyError):
+        tasks.compute_run.apply((run.pk,))
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and run.attempts == 1
+
+
+def test_the_task_options_bound_retries_and_time():
+    task = tasks.compute_run
+    assert task.acks_late is True
+    assert task.autoretry_for == (OperationalError,)
+    assert task.max_retries and task.soft_time_limit < task.time_limit
+
+
+def test_the_nightly_schedule_queues_every_district(district, maple):
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["readiness-nightly"]
+    assert entry["task"] == "readiness.tasks.compute_all_districts"
+    other = DistrictFactory()
+    with mock.patch.object(tasks.compute_run, "delay_on_commit") as queued:
+        assert tasks.compute_all_districts() == 2
+    assert queued.call_count == 2
+    assert set(ReadinessRun.objects.values_list("district_id", flat=True)) == {
+        district.pk,
+        other.pk,
+    }
+
+
+# --- debounce ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def enqueued():
+    from django.core.cache import cache
+
+    from schools.models import District
+
+    def forget():  # only our flags: with Redis the cache shares a server with the broker
+        cache.delete_many(
+            [services.pending_key(pk) for pk in District.objects.values_list("pk", flat=True)]
+        )
+
+    forget()
+    # The test's own transaction never commits: callbacks that fixtures queued while
+    # building data would never run, and would make note_change believe a run is queued.
+    connection.run_on_commit.clear()
+    with mock.patch.object(tasks.compute_run, "apply_async") as spy:
+        yield spy
+    forget()
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run the block's on-commit callbacks as a real commit would, then forget them (the
+    test transaction keeps them listed, which a real commit does not)."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def block():
+        with django_capture_on_commit_callbacks(execute=True):
+            yield
+        connection.run_on_commit.clear()
+
+    return block
+
+
+def test_a_thousand_saves_in_one_transaction_enqueue_one_delayed_run(maple, enqueued, committed):
+    with committed(), transaction.atomic():
+        for i in range(1000):
+            Student(school=maple, local_id=f"S{i}", grade=3).save()
+    assert enqueued.call_count == 1
+    assert enqueued.call_args.kwargs["countdown"] == services.debounce_seconds()
+    run = ReadinessRun.objects.get(pk=enqueued.call_args.args[0][0])
+    assert (run.kind, run.district_id, run.status) == (RunKind.CHANGE, maple.district_id, "queued")
+
+
+def test_changes_after_commit_wait_for_the_run_already_queued(maple, cedar, enqueued, committed):
+    for _ in range(5):
+        with committed():
+            StudentFactory(school=maple)
+            StaffMemberFactory(school=cedar)
+    assert enqueued.call_count == 1
+    # Once that run starts, the next change queues a new one.
+    services.execute_run(enqueued.call_args.args[0][0])
+    with committed():
+        StudentFactory(school=maple)
+    assert enqueued.call_count == 2
+
+
+def test_a_rolled_back_change_queues_nothing(maple, enqueued, committed):
+    with committed():
+        try:
+            with transaction.atomic():
+                StudentFactory(school=maple)
+                raise RuntimeError
+        except RuntimeError:
+            pass
+    assert enqueued.call_count == 0
+
+
+def test_a_thousand_row_csv_import_enqueues_one_run(district_admin, maple, enqueued, committed):
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["student_id", "school", "grade", "needs_touch", "home_internet"])
+    writer.writerows([f"5{i:05d}", "MAPLE", "3", "no", "yes"] for i in range(1000))
+    job = ImportJob.objects.create(
+        school=maple, kind="students", content=out.getvalue(), created_by=district_admin
+    )
+    with committed():
+        equity_tasks.run_import.delay(job.pk)
+    assert Student.objects.filter(school=maple).count() == 1000
+    assert enqueued.call_count == 1
+
+
+def test_evidence_in_each_watched_model_marks_its_district(maple, elsewhere, enqueued, committed):
+    with committed():
+        PDSessionFactory(schools=[elsewhere])
+    assert enqueued.call_count == 1
+    run = ReadinessRun.objects.get(pk=enqueued.call_args.args[0][0])
+    assert run.district_id == elsewhere.district_id
+
+
+# --- the command -------------------------------------------------------------------------
+
+
+def test_the_command_prints_one_json_object_per_school(maple, cedar, capsys):
+    _evidence(maple)
+    call_command("compute_readiness", "--district", maple.district.name, "--json")
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["school"] for r in rows] == ["CEDAR", "MAPLE"]
+    for row in rows:
+        assert set(row) == {"school", "overall", "pillars", "computed_at"}
+        assert list(row["pillars"]) == list(Pillar.values)
+        assert all(v is None or 0 <= v <= 100 for v in row["pillars"].values())
+    maple_row = rows[1]
+    assert maple_row["overall"] is not None and maple_row["pillars"]["branding"] is None
+    assert timezone.datetime.fromisoformat(maple_row["computed_at"])
+
+
+def test_the_command_for_one_school_and_its_errors(maple, cedar, capsys):
+    call_command("compute_readiness", "--school", "MAPLE", "--json")
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["school"] for r in rows] == ["MAPLE"]
+    assert ReadinessRun.objects.get().school == maple
+    with pytest.raises(CommandError):
+        call_command("compute_readiness", "--school", "NOPE")
+    with pytest.raises(CommandError):
+        call_command("compute_readiness", "--district", "Nowhere")
+    with pytest.raises(CommandError):
+        call_command("compute_readiness", "--school", "MAPLE", "--district", "Riverbend")
+
+
+def test_the_demo_history_spans_past_weeks():
+    call_command("seed_demo", allow_production=True)
+    snapshots = Snapshot.objects.filter(school__code="MGE")
+    assert snapshots.count() >= 3
+    days = sorted(snapshots.values_list("as_of", flat=True))
+    assert days[-1] - days[0] >= timedelta(weeks=4)
+    count = Snapshot.objects.count()
+    call_command("seed_demo", allow_production=True)
+    assert Snapshot.objects.count() == count
+
+
+def test_deleting_a_session_marks_the_district_of_its_schools(
+    maple, elsewhere, enqueued, committed
+):
+    session = PDSessionFactory(schools=[elsewhere])
+    connection.run_on_commit.clear()
+    with committed():
+        session.delete()
+    assert enqueued.call_count == 1
+    run = ReadinessRun.objects.get(pk=enqueued.call_args.args[0][0])
+    assert run.district_id == elsewhere.district_id
+
+
+@pytest.fixture
+def through_the_broker():
+    from config.celery import app
+
+    app.conf.task_always_eager = False
+    yield app
+    app.conf.task_always_eager = True
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_computes_a_run_queued_on_redis(maple, through_the_broker):
+    import time
+
+    from django.conf import settings
+
+    from tests.services import need
+
+    need(bool(settings.REDIS_URL), "Redis (REDIS_URL)")
+    from celery.contrib.testing.worker import start_worker
+
+    StudentFactory(school=maple, home_internet="yes")
+    with start_worker(
+        through_the_broker, pool="solo", perform_ping_check=False, loglevel="WARNING"
+    ):
+        with transaction.atomic():
+            run = services.request_run(
+                district_id=maple.district_id, school_id=maple.pk, kind=RunKind.MANUAL
+            )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            run.refresh_from_db()
+            if not run.pending:
+                break
+            time.sleep(0.2)
+    assert run.status == RunStatus.DONE
+    assert Snapshot.objects.filter(school=maple, run=run).count() == 1
