@@ -38,11 +38,16 @@ def _by_school(sender, instance, **kwargs):
 
 
 def _assignment(sender, instance, **kwargs):
-    from equity.models import Device
+    from equity.models import Assignment, Device
 
-    district = (
-        Device._base_manager.filter(pk=instance.device_id).values_list("district_id", flat=True)
-    ).first()
+    if Assignment.device.is_cached(instance):  # the desks and stations load it: no query
+        district = instance.device.district_id
+    else:
+        district = (
+            Device._base_manager.filter(pk=instance.device_id)
+            .values_list("district_id", flat=True)
+            .first()
+        )
     note_change([district])
 
 
