@@ -143,7 +143,10 @@ def test_a_signature_drawn_at_the_station_is_stored_as_a_png(page, tech, cedar):
     page.get_by_role("link", name="Printable copy").click()
     image = page.get_by_role("img", name="Signature drawn at the station")
     expect(image).to_be_visible()
-    assert page.evaluate("(img) => img.naturalWidth", image.element_handle()) > 0
+    # Visible is not loaded: wait until the browser has decoded the PNG.
+    page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
 
 
 def _wait_for(page, held, n):
