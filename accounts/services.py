@@ -12,7 +12,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from schools.models import District, Membership, Role, School
 
-from .models import User
+from .models import User, UserSession
 
 
 def set_password_url(user: User) -> str:
@@ -71,3 +71,19 @@ def membership_remove(*, membership: Membership, by: User) -> None:
     if membership.user_id == by.pk and membership.role == Role.DISTRICT_ADMIN:
         raise ValidationError("You cannot remove your own district admin role.")
     membership.delete()
+
+
+def end_sessions(user_id: int) -> int:
+    """End every open session of a user; answers how many were ended.
+
+    The UserSession index names the keys, so no scan of the session table is needed; each is
+    deleted through the configured session engine (database or cache alike).
+    """
+    from importlib import import_module
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    keys = list(UserSession.objects.filter(user_id=user_id).values_list("session_key", flat=True))
+    for key in keys:
+        store(session_key=key).delete()
+    UserSession.objects.filter(user_id=user_id).delete()
+    return len(keys)
