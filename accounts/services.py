@@ -11,6 +11,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from schools.models import District, Membership, Role, School
+from schools.scoping import scopes_disabled
 
 from .models import User, UserSession
 
@@ -71,6 +72,36 @@ def membership_remove(*, membership: Membership, by: User) -> None:
     if membership.user_id == by.pk and membership.role == Role.DISTRICT_ADMIN:
         raise ValidationError("You cannot remove your own district admin role.")
     membership.delete()
+
+
+@transaction.atomic
+def set_active(*, membership: Membership, active: bool, by: User) -> User:
+    """Switch a person's account off (or on again) from their district's members page.
+
+    Switching off ends every open session at once (accounts.signals). A district admin may
+    only switch off someone whose every role is in this district: an account shared with
+    another district, a superuser, or the admin's own account is refused.
+    """
+    user = membership.user
+    if not active:
+        if user.pk == by.pk:
+            raise ValidationError("You cannot switch off your own account.")
+        if user.is_superuser:
+            raise ValidationError("A site superuser's account is managed in the admin.")
+        with scopes_disabled():
+            elsewhere = (
+                Membership.objects.filter(user=user)
+                .exclude(district_id=membership.district_id)
+                .exists()
+            )
+        if elsewhere:
+            raise ValidationError(
+                "This person also holds a role in another district, so only a site "
+                "superuser can switch the account off. Remove their roles here instead."
+            )
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    return user
 
 
 def end_sessions(user_id: int) -> int:

@@ -51,5 +51,7 @@ urlpatterns = [
     path("districts/<int:pk>/members/", views.members, name="members"),
     path("districts/<int:pk>/members/invite/", views.invite, name="invite"),
     path("memberships/<int:pk>/remove/", views.membership_remove, name="membership_remove"),
+    path("memberships/<int:pk>/deactivate/", views.user_deactivate, name="user_deactivate"),
+    path("memberships/<int:pk>/reactivate/", views.user_reactivate, name="user_reactivate"),
     path("memberships/<int:pk>/resend/", views.membership_resend, name="membership_resend"),
 ]

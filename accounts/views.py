@@ -67,6 +67,28 @@ def membership_remove(request, membership):
     return redirect("accounts:members", pk=membership.district_id)
 
 
+def _set_active(request, membership, *, active: bool):
+    require_district_admin(request.access, membership.district)
+    try:
+        services.set_active(membership=membership, active=active, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        done = "can sign in again" if active else "is switched off and signed out everywhere"
+        messages.success(request, f"{membership.user} {done}.")
+    return redirect("accounts:members", pk=membership.district_id)
+
+
+@scoped_object(_memberships, methods=["POST"])
+def user_deactivate(request, membership):
+    return _set_active(request, membership, active=False)
+
+
+@scoped_object(_memberships, methods=["POST"])
+def user_reactivate(request, membership):
+    return _set_active(request, membership, active=True)
+
+
 @scoped_object(_memberships, methods=["POST"])
 def membership_resend(request, membership):
     require_district_admin(request.access, membership.district)

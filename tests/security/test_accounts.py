@@ -363,3 +363,70 @@ def test_a_membership_in_another_district_does_not_impose_the_requirement(
     client = Client()
     client.force_login(principal_elsewhere)
     assert client.get("/").status_code == 200
+
+
+# --- switching an account off from the members page ---------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_district_admin_switches_an_account_off_and_its_sessions_end(
+    district_admin, principal, login
+):
+    from schools.models import Membership
+
+    session = Client()
+    session.force_login(principal)
+    membership = Membership.objects.get(user=principal)
+    admin = login(district_admin)
+    response = admin.post(reverse("accounts:user_deactivate", args=[membership.pk]), follow=True)
+    assert "switched off and signed out everywhere" in response.content.decode()
+    principal.refresh_from_db()
+    assert not principal.is_active
+    assert session.get("/").status_code == 302
+    assert attempt(principal.email, PASSWORD).status_code == 200  # the usual wrong answer
+    admin.post(reverse("accounts:user_reactivate", args=[membership.pk]))
+    principal.refresh_from_db()
+    assert principal.is_active
+    assert attempt(principal.email, PASSWORD).status_code == 302
+
+
+@pytest.mark.django_db
+def test_an_account_with_roles_in_another_district_is_not_switched_off_here(
+    district_admin, principal, elsewhere, login
+):
+    from schools.models import Membership
+
+    MembershipFactory(
+        user=principal, school=elsewhere, district=elsewhere.district, role=Role.PRINCIPAL
+    )
+    membership = Membership.objects.get(
+        user=principal, district=district_admin.memberships.get().district
+    )
+    response = login(district_admin).post(
+        reverse("accounts:user_deactivate", args=[membership.pk]), follow=True
+    )
+    assert "another district" in response.content.decode()
+    principal.refresh_from_db()
+    assert principal.is_active
+
+
+@pytest.mark.django_db
+def test_an_admin_cannot_switch_off_their_own_account(district_admin, login):
+    from schools.models import Membership
+
+    membership = Membership.objects.get(user=district_admin)
+    login(district_admin).post(reverse("accounts:user_deactivate", args=[membership.pk]))
+    district_admin.refresh_from_db()
+    assert district_admin.is_active
+
+
+@pytest.mark.django_db
+def test_an_inactive_account_gets_the_same_answer_as_an_unknown_one(principal):
+    principal.is_active = False
+    principal.save()
+    inactive = attempt(principal.email, PASSWORD, ip="10.0.6.1")
+    unknown = attempt("nobody@maple.example.org", PASSWORD, ip="10.0.6.2")
+    assert inactive.status_code == unknown.status_code == 200
+    assert without_token(inactive.content).replace(principal.email, "X") == without_token(
+        unknown.content
+    ).replace("nobody@maple.example.org", "X")
