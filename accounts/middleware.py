@@ -1,6 +1,7 @@
 """Session idle timeout and the two-factor gate."""
 
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -73,7 +74,7 @@ class TwoFactorMiddleware:
                     target = "two_factor_verify" if step == "verify" else "two_factor_setup"
                     url = reverse(f"accounts:{target}")
                     if request.method == "GET" and not request.headers.get("HX-Request"):
-                        return redirect(f"{url}?next={request.get_full_path()}")
+                        return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
                     return redirect(url)
         return self.get_response(request)
 

@@ -157,7 +157,8 @@ def two_factor_setup(request):
     form = TokenForm(
         request.POST or None,
         check=lambda token: two_factor.confirm_totp_device(device=device, token=token),
-        error="That code does not match. Check the clock of your phone and try the newest code.",
+        error="That code does not match. Check that your phone's clock is right, wait a moment, "
+        "then type the newest code.",
     )
     if request.method == "POST" and form.is_valid():
         otp_login(request, device)

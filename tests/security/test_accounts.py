@@ -430,3 +430,24 @@ def test_an_inactive_account_gets_the_same_answer_as_an_unknown_one(principal):
     assert without_token(inactive.content).replace(principal.email, "X") == without_token(
         unknown.content
     ).replace("nobody@maple.example.org", "X")
+
+
+@pytest.mark.django_db
+def test_the_code_page_brings_the_person_back_where_they_were_going(coach):
+    client = Client()
+    attempt(coach.email, PASSWORD, client=client)
+    codes = set_up_two_factor(client)
+    client.post(reverse("accounts:logout"))
+    attempt(coach.email, PASSWORD, client=client)
+    response = client.get("/pd/sessions/?q=a&page=2")
+    assert (
+        response.url
+        == reverse("accounts:two_factor_verify") + "?next=%2Fpd%2Fsessions%2F%3Fq%3Da%26page%3D2"
+    )
+    page = client.get(response.url)
+    assert page.context["next"] == "/pd/sessions/?q=a&page=2"
+    # An address on another site is not followed.
+    ok = client.post(
+        reverse("accounts:two_factor_verify"), {"token": codes[1], "next": "https://evil.example/"}
+    )
+    assert ok.url == "/"
