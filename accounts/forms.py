@@ -37,3 +37,30 @@ class InviteForm(CrispyFormMixin, forms.Form):
         if role == Role.PRINCIPAL and not school and "school" not in self.errors:
             self.add_error("school", "Choose the school this principal leads.")
         return data
+
+
+class TokenForm(CrispyFormMixin, forms.Form):
+    """A code from the authenticator app (or, at sign-in, a recovery code)."""
+
+    submit_label = "Continue"
+
+    token = forms.CharField(
+        label="Code",
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+    def __init__(self, *args, check, error, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._check = check
+        self._error = error
+        self.result = None
+
+    def clean_token(self):
+        token = self.cleaned_data["token"].replace(" ", "").strip()
+        self.result = self._check(token)
+        if not self.result:
+            raise forms.ValidationError(self._error)
+        return token

@@ -53,3 +53,18 @@ class User(AbstractUser):
 
     def get_short_name(self) -> str:
         return (self.full_name.split() or [self.email])[0]
+
+
+class UserSession(models.Model):
+    """Which sessions belong to which user, so deactivating a user can end them all.
+
+    Django's session table stores the user id only inside the encoded session data; this
+    index is written at sign-in and removed at sign-out.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,5 +1,6 @@
 """Accounts: invitations instead of sign-up."""
 
+from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -10,9 +11,10 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from schools.models import District, Membership, Role, School
+from schools.scoping import scopes_disabled
 from schools.web import absolute_url
 
-from .models import User
+from .models import User, UserSession
 
 
 def set_password_url(user: User) -> str:
@@ -71,3 +73,49 @@ def membership_remove(*, membership: Membership, by: User) -> None:
     if membership.user_id == by.pk and membership.role == Role.DISTRICT_ADMIN:
         raise ValidationError("You cannot remove your own district admin role.")
     membership.delete()
+
+
+@transaction.atomic
+def set_active(*, membership: Membership, active: bool, by: User) -> User:
+    """Switch a person's account off (or on again) from their district's members page.
+
+    Switching off ends every open session at once (accounts.signals). A district admin may
+    only switch off someone whose every role is in this district: an account shared with
+    another district, a superuser, or the admin's own account is refused.
+    """
+    user = membership.user
+    if not active:
+        if user.pk == by.pk:
+            raise ValidationError("You cannot switch off your own account.")
+        if user.is_superuser:
+            raise ValidationError("A site superuser's account is managed in the admin.")
+        with scopes_disabled():
+            elsewhere = (
+                Membership.objects.filter(user=user)
+                .exclude(district_id=membership.district_id)
+                .exists()
+            )
+        if elsewhere:
+            raise ValidationError(
+                "This person also holds a role in another district, so only a site "
+                "superuser can switch the account off. Remove their roles here instead."
+            )
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    return user
+
+
+def end_sessions(user_id: int) -> int:
+    """End every open session of a user; answers how many were ended.
+
+    The UserSession index names the keys, so no scan of the session table is needed; each is
+    deleted through the configured session engine (database or cache alike).
+    """
+    from importlib import import_module
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    keys = list(UserSession.objects.filter(user_id=user_id).values_list("session_key", flat=True))
+    for key in keys:
+        store(session_key=key).delete()
+    UserSession.objects.filter(user_id=user_id).delete()
+    return len(keys)

@@ -45,8 +45,13 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("accounts/two-factor/", views.two_factor_page, name="two_factor"),
+    path("accounts/two-factor/set-up/", views.two_factor_setup, name="two_factor_setup"),
+    path("accounts/two-factor/verify/", views.two_factor_verify, name="two_factor_verify"),
     path("districts/<int:pk>/members/", views.members, name="members"),
     path("districts/<int:pk>/members/invite/", views.invite, name="invite"),
     path("memberships/<int:pk>/remove/", views.membership_remove, name="membership_remove"),
+    path("memberships/<int:pk>/deactivate/", views.user_deactivate, name="user_deactivate"),
+    path("memberships/<int:pk>/reactivate/", views.user_reactivate, name="user_reactivate"),
     path("memberships/<int:pk>/resend/", views.membership_resend, name="membership_resend"),
 ]

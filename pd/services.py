@@ -357,6 +357,9 @@ def send_feedback_emails(*, session: PDSession, now=None) -> int:
     now = now or timezone.now()
     sent = 0
     url = absolute_url(session.feedback_path())
+    # A title posted with a line break would be refused as a header (BadHeaderError) and
+    # stop every e-mail of the session: the subject gets it on one line.
+    title = " ".join(session.title.split())
     with scopes_disabled():
         pending = list(
             Attendance.objects.filter(
@@ -370,7 +373,7 @@ def send_feedback_emails(*, session: PDSession, now=None) -> int:
         for attendance in pending:
             context = {"session": session, "staff": attendance.staff, "url": url}
             send_mail(
-                subject=f"How was “{session.title}”? Two questions",
+                subject=f"How was “{title}”? Two questions",
                 message=render_to_string("pd/email/feedback_request.txt", context),
                 from_email=None,
                 recipient_list=[attendance.staff.email],

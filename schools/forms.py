@@ -54,7 +54,13 @@ class SchoolForm(ModelForm):
 class DistrictSettingsForm(ModelForm):
     class Meta:
         model = District
-        fields = ["name", "device_planning_ratio", "pd_hour_target", "survey_min_group"]
+        fields = [
+            "name",
+            "device_planning_ratio",
+            "pd_hour_target",
+            "survey_min_group",
+            "require_two_factor",
+        ]
 
 
 class StaffMemberForm(ModelForm):

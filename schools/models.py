@@ -84,6 +84,12 @@ class District(models.Model):
         help_text="Survey results for a group of fewer respondents are hidden, so no one "
         "can be recognised by their answers.",
     )
+    require_two_factor = models.BooleanField(
+        "require two-factor sign-in for roles that see student records",
+        default=False,
+        help_text="District admins, principals and tech staff must add an authenticator app "
+        "before they can use Pillarwise. Coaches may still choose to.",
+    )
 
     objects = ScopedManager("pk", dimension=DISTRICT)
 

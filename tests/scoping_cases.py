@@ -206,6 +206,13 @@ CASES: dict[str, object] = {
     "accounts:password_reset_complete": PUBLIC,
     "accounts:password_change": SIGNED_IN,
     "accounts:password_change_done": SIGNED_IN,
+    # --- accounts: two-factor and switching accounts off (helper, issue 9) ---
+    "accounts:two_factor": SIGNED_IN,
+    "accounts:two_factor_setup": SIGNED_IN,
+    "accounts:two_factor_verify": SIGNED_IN,
+    "accounts:user_deactivate": Scoped(_membership, methods=("POST",), level="district"),
+    "accounts:user_reactivate": Scoped(_membership, methods=("POST",), level="district"),
+    # --- end accounts: two-factor and switching accounts off ---
     "accounts:members": Scoped(_district, level="district"),
     "accounts:invite": Scoped(_district, methods=("GET", "POST"), level="district"),
     "accounts:membership_remove": Scoped(_membership, methods=("POST",), level="district"),

@@ -53,7 +53,11 @@ def test_it_invites_a_new_person_who_then_sets_a_password_and_signs_in(
         {"new_password1": "a long walk by the river", "new_password2": "a long walk by the river"},
     )
     assert done.status_code == 302
-    assert client.login(username="NIA@maple.example.org", password="a long walk by the river")
+    signed_in = client.post(
+        "/accounts/login/",
+        {"username": "NIA@maple.example.org", "password": "a long walk by the river"},
+    )
+    assert signed_in.status_code == 302 and "_auth_user_id" in client.session
     # The link works once.
     client.logout()
     assert not client.get(path, follow=True).context["validlink"]

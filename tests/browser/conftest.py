@@ -31,13 +31,46 @@ def browser():
         browser.close()
 
 
+# Every page of every browser test is watched for Content-Security-Policy violations: the
+# browser's `securitypolicyviolation` events and its console reports both fail the test.
+_RECORD_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"}`
+    + ` at ${e.sourceFile || location.pathname}:${e.lineNumber}`);
+});
+"""
+
+
+def csp_violations(page) -> list[str]:
+    """Violations seen on the page now shown (events) plus console reports so far."""
+    try:
+        events = page.evaluate("window.__cspViolations || []")
+    except Exception:  # the page is closing or navigating; the console still counts
+        events = []
+    return [*events, *page.csp_console]
+
+
+def _watched(context):
+    context.add_init_script(_RECORD_VIOLATIONS)
+    page = context.new_page()
+    page.csp_console = []
+    page.on(
+        "console",
+        lambda msg: "Content Security Policy" in msg.text and page.csp_console.append(msg.text),
+    )
+    return page
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(10_000)
-    page = context.new_page()
+    page = _watched(context)
     yield page
+    violations = csp_violations(page)
     context.close()
+    assert not violations, violations
 
 
 @pytest.fixture
@@ -46,9 +79,11 @@ def phone(browser, live_server):
         base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True
     )
     context.set_default_timeout(10_000)
-    page = context.new_page()
+    page = _watched(context)
     yield page
+    violations = csp_violations(page)
     context.close()
+    assert not violations, violations
 
 
 @pytest.fixture
