@@ -7,6 +7,7 @@ message that names the variable; nothing insecure is a silent default outside DE
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "pd",
     "equity",
     "readiness",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -173,7 +175,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Each district's student-record retention rule (audit/purge.py, docs/privacy.md).
+    "apply-student-retention": {
+        "task": "audit.tasks.apply_retention",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}
 
 # --- Security -----------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("pd.urls")),
     path("", include("stakeholders.urls")),
     path("", include("initiatives.urls")),
+    path("", include("audit.urls")),
 ]
 
 handler404 = "config.errors.not_found"

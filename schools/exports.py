@@ -42,6 +42,13 @@ class _Echo:
         return value
 
 
+def _audit_export(filename: str) -> None:
+    """Every export lands in the audit log (user and district from the current request)."""
+    from audit.services import Kind, record
+
+    record(Kind.EXPORT, detail=f"csv {filename}")
+
+
 def csv_response(
     filename: str, header: Iterable, rows: Iterable[Iterable]
 ) -> StreamingHttpResponse:
@@ -53,6 +60,7 @@ def csv_response(
     while the rows are read, so a scoped queryset is still filtered to what the user may
     see instead of failing (or, under scopes_disabled, leaking).
     """
+    _audit_export(filename)
     writer = csv.writer(_Echo())
     captured = dict(get_scope())
     header = [neutralise(cell) for cell in header]

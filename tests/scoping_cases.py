@@ -317,6 +317,10 @@ CASES: dict[str, object] = {
     "initiatives:swot_edit": Scoped(_swot, methods=("GET", "POST")),
     "initiatives:reflections": Scoped(_school, methods=("GET", "POST")),
     # --- end initiatives ---
+    # --- audit (helper) ---
+    "audit:log": Scoped(_district, level="district"),
+    "audit:privacy": Scoped(_district, methods=("GET", "POST"), level="district"),
+    # --- end audit ---
 }
 
 # Public URLs that need arguments to be reversed.
