@@ -147,7 +147,10 @@ def session_update(
     *, session: PDSession, data: dict, schools: Iterable[School], pillars: Iterable[str], by
 ) -> PDSessionChange | None:
     """Apply an edit and log each changed field as [old, new]; nothing logged if unchanged."""
+    token = session.__dict__.get("_edit_token")  # the edit form's lock (EditGuard)
     session = PDSession.objects.select_for_update().get(pk=session.pk)
+    if token is not None:
+        session._edit_token = token
     changes: dict[str, list[str]] = {}
     for name, value in data.items():
         if name not in LOGGED_FIELDS:

@@ -43,9 +43,14 @@ class _Echo:
 
 
 def _audit_export(filename: str) -> None:
-    """Every export lands in the audit log (user and district from the current request)."""
+    """Every export a person downloads lands in the audit log (user and district from the
+    current request); a file written outside a request (a command) is not a download."""
     from audit.services import Kind, record
 
+    from .scoping import current_request
+
+    if current_request() is None:
+        return
     record(Kind.EXPORT, detail=f"csv {filename}")
 
 
