@@ -122,3 +122,26 @@ class PurgeRecord(models.Model):
 
     def __str__(self) -> str:
         return f"Purge {self.scope} {self.at:%Y-%m-%d}"
+
+
+class PendingTask(models.Model):
+    """A task that could not be handed to the broker (Redis down) and waits to be re-sent.
+
+    Written by ``audit.queue.enqueue`` instead of failing the page; ``flush_pending_jobs``
+    (and the beat task of the same work, every minute, and each worker at start) re-sends
+    them oldest first once the broker answers. ``key`` (task name and arguments) lets a
+    page ask whether its job is held. It belongs to no school: only ids are stored.
+    """
+
+    name = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    key = models.CharField(max_length=255, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.key

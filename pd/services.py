@@ -14,6 +14,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from audit import queue
 from schools.models import School, StaffMember
 from schools.scoping import scopes_disabled
 
@@ -352,7 +353,7 @@ def feedback_request(*, session: PDSession, by) -> None:
     PDSessionChange.objects.create(
         session=session, changed_by=by, changes={"Feedback requests": ["—", "queued"]}
     )
-    send_feedback_requests.delay_on_commit(session.pk)
+    queue.enqueue(send_feedback_requests, session.pk)
 
 
 def send_feedback_emails(*, session: PDSession, now=None) -> int:
