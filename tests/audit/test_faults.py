@@ -179,3 +179,41 @@ def test_an_ordinary_error_is_still_a_500(client, db, monkeypatch):
     except ValueError:
         response = errors.server_error(None)
     assert response.status_code == 500
+
+
+def _redelivered(task, *args):
+    """Run ``task`` as a worker would on a message the broker handed out again."""
+    task.push_request(delivery_info={"redelivered": True})
+    try:
+        return task.run(*args)
+    finally:
+        task.pop_request()
+
+
+def test_a_job_whose_worker_died_is_taken_again_on_redelivery_and_stored_once(tech, cedar):
+    from tests.equity.test_import_views import _queued_job, device_rows
+
+    job = _queued_job(cedar, tech, device_rows(3))
+    # The first worker took it and died while writing (its transaction rolled back).
+    ImportJob.objects.filter(pk=job.pk).update(status="writing", rows_done=2)
+    assert run_import(job.pk) is False  # a duplicate first delivery leaves it alone
+    assert _redelivered(run_import, job.pk) is True
+    job.refresh_from_db()
+    assert (job.status, job.created_count) == ("done", 3)
+    assert Device.objects.filter(school=cedar).count() == 3
+    # A further redelivery of a finished job changes nothing.
+    assert _redelivered(run_import, job.pk) is False
+    assert Device.objects.filter(school=cedar).count() == 3
+
+
+def test_every_task_is_acknowledged_late_and_requeued_when_its_worker_is_lost(settings):
+    from accounts.tasks import send_invitation
+    from audit.tasks import apply_retention, flush_pending_tasks
+    from pd.tasks import send_feedback_requests
+
+    assert settings.CELERY_TASK_ACKS_LATE and settings.CELERY_TASK_REJECT_ON_WORKER_LOST
+    for task in (run_import, send_invitation, send_feedback_requests, apply_retention):
+        assert task.acks_late
+    assert flush_pending_tasks.acks_late
+    timeout = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert timeout > settings.CELERY_TASK_TIME_LIMIT
