@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from audit import queue
 from schools.models import District, Membership, Role, School
 from schools.scoping import scopes_disabled
 from schools.web import absolute_url
@@ -47,7 +48,7 @@ def invite_user(
 
     from .tasks import send_invitation
 
-    send_invitation.delay_on_commit(membership.pk)
+    queue.enqueue(send_invitation, membership.pk)
     return membership
 
 

@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
+from audit.queue import enqueue
 from schools import selectors
 from schools.models import District, Membership
 from schools.scoping import require_district_admin, scoped_object
@@ -92,7 +93,7 @@ def user_reactivate(request, membership):
 @scoped_object(_memberships, methods=["POST"])
 def membership_resend(request, membership):
     require_district_admin(request.access, membership.district)
-    tasks.send_invitation.delay_on_commit(membership.pk)
+    enqueue(tasks.send_invitation, membership.pk)
     messages.success(request, f"The invitation to {membership.user.email} was sent again.")
     return redirect("accounts:members", pk=membership.district_id)
 

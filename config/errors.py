@@ -1,6 +1,9 @@
-"""Error pages in the site's layout (500 stays standalone: the database may be down)."""
+"""Error pages in the site's layout (500 and 503 stay standalone: the database may be down)."""
 
-from django.http import HttpResponseServerError
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template.loader import get_template
 
@@ -14,4 +17,17 @@ def forbidden(request, exception=None):
 
 
 def server_error(request):
+    """A 500, or a 503 when the database could not be reached (it is restarting).
+
+    Django calls this while handling the uncaught exception, wherever it was raised (a
+    view or a middleware such as the scope's, which reads memberships first), so
+    ``sys.exc_info()`` names it. The broken connection is dropped at the end of the
+    request (CONN_HEALTH_CHECKS in settings checks a reused one before use), so the next
+    request reconnects by itself once PostgreSQL is back.
+    """
+    exc = sys.exc_info()[1]
+    if isinstance(exc, OperationalError | InterfaceError):
+        response = HttpResponse(get_template("503.html").render(), status=503)
+        response["Retry-After"] = "30"
+        return response
     return HttpResponseServerError(get_template("errors/500.html").render())

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "pd",
     "equity",
     "readiness",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -179,8 +180,10 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Misses instead of errors while Redis is down (config/cache.py).
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -198,6 +201,31 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# --- Faults: a stopped Redis must not hang a page (audit/queue.py, docs/privacy.md) ---
+# Publishing gives up after about two seconds; the task is then held in the database
+# (audit.PendingTask) and re-sent when the broker is back.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_MAX_RETRIES = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "socket_timeout": 2,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+    # A task taken by a worker that dies is redelivered after this long (longer than the
+    # hard time limit, so a slow task is never run twice at once).
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 600,
+}
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+# A worker killed mid-task (OOM, kill -9): the message goes back to the queue.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     # Every district's readiness, recomputed at night (readiness/tasks.py).
@@ -207,6 +235,16 @@ CELERY_BEAT_SCHEDULE: dict = {
             hour=env.int("READINESS_NIGHTLY_HOUR", default=2),
             minute=env.int("READINESS_NIGHTLY_MINUTE", default=30),
         ),
+    },
+    # Each district's student-record retention rule (audit/purge.py, docs/privacy.md).
+    "apply-student-retention": {
+        "task": "audit.tasks.apply_retention",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # Tasks held while Redis was down (audit/queue.py).
+    "flush-pending-tasks": {
+        "task": "audit.tasks.flush_pending_tasks",
+        "schedule": 60.0,
     },
 }
 # After evidence changes, readiness waits this long before recomputing the district, so a

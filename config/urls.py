@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("stakeholders.urls")),
     path("", include("initiatives.urls")),
     path("", include("readiness.urls")),
+    path("", include("audit.urls")),
 ]
 
 handler404 = "config.errors.not_found"

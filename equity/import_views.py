@@ -4,6 +4,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.shortcuts import redirect, render
 
+from audit import queue
 from schools.exports import csv_response
 from schools.models import School
 from schools.scoping import require_role, scoped_object
@@ -59,7 +60,7 @@ def _import_page(request, school, kind):
                     content=source.read_text(),
                     created_by=request.user,
                 )
-                run_import.delay_on_commit(job.pk)
+                queue.enqueue(run_import, job.pk)
             return redirect(job)
         options = {
             "district": school.district,
@@ -111,8 +112,11 @@ def _progress(job: ImportJob) -> dict:
         percent = 50 + round(share * 50)
     else:
         percent = round(share * 50)
+    waiting = "Waiting for a worker"
+    if status == ImportJob.Status.QUEUED and queue.is_pending(run_import, job.pk):
+        waiting = "Pending: the job queue is unreachable; the import starts once it is back"
     labels = {
-        ImportJob.Status.QUEUED: "Waiting for a worker",
+        ImportJob.Status.QUEUED: waiting,
         ImportJob.Status.VALIDATING: f"Checking rows: {done:,} of about {total:,}",
         ImportJob.Status.WRITING: f"Writing rows: {done:,} of {total:,}",
         ImportJob.Status.DONE: "Finished",

@@ -32,16 +32,25 @@ def _runner(job: ImportJob):
     return importers.StudentImporter(**common)
 
 
-@shared_task
-def run_import(job_id: int) -> bool:
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
+def run_import(self, job_id: int) -> bool:
     """Run one queued ImportJob. A job that is not queued (already taken) is left alone.
+
+    Except on a redelivery: the broker hands a message out again only after its worker
+    was lost (the visibility timeout is longer than the hard time limit, see settings), so
+    a job left "checking" or "writing" by that worker is taken again from the start. The
+    dead worker's writes were inside the import's one transaction and were rolled back,
+    so the job ends with one result.
 
     Progress goes to the job row with update() every PROGRESS_EVERY rows. While writing,
     the import is inside one transaction, so those updates become visible only at its
     end; the same numbers also go to the cache, which the job page reads meanwhile.
     """
     with scopes_disabled():
-        if not ImportJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
+        takeable = [Status.QUEUED]
+        if (self.request.delivery_info or {}).get("redelivered"):
+            takeable += [Status.VALIDATING, Status.WRITING]
+        if not ImportJob.objects.filter(pk=job_id, status__in=takeable).update(
             status=Status.VALIDATING
         ):
             return False

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_htmx.http import reswap, retarget
 
+from audit import services as audit_log
 from schools.exports import csv_response
 from schools.models import District, Role, School
 from schools.scoping import require_role, scoped_object
@@ -252,6 +253,11 @@ def devices_bulk(request):
     devices = list(Device.objects.filter(pk__in=ids).select_related("school"))
     if len(devices) != len(ids):
         missing = len(ids) - len(devices)
+        audit_log.record(
+            audit_log.Kind.DENIED_SCOPE,
+            object_type="equity.device",
+            detail=f"bulk action: {missing} of {len(ids)} ids outside scope",
+        )
         messages.error(
             request,
             f"{missing} of the {len(ids)} selected devices {'is' if missing == 1 else 'are'} "
@@ -283,6 +289,11 @@ def devices_bulk(request):
     except ValidationError as exc:
         messages.error(request, "Nothing was changed: " + " ".join(exc.messages))
     else:
+        audit_log.record(
+            audit_log.Kind.BULK,
+            object_type="equity.device",
+            detail=f"{form.cleaned_data['action']} {count} devices",
+        )
         messages.success(request, f"{count} device{'' if count == 1 else 's'} {done}.")
     return redirect(back)
 

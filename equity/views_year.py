@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import reswap, retarget
 
+from audit import services as audit
 from schools.exports import csv_response
 from schools.models import District, Grade
 from schools.scoping import require_district_admin, require_role, scoped_object
@@ -449,6 +450,12 @@ def rollover(request, district):
                 form.add_error(None, "Nothing was changed; see the problems listed.")
                 plan = year.plan_rollover(district, text)
             else:
+                audit.record(
+                    audit.Kind.BULK,
+                    district=district,
+                    obj=run,
+                    detail=f"rollover: {run.promoted} promoted, {run.leavers} left",
+                )
                 messages.success(
                     request,
                     f"The {run.school_year} rollover ran: {run.promoted} students moved up, "

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
-from schools.forms import CrispyFormMixin, ModelForm
+from schools.forms import CrispyFormMixin, EditTokenMixin, ModelForm
 from schools.models import Membership, School
 from schools.pillars import Pillar
 
@@ -105,7 +105,7 @@ class WhatForm(forms.Form):
         return data
 
 
-class PlanForm(ModelForm):
+class PlanForm(EditTokenMixin, ModelForm):
     submit_label = "Save plan"
 
     pillars = forms.MultipleChoiceField(

@@ -29,7 +29,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from schools.models import District, School
+from schools.models import District, EditGuard, School
 from schools.pillars import Pillar
 from schools.scoping import ScopedManager
 
@@ -74,7 +74,7 @@ class PendingMove:
     override_reason: str = ""
 
 
-class Initiative(models.Model):
+class Initiative(EditGuard, models.Model):
     district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="initiatives")
     schools = models.ManyToManyField(School, related_name="initiatives")
     whole_district = models.BooleanField(

@@ -254,11 +254,15 @@ def initiative_edit(request, initiative):
     _require_editor(request, initiative)
     form = PlanForm(request.POST or None, instance=initiative)
     if request.method == "POST" and form.is_valid():
-        services.initiative_update(
-            initiative=form.save(commit=False), pillars=form.cleaned_data["pillars"]
-        )
-        messages.success(request, "The plan was saved.")
-        return redirect(initiative)
+        try:
+            services.initiative_update(
+                initiative=form.save(commit=False), pillars=form.cleaned_data["pillars"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "The plan was saved.")
+            return redirect(initiative)
     return _form_page(request, initiative, form, "Edit the plan")
 
 

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from schools.forms import CrispyFormMixin, ModelForm, ScopedFormMixin
+from schools.forms import CrispyFormMixin, EditTokenMixin, ModelForm, ScopedFormMixin
 from schools.models import Membership, Role, School, StaffMember
 from schools.pillars import Pillar
 
@@ -74,7 +74,7 @@ def parse_facilitator(value: str) -> tuple[object | None, StaffMember | None]:
     raise forms.ValidationError("Choose a facilitator from the list.")
 
 
-class SessionForm(ModelForm):
+class SessionForm(EditTokenMixin, ModelForm):
     """Log or edit a session: one form, the essentials first."""
 
     submit_label = "Save session"

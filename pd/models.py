@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from schools.models import School, StaffMember
+from schools.models import EditGuard, School, StaffMember
 from schools.pillars import Pillar
 from schools.scoping import ScopedManager
 
@@ -107,7 +107,7 @@ class LearningLeader(models.Model):
         return f"{self.cohort_year}–{(self.cohort_year + 1) % 100:02d}"
 
 
-class PDSession(models.Model):
+class PDSession(EditGuard, models.Model):
     schools = models.ManyToManyField(School, related_name="pd_sessions")
     title = models.CharField(max_length=200)
     date = models.DateField(db_index=True)

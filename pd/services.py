@@ -13,6 +13,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from audit import queue
 from schools.models import School, StaffMember
 from schools.scoping import scopes_disabled
 from schools.web import absolute_url
@@ -147,7 +148,10 @@ def session_update(
     *, session: PDSession, data: dict, schools: Iterable[School], pillars: Iterable[str], by
 ) -> PDSessionChange | None:
     """Apply an edit and log each changed field as [old, new]; nothing logged if unchanged."""
+    token = session.__dict__.get("_edit_token")  # the edit form's lock (EditGuard)
     session = PDSession.objects.select_for_update().get(pk=session.pk)
+    if token is not None:
+        session._edit_token = token
     changes: dict[str, list[str]] = {}
     for name, value in data.items():
         if name not in LOGGED_FIELDS:
@@ -349,7 +353,7 @@ def feedback_request(*, session: PDSession, by) -> None:
     PDSessionChange.objects.create(
         session=session, changed_by=by, changes={"Feedback requests": ["—", "queued"]}
     )
-    send_feedback_requests.delay_on_commit(session.pk)
+    queue.enqueue(send_feedback_requests, session.pk)
 
 
 def send_feedback_emails(*, session: PDSession, now=None) -> int:

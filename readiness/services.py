@@ -20,6 +20,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from audit.queue import enqueue, send
 from schools.models import School
 from schools.pillars import Pillar
 from schools.scoping import scopes_disabled
@@ -244,7 +245,7 @@ def request_run(
             requested_by=user,
             as_of=as_of,
         )
-    compute_run.delay_on_commit(run.pk)
+    enqueue(compute_run, run.pk)
     return run
 
 
@@ -372,7 +373,7 @@ class _QueueAfterCommit:
             run = ReadinessRun._base_manager.create(
                 district_id=self.district_id, kind=RunKind.CHANGE
             )
-        compute_run.apply_async((run.pk,), countdown=delay)
+        send(compute_run.name, [run.pk], countdown=delay)  # already after the commit
 
 
 def note_change(district_ids) -> None:

@@ -42,6 +42,18 @@ class _Echo:
         return value
 
 
+def _audit_export(filename: str) -> None:
+    """Every export a person downloads lands in the audit log (user and district from the
+    current request); a file written outside a request (a command) is not a download."""
+    from audit.services import Kind, record
+
+    from .scoping import current_request
+
+    if current_request() is None:
+        return
+    record(Kind.EXPORT, detail=f"csv {filename}")
+
+
 def csv_response(
     filename: str, header: Iterable, rows: Iterable[Iterable]
 ) -> StreamingHttpResponse:
@@ -53,6 +65,7 @@ def csv_response(
     while the rows are read, so a scoped queryset is still filtered to what the user may
     see instead of failing (or, under scopes_disabled, leaking).
     """
+    _audit_export(filename)
     writer = csv.writer(_Echo())
     captured = dict(get_scope())
     header = [neutralise(cell) for cell in header]

@@ -1,6 +1,9 @@
+from datetime import datetime
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.core.exceptions import ValidationError
 
 from .models import GRADE_BANDS, District, School, StaffMember
 
@@ -23,6 +26,49 @@ class ScopedFormMixin:
                 qs = f.queryset.model._default_manager.all()
                 limit = f.get_limit_choices_to()
                 f.queryset = qs.complex_filter(limit) if limit else qs
+
+
+def edit_token(instance) -> str:
+    return instance.updated_at.isoformat() if instance.updated_at else ""
+
+
+class EditTokenMixin:
+    """Optimistic locking for an edit form: a later save over someone else's is refused.
+
+    The form carries the record's ``updated_at`` as it was when the page was opened (a
+    hidden ``edit_token``). On save, ``clean`` compares it with the row's current value
+    (one query): if someone saved in between, the form answers STALE_MESSAGE and nothing
+    is written. The token is also handed to the instance, whose ``EditGuard`` (see
+    schools/models.py) makes the UPDATE itself conditional on it, so two saves that pass
+    ``clean`` at the same moment cannot both be written either.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["edit_token"] = forms.CharField(widget=forms.HiddenInput, required=False)
+        if self.instance.pk is not None:
+            self.initial["edit_token"] = edit_token(self.instance)
+
+    def clean(self):
+        from .models import STALE_MESSAGE
+
+        data = super().clean()
+        if self.instance.pk is None:
+            return data
+        try:
+            posted = datetime.fromisoformat(self.data.get(self.add_prefix("edit_token"), ""))
+        except ValueError:
+            posted = None
+        current = (
+            type(self.instance)
+            ._base_manager.filter(pk=self.instance.pk)
+            .values_list("updated_at", flat=True)
+            .first()
+        )
+        if posted is None or current != posted:
+            raise ValidationError(STALE_MESSAGE, code="stale")
+        self.instance._edit_token = posted
+        return data
 
 
 class CrispyFormMixin:
@@ -63,7 +109,7 @@ class DistrictSettingsForm(ModelForm):
         ]
 
 
-class StaffMemberForm(ModelForm):
+class StaffMemberForm(EditTokenMixin, ModelForm):
     class Meta:
         model = StaffMember
         fields = ["full_name", "email", "position", "active"]

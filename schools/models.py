@@ -16,6 +16,38 @@ from django.urls import reverse
 
 from .scoping import DISTRICT, ScopedManager
 
+STALE_MESSAGE = (
+    "Someone else saved this record after you opened it, so your changes were not saved. "
+    "Reload the page to see theirs, then make your changes again."
+)
+
+
+class EditGuard:
+    """Makes a model's UPDATE conditional on the ``updated_at`` an edit form started from.
+
+    ``EditTokenMixin`` (schools/forms.py) sets ``_edit_token`` on the instance; the next
+    save then updates only if the row still has that ``updated_at``, and otherwise raises
+    a ValidationError instead of overwriting the other person's save. Saves without a
+    token (services, tasks) are unaffected. The token is used once.
+    """
+
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
+        expected = self.__dict__.pop("_edit_token", None)
+        if expected is None:
+            return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
+        updated = super()._do_update(
+            base_qs.filter(updated_at=expected), using, pk_val, values, update_fields, True
+        )
+        if not updated:
+            # Answer "updated" so Django does not try an INSERT; save() raises after.
+            self._stale_edit = True
+        return True
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        if self.__dict__.pop("_stale_edit", False):
+            raise ValidationError(STALE_MESSAGE, code="stale")
+
 
 class Role(models.TextChoices):
     DISTRICT_ADMIN = "district_admin", "District admin"
@@ -274,7 +306,7 @@ class StaffQuerySet(models.QuerySet):
         return self.filter(position__in=TEACHING_POSITIONS)
 
 
-class StaffMember(models.Model):
+class StaffMember(EditGuard, models.Model):
     """A person on a school's roster. PD attendees are staff; few of them have an account."""
 
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="staff")

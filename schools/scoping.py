@@ -18,6 +18,7 @@ memberships, and multi-valued paths (a PD session of several schools) without du
 from __future__ import annotations
 
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.db import models
@@ -146,6 +147,17 @@ def activate(access: Access):
         yield
 
 
+_current_request: ContextVar = ContextVar("pillarwise_current_request", default=None)
+
+
+def current_request():
+    """The request being served in this thread or task, or None (a command, a worker).
+
+    The audit log reads it to name who acted without every service taking a request.
+    """
+    return _current_request.get()
+
+
 class ScopeMiddleware:
     """Attach ``request.access`` and run the view inside the user's scope."""
 
@@ -154,8 +166,12 @@ class ScopeMiddleware:
 
     def __call__(self, request):
         request.access = access_for(getattr(request, "user", None))
-        with activate(request.access):
-            return self.get_response(request)
+        token = _current_request.set(request)
+        try:
+            with activate(request.access):
+                return self.get_response(request)
+        finally:
+            _current_request.reset(token)
 
 
 class UnscopedQuerySet(models.QuerySet):
@@ -272,6 +288,7 @@ def require_role(access: Access, *roles: str, school=None) -> None:
     from django.core.exceptions import PermissionDenied
 
     if not access.has_role(*roles, school=school):
+        _audit_denial("denied_role", school=school, detail="needs " + " or ".join(roles))
         raise PermissionDenied("Your role does not allow this.")
 
 
@@ -289,7 +306,20 @@ def require_district_admin(access: Access, district) -> None:
     from django.core.exceptions import PermissionDenied
 
     if not access.is_district_admin(district):
+        _audit_denial("denied_role", district=district, detail="needs district_admin")
         raise PermissionDenied("Only a district admin may do this.")
+
+
+def _url_name(request) -> str:
+    match = getattr(request, "resolver_match", None)
+    return match.view_name if match else ""
+
+
+def _audit_denial(kind: str, **fields) -> None:
+    """Record a refusal in the audit log (the audit app imports scoping, not the reverse)."""
+    from audit.services import record
+
+    record(kind, **fields)
 
 
 def scoped_object(queryset, *, methods=("GET",), url_kwarg="pk"):
@@ -303,7 +333,7 @@ def scoped_object(queryset, *, methods=("GET",), url_kwarg="pk"):
     from functools import wraps
 
     from django.contrib.auth.decorators import login_required
-    from django.http import HttpResponseNotAllowed
+    from django.http import Http404, HttpResponseNotAllowed
     from django.shortcuts import get_object_or_404
 
     allowed = {m.upper() for m in methods}
@@ -314,7 +344,18 @@ def scoped_object(queryset, *, methods=("GET",), url_kwarg="pk"):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             qs = queryset() if callable(queryset) and not isinstance(queryset, type) else queryset
-            obj = get_object_or_404(qs, pk=kwargs.pop(url_kwarg))
+            pk = kwargs.pop(url_kwarg)
+            try:
+                obj = get_object_or_404(qs, pk=pk)
+            except Http404:
+                model = qs if isinstance(qs, type) else qs.model
+                _audit_denial(
+                    "denied_scope",
+                    object_type=model._meta.label_lower,
+                    object_id=pk,
+                    detail=f"{request.method} {_url_name(request)}",
+                )
+                raise
             if request.method not in allowed:
                 return HttpResponseNotAllowed(sorted(allowed))
             return view(request, obj, *args, **kwargs)

@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from schools.forms import CrispyFormMixin, ModelForm
+from schools.forms import CrispyFormMixin, EditTokenMixin, ModelForm
 from schools.models import School
 
 from .models import (
@@ -34,7 +34,7 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-class SurveyForm(ModelForm):
+class SurveyForm(EditTokenMixin, ModelForm):
     submit_label = "Save survey"
 
     schools = forms.ModelMultipleChoiceField(

@@ -25,7 +25,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from schools.models import School
+from schools.models import EditGuard, School
 from schools.pillars import Pillar
 from schools.scoping import ScopedManager
 
@@ -69,7 +69,7 @@ class SurveyQuerySet(models.QuerySet):
         return self.filter(Q(closed_on__isnull=False) | Q(closes_on__lt=today))
 
 
-class Survey(models.Model):
+class Survey(EditGuard, models.Model):
     schools = models.ManyToManyField(School, related_name="surveys")
     initiative = models.ForeignKey(
         "initiatives.Initiative",
@@ -91,6 +91,8 @@ class Survey(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The edit form's optimistic lock (schools.forms.EditTokenMixin) compares this.
+    updated_at = models.DateTimeField(auto_now=True)
 
     title_es = models.CharField("title in Spanish", max_length=200, blank=True)
     purpose_es = models.TextField("purpose in Spanish", blank=True)

@@ -333,6 +333,10 @@ CASES: dict[str, object] = {
     "readiness:district_recompute": Scoped(_district, methods=("POST",), level="district"),
     "readiness:targets": Scoped(_district, methods=("GET", "POST"), level="district"),
     # --- end readiness ---
+    # --- audit (helper) ---
+    "audit:log": Scoped(_district, level="district"),
+    "audit:privacy": Scoped(_district, methods=("GET", "POST"), level="district"),
+    # --- end audit ---
 }
 
 # Public URLs that need arguments to be reversed.

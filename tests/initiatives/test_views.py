@@ -19,6 +19,7 @@ from initiatives.models import (
     Swot,
 )
 from pd.models import PDSession
+from schools.forms import edit_token
 from schools.models import Role
 from tests.factories import (
     AttendanceFactory,
@@ -426,6 +427,7 @@ def test_the_district_admin_edits_the_plan_of_a_whole_district_initiative(
             "learning_goals": "Judge a source before sharing it.",
             "owner": district_admin.pk,
             "pillars": ["opportunity", "engagement"],
+            "edit_token": edit_token(initiative),
         },
     )
     assert response.status_code == 302

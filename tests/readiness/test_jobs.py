@@ -217,13 +217,18 @@ def test_the_task_options_bound_retries_and_time():
     assert task.max_retries and task.soft_time_limit < task.time_limit
 
 
-def test_the_nightly_schedule_queues_every_district(district, maple):
+def test_the_nightly_schedule_queues_every_district(
+    district, maple, django_capture_on_commit_callbacks
+):
     from django.conf import settings
 
     entry = settings.CELERY_BEAT_SCHEDULE["readiness-nightly"]
     assert entry["task"] == "readiness.tasks.compute_all_districts"
     other = DistrictFactory()
-    with mock.patch.object(tasks.compute_run, "delay_on_commit") as queued:
+    with (
+        mock.patch.object(tasks.compute_run, "apply_async") as queued,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         assert tasks.compute_all_districts() == 2
     assert queued.call_count == 2
     assert set(ReadinessRun.objects.values_list("district_id", flat=True)) == {

@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from schools.forms import edit_token
 from schools.models import School, StaffMember
 from tests.factories import SchoolFactory, StaffMemberFactory
 
@@ -102,7 +103,12 @@ def test_the_coach_adds_and_edits_roster_staff(login, coach, maple):
     assert staff.school == maple and staff.email == "rhea.novak@maple.example.org"
     client.post(
         reverse("schools:staff_edit", args=[staff.pk]),
-        {"full_name": "Rhea Novak", "email": staff.email, "position": "librarian"},
+        {
+            "full_name": "Rhea Novak",
+            "email": staff.email,
+            "position": "librarian",
+            "edit_token": edit_token(staff),
+        },
     )
     staff.refresh_from_db()
     assert staff.position == "librarian" and not staff.active

@@ -1,0 +1,147 @@
+"""The audit log (who did what, when; never a student data value) and the privacy records:
+each district's retention rule and one row per purge of student records."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from schools.models import District, School
+from schools.scoping import DISTRICT, ScopedManager
+
+
+class Kind(models.TextChoices):
+    LOGIN = "login", "Signed in"
+    LOGIN_FAILED = "login_failed", "Failed sign-in"
+    DENIED_SCOPE = "denied_scope", "Refused: outside the user's schools (404)"
+    DENIED_ROLE = "denied_role", "Refused: role does not allow it (403)"
+    EXPORT = "export", "Export"
+    BULK = "bulk", "Bulk action"
+    DELETE = "delete", "Deletion"
+    PURGE = "purge", "Student records purged"
+    RETENTION = "retention", "Retention setting changed"
+
+
+class AuditEvent(models.Model):
+    """One audited act. Written once with a single INSERT, never changed.
+
+    ``detail`` is a short fixed-form text written by the code (a URL name, a count, a
+    filename), never a value a person typed about a student: no names, no local IDs.
+    A failed sign-in keeps no e-mail address: ``subject_hash`` is an HMAC of the address
+    under the server's secret, so repeated attempts on one address can be grouped and
+    compared with a known address, but the log cannot be read back into addresses.
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    district = models.ForeignKey(
+        District, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    school = models.ForeignKey(
+        School, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=40, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+    subject_hash = models.CharField(max_length=64, blank=True)
+
+    objects = ScopedManager("district", dimension=DISTRICT)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["district", "at"], name="audit_district_at"),
+            models.Index(fields=["district", "kind", "at"], name="audit_district_kind_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Audit events are never rewritten.")
+        super().save(*args, **kwargs)
+
+
+class Retention(models.Model):
+    """How long a district keeps the records of a student who has left.
+
+    ``years_after_leaving`` empty: kept until purged by hand. Otherwise the nightly
+    ``apply_retention`` task purges every student whose ``left_on`` is more than that many
+    years ago (see audit/purge.py and docs/privacy.md).
+    """
+
+    district = models.OneToOneField(District, on_delete=models.CASCADE, related_name="retention")
+    years_after_leaving = models.PositiveSmallIntegerField(
+        "years to keep a student's records after they leave",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(25)],
+        help_text="Leave empty to keep them until someone purges them. Device history "
+        "stays, without the student.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager("district", dimension=DISTRICT)
+
+    def __str__(self) -> str:
+        return f"Retention of {self.district}"
+
+
+class PurgeRecord(models.Model):
+    """That a purge happened: who asked, when, over what, and how many rows went.
+
+    It names no student: ``scope`` is ``school:<code>``, ``student`` (one student, whose
+    ID is not kept) or ``retention``; ``counts`` maps a table to the rows removed.
+    """
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey(
+        School, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    scope = models.CharField(max_length=60)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    by_label = models.CharField(
+        max_length=100, blank=True, help_text="Who ran it when no user did (a command, a task)."
+    )
+    at = models.DateTimeField(default=timezone.now)
+    students = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict)
+
+    objects = ScopedManager("district", dimension=DISTRICT)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Purge {self.scope} {self.at:%Y-%m-%d}"
+
+
+class PendingTask(models.Model):
+    """A task that could not be handed to the broker (Redis down) and waits to be re-sent.
+
+    Written by ``audit.queue.enqueue`` instead of failing the page; ``flush_pending_jobs``
+    (and the beat task of the same work, every minute, and each worker at start) re-sends
+    them oldest first once the broker answers. ``key`` (task name and arguments) lets a
+    page ask whether its job is held. It belongs to no school: only ids are stored.
+    """
+
+    name = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    key = models.CharField(max_length=255, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.key
