@@ -8,9 +8,11 @@ A ``Reading`` with ``value=None`` is *no evidence*: shown as such, left out of t
 average. Adding an indicator = one function here + its row in docs/readiness.md.
 
 Rules for "no evidence": a ratio whose denominator is empty (no enrolled students, no
-teaching staff, no active initiative, no PD hours) has no evidence. Counts of things a school
-does in Pillarwise (needs polls, surveys) are measured even when zero: the records are kept
-here, so "none in 12 months" is known, not unknown.
+teaching staff, no active initiative, no PD hours, no budget, no story) has no evidence, and
+so has a mean of survey answers from fewer respondents than the district's minimum group
+(readiness never scores a group the results page hides). Counts of things a school does in
+Pillarwise (needs polls, surveyed audiences, stories shared, partnerships, a plan, a SWOT)
+are measured even when zero: the records are kept here, so "none in 12 months" is known.
 """
 
 from __future__ import annotations

@@ -441,8 +441,11 @@ def test_the_command_prints_one_json_object_per_school(maple, cedar, capsys):
         assert set(row) == {"school", "overall", "pillars", "computed_at"}
         assert list(row["pillars"]) == list(Pillar.values)
         assert all(v is None or 0 <= v <= 100 for v in row["pillars"].values())
-    maple_row = rows[1]
-    assert maple_row["overall"] is not None and maple_row["pillars"]["branding"] is None
+    cedar_row, maple_row = rows
+    assert maple_row["overall"] is not None and maple_row["pillars"]["branding"] is not None
+    # Cedar has no initiative and no student answers: no evidence, not 0.
+    assert cedar_row["pillars"]["engagement"] is None
+    assert cedar_row["pillars"]["branding"] == 0  # no SWOT this year is measured
     assert timezone.datetime.fromisoformat(maple_row["computed_at"])
 
 
