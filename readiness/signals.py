@@ -40,6 +40,9 @@ def _by_school(sender, instance, **kwargs):
 def _assignment(sender, instance, **kwargs):
     from equity.models import Device
 
+    if type(instance).device.is_cached(instance):  # the stations pass the device: no query
+        note_change([instance.device.district_id])
+        return
     district = (
         Device._base_manager.filter(pk=instance.device_id).values_list("district_id", flat=True)
     ).first()

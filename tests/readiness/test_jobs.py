@@ -361,6 +361,19 @@ def test_evidence_in_each_watched_model_marks_its_district(maple, elsewhere, enq
     assert run.district_id == elsewhere.district_id
 
 
+def test_a_check_out_marks_the_district_of_its_device(maple, elsewhere, enqueued, committed):
+    from tests.factories import open_assignment
+
+    device = DeviceFactory(school=elsewhere)
+    student = StudentFactory(school=elsewhere)
+    connection.run_on_commit.clear()
+    with committed():
+        open_assignment(elsewhere, device=device, student=student)
+    assert enqueued.call_count == 1
+    run = ReadinessRun.objects.get(pk=enqueued.call_args.args[0][0])
+    assert run.district_id == elsewhere.district_id
+
+
 def test_a_submitted_survey_response_marks_the_district_once(maple, elsewhere, enqueued, committed):
     from stakeholders.services import response_submit
 
