@@ -550,3 +550,21 @@ def test_a_real_worker_computes_a_run_queued_on_redis(maple, through_the_broker)
             time.sleep(0.2)
     assert run.status == RunStatus.DONE
     assert Snapshot.objects.filter(school=maple, run=run).count() == 1
+
+
+def test_the_migration_removes_targets_of_the_retired_survey_count(maple):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("readiness.migrations.0002_retire_surveys_recent_targets")
+    # Rows stored before the key was retired (the model refuses the key now).
+    IndicatorTarget._base_manager.bulk_create(
+        [
+            IndicatorTarget(district=maple.district, indicator="surveys_recent", target=5),
+            IndicatorTarget(district=maple.district, indicator="needs_poll", target=0.5),
+        ]
+    )
+    migration.forward(apps, None)
+    assert list(IndicatorTarget._base_manager.values_list("indicator", flat=True)) == ["needs_poll"]
+    assert "surveys_recent" not in REGISTRY
