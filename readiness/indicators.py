@@ -8,9 +8,11 @@ A ``Reading`` with ``value=None`` is *no evidence*: shown as such, left out of t
 average. Adding an indicator = one function here + its row in docs/readiness.md.
 
 Rules for "no evidence": a ratio whose denominator is empty (no enrolled students, no
-teaching staff, no active initiative, no PD hours) has no evidence. Counts of things a school
-does in Pillarwise (needs polls, surveys) are measured even when zero: the records are kept
-here, so "none in 12 months" is known, not unknown.
+teaching staff, no active initiative, no PD hours, no budget, no story) has no evidence, and
+so has a mean of survey answers from fewer respondents than the district's minimum group
+(readiness never scores a group the results page hides). Counts of things a school does in
+Pillarwise (needs polls, surveyed audiences, stories shared, partnerships, a plan, a SWOT)
+are measured even when zero: the records are kept here, so "none in 12 months" is known.
 """
 
 from __future__ import annotations
@@ -575,60 +577,531 @@ def needs_poll(schools, ctx):
     return out
 
 
-# --- communication ---------------------------------------------------------------------
+# --- stakeholder surveys (shared figures) ------------------------------------------------
+
+# The three audiences a school should hear from every year.
+SURVEY_AUDIENCES = ("teachers", "students", "families")
+STORY_DAYS = 90
+
+
+def _min_group(school: School) -> int:
+    """The district's minimum group for survey answers (stakeholders' rule)."""
+    from stakeholders.selectors import DEFAULT_MIN_GROUP
+
+    return max(getattr(school.district, "survey_min_group", None) or DEFAULT_MIN_GROUP, 1)
+
+
+def _closed_in_year(ctx: Context, prefix: str = "survey__") -> Q:
+    """Surveys that closed within the 12 months: by hand (``closed_on``) or by their last
+    day (``closes_on`` before today)."""
+    return Q(
+        **{
+            f"{prefix}closed_on__isnull": False,
+            f"{prefix}closed_on__gte": ctx.year_ago,
+            f"{prefix}closed_on__lte": ctx.today,
+        }
+    ) | Q(
+        **{
+            f"{prefix}closed_on__isnull": True,
+            f"{prefix}closes_on__gte": ctx.year_ago,
+            f"{prefix}closes_on__lt": ctx.today,
+        }
+    )
+
+
+def _closed_surveys(schools, ctx: Context) -> dict[int, dict[int, set[str]]]:
+    """Per school: its surveys closed in the 12 months, each with the audiences it had a
+    link for (one query; a survey of several schools counts for each)."""
+    from stakeholders.models import Survey
+
+    def compute():
+        found: dict[int, dict[int, set[str]]] = {}
+        rows = (
+            Survey.schools.through.objects.filter(_closed_in_year(ctx), school_id__in=_ids(schools))
+            .values_list("school_id", "survey_id", "survey__invitations__audience")
+            .distinct()
+            .order_by()
+        )
+        for school_id, survey_id, audience in rows:
+            audiences = found.setdefault(school_id, {}).setdefault(survey_id, set())
+            if audience:
+                audiences.add(audience)
+        return found
+
+    return ctx.once("closed_surveys", compute)
+
+
+def _agreement(schools, ctx: Context, audience: str, items: Q, what: str) -> dict[int, Reading]:
+    """Mean agreement (0–1) of ``audience``'s Likert answers to ``items``, 12 months.
+
+    One query grouped by (school, survey). A survey's group counts only when its
+    respondents reach the district's minimum group: below it the answers are hidden on the
+    results page, so readiness leaves them out too (and a school left with none has no
+    evidence). Agreement = (mean − 1) ÷ 4, so 1 (strongly disagree) is 0 and 5 is 1."""
+    from stakeholders.models import Survey
+
+    answers = "survey__responses__answers__"
+    rows = (
+        Survey.schools.through.objects.filter(
+            items,
+            school_id__in=_ids(schools),
+            survey__responses__audience=audience,
+            survey__responses__submitted_on__gte=ctx.year_ago,
+            survey__responses__submitted_on__lte=ctx.today,
+            **{f"{answers}likert__isnull": False},
+        )
+        .values("school_id", "survey_id")
+        .annotate(
+            total=Sum(f"{answers}likert"),
+            answers=Count(f"{answers}pk"),
+            respondents=Count("survey__responses", distinct=True),
+        )
+        .order_by()
+    )
+    per_school: dict[int, list[dict]] = {}
+    for row in rows:
+        per_school.setdefault(row["school_id"], []).append(row)
+    out = {}
+    for school in schools:
+        minimum = _min_group(school)
+        kept = [r for r in per_school.get(school.pk, []) if r["respondents"] >= minimum]
+        answered = sum(r["answers"] for r in kept)
+        if not answered:
+            out[school.pk] = NO_EVIDENCE
+            continue
+        mean = sum(r["total"] for r in kept) / answered
+        people = sum(r["respondents"] for r in kept)
+        out[school.pk] = Reading(
+            (mean - 1) / 4,
+            people,
+            f"mean {mean:.2f} of 5 from {people} {what} in {len(kept)} "
+            f"survey{'s' if len(kept) != 1 else ''}",
+        )
+    return out
+
+
+def _surveys_link(school: School) -> str:
+    return reverse("stakeholders:home")
+
+
+# --- student engagement: student voice ---------------------------------------------------
 
 
 @indicator(
-    key="surveys_recent",
+    key="student_voice",
+    pillar=Pillar.ENGAGEMENT,
+    label="Students' agreement with engagement items",
+    unit=SHARE,
+    formula="mean agreement (1–5 mapped to 0–1) of students' answers to agree–disagree "
+    "items tagged engagement, surveys answered in the last 12 months; a survey counts only "
+    "when its student respondents reach the district's minimum group",
+    target=0.75,
+    weight=2,
+    action="Ask students whether their work lets them think and apply their thinking to real "
+    "problems, then redesign tasks and questions with teachers where they say it does not.",
+    link=_surveys_link,
+)
+def student_voice(schools, ctx):
+    return _agreement(
+        schools,
+        ctx,
+        "students",
+        Q(survey__responses__answers__question__pillar=Pillar.ENGAGEMENT),
+        "students",
+    )
+
+
+# --- communication -----------------------------------------------------------------------
+
+
+@indicator(
+    key="surveys_per_audience",
     pillar=Pillar.COMMUNICATION,
-    label="Stakeholder surveys in the last 12 months",
+    label="Teachers, students and families surveyed in the last 12 months",
+    unit=SHARE,
+    formula="audiences (teachers, students, families) with a link to a survey of the school "
+    "that closed in the last 12 months ÷ 3",
+    target=1.0,
+    weight=2,
+    action="Reach people where they are: survey teachers, students and families at least "
+    "once a year each, and tell them what changed because of their answers.",
+    link=_surveys_link,
+)
+def surveys_per_audience(schools, ctx):
+    closed = _closed_surveys(schools, ctx)
+    out = {}
+    for school in schools:
+        surveys = closed.get(school.pk, {})
+        heard = set().union(*surveys.values()) & set(SURVEY_AUDIENCES) if surveys else set()
+        names = ", ".join(a for a in SURVEY_AUDIENCES if a in heard) or "none"
+        out[school.pk] = Reading(
+            len(heard) / len(SURVEY_AUDIENCES),
+            len(surveys),
+            f"{len(heard)} of 3 audiences ({names}) in {len(surveys)} closed "
+            f"survey{'s' if len(surveys) != 1 else ''}",
+        )
+    return out
+
+
+@indicator(
+    key="survey_response_rate",
+    pillar=Pillar.COMMUNICATION,
+    label="Response rate of surveys closed in the last 12 months",
+    unit=SHARE,
+    formula="responses ÷ expected respondents (stakeholders' headline figures) of the "
+    "school's surveys closed in the last 12 months, counting only surveys whose rate is "
+    "shown: responses at or above the minimum group and every answering audience with an "
+    "expected number",
+    target=0.6,
+    weight=1,
+    action="Send each survey through the tools people already use every day, say how long it "
+    "takes and remind once; set the expected number on every link so the rate is known.",
+    link=_surveys_link,
+)
+def survey_response_rate(schools, ctx):
+    from stakeholders.selectors import headline_results
+
+    closed = _closed_surveys(schools, ctx)
+    ids = sorted({sid for surveys in closed.values() for sid in surveys})
+    headlines = ctx.once("survey_headlines", lambda: headline_results(ids))
+    out = {}
+    for school in schools:
+        shown = [
+            headlines[sid]
+            for sid in sorted(closed.get(school.pk, {}))
+            if sid in headlines and headlines[sid]["rate"] is not None
+        ]
+        answered = sum(h["responses"] for h in shown)
+        expected = sum(h["expected"] for h in shown)
+        out[school.pk] = (
+            Reading(
+                answered / expected,
+                answered,
+                f"{answered} responses of {expected} expected in {len(shown)} "
+                f"survey{'s' if len(shown) != 1 else ''}",
+            )
+            if expected
+            else NO_EVIDENCE
+        )
+    return out
+
+
+@indicator(
+    key="communication_plans",
+    pillar=Pillar.COMMUNICATION,
+    label="A communication plan with channels and a daily tool",
+    unit=YES_NO,
+    formula="1 when the school has a communication plan with at least one channel and a tool "
+    "used every day, else 0",
+    target=1.0,
+    weight=1,
+    action="Write down how the school keeps its community informed: a mix of traditional "
+    "channels and social media, and one or two tools used every day without fail.",
+    link=_link("stakeholders:community"),
+)
+def communication_plans(schools, ctx):
+    from stakeholders.models import CommunicationPlan
+
+    plans = dict(
+        CommunicationPlan._base_manager.filter(school_id__in=_ids(schools))
+        .exclude(daily_tool="")
+        .values_list("school_id")
+        .annotate(n=Count("channels"))
+        .order_by()
+    )
+    out = {}
+    for school in schools:
+        channels = plans.get(school.pk)
+        if channels is None:
+            detail = "no plan with a daily tool"
+        else:
+            detail = f"a plan with {channels} channel{'s' if channels != 1 else ''}"
+        out[school.pk] = Reading(1.0 if channels else 0.0, 1 if channels else 0, detail)
+    return out
+
+
+# --- public relations --------------------------------------------------------------------
+
+# Story roles other than the school's leaders: the stories others bring.
+OTHER_TELLERS = ("students", "teachers", "staff", "families", "community")
+
+
+def _stories(schools, ctx: Context) -> dict[int, dict]:
+    """Per school: stories dated in the last 90 days, those shared somewhere, and those
+    involving people other than the leaders (one query)."""
+    from stakeholders.models import Story, StoryPerson, StoryShare
+
+    def compute():
+        since = ctx.today - timedelta(days=STORY_DAYS - 1)
+        return {
+            row.pop("school_id"): row
+            for row in Story._base_manager.filter(
+                school_id__in=_ids(schools), date__gte=since, date__lte=ctx.today
+            )
+            .annotate(
+                is_shared=Exists(StoryShare._base_manager.filter(story=OuterRef("pk"))),
+                by_others=Exists(
+                    StoryPerson._base_manager.filter(story=OuterRef("pk"), role__in=OTHER_TELLERS)
+                ),
+            )
+            .values("school_id")
+            .annotate(
+                total=Count("pk"),
+                shared=Count("pk", filter=Q(is_shared=True)),
+                others=Count("pk", filter=Q(by_others=True)),
+            )
+            .order_by()
+        }
+
+    return ctx.once("stories", compute)
+
+
+@indicator(
+    key="stories_shared",
+    pillar=Pillar.PUBLIC_RELATIONS,
+    label="Stories of connection shared in the last 90 days",
     unit=COUNT,
-    formula="surveys of the school that were open on at least one day of the last 12 months "
-    "(opened by today, last day or early close within the 12 months)",
+    formula="stories of connection dated in the last 90 days that were shared on at least one "
+    "channel (newsletter, social media, local news, board meeting)",
+    target=6.0,
+    weight=2,
+    ceiling=60.0,
+    action="Be the first to tell the school's story: share what went well every week or two, "
+    "with words, links, pictures and video, on the channels families follow.",
+    link=_link("stakeholders:community"),
+)
+def stories_shared(schools, ctx):
+    rows = _stories(schools, ctx)
+    out = {}
+    for school in schools:
+        row = rows.get(school.pk, {})
+        shared, total = row.get("shared", 0), row.get("total", 0)
+        out[school.pk] = Reading(
+            float(shared), shared, f"{shared} of {total} stories of the last 90 days shared"
+        )
+    return out
+
+
+@indicator(
+    key="stories_by_others",
+    pillar=Pillar.PUBLIC_RELATIONS,
+    label="Stories that involve students, staff, families or the community",
+    unit=SHARE,
+    formula="stories of the last 90 days involving students, teachers, other staff, families "
+    "or community members ÷ stories of the last 90 days",
+    target=0.5,
+    weight=1,
+    action="Invite students, teachers and families to bring their own stories, and amplify "
+    "them rather than telling every story yourself.",
+    link=_link("stakeholders:community"),
+)
+def stories_by_others(schools, ctx):
+    rows = _stories(schools, ctx)
+    return {
+        s.pk: _share(
+            rows.get(s.pk, {}).get("others", 0),
+            rows.get(s.pk, {}).get("total", 0),
+            "stories of the last 90 days involve people beyond the leaders",
+        )
+        for s in schools
+    }
+
+
+# --- branding ----------------------------------------------------------------------------
+
+
+@indicator(
+    key="swot_recent",
+    pillar=Pillar.BRANDING,
+    label="A SWOT analysis this school year",
+    unit=YES_NO,
+    formula="1 when the school has a SWOT analysis of the current school year, or of the "
+    "previous one updated in the last 12 months, else 0",
+    target=1.0,
+    weight=2,
+    action="Each year, sit down with a committee of students, staff and families to name the "
+    "school's strengths, weaknesses, opportunities and threats, and build the brand on them.",
+    link=_link("initiatives:swot_list"),
+)
+def swot_recent(schools, ctx):
+    from initiatives.models import Swot
+
+    year = cohort_year(ctx.today)
+    done = set(
+        Swot._base_manager.filter(school_id__in=_ids(schools))
+        .filter(
+            Q(year=year)
+            | Q(year=year - 1, updated_at__date__gte=ctx.year_ago, updated_at__date__lte=ctx.today)
+        )
+        .values_list("school_id", flat=True)
+        .distinct()
+    )
+    return {
+        s.pk: Reading(1.0, 1, "a SWOT analysis this year")
+        if s.pk in done
+        else Reading(0.0, 0, "no SWOT analysis this year")
+        for s in schools
+    }
+
+
+@indicator(
+    key="family_sentiment",
+    pillar=Pillar.BRANDING,
+    label="Families' agreement with sentiment items",
+    unit=SHARE,
+    formula="mean agreement (1–5 mapped to 0–1) of families' answers to sentiment items or "
+    "items tagged branding, surveys answered in the last 12 months; a survey counts only when "
+    "its family respondents reach the district's minimum group",
+    target=0.75,
+    weight=1,
+    action="Ask families how they feel about the school, then use the same hashtag and tools "
+    "every day to show the culture they should be proud of.",
+    link=_surveys_link,
+)
+def family_sentiment(schools, ctx):
+    question = "survey__responses__answers__question__"
+    return _agreement(
+        schools,
+        ctx,
+        "families",
+        Q(**{f"{question}sentiment": True}) | Q(**{f"{question}pillar": Pillar.BRANDING}),
+        "families",
+    )
+
+
+# --- opportunity -------------------------------------------------------------------------
+
+
+@indicator(
+    key="partnerships_active",
+    pillar=Pillar.OPPORTUNITY,
+    label="Active partnerships",
+    unit=COUNT,
+    formula="partnerships of the school marked active that started on or before today",
     target=3.0,
     weight=2,
-    ceiling=24.0,
-    action="Listen before deciding: survey teachers, students and families at least once a "
-    "year each, and tell them what changed because of their answers.",
+    ceiling=50.0,
+    action="Show alumni and local businesses the innovative work in your classrooms and ask "
+    "them to partner: mentoring, internships, equipment or donations.",
+    link=_link("stakeholders:community"),
 )
-def surveys_recent(schools, ctx):
-    from django.db.models.functions import Coalesce
+def partnerships_active(schools, ctx):
+    from stakeholders.models import Partnership
 
-    from stakeholders.models import Survey
-
-    links = Survey.schools.through.objects.filter(school_id__in=_ids(schools))
     counts = dict(
-        links.annotate(ended=Coalesce("survey__closed_on", "survey__closes_on"))
-        .filter(survey__opens_on__lte=ctx.today, ended__gte=ctx.year_ago)
+        Partnership._base_manager.filter(
+            school_id__in=_ids(schools), active=True, started_on__lte=ctx.today
+        )
         .values_list("school_id")
-        .annotate(n=Count("survey", distinct=True))
+        .annotate(n=Count("pk"))
         .order_by()
     )
     out = {}
     for school in schools:
         n = counts.get(school.pk, 0)
-        out[school.pk] = Reading(float(n), n, f"{n} survey{'s' if n != 1 else ''} in 12 months")
+        out[school.pk] = Reading(float(n), n, f"{n} active partnership{'s' if n != 1 else ''}")
     return out
 
 
-# --- planned -----------------------------------------------------------------------------
-# Indicators that need records the stakeholders and initiatives apps are adding (see
-# docs/readiness.md for their formulas, targets and weights). The pages list them under each
-# pillar so that "no evidence" explains itself.
-PLANNED: dict[str, list[str]] = {
-    Pillar.ENGAGEMENT: ["Student survey items on this pillar (mean agreement)"],
-    Pillar.SPACES: [],
-    Pillar.PROFESSIONAL_LEARNING: [],
-    Pillar.COMMUNICATION: [
-        "Surveys per audience: teachers, students and families",
-        "Survey response rate",
-        "Active initiatives with a communication plan",
-    ],
-    Pillar.PUBLIC_RELATIONS: ["Stories of connection recorded and shared in the last 90 days"],
-    Pillar.BRANDING: ["A SWOT analysis in the last 12 months", "Family sentiment survey items"],
-    Pillar.OPPORTUNITY: [
-        "Active partnerships",
-        "Grants and donations against initiative budgets",
-        "Initiatives with an evaluation",
-    ],
-}
+@indicator(
+    key="external_funding",
+    pillar=Pillar.OPPORTUNITY,
+    label="Initiative budget funded by grants and donations",
+    unit=SHARE,
+    formula="budget lines funded by a grant or a donation ÷ all budget lines, of the active "
+    "initiatives of the school (any stage)",
+    target=0.2,
+    weight=1,
+    action="Look beyond the general fund: bring partners, grants and donations into the "
+    "budget of each initiative.",
+    link=_link("initiatives:school"),
+)
+def external_funding(schools, ctx):
+    from initiatives.models import FundingSource, Initiative
+
+    lines = "initiative__budget_lines__"
+    external = Q(**{f"{lines}funding_source__in": [FundingSource.GRANT, FundingSource.DONATION]})
+    rows = {
+        row.pop("school_id"): row
+        for row in Initiative.schools.through.objects.filter(
+            school_id__in=_ids(schools),
+            initiative__status__in=ACTIVE_INITIATIVE,
+            initiative__created_at__date__lte=ctx.today,
+        )
+        .values("school_id")
+        .annotate(
+            total=Sum(f"{lines}amount"),
+            external=Sum(f"{lines}amount", filter=external),
+            lines=Count(f"{lines}pk"),
+        )
+        .order_by()
+    }
+    out = {}
+    for school in schools:
+        row = rows.get(school.pk)
+        total = float(row["total"] or 0) if row else 0.0
+        if not total:
+            out[school.pk] = NO_EVIDENCE
+            continue
+        outside = float(row["external"] or 0)
+        out[school.pk] = Reading(
+            outside / total,
+            row["lines"],
+            f"${outside:,.0f} of ${total:,.0f} from grants and donations",
+        )
+    return out
+
+
+@indicator(
+    key="initiatives_evaluated",
+    pillar=Pillar.OPPORTUNITY,
+    label="Initiatives in students' hands that were evaluated",
+    unit=SHARE,
+    formula="initiatives in rollout or sustaining, or retired in the last 12 months, with a "
+    "reflection about them written in the last 12 months ÷ those initiatives",
+    target=1.0,
+    weight=1,
+    action="Look back at every initiative that reached students: is it meeting their needs "
+    "and interests? Write the reflection and keep, change or retire it.",
+    link=_link("initiatives:reflections"),
+)
+def initiatives_evaluated(schools, ctx):
+    from initiatives.models import Initiative, Reflection, StatusChange
+
+    retired = Exists(
+        StatusChange._base_manager.filter(
+            initiative_id=OuterRef("initiative_id"),
+            to_status="retired",
+            at__date__gte=ctx.year_ago,
+            at__date__lte=ctx.today,
+        )
+    )
+    evaluated = Exists(
+        Reflection._base_manager.filter(
+            initiative_id=OuterRef("initiative_id"),
+            written_on__gte=ctx.year_ago,
+            written_on__lte=ctx.today,
+        )
+    )
+    rows = {
+        row.pop("school_id"): row
+        for row in Initiative.schools.through.objects.filter(
+            school_id__in=_ids(schools), initiative__created_at__date__lte=ctx.today
+        )
+        .annotate(retired_recently=retired, evaluated=evaluated)
+        .filter(
+            Q(initiative__status__in=["rollout", "sustaining"])
+            | Q(initiative__status="retired", retired_recently=True)
+        )
+        .values("school_id")
+        .annotate(n=Count("initiative_id"), done=Count("initiative_id", filter=Q(evaluated=True)))
+        .order_by()
+    }
+    return {
+        s.pk: _share(
+            rows.get(s.pk, {}).get("done", 0),
+            rows.get(s.pk, {}).get("n", 0),
+            "initiatives in students' hands with a reflection in 12 months",
+        )
+        for s in schools
+    }

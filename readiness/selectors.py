@@ -10,7 +10,7 @@ from django.db.models import Q
 from schools.models import School
 from schools.pillars import Pillar
 
-from .indicators import PLANNED, RATING, RATIO, REGISTRY, SHARE, YES_NO
+from .indicators import RATING, RATIO, REGISTRY, SHARE, YES_NO
 from .models import ReadinessRun, RunStatus, Snapshot
 from .services import latest_snapshots
 
@@ -60,7 +60,6 @@ class PillarRow:
     label: str
     score: float | None
     indicators: list[IndicatorRow] = field(default_factory=list)
-    planned: list[str] = field(default_factory=list)
 
     @property
     def actions(self) -> list[IndicatorRow]:
@@ -103,7 +102,6 @@ def pillar_rows(snapshot: Snapshot, school: School) -> list[PillarRow]:
             label=label,
             score=snapshot.pillars.get(key),
             indicators=indicators.get(key, []),
-            planned=PLANNED.get(key, []),
         )
         for key, label in Pillar.choices
     ]

@@ -73,6 +73,63 @@ def _session_schools(session_field: str):
     return handler
 
 
+def _cascaded(instance, kwargs) -> bool:
+    """A row deleted because its survey, story, plan or initiative is: that parent's own
+    handler has marked the district already (saves a query per cascaded row)."""
+    from initiatives.models import Initiative
+    from stakeholders.models import CommunicationPlan, Story, Survey
+
+    origin = kwargs.get("origin")
+    return origin is not None and isinstance(origin, (Survey, Story, CommunicationPlan, Initiative))
+
+
+def _survey_rows(sender, instance, **kwargs):
+    """A response, invitation or question counts for each school of its survey. The
+    respondent flow creates the Response with ``create()`` (a signal) and its answers with
+    ``bulk_create`` (none) in the same transaction, so a submitted response marks its
+    district once."""
+    from stakeholders.models import Survey
+
+    if _cascaded(instance, kwargs):
+        return
+    schools = Survey.schools.through.objects.filter(survey_id=instance.survey_id)
+    note_change(districts_of_schools(list(schools.values_list("school_id", flat=True))))
+
+
+def _via(parent: str, field_name: str):
+    """A row that belongs to a school through ``parent`` (a story share through its story,
+    a plan's channel through its plan)."""
+
+    def handler(sender, instance, **kwargs):
+        from django.apps import apps
+
+        if _cascaded(instance, kwargs):
+            return
+        model = apps.get_model(parent)
+        school = (
+            model._base_manager.filter(pk=getattr(instance, field_name))
+            .values_list("school_id", flat=True)
+            .first()
+        )
+        note_change(districts_of_schools([school]))
+
+    return handler
+
+
+def _initiative_rows(sender, instance, **kwargs):
+    """A budget line or status change marks the district of its initiative."""
+    from initiatives.models import Initiative
+
+    if _cascaded(instance, kwargs):
+        return
+    district = (
+        Initiative._base_manager.filter(pk=instance.initiative_id)
+        .values_list("district_id", flat=True)
+        .first()
+    )
+    note_change([district])
+
+
 def _school_links(sender, instance, action, pk_set, reverse, **kwargs):
     """Schools added to or removed from a session, survey or initiative."""
     if action not in ("post_add", "post_remove", "pre_clear"):
@@ -103,9 +160,20 @@ def _import_finished(sender=None, args=None, **kwargs):
 def connect() -> None:
     from equity.models import Assignment, Device, Student
     from equity.tasks import run_import
-    from initiatives.models import Initiative
+    from initiatives.models import BudgetLine, Initiative, Reflection, StatusChange, Swot
     from pd.models import Attendance, Feedback, LearningLeader, PDNeedsPoll, PDSession
-    from stakeholders.models import Survey
+    from stakeholders.models import (
+        CommunicationPlan,
+        Invitation,
+        Partnership,
+        PlanChannelUse,
+        Question,
+        Response,
+        Story,
+        StoryPerson,
+        StoryShare,
+        Survey,
+    )
 
     def both(handler, model):
         uid = f"readiness:{model.__name__}"
@@ -116,8 +184,24 @@ def connect() -> None:
     for model in (Device, Student, Initiative):
         both(_direct, model)
     post_save.connect(_school_saved, sender=School, dispatch_uid="readiness:School:save")
-    for model in (StaffMember, LearningLeader, PDNeedsPoll):
+    for model in (
+        StaffMember,
+        LearningLeader,
+        PDNeedsPoll,
+        Story,
+        Partnership,
+        CommunicationPlan,
+        Swot,
+        Reflection,
+    ):
         both(_by_school, model)
+    for model in (Response, Invitation, Question):
+        both(_survey_rows, model)
+    both(_via("stakeholders.Story", "story_id"), StoryShare)
+    both(_via("stakeholders.Story", "story_id"), StoryPerson)
+    both(_via("stakeholders.CommunicationPlan", "plan_id"), PlanChannelUse)
+    for model in (BudgetLine, StatusChange):
+        both(_initiative_rows, model)
     both(_assignment, Assignment)
     both(_attendance, Attendance)
     both(_session_schools("pk"), PDSession)

@@ -4,7 +4,8 @@
 Each school gets a closed teacher listening survey with enough answers to show results (with
 a "you said, we did" note at the elementary school; at the middle school only three other
 staff answered, which shows the complementary hiding of audience figures), a closed family
-survey with too few answers to show anything, stories of connection (one older than 90
+survey with too few answers to show anything, a closed student survey at the middle and high
+school, stories of connection (one older than 90
 days), three partnerships (two active, one with a donation), a communication plan and a
 short communication log.
 """
@@ -45,9 +46,12 @@ from .models import (
     Survey,
 )
 from .services import copy_starter
-from .starters import FAMILIES, TEACHERS
+from .starters import FAMILIES, STUDENTS, TEACHERS
 
 FAMILY_ANSWERS = 3  # fewer than the default minimum of 5: the results page hides them
+# The middle and high school also asked their students (readiness reads their engagement
+# items as student voice); (students invited, students who answered).
+STUDENT_SURVEYS = {"CRM": (60, 41), "LVH": (80, 47)}
 
 WRITTEN = {
     "time": [
@@ -257,6 +261,28 @@ def seed(district: District, schools: dict[str, School]) -> None:
                 today - timedelta(days=25),
                 lean={"connectivity": 3, "communication": 4},
             )
+            if code in STUDENT_SURVEYS:
+                invited, replied = STUDENT_SURVEYS[code]
+                students = _survey(
+                    school,
+                    STUDENTS,
+                    "Tell us how you learn best",
+                    today - timedelta(days=35),
+                    today - timedelta(days=21),
+                )
+                Invitation.objects.create(
+                    survey=students,
+                    kind=InvitationKind.AUDIENCE,
+                    audience=Audience.STUDENTS,
+                    expected=invited,
+                )
+                _answers(
+                    rng,
+                    students,
+                    {Audience.STUDENTS: replied},
+                    today - timedelta(days=24),
+                    lean={"": 4, "devices": 3, "connectivity": 3, "support": 4},
+                )
             _community(rng, code, school, today)
 
 

@@ -22,7 +22,7 @@ from tests.factories import (
     StudentFactory,
 )
 
-from .helpers import initiative, survey
+from .helpers import initiative
 
 pytestmark = pytest.mark.django_db
 
@@ -223,17 +223,6 @@ def test_needs_poll_is_yes_only_for_a_poll_opened_in_the_last_12_months(maple, c
 
 
 # --- communication -----------------------------------------------------------------------
-
-
-def test_surveys_recent_counts_surveys_open_during_the_last_12_months(maple, cedar):
-    survey([maple, cedar])  # closed 10 days ago
-    survey([maple], opens_days_ago=5, closes_days_ago=-10)  # open now
-    survey([maple], opens_days_ago=420, closes_days_ago=380)  # ended too long ago
-    survey([maple], opens_days_ago=420, closes_days_ago=200, closed_days_ago=380)  # closed early
-    survey([maple], opens_days_ago=-5, closes_days_ago=-20)  # not opened yet
-    readings = read("surveys_recent", maple, cedar)
-    assert readings[maple.pk].value == 2
-    assert readings[cedar.pk].value == 1
 
 
 def test_indicators_computed_as_of_an_earlier_day_ignore_later_records(maple):

@@ -16,19 +16,35 @@ from equity import tasks as equity_tasks
 from equity.models import ImportJob, Student
 from pd.models import Feedback
 from readiness import services, tasks
-from readiness.indicators import REGISTRY
+from readiness.indicators import REGISTRY, cohort_year
 from readiness.models import IndicatorTarget, ReadinessRun, RunKind, RunStatus, Snapshot
 from schools.pillars import Pillar
+from stakeholders.models import (
+    Answer,
+    CommunicationPlan,
+    Invitation,
+    PlanChannelUse,
+    StoryPerson,
+    StoryShare,
+)
 from tests.factories import (
     AttendanceFactory,
+    BudgetLineFactory,
     DeviceFactory,
     DistrictFactory,
     LearningLeaderFactory,
+    PartnershipFactory,
     PDNeedsPollFactory,
     PDSessionFactory,
+    QuestionFactory,
+    ReflectionFactory,
+    ResponseFactory,
     SchoolFactory,
     StaffMemberFactory,
+    StoryFactory,
     StudentFactory,
+    SurveyFactory,
+    SwotFactory,
 )
 
 from .helpers import initiative, survey
@@ -46,8 +62,26 @@ def _evidence(school):
     Feedback.objects.create(session=session, rating=4, submitted_on=timezone.localdate())
     LearningLeaderFactory(staff=staff)
     PDNeedsPollFactory(school=school)
-    initiative(school, why="w", goals="g", measures="m")
-    survey([school])
+    item = initiative(school, why="w", goals="g", measures="m")
+    BudgetLineFactory(initiative=item, funding_source="grant")
+    ReflectionFactory(school=school, initiative=item)
+    listened = survey([school])
+    Invitation.objects.create(survey=listened, audience="students", expected=10)
+    Invitation.objects.create(survey=listened, audience="families", expected=10)
+    question = QuestionFactory(survey=listened)
+    feeling = QuestionFactory(survey=listened, pillar="branding", sentiment=True)
+    for _ in range(5):
+        response = ResponseFactory(survey=listened, audience="students")
+        Answer.objects.create(response=response, question=question, likert=4)
+        response = ResponseFactory(survey=listened, audience="families")
+        Answer.objects.create(response=response, question=feeling, likert=5)
+    story = StoryFactory(school=school)
+    StoryShare.objects.create(story=story, channel="newsletter")
+    StoryPerson.objects.create(story=story, role="students")
+    PartnershipFactory(school=school)
+    plan = CommunicationPlan.objects.create(school=school, daily_tool="Class app")
+    PlanChannelUse.objects.create(plan=plan, channel="newsletter")
+    SwotFactory(school=school, year=cohort_year(timezone.localdate()))
 
 
 def _district_with(n):
@@ -78,7 +112,8 @@ def test_every_school_of_a_district_run_gets_seven_pillars_and_every_indicator()
     for snapshot in Snapshot.objects.filter(school__district=district):
         assert set(snapshot.pillars) == set(Pillar.values)
         assert {i["key"] for i in snapshot.indicators} == set(REGISTRY)
-        assert snapshot.pillars[Pillar.PUBLIC_RELATIONS] is None  # nothing measures it yet
+        assert all(snapshot.pillars[p] is not None for p in Pillar.values)
+        assert [i["key"] for i in snapshot.indicators if i["value"] is None] == []
         assert 0 <= snapshot.overall <= 100
 
 
@@ -331,6 +366,87 @@ def test_evidence_in_each_watched_model_marks_its_district(maple, elsewhere, enq
     assert run.district_id == elsewhere.district_id
 
 
+def test_a_check_out_marks_the_district_of_its_device(maple, elsewhere, enqueued, committed):
+    from tests.factories import open_assignment
+
+    device = DeviceFactory(school=elsewhere)
+    student = StudentFactory(school=elsewhere)
+    connection.run_on_commit.clear()
+    with committed():
+        open_assignment(elsewhere, device=device, student=student)
+    assert enqueued.call_count == 1
+    run = ReadinessRun.objects.get(pk=enqueued.call_args.args[0][0])
+    assert run.district_id == elsewhere.district_id
+
+
+def test_a_submitted_survey_response_marks_the_district_once(maple, elsewhere, enqueued, committed):
+    from stakeholders.services import response_submit
+
+    shared = SurveyFactory(schools=[elsewhere])
+    question = QuestionFactory(survey=shared)
+    QuestionFactory(survey=shared)
+    link = Invitation.objects.create(survey=shared, audience="families")
+    connection.run_on_commit.clear()
+    with committed():
+        # The answers are written with bulk_create (no signal); the response is not.
+        response_submit(invitation=link, answers={question.pk: 4})
+    assert Answer.objects.filter(response__survey=shared).count() == 1
+    assert enqueued.call_count == 1
+    run = ReadinessRun.objects.get(pk=enqueued.call_args.args[0][0])
+    assert run.district_id == elsewhere.district_id
+
+
+def _new_evidence(school):
+    """One save of each evidence model the stakeholders and initiatives apps added."""
+    from initiatives.services import move
+
+    story = StoryFactory(school=school)
+    plan = CommunicationPlan.objects.create(school=school, daily_tool="Class app")
+    item = initiative(school, status="planning", why="w", goals="g")
+    listened = survey([school])
+    return [
+        lambda: ResponseFactory(survey=listened, audience="students"),
+        lambda: Invitation.objects.create(survey=listened, audience="teachers", expected=5),
+        lambda: StoryFactory(school=school),
+        lambda: StoryShare.objects.create(story=story, channel="newsletter"),
+        lambda: StoryPerson.objects.create(story=story, role="families"),
+        lambda: PartnershipFactory(school=school),
+        lambda: PlanChannelUse.objects.create(plan=plan, channel="website"),
+        lambda: CommunicationPlan.objects.filter(pk=plan.pk).first().save(),
+        lambda: BudgetLineFactory(initiative=item),
+        lambda: SwotFactory(school=school, year=2031),
+        lambda: ReflectionFactory(school=school, initiative=item),
+        lambda: move(item, "idea", by=None),
+    ]
+
+
+def test_each_new_evidence_model_marks_its_district(maple, elsewhere, enqueued, committed):
+    from django.core.cache import cache
+
+    changes = _new_evidence(elsewhere)
+    connection.run_on_commit.clear()
+    for change in changes:
+        cache.delete(services.pending_key(elsewhere.district_id))
+        before = enqueued.call_count
+        with committed():
+            change()
+        assert enqueued.call_count == before + 1
+        run = ReadinessRun.objects.get(pk=enqueued.call_args.args[0][0])
+        assert run.district_id == elsewhere.district_id
+
+
+def test_deleting_a_story_or_survey_marks_the_district_once(maple, elsewhere, enqueued, committed):
+    story = StoryFactory(school=elsewhere)
+    StoryShare.objects.create(story=story, channel="newsletter")
+    listened = survey([elsewhere])
+    ResponseFactory.create_batch(3, survey=listened)
+    connection.run_on_commit.clear()
+    with committed():
+        story.delete()
+        listened.delete()
+    assert enqueued.call_count == 1
+
+
 # --- the command -------------------------------------------------------------------------
 
 
@@ -343,8 +459,11 @@ def test_the_command_prints_one_json_object_per_school(maple, cedar, capsys):
         assert set(row) == {"school", "overall", "pillars", "computed_at"}
         assert list(row["pillars"]) == list(Pillar.values)
         assert all(v is None or 0 <= v <= 100 for v in row["pillars"].values())
-    maple_row = rows[1]
-    assert maple_row["overall"] is not None and maple_row["pillars"]["branding"] is None
+    cedar_row, maple_row = rows
+    assert maple_row["overall"] is not None and maple_row["pillars"]["branding"] is not None
+    # Cedar has no initiative and no student answers: no evidence, not 0.
+    assert cedar_row["pillars"]["engagement"] is None
+    assert cedar_row["pillars"]["branding"] == 0  # no SWOT this year is measured
     assert timezone.datetime.fromisoformat(maple_row["computed_at"])
 
 
@@ -370,6 +489,21 @@ def test_the_demo_history_spans_past_weeks():
     count = Snapshot.objects.count()
     call_command("seed_demo", allow_production=True)
     assert Snapshot.objects.count() == count
+
+
+def test_every_demo_school_has_a_score_for_each_of_the_seven_pillars():
+    from readiness.services import latest_snapshots
+    from schools.models import School
+
+    call_command("seed_demo", allow_production=True)
+    schools = list(School.objects.filter(district__slug="riverbend"))
+    assert schools
+    latest = latest_snapshots([s.pk for s in schools])
+    missing = {
+        school.code: [p for p in Pillar.values if latest[school.pk].pillars.get(p) is None]
+        for school in schools
+    }
+    assert {code: gaps for code, gaps in missing.items() if gaps} == {}
 
 
 def test_deleting_a_session_marks_the_district_of_its_schools(
@@ -421,3 +555,21 @@ def test_a_real_worker_computes_a_run_queued_on_redis(maple, through_the_broker)
             time.sleep(0.2)
     assert run.status == RunStatus.DONE
     assert Snapshot.objects.filter(school=maple, run=run).count() == 1
+
+
+def test_the_migration_removes_targets_of_the_retired_survey_count(maple):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("readiness.migrations.0002_retire_surveys_recent_targets")
+    # Rows stored before the key was retired (the model refuses the key now).
+    IndicatorTarget._base_manager.bulk_create(
+        [
+            IndicatorTarget(district=maple.district, indicator="surveys_recent", target=5),
+            IndicatorTarget(district=maple.district, indicator="needs_poll", target=0.5),
+        ]
+    )
+    migration.forward(apps, None)
+    assert list(IndicatorTarget._base_manager.values_list("indicator", flat=True)) == ["needs_poll"]
+    assert "surveys_recent" not in REGISTRY
