@@ -1,0 +1,97 @@
+"""A Celery worker killed (SIGKILL) in the middle of an import loses nothing: its
+transaction rolls back, Redis redelivers the unacknowledged message to the next worker, and
+the job stores one result. Real worker processes, the real broker, the real database."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+from config.celery import app
+from equity.models import Device, ImportJob
+from equity.tasks import progress_key
+from tests.equity.test_import_views import _queued_job, device_rows
+from tests.services import need
+
+ROOT = Path(__file__).resolve().parent.parent
+QUEUE = "pillarwise-kill-test"
+ROWS = 12_000
+
+
+def _worker(name: str) -> subprocess.Popen:
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "REDIS_URL": settings.REDIS_URL,
+        # Abandoned messages come back after 2 seconds, looked for every second.
+        "CELERY_VISIBILITY_TIMEOUT": "2",
+        "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+        "CELERY_UNACKED_RESTORE_THROTTLE": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
+         "-Q", QUEUE, "-n", f"{name}@%h", "--without-heartbeat", "--without-gossip",
+         "--without-mingle", "-l", "WARNING"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def _wait(predicate, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_an_import_whose_worker_is_killed_is_redelivered_and_stored_once(tech, cedar):
+    need(bool(settings.REDIS_URL), "Redis (REDIS_URL)")
+    need(connection.vendor == "postgresql", "PostgreSQL (a worker process shares the database)")
+    job = _queued_job(cedar, tech, device_rows(ROWS))
+    app.conf.task_always_eager = False
+    first = _worker("first")
+    try:
+        app.send_task("equity.tasks.run_import", args=[job.pk], queue=QUEUE)
+
+        def writing():  # the writes are one transaction: its progress shows in the cache
+            phase = cache.get(progress_key(job.pk))
+            return bool(phase) and phase[0] == ImportJob.Status.WRITING and phase[1] > 0
+
+        _wait(writing, 90, "the first worker to be half way through writing")
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        assert Device.objects.filter(school=cedar).count() == 0  # its writes rolled back
+        second = _worker("second")
+        try:
+
+            def finished():
+                job.refresh_from_db()
+                return job.finished
+
+            _wait(finished, 120, "the redelivered job to finish")
+        finally:
+            second.terminate()
+            second.wait(20)
+    finally:
+        app.conf.task_always_eager = True
+        if first.poll() is None:
+            first.kill()
+    assert (job.status, job.created_count) == (ImportJob.Status.DONE, ROWS)
+    assert Device.objects.filter(school=cedar).count() == ROWS
