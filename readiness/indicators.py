@@ -226,6 +226,15 @@ def _share(part: int, whole: int, what: str) -> Reading:
     return Reading(part / whole, whole, f"{part} of {whole} {what}")
 
 
+def _shares(schools, rows: dict, part: str, whole: str, what: str) -> dict[int, Reading]:
+    """``_share`` for every school from per-school rows of counts (no row: no evidence)."""
+    out = {}
+    for school in schools:
+        row = rows.get(school.pk, {})
+        out[school.pk] = _share(row.get(part, 0), row.get(whole, 0), what)
+    return out
+
+
 def _link(name: str):
     """A link to a page of the school (``name`` takes the school's pk)."""
     return lambda school: reverse(name, args=[school.pk])
@@ -326,13 +335,7 @@ def home_connectivity(schools, ctx):
         .annotate(connected=Count("pk", filter=connected), known=Count("pk", filter=known))
         .order_by()
     }
-    out = {}
-    for school in schools:
-        row = rows.get(school.pk, {})
-        out[school.pk] = _share(
-            row.get("connected", 0), row.get("known", 0), "students known to be connected"
-        )
-    return out
+    return _shares(schools, rows, "connected", "known", "students known to be connected")
 
 
 @indicator(
@@ -349,14 +352,9 @@ def home_connectivity(schools, ctx):
 )
 def pedagogy_plan(schools, ctx):
     rows = _initiatives(schools, ctx)
-    return {
-        s.pk: _share(
-            rows.get(s.pk, {}).get("planned", 0),
-            rows.get(s.pk, {}).get("active", 0),
-            "active initiatives with a why and learning goals",
-        )
-        for s in schools
-    }
+    return _shares(
+        schools, rows, "planned", "active", "active initiatives with a why and learning goals"
+    )
 
 
 # --- student engagement, learning & outcomes -------------------------------------------
@@ -375,14 +373,9 @@ def pedagogy_plan(schools, ctx):
 )
 def initiatives_measured(schools, ctx):
     rows = _initiatives(schools, ctx)
-    return {
-        s.pk: _share(
-            rows.get(s.pk, {}).get("measured", 0),
-            rows.get(s.pk, {}).get("active", 0),
-            "active initiatives with goals and a success measure",
-        )
-        for s in schools
-    }
+    return _shares(
+        schools, rows, "measured", "active", "active initiatives with goals and a success measure"
+    )
 
 
 # --- professional learning -------------------------------------------------------------
@@ -897,14 +890,13 @@ def stories_shared(schools, ctx):
 )
 def stories_by_others(schools, ctx):
     rows = _stories(schools, ctx)
-    return {
-        s.pk: _share(
-            rows.get(s.pk, {}).get("others", 0),
-            rows.get(s.pk, {}).get("total", 0),
-            "stories of the last 90 days involve people beyond the leaders",
-        )
-        for s in schools
-    }
+    return _shares(
+        schools,
+        rows,
+        "others",
+        "total",
+        "stories of the last 90 days involve people beyond the leaders",
+    )
 
 
 # --- branding ----------------------------------------------------------------------------
@@ -1097,11 +1089,6 @@ def initiatives_evaluated(schools, ctx):
         .annotate(n=Count("initiative_id"), done=Count("initiative_id", filter=Q(evaluated=True)))
         .order_by()
     }
-    return {
-        s.pk: _share(
-            rows.get(s.pk, {}).get("done", 0),
-            rows.get(s.pk, {}).get("n", 0),
-            "initiatives in students' hands with a reflection in 12 months",
-        )
-        for s in schools
-    }
+    return _shares(
+        schools, rows, "done", "n", "initiatives in students' hands with a reflection in 12 months"
+    )
