@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from schools.funding import FundingSource
 from schools.models import District, Grade, School
 from schools.scoping import DISTRICT, ScopedManager
 
@@ -66,16 +67,6 @@ class DeviceStatus(models.TextChoices):
 
 # A device can serve a student only in these states (and before its model's expiration).
 USABLE_STATUSES = (DeviceStatus.IN_STOCK, DeviceStatus.ASSIGNED)
-
-
-class FundingSource(models.TextChoices):
-    GENERAL_FUND = "general_fund", "General fund"
-    TITLE_I = "title_i", "Title I"
-    TITLE_IV_A = "title_iv_a", "Title IV-A"
-    E_RATE = "e_rate", "E-Rate"
-    GRANT = "grant", "Grant"
-    DONATION = "donation", "Donation"
-    OTHER = "other", "Other"
 
 
 class DeviceQuerySet(models.QuerySet):

@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from schools.funding import FundingSource
 from schools.models import District, EditGuard, School
 from schools.pillars import Pillar
 from schools.scoping import ScopedManager
@@ -307,16 +308,6 @@ class Category(models.TextChoices):
     INFRASTRUCTURE = "infrastructure", "Infrastructure"
     PD = "pd", "Professional development"
     SPACES = "spaces", "Furniture and spaces"
-    OTHER = "other", "Other"
-
-
-class FundingSource(models.TextChoices):
-    GENERAL_FUND = "general_fund", "General fund"
-    TITLE_I = "title_i", "Title I"
-    TITLE_IV_A = "title_iv_a", "Title IV-A"
-    E_RATE = "e_rate", "E-Rate"
-    GRANT = "grant", "Grant"
-    DONATION = "donation", "Donation"
     OTHER = "other", "Other"
 
 
