@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format migrate seed worker clean
+.PHONY: run test install lint format migrate seed worker clean bench
 
 $(PY):
 	$(PYTHON) -c 'import sys; sys.exit("Pillarwise needs Python >= 3.11") if sys.version_info < (3, 11) else None'
@@ -33,6 +33,17 @@ lint: install
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# Sizes are numbers of students; each gets its own seeded PostgreSQL database (bench/__main__.py).
+SIZES ?= 1000 1000000
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(PY) -m bench --sizes $(SIZES) $(BENCH_ARGS)
 
 worker: install
 	$(VENV)/bin/celery -A config worker -l info
