@@ -1,0 +1,134 @@
+"""Write many rows at the speed of the database: PostgreSQL ``COPY``, or ``executemany``.
+
+Used by ``seed_scale`` and the device importer. Rows are plain tuples in the order of the
+field names given; nothing is held in memory beyond one buffer of text. Neither function
+runs ``save()``, ``clean()`` or signals: callers validate first, and send what the signals
+would have sent themselves.
+
+- ``reserve_ids(model, n)`` hands out ``n`` primary keys from the table's own sequence (one
+  query), so rows that point at each other can be written with ``copy_rows`` in any order.
+- ``copy_rows(model, fields, rows)`` writes the rows; on PostgreSQL through ``COPY ... FROM
+  STDIN`` fed by a stream, elsewhere (SQLite in ``make run`` and the local suite) through
+  ``executemany`` in batches. Every NOT NULL column must be given: Django's field defaults
+  (``default=``, ``auto_now``) are not applied.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from itertools import islice
+
+from django.db import connection, models
+
+SQLITE_BATCH = 5000
+# Text-format COPY escapes: backslash first, then the separators it would confuse.
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def reserve_ids(model: type[models.Model], count: int) -> list[int]:
+    """``count`` fresh primary keys of ``model``'s table, in increasing order.
+
+    On PostgreSQL they come from the table's identity sequence, so concurrent writers never
+    collide. On SQLite (one writer at a time) they are the numbers above the largest id;
+    call this inside the transaction that writes them.
+    """
+    if count <= 0:
+        return []
+    table = model._meta.db_table
+    pk = model._meta.pk.column
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [connection.ops.quote_name(table), pk, count],
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+        cursor.execute(
+            f"SELECT COALESCE(MAX({connection.ops.quote_name(pk)}), 0) "  # noqa: S608
+            f"FROM {connection.ops.quote_name(table)}"
+        )
+        start = cursor.fetchone()[0] + 1
+    return list(range(start, start + count))
+
+
+def _columns(model: type[models.Model], fields: Sequence[str]) -> list[str]:
+    return [model._meta.get_field(name).column for name in fields]
+
+
+def _plain(value: object) -> object:
+    """A value as the database driver or COPY wants it."""
+    if isinstance(value, bool) or value is None or isinstance(value, int | float):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+def _copy_text(value: object) -> str:
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    return str(_plain(value)).translate(_ESCAPES)
+
+
+class _RowStream:
+    """A read-only file over rows, as COPY's text format, produced as psycopg2 asks for it."""
+
+    def __init__(self, rows: Iterable[Sequence[object]]):
+        self._rows = iter(rows)
+        self._buffer = ""
+        self.count = 0
+
+    def _line(self, row: Sequence[object]) -> str:
+        self.count += 1
+        return "\t".join(_copy_text(v) for v in row) + "\n"
+
+    def read(self, size: int = -1) -> str:
+        parts = [self._buffer]
+        length = len(self._buffer)
+        while size < 0 or length < size:
+            row = next(self._rows, None)
+            if row is None:
+                break
+            line = self._line(row)
+            parts.append(line)
+            length += len(line)
+        text = "".join(parts)
+        if size < 0:
+            self._buffer = ""
+            return text
+        self._buffer = text[size:]
+        return text[:size]
+
+
+def copy_rows(
+    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[object]]
+) -> int:
+    """Write ``rows`` (tuples in the order of ``fields``) into ``model``'s table; the count."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = _columns(model, fields)
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    if connection.vendor == "postgresql":
+        stream = _RowStream(rows)
+        with connection.cursor() as cursor:
+            cursor.cursor.copy_expert(f"COPY {table} ({quoted}) FROM STDIN", stream, size=1 << 16)
+        return stream.count
+    marks = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {table} ({quoted}) VALUES ({marks})"  # noqa: S608 - names from _meta
+    written = 0
+    iterator: Iterator[Sequence[object]] = iter(rows)
+    with connection.cursor() as cursor:
+        while batch := [tuple(_plain(v) for v in row) for row in islice(iterator, SQLITE_BATCH)]:
+            cursor.executemany(sql, batch)
+            written += len(batch)
+    return written
