@@ -71,14 +71,26 @@ def _plain(value: object) -> object:
     return str(value)
 
 
+def _escaped(text: str) -> str:
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.translate(_ESCAPES)
+    return text
+
+
 def _copy_text(value: object) -> str:
+    """One value in COPY's text format. Called for every cell of millions of rows, so the
+    common types are tested by identity first (``type(True)`` is ``bool``, never ``int``,
+    so a flag is written as t/f)."""
+    kind = type(value)
+    if kind is str:
+        return _escaped(value)
+    if kind is int or kind is float:
+        return str(value)
     if value is None:
         return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    return str(_plain(value)).translate(_ESCAPES)
+    if kind is bool:
+        return "t" if value else "f"
+    return _escaped(str(_plain(value)))
 
 
 class _RowStream:
@@ -91,7 +103,7 @@ class _RowStream:
 
     def _line(self, row: Sequence[object]) -> str:
         self.count += 1
-        return "\t".join(_copy_text(v) for v in row) + "\n"
+        return "\t".join(map(_copy_text, row)) + "\n"
 
     def read(self, size: int = -1) -> str:
         parts = [self._buffer]
