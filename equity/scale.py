@@ -164,7 +164,7 @@ def build(ctx: ScaleContext) -> None:
             ctx.copy(Assignment, ASSIGNMENT_FIELDS, rows["assignments"])
             ctx.copy(DeviceEvent, EVENT_FIELDS, rows["events"])
             done += len(chunk)
-            ctx.progress("equity", done, len(ctx.schools), started)
+            ctx.progress("equity", done, len(ctx.schools), started, Student, Device, DeviceEvent)
     ctx.analyze(*TABLES)
 
 

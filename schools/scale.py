@@ -264,8 +264,20 @@ class ScaleContext:
         if chunk:
             yield chunk
 
-    def progress(self, label: str, done: int, total: int, started: float) -> None:
-        self.out(f"  {label}: {done:,}/{total:,} schools, {time.perf_counter() - started:.1f} s")
+    def progress(
+        self, label: str, done: int, total: int, started: float, *tables: type[models.Model]
+    ) -> None:
+        """A line per chunk: schools done, seconds so far and the rows of the main tables."""
+        counts = ", ".join(
+            f"{self.stats[m._meta.db_table].rows:,} {m._meta.verbose_name_plural}"
+            for m in tables
+            if m._meta.db_table in self.stats
+        )
+        seconds = time.perf_counter() - started
+        self.out(
+            f"  {label}: {done:,}/{total:,} schools, {seconds:.1f} s"
+            + (f"; {counts}" if counts else "")
+        )
 
     @contextmanager
     def fast_load(self, *models_: type[models.Model]) -> Iterator[None]:
