@@ -133,6 +133,11 @@ EVENT_FIELDS = ["device", "kind", "at", "by", "school", "student", "circumstance
 TABLES = [Student, Device, Assignment, DeviceEvent]
 
 
+def between(rng, low: int, high: int) -> int:
+    """``rng.randint(low, high)`` at a seventh of the cost (it runs millions of times here)."""
+    return low + int(rng.random() * (high - low + 1))
+
+
 def device_count(school: ScaleSchool) -> tuple[int, int]:
     """(computers, hotspots) of a school: about 1.05 devices per student in all."""
     total = round(school.enrollment * DEVICES_PER_STUDENT)
@@ -159,7 +164,7 @@ def build(ctx: ScaleContext) -> None:
             ctx.copy(Assignment, ASSIGNMENT_FIELDS, rows["assignments"])
             ctx.copy(DeviceEvent, EVENT_FIELDS, rows["events"])
             done += len(chunk)
-            ctx.progress("equity", done, len(ctx.schools), started)
+            ctx.progress("equity", done, len(ctx.schools), started, Student, Device, DeviceEvent)
     ctx.analyze(*TABLES)
 
 
@@ -194,40 +199,84 @@ def _agreement(ctx: ScaleContext, catalog: dict[str, DeviceModel]) -> None:
     )
 
 
+class _Device:
+    """A device while its school is generated (a list of these per school, then rows)."""
+
+    __slots__ = ("bought", "holder", "key", "model", "pk", "status")
+
+    def __init__(self, pk: int, key: str, model: DeviceModel, bought: date):
+        self.pk, self.key, self.model, self.bought = pk, key, model, bought
+        self.status = DeviceStatus.IN_STOCK
+        self.holder: int | None = None
+
+
 def _school(ctx, school: ScaleSchool, catalog, student_ids, device_ids, next_local, rows) -> int:
-    """Append one school's students, devices, assignments and events to ``rows``."""
+    """Append one school's students, devices, assignments and events to ``rows``; returns the
+    next free local student id."""
     rng = ctx.rng("equity", school.code)
+    students, next_local = _students(ctx, rng, school, student_ids, next_local, rows["students"])
+    devices, computers = _fleet(ctx, rng, school, catalog, device_ids, students)
+    _hand_out(ctx, rng, devices, computers, students)
+    everyone = [s[0] for s in students] or [None]
+    for device in devices:
+        _history(ctx, rng, school, device, everyone, rows)
+    now = ctx.stamp(ctx.now)
+    for i, d in enumerate(devices):
+        tag = (
+            f"{school.code}-H{i - computers + 1:04d}"
+            if i >= computers
+            else f"{school.code}-{i + 1:05d}"
+        )
+        serial = f"{d.model.maker[:2].upper()}{d.pk:010d}"
+        rows["devices"].append(
+            (
+                d.pk,
+                ctx.district.pk,
+                school.pk,
+                d.model.pk,
+                tag,
+                serial,
+                d.model.maker,
+                d.status,
+                d.bought,
+                rng.choice(FUNDING),
+                "",
+                now,
+                now,
+            )
+        )
+    return next_local
+
+
+def _students(ctx, rng, school: ScaleSchool, ids, next_local, out) -> tuple[list, int]:
+    """Every grade of the school's span; returns (id, grade, needs touch, internet, active)."""
     today, now = ctx.today, ctx.stamp(ctx.now)
-    district = ctx.district.pk
     no_internet = 0.04 + float(school.econ_pct) / 100 * 0.14
     waiver = float(school.econ_pct) / 100
-
-    # Students: (id, grade, needs_touch, home_internet, active)
     students = []
     for grade in sorted(school.grades):
         count = school.grades[grade]
         rooms = max(1, math.ceil(count / 25))
         label = Grade(grade).label
         for j in range(count):
-            pk = next(student_ids)
+            pk = next(ids)
             room = j % rooms
             homeroom = f"{label}{ROOMS[room]}" if rooms <= len(ROOMS) else f"{label}-{room + 1}"
             roll = rng.random()
-            internet = (
-                HomeInternet.NO
-                if roll < no_internet
-                else HomeInternet.UNKNOWN
-                if roll < no_internet + 0.04
-                else HomeInternet.YES
-            )
+            if roll < no_internet:
+                internet = HomeInternet.NO
+            elif roll < no_internet + 0.04:
+                internet = HomeInternet.UNKNOWN
+            else:
+                internet = HomeInternet.YES
             touch = rng.random() < 0.03
             active = rng.random() >= 0.02
-            left_on = None if active else today - timedelta(days=rng.randint(1, 120))
+            left_on = None if active else today - timedelta(days=between(rng, 1, 120))
             reason = "" if active else rng.choice([LeaveReason.TRANSFERRED, LeaveReason.WITHDRAWN])
-            rows["students"].append(
+            out.append(
                 (
                     pk,
-                    district,
+                    ctx.district.pk,
                     school.pk,
                     str(next_local),
                     grade,
@@ -244,13 +293,15 @@ def _school(ctx, school: ScaleSchool, catalog, student_ids, device_ids, next_loc
             )
             next_local += 1
             students.append((pk, grade, touch, internet, active))
+    return students, next_local
 
-    # Devices: the model of each, then the status mix.
+
+def _fleet(ctx, rng, school: ScaleSchool, catalog, ids, students) -> tuple[list[_Device], int]:
+    """The school's devices (computers first, then hotspots) with their status mix."""
     computers, hotspots = device_count(school)
     touch_students = sum(1 for _pk, g, t, _i, _a in students if t or g <= Grade.G2)
-    young = school.band(Grade.PK, Grade.K)
     touch = min(computers, math.ceil(touch_students * DEVICES_PER_STUDENT))
-    ipads = min(touch, math.ceil(young * DEVICES_PER_STUDENT))
+    ipads = min(touch, math.ceil(school.band(Grade.PK, Grade.K) * DEVICES_PER_STUDENT))
     high_share = school.band(Grade.G9, Grade.G12) / max(1, school.enrollment)
     kinds = ["ipad"] * ipads + ["spin"] * (touch - ipads)
     for i in range(computers - touch):
@@ -261,193 +312,111 @@ def _school(ctx, school: ScaleSchool, catalog, student_ids, device_ids, next_loc
         else:
             kinds.append("hp")
     kinds += ["hotspot"] * hotspots
-
-    tech = school.tech_id
-    devices = []  # (id, key, purchased)
-    for key in kinds:
-        pk = next(device_ids)
-        model = catalog[key]
-        bought = today - timedelta(days=rng.randint(60, 1100))
-        devices.append([pk, key, bought, DeviceStatus.IN_STOCK, model])
-        rows["events"].append(
-            (pk, EventKind.CREATED, ctx.at(bought, 13), tech, school.pk, None, "", "", "")
-        )
-
+    devices = [
+        _Device(next(ids), key, catalog[key], ctx.today - timedelta(days=between(rng, 60, 1100)))
+        for key in kinds
+    ]
     order = list(range(computers))
     rng.shuffle(order)
-    cuts = [round(computers * share) for share in (LOST, STOLEN, RETIRED, REPAIR)]
     position = 0
-    for status, n in zip(
-        (DeviceStatus.LOST, DeviceStatus.STOLEN, DeviceStatus.RETIRED, DeviceStatus.IN_REPAIR),
-        cuts,
-        strict=True,
+    for status, share in (
+        (DeviceStatus.LOST, LOST),
+        (DeviceStatus.STOLEN, STOLEN),
+        (DeviceStatus.RETIRED, RETIRED),
+        (DeviceStatus.IN_REPAIR, REPAIR),
     ):
+        n = round(computers * share)
         for i in order[position : position + n]:
-            devices[i][3] = status
+            devices[i].status = status
         position += n
+    return devices, computers
 
-    # Who holds what: touch devices to PK-2 and students who need touch first.
-    aue_ok = {
-        k
-        for k, m in catalog.items()
-        if not m.auto_update_expiration or m.auto_update_expiration >= today
-    }
-    spare_touch = [d for d in devices[:touch] if d[3] == DeviceStatus.IN_STOCK and d[1] in aue_ok]
-    spare_other = [
-        d for d in devices[touch:computers] if d[3] == DeviceStatus.IN_STOCK and d[1] in aue_ok
-    ]
-    rng.shuffle(spare_other)
-    year_start = date(ctx.school_year, 8, 20)
-    holders = {}
+
+def _hand_out(ctx, rng, devices: list[_Device], computers: int, students) -> None:
+    """Usable computers to 95% of active students (touch first to PK-2 and those who need
+    it), hotspots to students without home internet; the rest stay spares."""
+    today = ctx.today
+
+    def spare(d: _Device) -> bool:
+        expires = d.model.auto_update_expiration
+        return d.status == DeviceStatus.IN_STOCK and (expires is None or expires >= today)
+
+    touch = [d for d in devices[:computers] if d.model.touchscreen and spare(d)]
+    other = [d for d in devices[:computers] if not d.model.touchscreen and spare(d)]
+    rng.shuffle(other)
     for pk, grade, needs, _internet, active in students:
         if not active or rng.random() >= HOLDS_DEVICE:
             continue
-        pool = spare_touch if (needs or grade <= Grade.G2) and spare_touch else spare_other
-        if not pool:
-            continue
-        device = pool.pop()
-        device[3] = DeviceStatus.ASSIGNED
-        holders[device[0]] = pk
+        pool = touch if (needs or grade <= Grade.G2) and touch else other
+        if pool:
+            device = pool.pop()
+            device.status, device.holder = DeviceStatus.ASSIGNED, pk
     offline = [s[0] for s in students if s[3] == HomeInternet.NO and s[4]]
     rng.shuffle(offline)
-    for device, student in zip(devices[computers:], offline[: int(hotspots * 0.9)], strict=False):
-        device[3] = DeviceStatus.ASSIGNED
-        holders[device[0]] = student
+    hotspots = devices[computers:]
+    for device, student in zip(hotspots, offline[: int(len(hotspots) * 0.9)], strict=False):
+        device.status, device.holder = DeviceStatus.ASSIGNED, student
 
-    everyone = [s[0] for s in students] or [None]
-    for pk, key, bought, status, _model in devices:
-        student = holders.get(pk)
-        hotspot = key == "hotspot"
-        # Past school years: handed out in August, collected in June.
-        for year in (ctx.school_year - 2, ctx.school_year - 1):
-            if bought >= date(year, 8, 10) or (hotspot and rng.random() < 0.5):
-                continue
-            holder = rng.choice(everyone)
-            out_day = date(year, 8, 20) + timedelta(days=rng.randint(0, 12))
-            in_day = date(year + 1, 6, 2) + timedelta(days=rng.randint(0, 12))
-            out_at, in_at = (
-                ctx.at(out_day, rng.randint(12, 20)),
-                ctx.at(in_day, rng.randint(12, 20)),
-            )
-            rows["events"].append(
-                (pk, EventKind.CHECK_OUT, out_at, tech, school.pk, holder, "", "", "")
-            )
-            rows["events"].append(
-                (pk, EventKind.CHECK_IN, in_at, tech, school.pk, holder, "", "", "")
-            )
-            if year == ctx.school_year - 1 and holder is not None:
-                worn = rng.random() < 0.2
-                rows["assignments"].append(
-                    (
-                        pk,
-                        holder,
-                        hotspot,
-                        out_at,
-                        tech,
-                        in_at,
-                        tech,
-                        ReturnCondition.WORN if worn else ReturnCondition.GOOD,
-                        False,
-                        "",
-                        None,
-                        None,
-                    )
-                )
-        if not hotspot and rng.random() < 0.1:  # repaired once in the past
-            span = max(1, (today - bought).days - 30)
-            sent = bought + timedelta(days=rng.randint(1, span))
-            back = min(today - timedelta(days=1), sent + timedelta(days=rng.randint(5, 20)))
-            note = rng.choice(REPAIR_NOTES)
-            rows["events"].append(
-                (
-                    pk,
-                    EventKind.REPAIR_SENT,
-                    ctx.at(sent),
-                    tech,
-                    school.pk,
-                    None,
-                    Circumstance.DAMAGED,
-                    "",
-                    note,
-                )
-            )
-            rows["events"].append(
-                (pk, EventKind.REPAIR_RETURNED, ctx.at(back), tech, school.pk, None, "", "", "")
-            )
-        if rng.random() < 0.25 and status not in (DeviceStatus.LOST, DeviceStatus.STOLEN):
-            seen = ctx.weekday_back(rng.randint(5, 80))
-            rows["events"].append(
-                (pk, EventKind.AUDIT_SEEN, ctx.at(seen, 15), tech, school.pk, None, "", "", "")
-            )
-        if status == DeviceStatus.ASSIGNED:
-            out_at = ctx.at(
-                year_start + timedelta(days=rng.randint(0, 5)),
-                rng.randint(12, 20),
-                rng.randint(0, 59),
-            )
+
+def _history(ctx, rng, school: ScaleSchool, d: _Device, everyone: list, rows) -> None:
+    """The device's events (and its assignments, past and open), oldest first."""
+    today, tech, events = ctx.today, school.tech_id, rows["events"]
+    hotspot = d.key == "hotspot"
+
+    def event(kind, at, student=None, circumstance="", place="", note=""):
+        events.append((d.pk, kind, at, tech, school.pk, student, circumstance, place, note))
+
+    event(EventKind.CREATED, ctx.at(d.bought, 13))
+    # Past school years: handed out in August, collected in June.
+    for year in (ctx.school_year - 2, ctx.school_year - 1):
+        if d.bought >= date(year, 8, 10) or (hotspot and rng.random() < 0.5):
+            continue
+        holder = rng.choice(everyone)
+        out_day = date(year, 8, 20) + timedelta(days=between(rng, 0, 12))
+        in_day = date(year + 1, 6, 2) + timedelta(days=between(rng, 0, 12))
+        out_at = ctx.at(out_day, between(rng, 12, 20))
+        in_at = ctx.at(in_day, between(rng, 12, 20))
+        event(EventKind.CHECK_OUT, out_at, holder)
+        event(EventKind.CHECK_IN, in_at, holder)
+        if year == ctx.school_year - 1 and holder is not None:
+            condition = ReturnCondition.WORN if rng.random() < 0.2 else ReturnCondition.GOOD
             rows["assignments"].append(
-                (pk, student, hotspot, out_at, tech, None, None, "", False, "", None, None)
+                (d.pk, holder, hotspot, out_at, tech, in_at, tech, condition, False, "", None, None)
             )
-            rows["events"].append(
-                (pk, EventKind.CHECK_OUT, out_at, tech, school.pk, student, "", "", "")
-            )
-        elif status in (DeviceStatus.LOST, DeviceStatus.STOLEN):
-            stolen = status == DeviceStatus.STOLEN
-            when = ctx.at(today - timedelta(days=rng.randint(10, 300)), 20)
-            rows["events"].append(
-                (
-                    pk,
-                    EventKind.STOLEN if stolen else EventKind.LOST,
-                    when,
-                    tech,
-                    school.pk,
-                    None,
-                    Circumstance.STOLEN if stolen else Circumstance.LEFT_ON_TRANSIT,
-                    rng.choice(PLACES),
-                    "",
-                )
-            )
-        elif status == DeviceStatus.IN_REPAIR:
-            when = ctx.at(today - timedelta(days=rng.randint(3, 40)))
-            rows["events"].append(
-                (
-                    pk,
-                    EventKind.REPAIR_SENT,
-                    when,
-                    tech,
-                    school.pk,
-                    None,
-                    Circumstance.DAMAGED,
-                    "",
-                    rng.choice(REPAIR_NOTES),
-                )
-            )
-        elif status == DeviceStatus.RETIRED:
-            when = ctx.at(today - timedelta(days=rng.randint(30, 200)))
-            rows["events"].append(
-                (pk, EventKind.RETIRED, when, tech, school.pk, None, "", "", "Beyond repair")
-            )
-    for i, (pk, _key, bought, status, model) in enumerate(devices):
-        tag = (
-            f"{school.code}-H{i - computers + 1:04d}"
-            if i >= computers
-            else f"{school.code}-{i + 1:05d}"
+    if not hotspot and rng.random() < 0.1:  # repaired once before
+        sent = d.bought + timedelta(days=between(rng, 1, max(1, (today - d.bought).days - 30)))
+        back = min(today - timedelta(days=1), sent + timedelta(days=between(rng, 5, 20)))
+        event(
+            EventKind.REPAIR_SENT,
+            ctx.at(sent),
+            None,
+            Circumstance.DAMAGED,
+            "",
+            rng.choice(REPAIR_NOTES),
         )
-        rows["devices"].append(
-            (
-                pk,
-                district,
-                school.pk,
-                model.pk,
-                tag,
-                f"{model.maker[:2].upper()}{pk:010d}",
-                model.maker,
-                status,
-                bought,
-                rng.choice(FUNDING),
-                "",
-                now,
-                now,
-            )
+        event(EventKind.REPAIR_RETURNED, ctx.at(back))
+    if rng.random() < 0.25 and d.status not in (DeviceStatus.LOST, DeviceStatus.STOLEN):
+        event(EventKind.AUDIT_SEEN, ctx.at(ctx.weekday_back(between(rng, 5, 80)), 15))
+    if d.status == DeviceStatus.ASSIGNED:
+        day = date(ctx.school_year, 8, 20) + timedelta(days=between(rng, 0, 5))
+        out_at = ctx.at(day, between(rng, 12, 20), between(rng, 0, 59))
+        rows["assignments"].append(
+            (d.pk, d.holder, hotspot, out_at, tech, None, None, "", False, "", None, None)
         )
-    return next_local
+        event(EventKind.CHECK_OUT, out_at, d.holder)
+    elif d.status in (DeviceStatus.LOST, DeviceStatus.STOLEN):
+        stolen = d.status == DeviceStatus.STOLEN
+        when = ctx.at(today - timedelta(days=between(rng, 10, 300)), 20)
+        event(
+            EventKind.STOLEN if stolen else EventKind.LOST,
+            when,
+            None,
+            Circumstance.STOLEN if stolen else Circumstance.LEFT_ON_TRANSIT,
+            rng.choice(PLACES),
+        )
+    elif d.status == DeviceStatus.IN_REPAIR:
+        when = ctx.at(today - timedelta(days=between(rng, 3, 40)))
+        event(EventKind.REPAIR_SENT, when, None, Circumstance.DAMAGED, "", rng.choice(REPAIR_NOTES))
+    elif d.status == DeviceStatus.RETIRED:
+        when = ctx.at(today - timedelta(days=between(rng, 30, 200)))
+        event(EventKind.RETIRED, when, note="Beyond repair")

@@ -260,5 +260,5 @@ def build(ctx: ScaleContext) -> None:
             ctx.copy(PDNeedsResponse, ["id", "poll", "other", "submitted_on"], rows["resp"])
             ctx.copy(PDNeedsChoice, ["response", "topic"], rows["choice"])
             done += len(chunk)
-            ctx.progress("pd", done, len(ctx.schools), started)
+            ctx.progress("pd", done, len(ctx.schools), started, PDSession, Attendance)
     ctx.analyze(*TABLES)

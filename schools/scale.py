@@ -193,6 +193,7 @@ class ScaleContext:
         self.admin_id: int | None = None
         self.login_domain = DOMAIN
         self.stats: dict[str, TableStats] = {}
+        self._reported: set[str] = set()
         self.shared: dict[str, object] = {}  # what one app's builder leaves for a later one
 
     # --- randomness and time -----------------------------------------------------------
@@ -263,8 +264,20 @@ class ScaleContext:
         if chunk:
             yield chunk
 
-    def progress(self, label: str, done: int, total: int, started: float) -> None:
-        self.out(f"  {label}: {done:,}/{total:,} schools, {time.perf_counter() - started:.1f} s")
+    def progress(
+        self, label: str, done: int, total: int, started: float, *tables: type[models.Model]
+    ) -> None:
+        """A line per chunk: schools done, seconds so far and the rows of the main tables."""
+        counts = ", ".join(
+            f"{self.stats[m._meta.db_table].rows:,} {m._meta.verbose_name_plural}"
+            for m in tables
+            if m._meta.db_table in self.stats
+        )
+        seconds = time.perf_counter() - started
+        self.out(
+            f"  {label}: {done:,}/{total:,} schools, {seconds:.1f} s"
+            + (f"; {counts}" if counts else "")
+        )
 
     @contextmanager
     def fast_load(self, *models_: type[models.Model]) -> Iterator[None]:
@@ -328,15 +341,16 @@ class ScaleContext:
             for model in models_:
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
-    def report_tables(self, tables: Iterable[str]) -> None:
-        for table in tables:
-            stats = self.stats.get(table)
-            if stats:
-                rate = stats.rows / stats.seconds if stats.seconds else 0
-                self.out(
-                    f"  {table:<38} {stats.rows:>11,} rows {stats.seconds:>8.1f} s"
-                    f" ({rate:,.0f} rows/s)"
-                )
+    def report_new_tables(self) -> None:
+        """One line per table written since the last report: rows, seconds, rows per second."""
+        for table, stats in self.stats.items():
+            if table in self._reported:
+                continue
+            self._reported.add(table)
+            rate = stats.rows / stats.seconds if stats.seconds else 0
+            self.out(
+                f"  {table:<38} {stats.rows:>11,} rows {stats.seconds:>8.1f} s ({rate:,.0f} rows/s)"
+            )
 
 
 # --- the schools app's own rows ------------------------------------------------------------

@@ -146,7 +146,7 @@ def build(ctx: ScaleContext) -> None:
         for chunk in ctx.chunks():
             _chunk(ctx, chunk)
             done += len(chunk)
-            ctx.progress("stakeholders", done, len(ctx.schools), started)
+            ctx.progress("stakeholders", done, len(ctx.schools), started, Response, Answer)
     ctx.analyze(*TABLES)
 
 

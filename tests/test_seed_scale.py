@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.urls import reverse
 
 from accounts.models import User
@@ -160,23 +160,17 @@ def test_unique_rules_hold(seeded):
     assert open_.count() == Device.objects.filter(status=DeviceStatus.ASSIGNED).count()
     assert not open_.exclude(device__status=DeviceStatus.ASSIGNED).exists()
     assert not open_.filter(student__active=False).exists()
-    assert not open_.exclude(student__school=models_f("device__school")).exists()
+    assert not open_.exclude(student__school=F("device__school")).exists()
     hotspot = open_.filter(is_hotspot=True)
     assert hotspot.exists()
     assert not hotspot.exclude(device__model__kind=DeviceKind.HOTSPOT).exists()
     assert not hotspot.exclude(student__home_internet=HomeInternet.NO).exists()
-    assert not Device.objects.exclude(maker=models_f("model__maker")).exists()
+    assert not Device.objects.exclude(maker=F("model__maker")).exists()
     assert not Student.objects.values("local_id").annotate(n=Count("pk")).filter(n__gt=1)
     # Anonymity: responses keep only the audience, the language and the day.
     assert {f.name for f in Response._meta.concrete_fields} == {
         "id", "survey", "audience", "language", "submitted_on"
     }  # fmt: skip
-
-
-def models_f(path):
-    from django.db.models import F
-
-    return F(path)
 
 
 SAMPLED = [

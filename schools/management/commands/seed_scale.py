@@ -99,10 +99,4 @@ class Command(BaseCommand):
 
     def _step(self, ctx, app: str, started: float) -> None:
         self._say(f"{app}: {time.perf_counter() - started:.1f} s")
-        prefixes = {"schools": ("schools_", "accounts_")}.get(app, (f"{app}_",))
-        ctx.report_tables(
-            t
-            for t in list(ctx.stats)
-            if t.startswith(prefixes) and t not in ctx.shared.setdefault("_reported", set())
-        )
-        ctx.shared["_reported"].update(t for t in ctx.stats if t.startswith(prefixes))
+        ctx.report_new_tables()
