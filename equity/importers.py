@@ -35,14 +35,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import NamedTuple
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from schools.bulk import reserve_ids
 from schools.models import District, Grade, Role, School
 from schools.scoping import scopes_disabled
 
+from . import fastwrite
+from .fastwrite import day, number, text
 from .models import (
     Device,
     DeviceEvent,
@@ -67,6 +71,9 @@ WRITE_BATCH = 2000  # rows per INSERT / UPDATE statement at most
 PROGRESS_EVERY = 1000  # rows between progress callbacks
 MAX_ERRORS = 1000  # errors kept (all are counted)
 CHUNK = 1 << 20  # bytes read at a time when sniffing the encoding
+# Distinct cell values remembered once parsed (dates, prices, model names): a file repeats
+# a few hundred of them, so parsing costs a dictionary lookup; the bound keeps memory flat.
+CACHED_VALUES = 4096
 
 Progress = Callable[[int, int], None]
 
@@ -246,6 +253,7 @@ def as_source(source_or_binary) -> Source:
 _NORM = re.compile(r"[\s_\-.]+")
 
 
+@lru_cache(maxsize=CACHED_VALUES)
 def norm(text: str) -> str:
     """A header or keyword with case, spaces, underscores, hyphens and dots removed."""
     return _NORM.sub("", text).lower()
@@ -428,6 +436,7 @@ def parse_bool(value: str) -> bool:
     raise Invalid(f"{quoted(value)} is not yes or no")
 
 
+@lru_cache(maxsize=CACHED_VALUES)
 def parse_date(value: str) -> date:
     try:
         if m := _ISO_DATE.match(value):
@@ -443,6 +452,7 @@ def _end_of_month(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
+@lru_cache(maxsize=CACHED_VALUES)
 def parse_month_or_date(value: str) -> date:
     """An auto-update expiration: a date, or a month (its last day: updates ship all month)."""
     try:
@@ -459,6 +469,7 @@ def parse_month_or_date(value: str) -> date:
         raise Invalid(f"{quoted(value)} is not a date (use YYYY-MM-DD or YYYY-MM)") from None
 
 
+@lru_cache(maxsize=CACHED_VALUES)
 def parse_price(value: str, delimiter: str) -> Decimal:
     text = value.replace("$", "").replace("€", "").replace("£", "").replace(" ", "")
     if "," in text and "." not in text and delimiter == ";":
@@ -685,6 +696,9 @@ class Importer:
     def write(self, rows: list) -> None:
         raise NotImplementedError
 
+    def after_writing(self) -> None:
+        """The set-based statements that follow the last batch (same transaction)."""
+
     # the run
     def run(self, source_or_binary) -> ImportResult:
         with scopes_disabled():
@@ -746,6 +760,7 @@ class Importer:
                     self.write(batch)
                 if counter.n != done:
                     raise _FileChanged
+                self.after_writing()
         except (_FileChanged, IntegrityError):
             self.writing = False
             self.error(
@@ -817,16 +832,8 @@ class ModelSpec:
     set_on: dict[str, int] = field(default_factory=dict)  # attribute -> line that set it
 
 
-DEVICE_UPDATE_FIELDS = [
-    "model",
-    "maker",
-    "serial_number",
-    "school",
-    "purchase_date",
-    "funding_source",
-    "notes",
-    "updated_at",
-]
+# The cells that say which catalog entry a row is and what the row says about it.
+MODEL_FIELDS = ("model", "maker", "auto_update_expiration", "kind", "touchscreen", "unit_price")
 
 
 class DeviceImporter(Importer):
@@ -874,6 +881,7 @@ class DeviceImporter(Importer):
             self.models[(maker.lower(), name.lower())] = (pk, maker, aue)
             self.maker_spelling.setdefault(maker.lower(), maker)
         self.new_models: dict[tuple[str, str], ModelSpec] = {}
+        self.model_seen: dict[tuple, tuple[str, str]] = {}
         self.aue_seen: dict[tuple[str, str], date] = {}
         self.tags_seen: dict[str, int] = {}
         self.serials_seen: dict[tuple[str, str], int] = {}
@@ -896,7 +904,14 @@ class DeviceImporter(Importer):
         elif len(asset_tag) > 64:
             bad("asset_tag", f"{quoted(asset_tag)} is longer than 64 characters")
 
-        model_key = self._model(line, value, bad)
+        cells_of_model = tuple(value.get(f) for f in MODEL_FIELDS)
+        model_key = self.model_seen.get(cells_of_model)
+        if model_key is None:
+            errors_before = self.result.error_count
+            model_key = self._model(line, value, bad)
+            if self.result.error_count == errors_before and len(self.model_seen) < CACHED_VALUES:
+                # The same cells again name the same entry and agree with it: nothing to note.
+                self.model_seen[cells_of_model] = model_key
         school_id, school_miss = self._school(value, bad)
 
         status = None
@@ -1079,9 +1094,13 @@ class DeviceImporter(Importer):
         return self.new_models[key].maker
 
     def _existing(self, rows: list[DeviceRow]) -> dict[str, Existing]:
-        found = Device._base_manager.filter(
-            district=self.district, asset_tag__in=[r.asset_tag for r in rows]
-        ).values_list("asset_tag", *Existing._fields)
+        where, params = fastwrite.among("asset_tag", [r.asset_tag for r in rows])
+        found = fastwrite.fetch(
+            "SELECT asset_tag, id, school_id, model_id, serial_number, maker, status, "  # noqa: S608
+            "purchase_date, funding_source, notes FROM equity_device "
+            f"WHERE district_id = %s AND {where}",
+            [self.district.pk, *params],
+        )
         return {tag: Existing(*rest) for tag, *rest in found}
 
     def _changes(self, row: DeviceRow, ex: Existing) -> dict[str, object]:
@@ -1105,11 +1124,14 @@ class DeviceImporter(Importer):
         if not rows:
             return
         existing = self._existing(rows)
+        where, params = fastwrite.among("serial_number", list({r.serial for r in rows}))
         holders: dict[tuple[str, str], str] = {
             (maker.lower(), serial): tag
-            for serial, maker, tag in Device._base_manager.filter(
-                district=self.district, serial_number__in={r.serial for r in rows}
-            ).values_list("serial_number", "maker", "asset_tag")
+            for serial, maker, tag in fastwrite.fetch(
+                "SELECT serial_number, maker, asset_tag FROM equity_device "  # noqa: S608
+                f"WHERE district_id = %s AND {where}",
+                [self.district.pk, *params],
+            )
         }
         result = self.result
         for row in rows:
@@ -1187,80 +1209,172 @@ class DeviceImporter(Importer):
             if current != aue:
                 DeviceModel._base_manager.filter(pk=pk).update(auto_update_expiration=aue)
         self.school_names = self.schools.names
+        self.now_text = self.now.isoformat()
+        self.updates = DeviceUpdates()
+        self.updates.create()
 
     def write(self, rows):
+        """One batch: new devices and their history through COPY, changes to the temp table.
+
+        The new devices get their ids from the table's sequence first (``reserve_ids``), so
+        their "Added to inventory" events are written in the same pass. Changed devices are
+        collected in a temporary table and written by one ``UPDATE ... FROM`` at the end.
+        """
         if any(row is None for row in rows):
             raise _FileChanged
         existing = self._existing(rows)
-        created: list[Device] = []
-        updated: list[Device] = []
-        events: list[DeviceEvent] = []
-        now, by = self.now, self.user
+        new = [row for row in rows if row.asset_tag not in existing]
+        ids = iter(reserve_ids(Device, len(new)))
+        devices, events, changed = [], [], []
+        now, by_id = self.now, self.user.pk if self.user is not None else None
+        district_id, default_school = self.district.pk, self.default_school_id
+        models, school_names = self.models, self.school_names
         for row in rows:
-            model_id, maker, _aue = self.models[row.model_key]
+            model_id, maker, _aue = models[row.model_key]
             ex = existing.get(row.asset_tag)
             if ex is None:
-                created.append(
-                    Device(
-                        district=self.district,
-                        school_id=row.school_id or self.default_school_id,
-                        model_id=model_id,
-                        maker=maker,
-                        asset_tag=row.asset_tag,
-                        serial_number=row.serial,
-                        status=row.status or DeviceStatus.IN_STOCK,
-                        purchase_date=row.purchase_date,
-                        funding_source=row.funding_source or "",
-                        notes=row.notes or "",
+                pk, school_id = next(ids), row.school_id or default_school
+                devices.append(
+                    (
+                        pk,
+                        district_id,
+                        school_id,
+                        model_id,
+                        maker,
+                        row.asset_tag,
+                        row.serial,
+                        row.status or DeviceStatus.IN_STOCK,
+                        row.purchase_date,
+                        row.funding_source or "",
+                        row.notes or "",
+                        now,
+                        now,
                     )
                 )
+                events.append((pk, CREATED, now, by_id, school_id, None, "", "", ""))
                 continue
             changes = self._changes(row, ex)
             if not changes:
                 continue
             school_id = changes.get("school", ex.school_id)
-            updated.append(
-                Device(
-                    pk=ex.pk,
-                    model_id=model_id,
-                    maker=maker,
-                    serial_number=row.serial,
-                    school_id=school_id,
-                    purchase_date=changes.get("purchase_date", ex.purchase_date),
-                    funding_source=changes.get("funding_source", ex.funding_source),
-                    notes=changes.get("notes", ex.notes),
-                    updated_at=now,
+            changed.append(
+                (
+                    ex.pk,
+                    model_id,
+                    maker,
+                    row.serial,
+                    school_id,
+                    changes.get("purchase_date", ex.purchase_date),
+                    changes.get("funding_source", ex.funding_source),
+                    changes.get("notes", ex.notes),
                 )
             )
             if school_id != ex.school_id:
-                events.append(
-                    DeviceEvent(
-                        device_id=ex.pk,
-                        kind=EventKind.MOVED,
-                        at=now,
-                        by=by,
-                        school_id=ex.school_id,
-                        note=f"to {self.school_names[school_id]} (import)",
-                    )
+                note = f"to {school_names[school_id]} (import)"
+                events.append((ex.pk, MOVED, now, by_id, ex.school_id, None, "", "", note))
+        stamp = self.now_text
+        fastwrite.write_rows(
+            Device,
+            DEVICE_COPY_FIELDS,
+            devices,
+            lambda r: (
+                f"{r[0]}\t{r[1]}\t{r[2]}\t{r[3]}\t{text(r[4])}\t{text(r[5])}\t{text(r[6])}"
+                f"\t{r[7]}\t{day(r[8])}\t{r[9]}\t{text(r[10])}\t{stamp}\t{stamp}\n"
+            ),
+        )
+        self.updates.add(changed)
+        fastwrite.write_rows(
+            DeviceEvent,
+            EVENT_COPY_FIELDS,
+            events,
+            lambda r: f"{r[0]}\t{r[1]}\t{stamp}\t{number(r[3])}\t{r[4]}\t\\N\t\t\t{text(r[8])}\n",
+        )
+
+    def after_writing(self):
+        self.updates.apply(self.now)
+
+
+CREATED, MOVED = str(EventKind.CREATED), str(EventKind.MOVED)
+# The columns the importer writes. copy_rows applies no Django default, so every NOT NULL
+# column is here (created_at / updated_at are the import's start, as the events' time).
+DEVICE_COPY_FIELDS = [
+    "id",
+    "district",
+    "school",
+    "model",
+    "maker",
+    "asset_tag",
+    "serial_number",
+    "status",
+    "purchase_date",
+    "funding_source",
+    "notes",
+    "created_at",
+    "updated_at",
+]
+EVENT_COPY_FIELDS = [
+    "device",
+    "kind",
+    "at",
+    "by",
+    "school",
+    "student",
+    "circumstance",
+    "place",
+    "note",
+]
+
+
+class DeviceUpdates:
+    """Changed devices, gathered in a temporary table and written by one UPDATE ... FROM.
+
+    ``bulk_update`` builds a ``CASE WHEN id = ... THEN ...`` per column and row, which
+    Django compiles expression by expression; a temporary table filled through COPY (or
+    executemany on SQLite) and joined once costs what the rows cost. The table lives in
+    the import's transaction and is dropped at its end.
+    """
+
+    table = "equity_import_device_changes"
+    columns = (
+        ("id", "bigint PRIMARY KEY"),
+        ("model_id", "bigint NOT NULL"),
+        ("maker", "varchar(100) NOT NULL"),
+        ("serial_number", "varchar(100) NOT NULL"),
+        ("school_id", "bigint NOT NULL"),
+        ("purchase_date", "date NULL"),
+        ("funding_source", "varchar(20) NOT NULL"),
+        ("notes", "text NOT NULL"),
+    )
+
+    def create(self) -> None:
+        spec = ", ".join(f"{name} {kind}" for name, kind in self.columns)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {self.table} ({spec})")
+        self.count = 0
+
+    def add(self, rows: list[tuple]) -> None:
+        fastwrite.write_table(
+            self.table,
+            [name for name, _kind in self.columns],
+            rows,
+            lambda r: (
+                f"{r[0]}\t{r[1]}\t{text(r[2])}\t{text(r[3])}\t{r[4]}\t{day(r[5])}\t{r[6]}"
+                f"\t{text(r[7])}\n"
+            ),
+        )
+        self.count += len(rows)
+
+    def apply(self, now: datetime) -> None:
+        with connection.cursor() as cursor:
+            if self.count:
+                sets = ", ".join(f"{name} = c.{name}" for name, _kind in self.columns[1:])
+                cursor.execute(
+                    f"UPDATE equity_device SET {sets}, updated_at = %s "  # noqa: S608
+                    f"FROM {self.table} AS c WHERE equity_device.id = c.id",
+                    [now],
                 )
-        Device.objects.bulk_create(created, batch_size=WRITE_BATCH)
-        if created and created[0].pk is None:  # a backend that cannot return new ids
-            ids = dict(
-                Device._base_manager.filter(
-                    district=self.district, asset_tag__in=[d.asset_tag for d in created]
-                ).values_list("asset_tag", "pk")
-            )
-            for device in created:
-                device.pk = ids[device.asset_tag]
-        events += [
-            DeviceEvent(
-                device_id=d.pk, kind=EventKind.CREATED, at=now, by=by, school_id=d.school_id
-            )
-            for d in created
-        ]
-        if updated:
-            Device.objects.bulk_update(updated, DEVICE_UPDATE_FIELDS, batch_size=WRITE_BATCH)
-        DeviceEvent.objects.bulk_create(events, batch_size=WRITE_BATCH)
+            cursor.execute(f"DROP TABLE {self.table}")
 
 
 # students ------------------------------------------------------------------------------
