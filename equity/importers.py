@@ -38,7 +38,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import NamedTuple
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from schools.bulk import reserve_ids
@@ -1210,7 +1210,7 @@ class DeviceImporter(Importer):
                 DeviceModel._base_manager.filter(pk=pk).update(auto_update_expiration=aue)
         self.school_names = self.schools.names
         self.now_text = self.now.isoformat()
-        self.updates = DeviceUpdates()
+        self.updates = fastwrite.ChangeTable(*DEVICE_CHANGES)
         self.updates.create()
 
     def write(self, rows):
@@ -1325,17 +1325,9 @@ EVENT_COPY_FIELDS = [
 ]
 
 
-class DeviceUpdates:
-    """Changed devices, gathered in a temporary table and written by one UPDATE ... FROM.
-
-    ``bulk_update`` builds a ``CASE WHEN id = ... THEN ...`` per column and row, which
-    Django compiles expression by expression; a temporary table filled through COPY (or
-    executemany on SQLite) and joined once costs what the rows cost. The table lives in
-    the import's transaction and is dropped at its end.
-    """
-
-    table = "equity_import_device_changes"
-    columns = (
+DEVICE_CHANGES = (
+    Device,
+    (
         ("id", "bigint PRIMARY KEY"),
         ("model_id", "bigint NOT NULL"),
         ("maker", "varchar(100) NOT NULL"),
@@ -1344,37 +1336,11 @@ class DeviceUpdates:
         ("purchase_date", "date NULL"),
         ("funding_source", "varchar(20) NOT NULL"),
         ("notes", "text NOT NULL"),
-    )
-
-    def create(self) -> None:
-        spec = ", ".join(f"{name} {kind}" for name, kind in self.columns)
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
-            cursor.execute(f"CREATE TEMPORARY TABLE {self.table} ({spec})")
-        self.count = 0
-
-    def add(self, rows: list[tuple]) -> None:
-        fastwrite.write_table(
-            self.table,
-            [name for name, _kind in self.columns],
-            rows,
-            lambda r: (
-                f"{r[0]}\t{r[1]}\t{text(r[2])}\t{text(r[3])}\t{r[4]}\t{day(r[5])}\t{r[6]}"
-                f"\t{text(r[7])}\n"
-            ),
-        )
-        self.count += len(rows)
-
-    def apply(self, now: datetime) -> None:
-        with connection.cursor() as cursor:
-            if self.count:
-                sets = ", ".join(f"{name} = c.{name}" for name, _kind in self.columns[1:])
-                cursor.execute(
-                    f"UPDATE equity_device SET {sets}, updated_at = %s "  # noqa: S608
-                    f"FROM {self.table} AS c WHERE equity_device.id = c.id",
-                    [now],
-                )
-            cursor.execute(f"DROP TABLE {self.table}")
+    ),
+    lambda r: (
+        f"{r[0]}\t{r[1]}\t{text(r[2])}\t{text(r[3])}\t{r[4]}\t{day(r[5])}\t{r[6]}\t{text(r[7])}\n"
+    ),
+)
 
 
 # students ------------------------------------------------------------------------------
@@ -1396,9 +1362,6 @@ class ExistingStudent(NamedTuple):
     needs_touch: bool
     home_internet: str
     active: bool
-
-
-STUDENT_UPDATE_FIELDS = ["school", "grade", "needs_touch", "home_internet", "active", "updated_at"]
 
 
 class StudentImporter(Importer):
@@ -1526,29 +1489,88 @@ class StudentImporter(Importer):
             else:
                 self.result.unchanged += 1
 
+    def before_writing(self):
+        self.now = timezone.now()
+        self.stamp = self.now.isoformat()
+        self.updates = fastwrite.ChangeTable(*STUDENT_CHANGES)
+        self.updates.create()
+
     def write(self, rows):
+        """New students through COPY; changed ones to the temp table (one UPDATE at the end)."""
         if any(row is None for row in rows):
             raise _FileChanged
         existing = self._existing(rows)
-        now = timezone.now()
-        created, updated = [], []
+        new = [row for row in rows if row.local_id not in existing]
+        ids = iter(reserve_ids(Student, len(new)))
+        created, changed = [], []
+        district_id, now = self.district.pk, self.now
         for row in rows:
             ex = existing.get(row.local_id)
             target = self._target(row, ex)
-            fields = {
-                "school_id": target.school_id,
-                "grade": target.grade,
-                "needs_touch": target.needs_touch,
-                "home_internet": target.home_internet,
-                "active": True,
-            }
             if ex is None:
-                created.append(Student(district=self.district, local_id=row.local_id, **fields))
+                created.append(
+                    (
+                        next(ids),
+                        district_id,
+                        target.school_id,
+                        row.local_id,
+                        target.grade,
+                        target.needs_touch,
+                        target.home_internet,
+                        "",
+                        False,
+                        True,
+                        None,
+                        "",
+                        now,
+                        now,
+                    )
+                )
             elif target != ex:
-                updated.append(Student(pk=ex.pk, updated_at=now, **fields))
-        Student.objects.bulk_create(created, batch_size=WRITE_BATCH)
-        if updated:
-            Student.objects.bulk_update(updated, STUDENT_UPDATE_FIELDS, batch_size=WRITE_BATCH)
+                changed.append(target._replace(pk=ex.pk)[:5])
+        stamp = self.stamp
+        fastwrite.write_rows(
+            Student,
+            STUDENT_COPY_FIELDS,
+            created,
+            lambda r: (
+                f"{r[0]}\t{r[1]}\t{r[2]}\t{text(r[3])}\t{r[4]}\t{'t' if r[5] else 'f'}"
+                f"\t{r[6]}\t\tf\tt\t\\N\t\t{stamp}\t{stamp}\n"
+            ),
+        )
+        self.updates.add(changed)
+
+    def after_writing(self):
+        self.updates.apply(self.now, active=True)
+
+
+STUDENT_COPY_FIELDS = [
+    "id",
+    "district",
+    "school",
+    "local_id",
+    "grade",
+    "needs_touch",
+    "home_internet",
+    "homeroom",
+    "fee_waiver",
+    "active",
+    "left_on",
+    "leave_reason",
+    "created_at",
+    "updated_at",
+]
+STUDENT_CHANGES = (
+    Student,
+    (
+        ("id", "bigint PRIMARY KEY"),
+        ("school_id", "bigint NOT NULL"),
+        ("grade", "smallint NOT NULL"),
+        ("needs_touch", "boolean NOT NULL"),
+        ("home_internet", "varchar(10) NOT NULL"),
+    ),
+    lambda r: f"{r[0]}\t{r[1]}\t{r[2]}\t{'t' if r[3] else 'f'}\t{r[4]}\n",
+)
 
 
 def import_devices(source_or_binary, *, fmt: str | None = None, **kwargs) -> ImportResult:
