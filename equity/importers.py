@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from operator import itemgetter
 from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
@@ -667,8 +668,18 @@ class Importer:
         """Where each known column stands in the file (unknown columns are never read)."""
         i = self.header.index
         self.cells = [(f, i[f]) for f in (c.field for c in self.columns) if f in i]
+        # The usual row has every cell: pick and strip them in C (itemgetter, map, zip).
+        self.cell_fields = tuple(f for f, _ in self.cells)
+        positions = [p for _, p in self.cells]
+        self.cells_needed = max(positions, default=-1) + 1
+        if len(positions) > 1:
+            self.pick = itemgetter(*positions)
+        else:  # itemgetter of one position returns the cell, not a tuple
+            self.pick = lambda row: tuple(row[p] for p in positions)
 
     def row_values(self, cells: list[str]) -> dict[str, str]:
+        if len(cells) >= self.cells_needed:
+            return dict(zip(self.cell_fields, map(str.strip, self.pick(cells)), strict=True))
         return {f: (cells[i].strip() if i < len(cells) else "") for f, i in self.cells}
 
     # hooks
@@ -904,7 +915,7 @@ class DeviceImporter(Importer):
         elif len(asset_tag) > 64:
             bad("asset_tag", f"{quoted(asset_tag)} is longer than 64 characters")
 
-        cells_of_model = tuple(value.get(f) for f in MODEL_FIELDS)
+        cells_of_model = tuple(map(value.get, MODEL_FIELDS))
         model_key = self.model_seen.get(cells_of_model)
         if model_key is None:
             errors_before = self.result.error_count
