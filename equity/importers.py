@@ -15,8 +15,11 @@ Used by ``manage.py import_devices`` / ``import_students``, the upload pages and
    batch of ``LOOKUP_BATCH`` rows with set-based queries. Only compact keys stay in memory
    (for duplicates inside the file); rows are dropped after their batch.
 4. Any error: nothing is written. Otherwise (and not a dry run) a second pass re-reads the
-   file inside one ``transaction.atomic`` and writes each batch with ``bulk_create`` /
-   ``bulk_update`` (``WRITE_BATCH`` rows a statement at most) plus the devices' history.
+   file inside one ``transaction.atomic`` and, per batch of ``WRITE_BATCH`` rows, takes ids
+   for the new records from the table's sequence (``schools.bulk.reserve_ids``) and writes
+   them and their history with ``COPY`` (``equity.fastwrite``; ``executemany`` on SQLite).
+   Changed records go to a temporary table; one ``UPDATE ... FROM`` writes them all after
+   the last batch, in the same transaction.
 
 Everything runs with scopes disabled, because uniqueness is district-wide; callers acting
 for a user pass ``allowed_school_ids`` and the importer refuses rows that would touch any
@@ -68,7 +71,7 @@ FORMATS = (PILLARWISE, GOOGLE_ADMIN)
 IMPORT_ROLES = (Role.TECH_STAFF, Role.PRINCIPAL, Role.DISTRICT_ADMIN)
 
 LOOKUP_BATCH = 5000  # rows per existence query
-WRITE_BATCH = 2000  # rows per INSERT / UPDATE statement at most
+WRITE_BATCH = 5000  # rows per write batch: one lookup of existing records, one COPY each
 PROGRESS_EVERY = 1000  # rows between progress callbacks
 MAX_ERRORS = 1000  # errors kept (all are counted)
 CHUNK = 1 << 20  # bytes read at a time when sniffing the encoding
