@@ -898,7 +898,8 @@ class DeviceImporter(Importer):
         self.model_seen: dict[tuple, tuple[str, str]] = {}
         self.aue_seen: dict[tuple[str, str], date] = {}
         self.tags_seen: dict[str, int] = {}
-        self.serials_seen: dict[tuple[str, str], int] = {}
+        # One string per row ("maker\x1fserial"), not a tuple: these keys are what grows.
+        self.serials_seen: dict[str, int] = {}
         self.now = timezone.now()
         self.index_cells()
 
@@ -1090,8 +1091,7 @@ class DeviceImporter(Importer):
             self.error(line, self.col("asset_tag"), f"{quoted(asset_tag)} is also on row {earlier}")
             ok = False
         if model_key is not None:
-            key = (model_key[0], serial)
-            earlier = self.serials_seen.setdefault(key, line)
+            earlier = self.serials_seen.setdefault(f"{model_key[0]}\x1f{serial}", line)
             if earlier != line:
                 self.error(
                     line,
