@@ -91,7 +91,7 @@ def test_memory_stays_flat_on_a_file_ten_times_larger(district, maple, cedar, mo
     large = peak_bytes(device_file(10 * DEFAULT_ROWS, start=DEFAULT_ROWS), district)
     assert Device.objects.count() == 20 + 11 * DEFAULT_ROWS
     # Holding the parsed rows would cost more than a kilobyte a row (the importer before it
-    # streamed its writes peaked at 1.5 KB a row); the keys cost under a third of that.
+    # streamed its writes grew 1.3 KB a row); the keys cost under a third of that.
     per_extra_row = (large - small) / (9 * DEFAULT_ROWS)
     assert per_extra_row < 350, (small, large)
     assert large < 4 * small, (small, large)
