@@ -4,9 +4,9 @@ and against a naive row-by-row ORM loop.
     python -m bench.imports --size 1000      # DATABASE_URL: a migrated PostgreSQL database
 
 Everything happens in a district of its own, "Import Bench" (four schools, four catalog
-models), so the scale district the other parts measure is untouched; its devices are
-deleted at the end, so runs repeat. The file is the importer's native format with every
-column filled the way a district's spreadsheet fills them. Of its rows, 90 % are new
+models), so the scale district the other parts measure is untouched; it is deleted with
+everything in it at the end, so runs repeat. The file is the importer's native format with
+every column filled the way a district's spreadsheet fills them. Of its rows, 90 % are new
 devices, 5 % existing devices that moved to another school (an update and a "Moved"
 event each) and 5 % existing devices already up to date.
 
@@ -169,6 +169,18 @@ def _clear(district) -> None:
             [district.pk],
         )
         cursor.execute("DELETE FROM equity_device WHERE district_id = %s", [district.pk])
+
+
+def _remove(district) -> None:
+    """The bench district and everything in it, so the seeded database is as it was."""
+    from django.db import transaction
+
+    from schools.models import School
+
+    _clear(district)
+    with transaction.atomic():
+        School.objects.filter(district=district).delete()  # and their readiness snapshots
+        district.delete()  # its catalog and readiness runs go with it
 
 
 def _existing_devices(district, n: int) -> int:
@@ -436,7 +448,7 @@ def measure(size: int) -> dict:
             _clear(district)
             _existing_devices(district, rows)
             figures[f"memory_{label}"] = {"rows": rows, **memory(path, district)}
-        _clear(district)
+        _remove(district)
     return figures
 
 
