@@ -15,8 +15,11 @@ Used by ``manage.py import_devices`` / ``import_students``, the upload pages and
    batch of ``LOOKUP_BATCH`` rows with set-based queries. Only compact keys stay in memory
    (for duplicates inside the file); rows are dropped after their batch.
 4. Any error: nothing is written. Otherwise (and not a dry run) a second pass re-reads the
-   file inside one ``transaction.atomic`` and writes each batch with ``bulk_create`` /
-   ``bulk_update`` (``WRITE_BATCH`` rows a statement at most) plus the devices' history.
+   file inside one ``transaction.atomic`` and, per batch of ``WRITE_BATCH`` rows, takes ids
+   for the new records from the table's sequence (``schools.bulk.reserve_ids``) and writes
+   them and their history with ``COPY`` (``equity.fastwrite``; ``executemany`` on SQLite).
+   Changed records go to a temporary table; one ``UPDATE ... FROM`` writes them all after
+   the last batch, in the same transaction.
 
 Everything runs with scopes disabled, because uniqueness is district-wide; callers acting
 for a user pass ``allowed_school_ids`` and the importer refuses rows that would touch any
@@ -35,14 +38,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from operator import itemgetter
 from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from schools.bulk import reserve_ids
 from schools.models import District, Grade, Role, School
 from schools.scoping import scopes_disabled
 
+from . import fastwrite
+from .fastwrite import day, number, text
 from .models import (
     Device,
     DeviceEvent,
@@ -63,10 +71,13 @@ FORMATS = (PILLARWISE, GOOGLE_ADMIN)
 IMPORT_ROLES = (Role.TECH_STAFF, Role.PRINCIPAL, Role.DISTRICT_ADMIN)
 
 LOOKUP_BATCH = 5000  # rows per existence query
-WRITE_BATCH = 2000  # rows per INSERT / UPDATE statement at most
+WRITE_BATCH = 5000  # rows per write batch: one lookup of existing records, one COPY each
 PROGRESS_EVERY = 1000  # rows between progress callbacks
 MAX_ERRORS = 1000  # errors kept (all are counted)
 CHUNK = 1 << 20  # bytes read at a time when sniffing the encoding
+# Distinct cell values remembered once parsed (dates, prices, model names): a file repeats
+# a few hundred of them, so parsing costs a dictionary lookup; the bound keeps memory flat.
+CACHED_VALUES = 4096
 
 Progress = Callable[[int, int], None]
 
@@ -246,6 +257,7 @@ def as_source(source_or_binary) -> Source:
 _NORM = re.compile(r"[\s_\-.]+")
 
 
+@lru_cache(maxsize=CACHED_VALUES)
 def norm(text: str) -> str:
     """A header or keyword with case, spaces, underscores, hyphens and dots removed."""
     return _NORM.sub("", text).lower()
@@ -428,6 +440,7 @@ def parse_bool(value: str) -> bool:
     raise Invalid(f"{quoted(value)} is not yes or no")
 
 
+@lru_cache(maxsize=CACHED_VALUES)
 def parse_date(value: str) -> date:
     try:
         if m := _ISO_DATE.match(value):
@@ -443,6 +456,7 @@ def _end_of_month(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
+@lru_cache(maxsize=CACHED_VALUES)
 def parse_month_or_date(value: str) -> date:
     """An auto-update expiration: a date, or a month (its last day: updates ship all month)."""
     try:
@@ -459,6 +473,7 @@ def parse_month_or_date(value: str) -> date:
         raise Invalid(f"{quoted(value)} is not a date (use YYYY-MM-DD or YYYY-MM)") from None
 
 
+@lru_cache(maxsize=CACHED_VALUES)
 def parse_price(value: str, delimiter: str) -> Decimal:
     text = value.replace("$", "").replace("€", "").replace("£", "").replace(" ", "")
     if "," in text and "." not in text and delimiter == ";":
@@ -656,8 +671,18 @@ class Importer:
         """Where each known column stands in the file (unknown columns are never read)."""
         i = self.header.index
         self.cells = [(f, i[f]) for f in (c.field for c in self.columns) if f in i]
+        # The usual row has every cell: pick and strip them in C (itemgetter, map, zip).
+        self.cell_fields = tuple(f for f, _ in self.cells)
+        positions = [p for _, p in self.cells]
+        self.cells_needed = max(positions, default=-1) + 1
+        if len(positions) > 1:
+            self.pick = itemgetter(*positions)
+        else:  # itemgetter of one position returns the cell, not a tuple
+            self.pick = lambda row: tuple(row[p] for p in positions)
 
     def row_values(self, cells: list[str]) -> dict[str, str]:
+        if len(cells) >= self.cells_needed:
+            return dict(zip(self.cell_fields, map(str.strip, self.pick(cells)), strict=True))
         return {f: (cells[i].strip() if i < len(cells) else "") for f, i in self.cells}
 
     # hooks
@@ -684,6 +709,9 @@ class Importer:
 
     def write(self, rows: list) -> None:
         raise NotImplementedError
+
+    def after_writing(self) -> None:
+        """The set-based statements that follow the last batch (same transaction)."""
 
     # the run
     def run(self, source_or_binary) -> ImportResult:
@@ -746,6 +774,7 @@ class Importer:
                     self.write(batch)
                 if counter.n != done:
                     raise _FileChanged
+                self.after_writing()
         except (_FileChanged, IntegrityError):
             self.writing = False
             self.error(
@@ -817,16 +846,8 @@ class ModelSpec:
     set_on: dict[str, int] = field(default_factory=dict)  # attribute -> line that set it
 
 
-DEVICE_UPDATE_FIELDS = [
-    "model",
-    "maker",
-    "serial_number",
-    "school",
-    "purchase_date",
-    "funding_source",
-    "notes",
-    "updated_at",
-]
+# The cells that say which catalog entry a row is and what the row says about it.
+MODEL_FIELDS = ("model", "maker", "auto_update_expiration", "kind", "touchscreen", "unit_price")
 
 
 class DeviceImporter(Importer):
@@ -874,9 +895,11 @@ class DeviceImporter(Importer):
             self.models[(maker.lower(), name.lower())] = (pk, maker, aue)
             self.maker_spelling.setdefault(maker.lower(), maker)
         self.new_models: dict[tuple[str, str], ModelSpec] = {}
+        self.model_seen: dict[tuple, tuple[str, str]] = {}
         self.aue_seen: dict[tuple[str, str], date] = {}
         self.tags_seen: dict[str, int] = {}
-        self.serials_seen: dict[tuple[str, str], int] = {}
+        # One string per row ("maker\x1fserial"), not a tuple: these keys are what grows.
+        self.serials_seen: dict[str, int] = {}
         self.now = timezone.now()
         self.index_cells()
 
@@ -896,7 +919,14 @@ class DeviceImporter(Importer):
         elif len(asset_tag) > 64:
             bad("asset_tag", f"{quoted(asset_tag)} is longer than 64 characters")
 
-        model_key = self._model(line, value, bad)
+        cells_of_model = tuple(map(value.get, MODEL_FIELDS))
+        model_key = self.model_seen.get(cells_of_model)
+        if model_key is None:
+            errors_before = self.result.error_count
+            model_key = self._model(line, value, bad)
+            if self.result.error_count == errors_before and len(self.model_seen) < CACHED_VALUES:
+                # The same cells again name the same entry and agree with it: nothing to note.
+                self.model_seen[cells_of_model] = model_key
         school_id, school_miss = self._school(value, bad)
 
         status = None
@@ -1061,8 +1091,7 @@ class DeviceImporter(Importer):
             self.error(line, self.col("asset_tag"), f"{quoted(asset_tag)} is also on row {earlier}")
             ok = False
         if model_key is not None:
-            key = (model_key[0], serial)
-            earlier = self.serials_seen.setdefault(key, line)
+            earlier = self.serials_seen.setdefault(f"{model_key[0]}\x1f{serial}", line)
             if earlier != line:
                 self.error(
                     line,
@@ -1079,9 +1108,13 @@ class DeviceImporter(Importer):
         return self.new_models[key].maker
 
     def _existing(self, rows: list[DeviceRow]) -> dict[str, Existing]:
-        found = Device._base_manager.filter(
-            district=self.district, asset_tag__in=[r.asset_tag for r in rows]
-        ).values_list("asset_tag", *Existing._fields)
+        where, params = fastwrite.among("asset_tag", [r.asset_tag for r in rows])
+        found = fastwrite.fetch(
+            "SELECT asset_tag, id, school_id, model_id, serial_number, maker, status, "  # noqa: S608
+            "purchase_date, funding_source, notes FROM equity_device "
+            f"WHERE district_id = %s AND {where}",
+            [self.district.pk, *params],
+        )
         return {tag: Existing(*rest) for tag, *rest in found}
 
     def _changes(self, row: DeviceRow, ex: Existing) -> dict[str, object]:
@@ -1105,11 +1138,14 @@ class DeviceImporter(Importer):
         if not rows:
             return
         existing = self._existing(rows)
+        where, params = fastwrite.among("serial_number", list({r.serial for r in rows}))
         holders: dict[tuple[str, str], str] = {
             (maker.lower(), serial): tag
-            for serial, maker, tag in Device._base_manager.filter(
-                district=self.district, serial_number__in={r.serial for r in rows}
-            ).values_list("serial_number", "maker", "asset_tag")
+            for serial, maker, tag in fastwrite.fetch(
+                "SELECT serial_number, maker, asset_tag FROM equity_device "  # noqa: S608
+                f"WHERE district_id = %s AND {where}",
+                [self.district.pk, *params],
+            )
         }
         result = self.result
         for row in rows:
@@ -1187,80 +1223,138 @@ class DeviceImporter(Importer):
             if current != aue:
                 DeviceModel._base_manager.filter(pk=pk).update(auto_update_expiration=aue)
         self.school_names = self.schools.names
+        self.now_text = self.now.isoformat()
+        self.updates = fastwrite.ChangeTable(*DEVICE_CHANGES)
+        self.updates.create()
 
     def write(self, rows):
+        """One batch: new devices and their history through COPY, changes to the temp table.
+
+        The new devices get their ids from the table's sequence first (``reserve_ids``), so
+        their "Added to inventory" events are written in the same pass. Changed devices are
+        collected in a temporary table and written by one ``UPDATE ... FROM`` at the end.
+        """
         if any(row is None for row in rows):
             raise _FileChanged
         existing = self._existing(rows)
-        created: list[Device] = []
-        updated: list[Device] = []
-        events: list[DeviceEvent] = []
-        now, by = self.now, self.user
+        new = [row for row in rows if row.asset_tag not in existing]
+        ids = iter(reserve_ids(Device, len(new)))
+        devices, events, changed = [], [], []
+        now, by_id = self.now, self.user.pk if self.user is not None else None
+        district_id, default_school = self.district.pk, self.default_school_id
+        models, school_names = self.models, self.school_names
         for row in rows:
-            model_id, maker, _aue = self.models[row.model_key]
+            model_id, maker, _aue = models[row.model_key]
             ex = existing.get(row.asset_tag)
             if ex is None:
-                created.append(
-                    Device(
-                        district=self.district,
-                        school_id=row.school_id or self.default_school_id,
-                        model_id=model_id,
-                        maker=maker,
-                        asset_tag=row.asset_tag,
-                        serial_number=row.serial,
-                        status=row.status or DeviceStatus.IN_STOCK,
-                        purchase_date=row.purchase_date,
-                        funding_source=row.funding_source or "",
-                        notes=row.notes or "",
+                pk, school_id = next(ids), row.school_id or default_school
+                devices.append(
+                    (
+                        pk,
+                        district_id,
+                        school_id,
+                        model_id,
+                        maker,
+                        row.asset_tag,
+                        row.serial,
+                        row.status or DeviceStatus.IN_STOCK,
+                        row.purchase_date,
+                        row.funding_source or "",
+                        row.notes or "",
+                        now,
+                        now,
                     )
                 )
+                events.append((pk, CREATED, now, by_id, school_id, None, "", "", ""))
                 continue
             changes = self._changes(row, ex)
             if not changes:
                 continue
             school_id = changes.get("school", ex.school_id)
-            updated.append(
-                Device(
-                    pk=ex.pk,
-                    model_id=model_id,
-                    maker=maker,
-                    serial_number=row.serial,
-                    school_id=school_id,
-                    purchase_date=changes.get("purchase_date", ex.purchase_date),
-                    funding_source=changes.get("funding_source", ex.funding_source),
-                    notes=changes.get("notes", ex.notes),
-                    updated_at=now,
+            changed.append(
+                (
+                    ex.pk,
+                    model_id,
+                    maker,
+                    row.serial,
+                    school_id,
+                    changes.get("purchase_date", ex.purchase_date),
+                    changes.get("funding_source", ex.funding_source),
+                    changes.get("notes", ex.notes),
                 )
             )
             if school_id != ex.school_id:
-                events.append(
-                    DeviceEvent(
-                        device_id=ex.pk,
-                        kind=EventKind.MOVED,
-                        at=now,
-                        by=by,
-                        school_id=ex.school_id,
-                        note=f"to {self.school_names[school_id]} (import)",
-                    )
-                )
-        Device.objects.bulk_create(created, batch_size=WRITE_BATCH)
-        if created and created[0].pk is None:  # a backend that cannot return new ids
-            ids = dict(
-                Device._base_manager.filter(
-                    district=self.district, asset_tag__in=[d.asset_tag for d in created]
-                ).values_list("asset_tag", "pk")
-            )
-            for device in created:
-                device.pk = ids[device.asset_tag]
-        events += [
-            DeviceEvent(
-                device_id=d.pk, kind=EventKind.CREATED, at=now, by=by, school_id=d.school_id
-            )
-            for d in created
-        ]
-        if updated:
-            Device.objects.bulk_update(updated, DEVICE_UPDATE_FIELDS, batch_size=WRITE_BATCH)
-        DeviceEvent.objects.bulk_create(events, batch_size=WRITE_BATCH)
+                note = f"to {school_names[school_id]} (import)"
+                events.append((ex.pk, MOVED, now, by_id, ex.school_id, None, "", "", note))
+        stamp = self.now_text
+        fastwrite.write_rows(
+            Device,
+            DEVICE_COPY_FIELDS,
+            devices,
+            lambda r: (
+                f"{r[0]}\t{r[1]}\t{r[2]}\t{r[3]}\t{text(r[4])}\t{text(r[5])}\t{text(r[6])}"
+                f"\t{r[7]}\t{day(r[8])}\t{r[9]}\t{text(r[10])}\t{stamp}\t{stamp}\n"
+            ),
+        )
+        self.updates.add(changed)
+        fastwrite.write_rows(
+            DeviceEvent,
+            EVENT_COPY_FIELDS,
+            events,
+            lambda r: f"{r[0]}\t{r[1]}\t{stamp}\t{number(r[3])}\t{r[4]}\t\\N\t\t\t{text(r[8])}\n",
+        )
+
+    def after_writing(self):
+        self.updates.apply(self.now)
+
+
+CREATED, MOVED = str(EventKind.CREATED), str(EventKind.MOVED)
+# The columns the importer writes. copy_rows applies no Django default, so every NOT NULL
+# column is here (created_at / updated_at are the import's start, as the events' time).
+DEVICE_COPY_FIELDS = [
+    "id",
+    "district",
+    "school",
+    "model",
+    "maker",
+    "asset_tag",
+    "serial_number",
+    "status",
+    "purchase_date",
+    "funding_source",
+    "notes",
+    "created_at",
+    "updated_at",
+]
+EVENT_COPY_FIELDS = [
+    "device",
+    "kind",
+    "at",
+    "by",
+    "school",
+    "student",
+    "circumstance",
+    "place",
+    "note",
+]
+
+
+DEVICE_CHANGES = (
+    Device,
+    (
+        ("id", "bigint PRIMARY KEY"),
+        ("model_id", "bigint NOT NULL"),
+        ("maker", "varchar(100) NOT NULL"),
+        ("serial_number", "varchar(100) NOT NULL"),
+        ("school_id", "bigint NOT NULL"),
+        ("purchase_date", "date NULL"),
+        ("funding_source", "varchar(20) NOT NULL"),
+        ("notes", "text NOT NULL"),
+    ),
+    lambda r: (
+        f"{r[0]}\t{r[1]}\t{text(r[2])}\t{text(r[3])}\t{r[4]}\t{day(r[5])}\t{r[6]}\t{text(r[7])}\n"
+    ),
+)
 
 
 # students ------------------------------------------------------------------------------
@@ -1282,9 +1376,6 @@ class ExistingStudent(NamedTuple):
     needs_touch: bool
     home_internet: str
     active: bool
-
-
-STUDENT_UPDATE_FIELDS = ["school", "grade", "needs_touch", "home_internet", "active", "updated_at"]
 
 
 class StudentImporter(Importer):
@@ -1412,29 +1503,88 @@ class StudentImporter(Importer):
             else:
                 self.result.unchanged += 1
 
+    def before_writing(self):
+        self.now = timezone.now()
+        self.stamp = self.now.isoformat()
+        self.updates = fastwrite.ChangeTable(*STUDENT_CHANGES)
+        self.updates.create()
+
     def write(self, rows):
+        """New students through COPY; changed ones to the temp table (one UPDATE at the end)."""
         if any(row is None for row in rows):
             raise _FileChanged
         existing = self._existing(rows)
-        now = timezone.now()
-        created, updated = [], []
+        new = [row for row in rows if row.local_id not in existing]
+        ids = iter(reserve_ids(Student, len(new)))
+        created, changed = [], []
+        district_id, now = self.district.pk, self.now
         for row in rows:
             ex = existing.get(row.local_id)
             target = self._target(row, ex)
-            fields = {
-                "school_id": target.school_id,
-                "grade": target.grade,
-                "needs_touch": target.needs_touch,
-                "home_internet": target.home_internet,
-                "active": True,
-            }
             if ex is None:
-                created.append(Student(district=self.district, local_id=row.local_id, **fields))
+                created.append(
+                    (
+                        next(ids),
+                        district_id,
+                        target.school_id,
+                        row.local_id,
+                        target.grade,
+                        target.needs_touch,
+                        target.home_internet,
+                        "",
+                        False,
+                        True,
+                        None,
+                        "",
+                        now,
+                        now,
+                    )
+                )
             elif target != ex:
-                updated.append(Student(pk=ex.pk, updated_at=now, **fields))
-        Student.objects.bulk_create(created, batch_size=WRITE_BATCH)
-        if updated:
-            Student.objects.bulk_update(updated, STUDENT_UPDATE_FIELDS, batch_size=WRITE_BATCH)
+                changed.append(target._replace(pk=ex.pk)[:5])
+        stamp = self.stamp
+        fastwrite.write_rows(
+            Student,
+            STUDENT_COPY_FIELDS,
+            created,
+            lambda r: (
+                f"{r[0]}\t{r[1]}\t{r[2]}\t{text(r[3])}\t{r[4]}\t{'t' if r[5] else 'f'}"
+                f"\t{r[6]}\t\tf\tt\t\\N\t\t{stamp}\t{stamp}\n"
+            ),
+        )
+        self.updates.add(changed)
+
+    def after_writing(self):
+        self.updates.apply(self.now, active=True)
+
+
+STUDENT_COPY_FIELDS = [
+    "id",
+    "district",
+    "school",
+    "local_id",
+    "grade",
+    "needs_touch",
+    "home_internet",
+    "homeroom",
+    "fee_waiver",
+    "active",
+    "left_on",
+    "leave_reason",
+    "created_at",
+    "updated_at",
+]
+STUDENT_CHANGES = (
+    Student,
+    (
+        ("id", "bigint PRIMARY KEY"),
+        ("school_id", "bigint NOT NULL"),
+        ("grade", "smallint NOT NULL"),
+        ("needs_touch", "boolean NOT NULL"),
+        ("home_internet", "varchar(10) NOT NULL"),
+    ),
+    lambda r: f"{r[0]}\t{r[1]}\t{r[2]}\t{'t' if r[3] else 'f'}\t{r[4]}\n",
+)
 
 
 def import_devices(source_or_binary, *, fmt: str | None = None, **kwargs) -> ImportResult:
