@@ -1,29 +1,22 @@
 """The importers' bulk SQL: COPY with lines formatted once per row, and key lookups.
 
-``schools.bulk.copy_rows`` turns each cell into COPY text through a chain of type checks,
-which costs more than PostgreSQL takes to store the row (about 4 µs a cell, half of the
-device import's writing time). The importers know their columns' types, so on PostgreSQL
-they format a whole line with one f-string (``line(row)``) and only escape the free-text
-cells; elsewhere (SQLite) the same tuples go through ``copy_rows`` (``executemany``).
-Ids still come from ``schools.bulk.reserve_ids``.
+The importers know their columns' types, so on PostgreSQL they format a whole line with
+one f-string (``line(row)``, passed to ``schools.bulk.copy_rows``) and only escape the
+free-text cells, instead of a type check per cell; elsewhere (SQLite) the same tuples go
+through ``executemany``. Ids come from ``schools.bulk.reserve_ids``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from django.db import connection, models
 
-from schools.bulk import _plain, copy_rows
+from schools.bulk import copy_into, copy_rows, escaped
 
 NULL = "\\N"
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def text(value: str) -> str:
-    """A text cell as COPY's text format wants it."""
-    return value.translate(_ESCAPES)
+text = escaped  # a free-text cell
 
 
 def day(value: date | None) -> str:
@@ -34,69 +27,14 @@ def number(value: int | None) -> str:
     return NULL if value is None else str(value)
 
 
-class _Lines:
-    """A read-only file over formatted lines, produced as psycopg2 asks for them."""
-
-    def __init__(self, lines: Iterable[str]):
-        self._lines = iter(lines)
-        self._buffer = ""
-
-    def read(self, size: int = -1) -> str:
-        parts, length = [self._buffer], len(self._buffer)
-        for line in self._lines:
-            parts.append(line)
-            length += len(line)
-            if 0 <= size <= length:
-                break
-        data = "".join(parts)
-        if size < 0:
-            self._buffer = ""
-            return data
-        self._buffer = data[size:]
-        return data[:size]
-
-
-def copy_lines(table: str, columns: Sequence[str], lines: Iterable[str]) -> None:
-    """PostgreSQL only: ``COPY table (columns) FROM STDIN`` of lines already formatted."""
-    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-    with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(
-            f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN",
-            _Lines(lines),
-            size=1 << 16,
-        )
-
-
 def write_rows(
     model: type[models.Model],
     fields: Sequence[str],
     rows: list[tuple],
     line: Callable[[tuple], str],
 ) -> None:
-    """Write ``rows`` into ``model``'s table: COPY of ``line(row)``, or ``copy_rows``."""
-    if not rows:
-        return
-    if connection.vendor == "postgresql":
-        columns = [model._meta.get_field(name).column for name in fields]
-        copy_lines(model._meta.db_table, columns, map(line, rows))
-    else:
-        copy_rows(model, fields, rows)
-
-
-def write_table(table: str, columns: Sequence[str], rows: list[tuple], line) -> None:
-    """Like ``write_rows`` for a table without a model (an importer's temporary table)."""
-    if not rows:
-        return
-    if connection.vendor == "postgresql":
-        copy_lines(table, columns, map(line, rows))
-        return
-    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-    marks = ", ".join(["%s"] * len(columns))
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {connection.ops.quote_name(table)} ({quoted}) VALUES ({marks})",  # noqa: S608
-            [tuple(_plain(v) for v in row) for row in rows],
-        )
+    """Write ``rows`` into ``model``'s table: COPY of ``line(row)``, or ``executemany``."""
+    copy_rows(model, fields, rows, line)
 
 
 class ChangeTable:
@@ -128,7 +66,7 @@ class ChangeTable:
         self.count = 0
 
     def add(self, rows: list[tuple]) -> None:
-        write_table(self.table, self.names, rows, self.line)
+        copy_into(self.table, self.names, rows, self.line)
         self.count += len(rows)
 
     def apply(self, now, **constants) -> None:

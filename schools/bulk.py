@@ -9,14 +9,16 @@ would have sent themselves.
   query), so rows that point at each other can be written with ``copy_rows`` in any order.
 - ``copy_rows(model, fields, rows)`` writes the rows; on PostgreSQL through ``COPY ... FROM
   STDIN`` fed by a stream, elsewhere (SQLite in ``make run`` and the local suite) through
-  ``executemany`` in batches. Every NOT NULL column must be given: Django's field defaults
-  (``default=``, ``auto_now``) are not applied.
+  ``executemany`` in batches. ``copy_into(table, columns, rows)`` does the same for a table
+  without a model (a temporary table). Both take an optional ``line`` formatter for callers
+  that know their columns' types (``escaped`` for their free text). Every NOT NULL column
+  must be given: Django's field defaults (``default=``, ``auto_now``) are not applied.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import islice
@@ -71,7 +73,8 @@ def _plain(value: object) -> object:
     return str(value)
 
 
-def _escaped(text: str) -> str:
+def escaped(text: str) -> str:
+    """A text cell in COPY's text format (backslash, tab and newlines escaped)."""
     if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
         return text.translate(_ESCAPES)
     return text
@@ -83,38 +86,38 @@ def _copy_text(value: object) -> str:
     so a flag is written as t/f)."""
     kind = type(value)
     if kind is str:
-        return _escaped(value)
+        return escaped(value)
     if kind is int or kind is float:
         return str(value)
     if value is None:
         return "\\N"
     if kind is bool:
         return "t" if value else "f"
-    return _escaped(str(_plain(value)))
+    return escaped(str(_plain(value)))
 
 
-class _RowStream:
-    """A read-only file over rows, as COPY's text format, produced as psycopg2 asks for it."""
+def copy_line(row: Sequence[object]) -> str:
+    """One row as a line of COPY's text format, whatever the types of its values."""
+    return "\t".join(map(_copy_text, row)) + "\n"
 
-    def __init__(self, rows: Iterable[Sequence[object]]):
-        self._rows = iter(rows)
+
+class _LineStream:
+    """A read-only file over lines, produced as psycopg2 asks for them."""
+
+    def __init__(self, lines: Iterable[str]):
+        self._lines = iter(lines)
         self._buffer = ""
         self.count = 0
-
-    def _line(self, row: Sequence[object]) -> str:
-        self.count += 1
-        return "\t".join(map(_copy_text, row)) + "\n"
 
     def read(self, size: int = -1) -> str:
         parts = [self._buffer]
         length = len(self._buffer)
-        while size < 0 or length < size:
-            row = next(self._rows, None)
-            if row is None:
-                break
-            line = self._line(row)
+        for line in self._lines:
+            self.count += 1
             parts.append(line)
             length += len(line)
+            if 0 <= size <= length:
+                break
         text = "".join(parts)
         if size < 0:
             self._buffer = ""
@@ -123,20 +126,24 @@ class _RowStream:
         return text[:size]
 
 
-def copy_rows(
-    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[object]]
+def copy_into(
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    line: Callable[[Sequence[object]], str] = copy_line,
 ) -> int:
-    """Write ``rows`` (tuples in the order of ``fields``) into ``model``'s table; the count."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = _columns(model, fields)
+    """Write ``rows`` into ``table`` (a name: also a temporary table without a model); the
+    count. On PostgreSQL each row becomes ``line(row)``: a caller that knows its columns'
+    types may pass a faster formatter (``escaped`` for its free text)."""
+    name = connection.ops.quote_name(table)
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     if connection.vendor == "postgresql":
-        stream = _RowStream(rows)
+        stream = _LineStream(map(line, rows))
         with connection.cursor() as cursor:
-            cursor.cursor.copy_expert(f"COPY {table} ({quoted}) FROM STDIN", stream, size=1 << 16)
+            cursor.cursor.copy_expert(f"COPY {name} ({quoted}) FROM STDIN", stream, size=1 << 16)
         return stream.count
     marks = ", ".join(["%s"] * len(columns))
-    sql = f"INSERT INTO {table} ({quoted}) VALUES ({marks})"  # noqa: S608 - names from _meta
+    sql = f"INSERT INTO {name} ({quoted}) VALUES ({marks})"  # noqa: S608 - names, not data
     written = 0
     iterator: Iterator[Sequence[object]] = iter(rows)
     with connection.cursor() as cursor:
@@ -144,3 +151,13 @@ def copy_rows(
             cursor.executemany(sql, batch)
             written += len(batch)
     return written
+
+
+def copy_rows(
+    model: type[models.Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    line: Callable[[Sequence[object]], str] = copy_line,
+) -> int:
+    """Write ``rows`` (tuples in the order of ``fields``) into ``model``'s table; the count."""
+    return copy_into(model._meta.db_table, _columns(model, fields), rows, line)
