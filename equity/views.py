@@ -147,7 +147,14 @@ def _inventory_queryset(access):
     devices = Device.objects.select_related("model", "school").annotate(
         holder_local_id=Subquery(holder.values("student__local_id")[:1])
     )
-    return _only_readable(devices, access)
+    ids = readable_school_ids(access)
+    if ids is None:
+        return devices
+    # The district is implied by the schools, but saying it lets PostgreSQL read the list in
+    # order from an index led by the district (filters.py) instead of sorting every device
+    # of 1,800 schools to show 50 of them.
+    districts = {access.school_district[s] for s in ids if s in access.school_district}
+    return devices.filter(district_id__in=districts, school_id__in=ids)
 
 
 FILTERS = ("q", "school", "status", "model", "kind")
