@@ -28,7 +28,7 @@ from schools.models import District, Role, School
 from schools.scoping import require_role, scoped_object
 
 from . import selectors, services
-from .coverage import district_totals, school_coverage
+from .coverage import coverage_summary, rows_for, school_coverage
 from .filters import READERS, DeviceFilter, readable_school_ids
 from .forms import (
     AuditScanForm,
@@ -653,15 +653,23 @@ def coverage(request, school):
 
 
 CHART_SCHOOLS = 25
+SCHOOLS_PER_PAGE = 50
 
 
 @scoped_object(District)
 def district_coverage(request, district):
     _require_in_district(request.access, district, *READERS)
     schools = _only_readable(School.objects.filter(district=district), request.access, "pk")
-    rows = school_coverage(schools)
-    totals = district_totals(rows)
-    charted = rows[:CHART_SCHOOLS]
+    # The figures of every school come from the cache (coverage_summary); the page shows
+    # the schools of one page of the table and the chart's first 25, with their names.
+    summary = coverage_summary(schools)
+    page = Paginator(summary.order, SCHOOLS_PER_PAGE).get_page(request.GET.get("page"))
+    charted_ids = summary.order[:CHART_SCHOOLS]
+    shown = rows_for(summary, list(dict.fromkeys([*charted_ids, *page.object_list])))
+    by_id = {r.school.pk: r for r in shown}
+    rows = [by_id[pk] for pk in page.object_list if pk in by_id]
+    charted = [by_id[pk] for pk in charted_ids if pk in by_id]
+    totals = summary.totals
     chart = {
         "type": "bar",
         "labels": [r.school.name for r in charted],
@@ -676,6 +684,8 @@ def district_coverage(request, district):
         {
             "district": district,
             "rows": rows,
+            "page": page,
+            "school_count": len(summary),
             "totals": totals,
             "charted": len(charted),
             "coverage_chart": chart,
