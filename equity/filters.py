@@ -20,6 +20,7 @@ import django_filters
 from django.db.models import Q
 
 from schools.models import Role, School
+from schools.widgets import LongSelect
 
 from .models import Assignment, Device, DeviceKind, DeviceModel, DeviceStatus
 
@@ -48,7 +49,8 @@ def readable_school_ids(access) -> frozenset[int] | None:
 
 def _schools(request):
     # Built per request, inside the user's scope, narrowed to the schools the user reads.
-    schools = School.objects.all()
+    # Only what the options show: a district admin's list has 1,800 of them.
+    schools = School.objects.only("pk", "name")
     ids = readable_school_ids(request.access)
     return schools if ids is None else schools.filter(pk__in=ids)
 
@@ -61,7 +63,9 @@ class DeviceFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label="Asset tag, serial, student ID or model", method="search", max_length=100
     )
-    school = django_filters.ModelChoiceFilter(queryset=_schools, empty_label="All schools")
+    school = django_filters.ModelChoiceFilter(
+        queryset=_schools, empty_label="All schools", widget=LongSelect
+    )
     status = django_filters.ChoiceFilter(choices=DeviceStatus.choices, empty_label="Any status")
     model = django_filters.ModelChoiceFilter(queryset=_models, empty_label="Any model")
     kind = django_filters.ChoiceFilter(
