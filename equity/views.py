@@ -29,7 +29,7 @@ from schools.scoping import require_role, scoped_object
 
 from . import selectors, services
 from .coverage import coverage_summary, rows_for, school_coverage
-from .filters import READERS, DeviceFilter, readable_school_ids
+from .filters import READERS, DeviceFilter, narrow, readable_school_ids, school_ids_with_role
 from .forms import (
     AuditScanForm,
     BackFromRepairForm,
@@ -154,7 +154,7 @@ def _inventory_queryset(access):
     # order from an index led by the district (filters.py) instead of sorting every device
     # of 1,800 schools to show 50 of them.
     districts = {access.school_district[s] for s in ids if s in access.school_district}
-    return devices.filter(district_id__in=districts, school_id__in=ids)
+    return narrow(devices.filter(district_id__in=districts), access, ids)
 
 
 FILTERS = ("q", "school", "status", "model", "kind")
@@ -203,7 +203,7 @@ def inventory(request):
     page = ForwardPaginator(filterset.qs, PER_PAGE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
-    writable = request.access.school_ids_with_role(*WRITERS)
+    writable = school_ids_with_role(request.access, *WRITERS)
     can_write = bool(writable) or request.access.unrestricted
     context = {
         "filter": filterset,
@@ -211,7 +211,9 @@ def inventory(request):
         "query_string": params.urlencode(),
         "filtered": any(request.GET.get(name) for name in FILTERS),
         "can_write": can_write,
-        "bulk_form": BulkForm(writable_school_ids=writable) if can_write else None,
+        "bulk_form": (
+            BulkForm(writable_school_ids=writable, access=request.access) if can_write else None
+        ),
         "writable_school_ids": writable,
         "all_writable": request.access.unrestricted,
     }
