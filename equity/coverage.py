@@ -396,11 +396,19 @@ def coverage_summary(schools, *, today: date | None = None) -> CoverageSummary:
         rows = school_coverage(School.objects.filter(pk__in=ids), today=today)
         summary = CoverageSummary(
             order=[r.school.pk for r in rows],
-            rows={r.school.pk: replace(r, school=None) for r in rows},
+            rows={r.school.pk: _lean(r) for r in rows},
             totals=district_totals(rows),
         )
         cache.set(key, summary, CACHE_SECONDS)
     return summary
+
+
+def _lean(row: SchoolCoverage) -> SchoolCoverage:
+    """A row to cache: without its school, and its forecast lines without the catalog model
+    (a school's row shows quantities and costs; the totals keep the models to name them).
+    Unpickling 1,800 rows then builds no model instance."""
+    lines = [replace(line, model=None) for line in row.forecast.lines]
+    return replace(row, school=None, forecast=replace(row.forecast, lines=lines))
 
 
 def rows_for(summary: CoverageSummary, school_ids: list[int]) -> list[SchoolCoverage]:
