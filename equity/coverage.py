@@ -3,19 +3,28 @@
 Every figure is computed for a whole set of schools at once with queries grouped by
 school (five queries whatever the number of schools or devices), so the district view of
 a 1,800-school district costs what a three-school one does. Formulas: docs/coverage.md.
+
+Those grouped queries still read every device and student of the schools: for a school,
+a few hundred rows; for a district of a million students, seconds. ``coverage_summary``
+keeps the result of many schools in the cache under a key that changes whenever anything
+it was computed from changes (see ``_fingerprint``), so the district page reads a million
+rows once per change rather than once per visit (docs/scale/h4.md).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
-from dataclasses import dataclass, field, fields
+import pickle
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.core.cache import cache
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from schools.models import Grade, School, device_target
+from schools.models import District, Grade, School, device_target
 
 from .models import (
     USABLE_STATUSES,
@@ -308,3 +317,107 @@ def district_totals(rows: list[SchoolCoverage]) -> SchoolCoverage:
         lines=list(lines.values()),
     )
     return total
+
+
+# --- the cached summary of many schools ---------------------------------------------------
+
+# A bound on staleness for what the fingerprint cannot see: the twelve-month loss window
+# sliding by the hour, and a row deleted without touching any other (purges remove only
+# students who left, whom coverage does not count).
+CACHE_SECONDS = 15 * 60
+SCHOOL_FIELDS = (
+    "pk",
+    "district_id",
+    "enrollment_pk_2",
+    "enrollment_3_5",
+    "enrollment_6_8",
+    "enrollment_9_12",
+    "economically_disadvantaged_pct",
+    "name",
+    "district__device_planning_ratio",
+)
+
+
+@dataclass
+class CoverageSummary:
+    """Coverage of many schools: their order (largest gap first), figures and the total.
+
+    Rows carry no School (it is loaded for the rows a page shows, ``rows_for``), which
+    keeps the cached value small: numbers and the few catalog models of the forecasts.
+    """
+
+    order: list[int]
+    rows: dict[int, bytes]  # each a pickled SchoolCoverage (see _lean)
+    totals: SchoolCoverage
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+
+def _fingerprint(schools, today: date) -> tuple[str, list[int]]:
+    """A digest of everything coverage is computed from, and the school ids (three queries).
+
+    The schools' own figures (enrollment, need, the district's ratio) and the catalog are
+    small and hashed whole; devices and students are too many to read, so each is stood
+    for by its latest ``updated_at``, read from the (district, updated_at) indexes: every
+    change coverage counts (a status, a move, a check-out or check-in through the device's
+    status, a student's grade, flags or leaving, an import) writes one.
+    """
+    rows = sorted(schools.order_by().values_list(*SCHOOL_FIELDS))
+    ids = [r[0] for r in rows]
+    districts = sorted({r[1] for r in rows})
+    catalog = list(
+        DeviceModel.objects.filter(district_id__in=districts)
+        .order_by("pk")
+        .values_list("pk", "kind", "touchscreen", "unit_price", "auto_update_expiration")
+    )
+    stamps = list(
+        District._base_manager.filter(pk__in=districts)
+        .order_by("pk")
+        .annotate(students=_latest(Student), devices=_latest(Device))
+        .values_list("pk", "students", "devices")
+    )
+    digest = hashlib.sha256(repr((rows, catalog, stamps, today)).encode()).hexdigest()
+    return digest, ids
+
+
+def _latest(model):
+    # ORDER BY ... LIMIT 1 reads one entry of the (district, updated_at) index backwards.
+    latest = model._base_manager.filter(district_id=OuterRef("pk")).order_by("-updated_at")
+    return Subquery(latest.values("updated_at")[:1])
+
+
+def coverage_summary(schools, *, today: date | None = None) -> CoverageSummary:
+    """``school_coverage`` of ``schools`` with its total, from the cache when unchanged."""
+    today = today or timezone.localdate()
+    digest, ids = _fingerprint(schools, today)
+    key = f"equity:coverage:{digest}"
+    summary = cache.get(key)
+    if summary is None:
+        rows = school_coverage(School.objects.filter(pk__in=ids), today=today)
+        summary = CoverageSummary(
+            order=[r.school.pk for r in rows],
+            rows={r.school.pk: _lean(r) for r in rows},
+            totals=district_totals(rows),
+        )
+        cache.set(key, summary, CACHE_SECONDS)
+    return summary
+
+
+def _lean(row: SchoolCoverage) -> bytes:
+    """A row to cache: without its school, its forecast lines without the catalog model
+    (a school's row shows quantities and costs; the totals keep the models to name them),
+    pickled on its own. Reading the summary then unpickles 1,800 byte strings, and only the
+    rows a page shows become objects (``rows_for``)."""
+    lines = [replace(line, model=None) for line in row.forecast.lines]
+    return pickle.dumps(replace(row, school=None, forecast=replace(row.forecast, lines=lines)))
+
+
+def rows_for(summary: CoverageSummary, school_ids: list[int]) -> list[SchoolCoverage]:
+    """The summary's rows of ``school_ids`` (in that order) with their schools (one query)."""
+    schools = School.objects.select_related("district").in_bulk(school_ids)
+    return [
+        replace(pickle.loads(summary.rows[pk]), school=schools[pk])  # noqa: S301 - our own cache
+        for pk in school_ids
+        if pk in schools
+    ]

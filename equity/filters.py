@@ -1,21 +1,27 @@
 """The inventory list's filters, search and sort.
 
-Built to stay fast at a million devices: every filter is an equality on an indexed column
-(school and status share the ``device_school_status`` index), the search is an exact or
-prefix match (``istartswith``/``iexact``), never a substring scan, and sorting is limited to
-a whitelist, each with the primary key as a tie-breaker so pages never overlap.
+Built to stay fast at a million devices (docs/scale/h4.md): every filter is an equality on
+an indexed column, led by the district for the district admin's list (``district, status,
+asset_tag`` and ``district, model, asset_tag``) and by the school for a school's list
+(``school, status``); a filter on a small table (the catalog's kind, a student ID, a model
+name) is resolved to ids first, so the large table is only ever asked for equalities. The
+search is an exact or prefix match (``istartswith``/``iexact``) over asset tags and
+serials, never a substring scan of a million rows; a fragment is looked up in the catalog
+(a few dozen models) and becomes a list of model ids. Sorting is limited to a whitelist,
+each with the primary key as a tie-breaker so pages never overlap.
 
-On PostgreSQL a case-insensitive prefix match uses an index only if one is built on
-``UPPER(column)`` with ``varchar_pattern_ops``; without it the search still avoids a
-substring scan but reads the school's rows. That index belongs to the models' migrations.
+On PostgreSQL the case-insensitive prefix match is answered by ``UPPER(column)
+text_pattern_ops`` indexes that equity's migration 0004 creates on PostgreSQL only.
 """
 
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q
 
 from schools.models import Role, School
+from schools.widgets import LongSelect
 
 from .models import Assignment, Device, DeviceKind, DeviceModel, DeviceStatus
 
@@ -33,20 +39,56 @@ DEFAULT_SORT = "asset_tag"
 READERS = (Role.TECH_STAFF, Role.PRINCIPAL, Role.DISTRICT_ADMIN)
 
 
+def school_ids_with_role(access, *roles: str) -> frozenset[int]:
+    """``access.school_ids_with_role(*roles)``, at the cost of a set for a district role.
+
+    A district admin sees 1,800 schools; asking each school for its roles costs a
+    noticeable part of a page, while a role held district-wide covers them all at once.
+    """
+    whole = {d for d, held in access.district_roles.items() if held.intersection(roles)}
+    if not whole:
+        return access.school_ids_with_role(*roles)
+    covered = {s for s, d in access.school_district.items() if d in whole}
+    rest = access.school_ids - covered
+    others = {s for s in rest if access.roles_at(s).intersection(roles)}
+    return frozenset(covered & access.school_ids) | frozenset(others)
+
+
 def readable_school_ids(access) -> frozenset[int] | None:
     """Schools whose inventory the user reads (None: every school, for a superuser).
 
     Scope is not enough: a coach at Maple who is tech staff at Cedar sees Maple, but reads
     only Cedar's inventory.
     """
-    return None if access.unrestricted else access.school_ids_with_role(*READERS)
+    return None if access.unrestricted else school_ids_with_role(access, *READERS)
+
+
+def narrow(queryset, access, ids, field: str = "school_id"):
+    """``queryset`` limited to ``ids``, unless they are every school of the user's scope:
+    the scoped manager has already said so, and a second list of 1,800 ids only costs."""
+    if ids is None or ids == access.school_ids:
+        return queryset
+    return queryset.filter(**{f"{field}__in": ids})
+
+
+class NameChoices(forms.models.ModelChoiceIterator):
+    """Choices of (id, name) read with ``values_list``: no model instance per option."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        yield from self.queryset.values_list("pk", "name")
+
+
+def names_only(field) -> None:
+    """Make a model choice field of schools offer (id, name) pairs (see NameChoices)."""
+    field.iterator = NameChoices
+    field.widget.choices = field.choices
 
 
 def _schools(request):
     # Built per request, inside the user's scope, narrowed to the schools the user reads.
-    schools = School.objects.all()
-    ids = readable_school_ids(request.access)
-    return schools if ids is None else schools.filter(pk__in=ids)
+    return narrow(School.objects.all(), request.access, readable_school_ids(request.access), "pk")
 
 
 def _models(request):
@@ -55,13 +97,15 @@ def _models(request):
 
 class DeviceFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        label="Asset tag, serial or student ID", method="search", max_length=100
+        label="Asset tag, serial, student ID or model", method="search", max_length=100
     )
-    school = django_filters.ModelChoiceFilter(queryset=_schools, empty_label="All schools")
+    school = django_filters.ModelChoiceFilter(
+        queryset=_schools, empty_label="All schools", widget=LongSelect
+    )
     status = django_filters.ChoiceFilter(choices=DeviceStatus.choices, empty_label="Any status")
     model = django_filters.ModelChoiceFilter(queryset=_models, empty_label="Any model")
     kind = django_filters.ChoiceFilter(
-        label="Kind", field_name="model__kind", choices=DeviceKind.choices, empty_label="Any kind"
+        label="Kind", choices=DeviceKind.choices, empty_label="Any kind", method="by_kind"
     )
     sort = django_filters.ChoiceFilter(
         label="Sort by",
@@ -74,18 +118,38 @@ class DeviceFilter(django_filters.FilterSet):
         model = Device
         fields = ["q", "school", "status", "model", "kind", "sort"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        names_only(self.form.fields["school"])
+
     def search(self, queryset, name, value):
         value = value.strip()
         if not value:
             return queryset
-        held_by = Assignment.objects.filter(
-            checked_in_at__isnull=True, student__local_id__iexact=value
-        ).values("device_id")
+        # Both lookups answer a handful of ids from small or indexed reads; as literal ids
+        # they join the prefix matches in one bitmap OR of indexes, where a subquery inside
+        # the OR would make PostgreSQL test every device of the district against it.
+        held_by = list(
+            Assignment.objects.filter(
+                checked_in_at__isnull=True, student__local_id__iexact=value
+            ).values_list("device_id", flat=True)
+        )
+        models = list(
+            DeviceModel.objects.filter(Q(name__icontains=value) | Q(maker__icontains=value))
+            .order_by()
+            .values_list("pk", flat=True)
+        )
         return queryset.filter(
             Q(asset_tag__istartswith=value)
             | Q(serial_number__istartswith=value)
             | Q(pk__in=held_by)
+            | Q(model_id__in=models)
         )
+
+    def by_kind(self, queryset, name, value):
+        # The catalog is small: its ids of that kind, then an equality on the device table.
+        ids = list(DeviceModel.objects.filter(kind=value).order_by().values_list("pk", flat=True))
+        return queryset.filter(model_id__in=ids)
 
     def sort_by(self, queryset, name, value):
         return queryset.order_by(*SORTS.get(value, SORTS[DEFAULT_SORT])[1])

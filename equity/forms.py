@@ -7,7 +7,9 @@ from django import forms
 
 from schools.forms import CrispyFormMixin, ModelForm, ScopedFormMixin
 from schools.models import School
+from schools.widgets import LongSelect
 
+from .filters import names_only
 from .models import Circumstance, Device, DeviceModel, ReturnCondition, Student
 
 
@@ -217,16 +219,22 @@ class BulkForm(ScopedFormMixin, forms.Form):
         choices=[("", "Choose…"), (MOVE, "Move to school"), (RETIRE, "Retire")],
     )
     school = forms.ModelChoiceField(
-        label="To school", queryset=School.objects.all(), required=False, empty_label="Choose…"
+        label="To school",
+        queryset=School.objects.all(),
+        required=False,
+        empty_label="Choose…",
+        widget=LongSelect,  # a district admin may move devices to any of 1,800 schools
     )
     note = forms.CharField(label="Note (for retiring)", max_length=500, required=False)
 
-    def __init__(self, *args, writable_school_ids=(), **kwargs):
+    def __init__(self, *args, writable_school_ids=(), access=None, **kwargs):
         super().__init__(*args, **kwargs)
-        # Scoped by the mixin; narrowed to the schools where the user may act.
-        self.fields["school"].queryset = self.fields["school"].queryset.filter(
-            pk__in=writable_school_ids
-        )
+        # Scoped by the mixin; narrowed to the schools where the user may act (the scope
+        # already says so when that is every school the user sees).
+        field = self.fields["school"]
+        if access is None or frozenset(writable_school_ids) != access.school_ids:
+            field.queryset = field.queryset.filter(pk__in=writable_school_ids)
+        names_only(field)
 
     def clean(self):
         data = super().clean()

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from equity.coverage import district_totals, school_coverage
+from equity.coverage import coverage_summary, rows_for
 from equity.filters import readable_school_ids
 from schools.exports import csv_response
 from schools.models import School
@@ -168,6 +168,9 @@ def initiative_new(request):
 # --- the initiative page --------------------------------------------------------------
 
 
+DEVICE_ROWS = 25
+
+
 def _devices(request, initiative: Initiative, schools: list[School]) -> dict | None:
     if not initiative.involves_devices:
         return None
@@ -175,8 +178,16 @@ def _devices(request, initiative: Initiative, schools: list[School]) -> dict | N
     ids = [s.pk for s in schools if readable is None or s.pk in readable]
     if not ids:
         return {"rows": [], "hidden": True}
-    rows = school_coverage(School.objects.filter(pk__in=ids))
-    return {"rows": rows, "total": district_totals(rows), "hidden": False}
+    # A whole-district initiative concerns every school: the figures come from the cached
+    # summary (equity.coverage), and the table lists the schools with the largest gaps.
+    summary = coverage_summary(School.objects.filter(pk__in=ids))
+    shown = summary.order[:DEVICE_ROWS]
+    return {
+        "rows": rows_for(summary, shown),
+        "total": summary.totals,
+        "hidden": False,
+        "more": len(summary) - len(shown),
+    }
 
 
 def _page_context(request, initiative: Initiative, move_form: MoveForm | None = None) -> dict:

@@ -5,19 +5,37 @@ from django.db.models import Count, Q
 from .models import TEACHING_POSITIONS, Membership, Role, School, StaffMember
 
 
-def schools_overview():
-    """Visible schools with enrollment and roster counts, highest need first."""
+def schools_by_need(schools=None):
+    """Schools (visible ones by default) with enrollment, highest need first.
+
+    No roster counts here: grouping the staff of every school to show a page of them reads
+    the whole district's roster; ``with_roster_counts`` counts for the schools shown.
+    """
+    schools = School.objects.all() if schools is None else schools
     return (
-        School.objects.select_related("district")
+        schools.select_related("district")
         .with_enrollment()
-        .annotate(
-            staff_count=Count("staff", filter=Q(staff__active=True)),
-            teaching_count=Count(
-                "staff", filter=Q(staff__active=True, staff__position__in=TEACHING_POSITIONS)
-            ),
-        )
-        .order_by("-economically_disadvantaged_pct", "name")
+        .order_by("-economically_disadvantaged_pct", "name", "pk")
     )
+
+
+def with_roster_counts(schools) -> list[School]:
+    """``schools`` as a list, each with ``staff_count`` and ``teaching_count`` (one query)."""
+    schools = list(schools)
+    counts = {
+        row["school_id"]: row
+        for row in StaffMember.objects.filter(school__in=[s.pk for s in schools], active=True)
+        .order_by()
+        .values("school_id")
+        .annotate(
+            staff=Count("pk"), teaching=Count("pk", filter=Q(position__in=TEACHING_POSITIONS))
+        )
+    }
+    for school in schools:
+        row = counts.get(school.pk, {})
+        school.staff_count = row.get("staff", 0)
+        school.teaching_count = row.get("teaching", 0)
+    return schools
 
 
 def school_staff(school, *, search: str = "", include_inactive: bool = False):

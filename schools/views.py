@@ -21,22 +21,39 @@ def _schools():
     return School.objects.select_related("district")
 
 
+# The home page shows a district admin the schools of highest need; the school list pages
+# through all of them (a district of 1,800 schools renders 50 rows, not 1,800).
+HOME_SCHOOLS = 10
+SCHOOLS_PER_PAGE = 50
+
+
 @login_required
 @require_GET
 def home(request):
     access = request.access
-    schools = list(selectors.schools_overview())
+    districts = list(selectors.district_admin_districts(access))
+    by_need = [
+        (district, selectors.schools_by_need(School.objects.filter(district=district)))
+        for district in districts
+    ]
+    # The schools where the user holds a school role: a few, whatever the district's size.
+    role_ids = access.school_ids_with_role(Role.PRINCIPAL, Role.COACH, Role.TECH_STAFF)
+    mine = selectors.with_roster_counts(
+        selectors.schools_by_need(School.objects.filter(pk__in=role_ids))
+    )
 
     def where(role):
         ids = access.school_ids_with_role(role)
-        return [s for s in schools if s.pk in ids]
+        return [s for s in mine if s.pk in ids]
 
     return render(
         request,
         "schools/home.html",
         {
-            "schools": schools,
-            "admin_districts": list(selectors.district_admin_districts(access)),
+            "admin_districts": [
+                (district, list(schools[:HOME_SCHOOLS]), schools.count())
+                for district, schools in by_need
+            ],
             "principal_schools": where(Role.PRINCIPAL),
             "coach_schools": where(Role.COACH),
             "tech_schools": where(Role.TECH_STAFF),
@@ -47,7 +64,10 @@ def home(request):
 @login_required
 @require_GET
 def school_list(request):
-    return render(request, "schools/school_list.html", {"schools": selectors.schools_overview()})
+    page = Paginator(selectors.schools_by_need(), SCHOOLS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "schools/school_list.html", {"page": page, "schools": page.object_list})
 
 
 @scoped_object(_schools)

@@ -22,6 +22,15 @@ def _scopes_disabled_in_test_bodies():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Cached aggregates (equity.coverage.coverage_summary) must not outlive a test's rows:
+    # SQLite hands the same ids out again after each test's rollback.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def district(db):
     return DistrictFactory(name="Riverbend", slug="riverbend")

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from equity import services
 from equity.models import DeviceStatus
 from tests.factories import DeviceFactory, DeviceModelFactory, SchoolFactory, StudentFactory
 
@@ -147,9 +148,56 @@ def test_the_school_plan_costs_the_same_queries_whatever_the_fleet(
 def test_the_district_view_costs_the_same_queries_whatever_its_size(
     large, login, district_admin, district, maple, cedar, chromebook, django_assert_num_queries
 ):
-    # Session, user, the two scope queries, the district, then coverage.py's six queries.
-    schools = [maple, cedar, *SchoolFactory.create_batch(8 if large else 0, district=district)]
-    add_fleet(schools, chromebook, 30 if large else 2)
+    # Session, user, the two scope queries, the district; the cache's fingerprint (schools,
+    # catalog, latest changes); on a miss coverage.py's six grouped queries; the schools of
+    # the page.
+    schools = [maple, cedar, *SchoolFactory.create_batch(58 if large else 0, district=district)]
+    add_fleet(schools, chromebook, 3 if large else 2)
     client = login(district_admin)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(15):
         assert client.get(district_url(district)).status_code == 200
+    with django_assert_num_queries(9):
+        assert client.get(district_url(district)).status_code == 200
+
+
+def test_the_district_view_pages_its_schools_and_totals_them_all(
+    login, district_admin, district, maple, chromebook
+):
+    schools = [maple, *SchoolFactory.create_batch(59, district=district)]
+    client = login(district_admin)
+    first = client.get(district_url(district))
+    assert len(first.context["rows"]) == 50 and first.context["school_count"] == 60
+    assert first.context["totals"].target == sum(r.target for r in first.context["rows"]) + sum(
+        r.target for r in client.get(district_url(district), {"page": 2}).context["rows"]
+    )
+    content = first.content.decode()
+    assert "Schools 1–50 of 60" in content and "Page 1 of 2" in content
+    assert len(chart(first, "coverage-data")["labels"]) == 25
+    second = client.get(district_url(district), {"page": 2})
+    shown = {r.school.pk for r in first.context["rows"]} | {
+        r.school.pk for r in second.context["rows"]
+    }
+    assert shown == {s.pk for s in schools}
+
+
+def test_the_cached_district_figures_follow_every_change(
+    login, district_admin, principal, district, maple, cedar, chromebook
+):
+    client = login(district_admin)
+
+    def usable():
+        return client.get(district_url(district)).context["totals"].usable
+
+    devices = DeviceFactory.create_batch(3, school=maple, model=chromebook)
+    assert usable() == 3
+    services.device_report_missing(device=devices[0], by=district_admin, stolen=True, place="bus")
+    assert usable() == 2
+    DeviceFactory(school=cedar, model=chromebook)
+    assert usable() == 3
+    before = client.get(district_url(district)).context["totals"].target
+    maple.enrollment_pk_2 += 100
+    maple.save()
+    assert client.get(district_url(district)).context["totals"].target == before + 110
+    chromebook.auto_update_expiration = timezone.localdate() - timedelta(days=1)
+    chromebook.save()
+    assert usable() == 0

@@ -86,6 +86,17 @@ def test_search_matches_the_start_of_a_tag_or_serial_and_a_holders_exact_id(logi
     assert tags(client.get(URL, {"q": "7788"})) == []  # a student ID must be whole
 
 
+def test_search_finds_a_fragment_of_a_model_name_in_the_catalog(
+    login, tech, cedar, chromebook, hotspot
+):
+    DeviceFactory(school=cedar, model=chromebook, asset_tag="C-1")
+    DeviceFactory(school=cedar, model=hotspot, asset_tag="C-2")
+    client = login(tech)
+    assert tags(client.get(URL, {"q": "romebook"})) == ["C-1"]  # a fragment of the name
+    assert tags(client.get(URL, {"q": "net"})) == ["C-2"]  # or of the maker
+    assert tags(client.get(URL, {"q": "tablet"})) == []
+
+
 def test_filters_by_school_status_model_and_kind(
     login, district_admin, maple, cedar, chromebook, hotspot
 ):
@@ -186,22 +197,50 @@ def test_the_bulk_bar_is_for_those_who_may_write(login, tech, principal, cedar, 
     assert b'name="bulk-ids"' not in login(principal).get(URL).content
 
 
-@pytest.mark.parametrize("size", [5, 60])
+INVENTORY_VIEWS = [
+    # (who, query, queries): session, user, the two scope queries, the school and model
+    # choices of the filters, the bulk form's schools (writers only), and the page; a
+    # search adds its two id lookups (holders, catalog), the kind filter its catalog ids,
+    # a chosen model its lookup.
+    ("tech", {}, 8),
+    ("tech", {"status": "assigned", "q": "CB-"}, 10),
+    ("tech", {"q": "900003"}, 10),
+    ("principal", {"status": "in_stock", "model": "chromebook"}, 8),
+    ("principal", {"q": "romebook"}, 9),
+    ("district_admin", {}, 8),
+    ("district_admin", {"status": "assigned", "model": "chromebook"}, 9),
+    ("district_admin", {"q": "CB-1"}, 10),
+    ("district_admin", {"kind": "chromebook", "sort": "updated"}, 9),
+]
+
+
+@pytest.mark.parametrize(("who", "query", "queries"), INVENTORY_VIEWS)
 def test_the_list_costs_the_same_queries_whatever_the_number_of_devices(
-    size, login, tech, cedar, chromebook, django_assert_num_queries
+    who, query, queries, request, login, tech, maple, cedar, chromebook, django_assert_num_queries
 ):
-    # Measured at the small size: session, user, the two scope queries, the school and model
-    # choices of the filters, the bulk form's schools, and the page itself.
-    devices = DeviceFactory.create_batch(size, school=cedar, model=chromebook)
-    for i, device in enumerate(devices[:5]):
-        services.device_check_out(
-            device=device, student=StudentFactory(school=cedar, local_id=f"9{i:05d}"), by=tech
-        )
-    client = login(tech)
-    with django_assert_num_queries(8):
-        assert client.get(URL, {"status": "assigned", "q": "CB-"}).status_code == 200
-    with django_assert_num_queries(8):
-        assert client.get(URL, {"q": "900003"}).status_code == 200
+    user = request.getfixturevalue(who)
+    school = maple if who == "principal" else cedar
+    query = {
+        k: chromebook.pk if v == "chromebook" and k == "model" else v for k, v in query.items()
+    }
+
+    def fill(size, start):
+        devices = DeviceFactory.create_batch(size, school=school, model=chromebook)
+        for i, device in enumerate(devices[:5]):
+            services.device_check_out(
+                device=device,
+                student=StudentFactory(school=school, local_id=f"9{start + i:05d}"),
+                by=tech,
+            )
+
+    client = login(user)
+    fill(5, 0)
+    with django_assert_num_queries(queries):
+        assert client.get(URL, query).status_code == 200
+    fill(60, 100)
+    SchoolFactory.create_batch(5, district=maple.district)
+    with django_assert_num_queries(queries):
+        assert client.get(URL, query).status_code == 200
 
 
 # --- bulk actions -------------------------------------------------------------------

@@ -2,6 +2,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -30,6 +31,7 @@ from tests.factories import (
     MembershipFactory,
     MilestoneFactory,
     PDSessionFactory,
+    SchoolFactory,
     StaffMemberFactory,
     SurveyFactory,
 )
@@ -103,8 +105,12 @@ def test_the_initiative_page_costs_the_same_at_two_sizes(login, principal, maple
     url = initiative.get_absolute_url()
     _rich(initiative, maple, 2)
     small = _count(client, url)
+    warm = _count(client, url)  # the device figures now come from the cache
     _rich(initiative, maple, 12)
     assert _count(client, url) == small
+    assert _count(client, url) == warm
+    assert _count(client, reverse("initiatives:summary", args=[initiative.pk])) == warm
+    cache.clear()
     assert _count(client, reverse("initiatives:summary", args=[initiative.pk])) == small
 
 
@@ -483,3 +489,17 @@ def test_stakeholders_heard_shows_each_surveys_headline_and_hides_small_groups(
     row = content[content.index("Families, before") :]
     row = row[: row.index("</tr>")]
     assert "Too few to show" in row and ">3<" not in row
+
+
+def test_a_whole_district_plan_lists_the_largest_gaps_and_forecasts_every_school(
+    login, district_admin, district, maple, cedar
+):
+    schools = [maple, cedar, *SchoolFactory.create_batch(28, district=district)]
+    initiative = InitiativeFactory(
+        district=district, schools=schools, whole_district=True, involves_devices=True
+    )
+    response = login(district_admin).get(initiative.get_absolute_url())
+    devices = response.context["devices"]
+    assert len(devices["rows"]) == 25 and devices["more"] == 5
+    assert devices["total"].target == sum(s.device_target() for s in schools)
+    assert "5 more are on" in response.content.decode()

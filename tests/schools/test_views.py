@@ -194,10 +194,28 @@ def test_pages_cost_the_same_queries_at_two_sizes(
     SchoolFactory.create_batch(2, district=district)
     StaffMemberFactory.create_batch(3, school=maple)
     small = count()
-    SchoolFactory.create_batch(30, district=district)
+    SchoolFactory.create_batch(60, district=district)
     StaffMemberFactory.create_batch(80, school=maple)
     with django_assert_num_queries(small):
         assert client.get(url).status_code == 200
+
+
+def test_the_home_page_shows_the_neediest_schools_and_the_list_pages_through_all(
+    login, district_admin, district
+):
+    schools = [
+        SchoolFactory(district=district, name=f"School {i:02d}", economically_disadvantaged_pct=i)
+        for i in range(1, 61)
+    ]
+    client = login(district_admin)
+    home = client.get(reverse("schools:home")).content.decode()
+    assert "School 60" in home and "School 51" in home and "School 50" not in home
+    assert "All 60 schools, by need" in home
+    first = client.get(reverse("schools:school_list"))
+    assert [s.name for s in first.context["schools"]][:2] == ["School 60", "School 59"]
+    assert "Schools 1–50 of 60" in first.content.decode()
+    second = client.get(reverse("schools:school_list"), {"page": 2})
+    assert len(first.context["schools"]) + len(second.context["schools"]) == len(schools)
 
 
 def test_school_detail_shows_enrollment_and_target(login, principal, maple):
