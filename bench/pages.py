@@ -163,20 +163,6 @@ def _hot(sql: str) -> bool:
 
 
 def measure(size: int) -> dict:
-    from django.conf import settings
-    from django.test.utils import override_settings
-
-    # Production serves static files from a manifest that `collectstatic` writes; the
-    # bench does not collect them, so it names the files without the manifest's hash.
-    storages = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    with override_settings(STORAGES=storages):
-        return _measure(size)
-
-
-def _measure(size: int) -> dict:
     from django.contrib.auth import get_user_model
     from django.db import connection, reset_queries
     from django.test import Client

@@ -16,3 +16,9 @@ os.environ.setdefault("CSRF_COOKIE_SECURE", "false")
 from config.settings import *  # noqa: E402,F403
 
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]  # noqa: F405
+# Production names static files from the manifest `collectstatic` writes; the in-process
+# parts do not collect them (the load part does, for gunicorn), so they use plain names.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

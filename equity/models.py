@@ -105,7 +105,7 @@ class Device(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ScopedManager.from_queryset(DeviceQuerySet)("school")
+    objects = ScopedManager.from_queryset(DeviceQuerySet)("school", district="district")
 
     class Meta:
         ordering = ["asset_tag"]
@@ -186,7 +186,7 @@ class Student(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ScopedManager("school")
+    objects = ScopedManager("school", district="district")
 
     class Meta:
         ordering = ["local_id"]
@@ -248,7 +248,7 @@ class Assignment(models.Model):
         "equity.StationEvent", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
-    objects = ScopedManager("device__school")
+    objects = ScopedManager("device__school", district="device__district")
 
     class Meta:
         ordering = ["-checked_out_at"]
@@ -313,7 +313,7 @@ class DeviceEvent(models.Model):
     place = models.CharField(max_length=200, blank=True)
     note = models.TextField(blank=True)
 
-    objects = ScopedManager("device__school")
+    objects = ScopedManager("device__school", district="device__district")
 
     class Meta:
         ordering = ["-at", "-pk"]

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
-from .scoping import DISTRICT, ScopedManager
+from .scoping import DISTRICT, SCHOOL, WHOLE, ScopedManager
 
 STALE_MESSAGE = (
     "Someone else saved this record after you opened it, so your changes were not saved. "
@@ -223,7 +223,11 @@ class MembershipManager(ScopedManager):
     """A membership is visible with its school; a district-wide one with its district."""
 
     def scope_q(self, state: dict) -> Q:
-        return Q(school__in=state["school"]) | Q(school__isnull=True, district__in=state[DISTRICT])
+        return (
+            Q(school__in=state[SCHOOL])
+            | Q(district__in=state.get(WHOLE, ()))
+            | Q(school__isnull=True, district__in=state[DISTRICT])
+        )
 
 
 class Membership(models.Model):

@@ -40,6 +40,9 @@ __all__ = [
 
 SCHOOL = "school"
 DISTRICT = "district"
+# Districts seen whole (a district-wide membership): their rows are filtered by district,
+# not by a list of every school id, which at 1,800 schools costs more than the query.
+WHOLE = "whole_district"
 
 
 @dataclass(frozen=True)
@@ -95,9 +98,17 @@ class Access:
         return frozenset(s for s in self.school_ids if self.roles_at(s).intersection(roles))
 
     def scope_kwargs(self) -> dict:
+        """The scope state: the schools seen one by one (``SCHOOL``), the districts seen whole
+        (``WHOLE``) and every district touched (``DISTRICT``)."""
         if self.unrestricted:
             return {"_enabled": False}
-        return {SCHOOL: tuple(sorted(self.school_ids)), DISTRICT: tuple(sorted(self.district_ids))}
+        whole = frozenset(self.district_roles)
+        one_by_one = (s for s in self.school_ids if self.school_district[s] not in whole)
+        return {
+            SCHOOL: tuple(sorted(one_by_one)),
+            WHOLE: tuple(sorted(whole)),
+            DISTRICT: tuple(sorted(self.district_ids)),
+        }
 
 
 NO_ACCESS = Access(user_id=None)
@@ -216,13 +227,18 @@ class ScopedManager(models.Manager):
     """Default manager of a school-owned model: filters by the active scope, fails closed.
 
     ``path`` leads from the model to a school (``"school"``, ``"device__school"``,
-    ``"schools"``) or, with ``dimension="district"``, to a district.
+    ``"schools"``) or, with ``dimension="district"``, to a district. For a district seen
+    whole, rows are filtered through the school's district (``<path>__district``), or
+    through ``district``, the model's own district column, when it declares one.
     """
 
-    def __init__(self, path: str | None = None, dimension: str | None = None):
+    def __init__(
+        self, path: str | None = None, dimension: str | None = None, district: str | None = None
+    ):
         super().__init__()
         self._scope_path = path
         self._scope_dimension = dimension
+        self._district_path = district
 
     def _declared(self) -> ScopedManager:
         """The manager that carries the model's scope declaration.
@@ -243,23 +259,33 @@ class ScopedManager(models.Manager):
     def scope_dimension(self) -> str:
         return self._declared()._scope_dimension or SCHOOL
 
+    @property
+    def district_path(self) -> str:
+        declared = self._declared()
+        if declared._district_path:
+            return declared._district_path
+        return "district" if self.scope_path == "pk" else f"{self.scope_path}__district"
+
     def deconstruct(self):  # pragma: no cover - only used if use_in_migrations were set
         return (
             False,
             f"{ScopedManager.__module__}.{ScopedManager.__qualname__}",
             None,
             (self.scope_path, self.scope_dimension),
-            {},
+            {"district": self._declared()._district_path},
         )
 
     def scope_q(self, state: dict) -> Q:
         """The filter for the active scope; override for a model with an extra rule."""
         ids = state[self.scope_dimension]
-        lookup = f"{self.scope_path}__in"
+        q = Q(**{f"{self.scope_path}__in": ids})
+        whole = state.get(WHOLE) if self.scope_dimension == SCHOOL else None
+        if whole:
+            by_district = Q(**{f"{self.district_path}__in": whole})
+            q = (q | by_district) if ids else by_district
         if _is_multivalued(self.model, self.scope_path):
-            inner = self.model._base_manager.filter(**{lookup: ids}).values("pk")
-            return Q(pk__in=inner)
-        return Q(**{lookup: ids})
+            return Q(pk__in=self.model._base_manager.filter(q).values("pk"))
+        return q
 
     def get_queryset(self):
         state = get_scope()
