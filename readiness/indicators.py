@@ -21,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q, Sum
+from django.db.models import Avg, Count, Exists, F, Min, OuterRef, Q, Sum
 from django.urls import NoReverseMatch, reverse
 
-from schools.models import TEACHING_POSITIONS, School, StaffMember
+from schools.models import TEACHING_POSITIONS, Grade, School, StaffMember, device_target
 from schools.pillars import Pillar
 
 YEAR_DAYS = 365
@@ -160,15 +160,65 @@ def _ids(schools) -> list[int]:
     return [s.pk for s in schools]
 
 
-def _coverage(schools, ctx: Context) -> dict:
-    """equity/coverage.py's figures per school (its five grouped queries)."""
-    from equity.coverage import school_coverage
+def _devices(schools, ctx: Context) -> dict[int, dict]:
+    """Per school: usable computing devices and usable touchscreen devices (one query).
+
+    The definitions are ``equity/coverage.py``'s (usable = in stock or assigned, on a model
+    whose auto-update support has not expired; computing = not a hotspot); a test holds the
+    two equal. Readiness reads only these two figures, not the coverage plan's losses,
+    status counts and forecast, which would scan years of device events for nothing."""
+    from equity.models import USABLE_STATUSES, Device, DeviceKind
 
     def compute():
-        rows = school_coverage(School._base_manager.filter(pk__in=_ids(schools)), today=ctx.today)
-        return {row.school.pk: row for row in rows}
+        not_expired = Q(model__auto_update_expiration__isnull=True) | Q(
+            model__auto_update_expiration__gte=ctx.today
+        )
+        computing = ~Q(model__kind=DeviceKind.HOTSPOT)
+        return {
+            row.pop("school_id"): row
+            for row in Device._base_manager.filter(
+                not_expired, school_id__in=_ids(schools), status__in=USABLE_STATUSES
+            )
+            .values("school_id")
+            .annotate(
+                usable=Count("pk", filter=computing),
+                touch_usable=Count("pk", filter=computing & Q(model__touchscreen=True)),
+            )
+            .order_by()
+        }
 
-    return ctx.once("coverage", compute)
+    return ctx.once("devices", compute)
+
+
+def _students(schools, ctx: Context) -> dict[int, dict]:
+    """Per school, over its active students (one query): those beyond grade 2 flagged as
+    needing touch (``equity/coverage.py``'s touch target), and for home connectivity those
+    with home internet or an open hotspot assignment (``connected``) and those whose home
+    internet is known or who hold a hotspot (``known``)."""
+    from equity.models import Assignment, HomeInternet, Student
+
+    def compute():
+        hotspot = Exists(
+            Assignment._base_manager.filter(
+                student=OuterRef("pk"), is_hotspot=True, checked_in_at__isnull=True
+            )
+        )
+        connected = Q(home_internet=HomeInternet.YES) | Q(has_hotspot=True)
+        known = ~Q(home_internet=HomeInternet.UNKNOWN) | Q(has_hotspot=True)
+        return {
+            row.pop("school_id"): row
+            for row in Student._base_manager.filter(school_id__in=_ids(schools), active=True)
+            .annotate(has_hotspot=hotspot)
+            .values("school_id")
+            .annotate(
+                touch_beyond_k2=Count("pk", filter=Q(needs_touch=True, grade__gt=Grade.G2)),
+                connected=Count("pk", filter=connected),
+                known=Count("pk", filter=known),
+            )
+            .order_by()
+        }
+
+    return ctx.once("students", compute)
 
 
 def _teaching_staff(schools, ctx: Context) -> dict[int, int]:
@@ -261,16 +311,16 @@ def _reports_link(school: School) -> str:
     link=_link("equity:coverage"),
 )
 def device_coverage(schools, ctx):
-    coverage = _coverage(schools, ctx)
+    devices = _devices(schools, ctx)
     out = {}
     for school in schools:
-        row = coverage.get(school.pk)
-        if row is None or not row.target:
-            out[school.pk] = NO_EVIDENCE
-        else:
-            out[school.pk] = Reading(
-                row.usable / row.target, row.target, f"{row.usable} usable of {row.target} needed"
-            )
+        target = device_target(school.enrollment, school.district.device_planning_ratio)
+        usable = devices.get(school.pk, {}).get("usable", 0)
+        out[school.pk] = (
+            Reading(usable / target, target, f"{usable} usable of {target} needed")
+            if target
+            else NO_EVIDENCE
+        )
     return out
 
 
@@ -289,18 +339,16 @@ def device_coverage(schools, ctx):
     link=_link("equity:coverage"),
 )
 def touch_coverage(schools, ctx):
-    coverage = _coverage(schools, ctx)
+    devices, students = _devices(schools, ctx), _students(schools, ctx)
     out = {}
     for school in schools:
-        row = coverage.get(school.pk)
-        if row is None or not row.touch_target:
-            out[school.pk] = NO_EVIDENCE
-        else:
-            out[school.pk] = Reading(
-                row.touch_usable / row.touch_target,
-                row.touch_target,
-                f"{row.touch_usable} touchscreen devices for {row.touch_target} students",
-            )
+        target = school.enrollment_pk_2 + students.get(school.pk, {}).get("touch_beyond_k2", 0)
+        usable = devices.get(school.pk, {}).get("touch_usable", 0)
+        out[school.pk] = (
+            Reading(usable / target, target, f"{usable} touchscreen devices for {target} students")
+            if target
+            else NO_EVIDENCE
+        )
     return out
 
 
@@ -318,23 +366,7 @@ def touch_coverage(schools, ctx):
     link=_link("equity:coverage"),
 )
 def home_connectivity(schools, ctx):
-    from equity.models import Assignment, HomeInternet, Student
-
-    hotspot = Exists(
-        Assignment._base_manager.filter(
-            student=OuterRef("pk"), is_hotspot=True, checked_in_at__isnull=True
-        )
-    )
-    connected = Q(home_internet=HomeInternet.YES) | Q(has_hotspot=True)
-    known = ~Q(home_internet=HomeInternet.UNKNOWN) | Q(has_hotspot=True)
-    rows = {
-        row["school_id"]: row
-        for row in Student._base_manager.filter(school_id__in=_ids(schools), active=True)
-        .annotate(has_hotspot=hotspot)
-        .values("school_id")
-        .annotate(connected=Count("pk", filter=connected), known=Count("pk", filter=known))
-        .order_by()
-    }
+    rows = _students(schools, ctx)
     return _shares(schools, rows, "connected", "known", "students known to be connected")
 
 
@@ -624,40 +656,59 @@ def _closed_surveys(schools, ctx: Context) -> dict[int, dict[int, set[str]]]:
     return ctx.once("closed_surveys", compute)
 
 
-def _agreement(schools, ctx: Context, audience: str, items: Q, what: str) -> dict[int, Reading]:
-    """Mean agreement (0–1) of ``audience``'s Likert answers to ``items``, 12 months.
+# Which answers each agreement indicator reads: (audience, the questions it asks about).
+AGREEMENT_ITEMS = {
+    "students": Q(question__pillar=Pillar.ENGAGEMENT),
+    "families": Q(question__sentiment=True) | Q(question__pillar=Pillar.BRANDING),
+}
 
-    One query grouped by (school, survey). A survey's group counts only when its
-    respondents reach the district's minimum group: below it the answers are hidden on the
-    results page, so readiness leaves them out too (and a school left with none has no
-    evidence). Agreement = (mean − 1) ÷ 4, so 1 (strongly disagree) is 0 and 5 is 1."""
-    from stakeholders.models import Survey
 
-    answers = "survey__responses__answers__"
-    rows = (
-        Survey.schools.through.objects.filter(
+def _agreement_groups(schools, ctx: Context) -> dict[tuple[int, str], list[dict]]:
+    """Likert answers of the 12 months per (school, audience), as one row per survey: the
+    sum of the answers, their number and the respondents (one query for both audiences,
+    grouped by school, survey and audience; a survey of several schools counts for each)."""
+    from stakeholders.models import Answer
+
+    def compute():
+        items = Q()
+        for audience, questions in AGREEMENT_ITEMS.items():
+            items |= Q(response__audience=audience) & questions
+        answers = Answer._base_manager.filter(
             items,
-            school_id__in=_ids(schools),
-            survey__responses__audience=audience,
-            survey__responses__submitted_on__gte=ctx.year_ago,
-            survey__responses__submitted_on__lte=ctx.today,
-            **{f"{answers}likert__isnull": False},
+            response__submitted_on__gte=ctx.year_ago,
+            response__submitted_on__lte=ctx.today,
+            likert__isnull=False,
         )
-        .values("school_id", "survey_id")
-        .annotate(
-            total=Sum(f"{answers}likert"),
-            answers=Count(f"{answers}pk"),
-            respondents=Count("survey__responses", distinct=True),
-        )
-        .order_by()
-    )
-    per_school: dict[int, list[dict]] = {}
-    for row in rows:
-        per_school.setdefault(row["school_id"], []).append(row)
+        groups: dict[tuple[int, str], list[dict]] = {}
+        for row in (
+            answers.filter(response__survey__schools__in=_ids(schools))
+            .annotate(school_id=F("response__survey__schools"))
+            .values("school_id", "response__survey_id", "response__audience")
+            .annotate(
+                total=Sum("likert"),
+                answers=Count("pk"),
+                respondents=Count("response_id", distinct=True),
+            )
+            .order_by()
+        ):
+            groups.setdefault((row["school_id"], row["response__audience"]), []).append(row)
+        return groups
+
+    return ctx.once("agreement", compute)
+
+
+def _agreement(schools, ctx: Context, audience: str, what: str) -> dict[int, Reading]:
+    """Mean agreement (0–1) of ``audience``'s Likert answers to its items, 12 months.
+
+    A survey's group counts only when its respondents reach the district's minimum group:
+    below it the answers are hidden on the results page, so readiness leaves them out too
+    (and a school left with none has no evidence). Agreement = (mean − 1) ÷ 4, so 1
+    (strongly disagree) is 0 and 5 is 1."""
+    groups = _agreement_groups(schools, ctx)
     out = {}
     for school in schools:
         minimum = _min_group(school)
-        kept = [r for r in per_school.get(school.pk, []) if r["respondents"] >= minimum]
+        kept = [r for r in groups.get((school.pk, audience), []) if r["respondents"] >= minimum]
         answered = sum(r["answers"] for r in kept)
         if not answered:
             out[school.pk] = NO_EVIDENCE
@@ -695,13 +746,7 @@ def _surveys_link(school: School) -> str:
     link=_surveys_link,
 )
 def student_voice(schools, ctx):
-    return _agreement(
-        schools,
-        ctx,
-        "students",
-        Q(survey__responses__answers__question__pillar=Pillar.ENGAGEMENT),
-        "students",
-    )
+    return _agreement(schools, ctx, "students", "students")
 
 
 # --- communication -----------------------------------------------------------------------
@@ -752,20 +797,14 @@ def surveys_per_audience(schools, ctx):
     link=_surveys_link,
 )
 def survey_response_rate(schools, ctx):
-    from stakeholders.selectors import headline_results
-
     closed = _closed_surveys(schools, ctx)
     ids = sorted({sid for surveys in closed.values() for sid in surveys})
-    headlines = ctx.once("survey_headlines", lambda: headline_results(ids))
+    rates = ctx.once("survey_rates", lambda: shown_rates(ids))
     out = {}
     for school in schools:
-        shown = [
-            headlines[sid]
-            for sid in sorted(closed.get(school.pk, {}))
-            if sid in headlines and headlines[sid]["rate"] is not None
-        ]
-        answered = sum(h["responses"] for h in shown)
-        expected = sum(h["expected"] for h in shown)
+        shown = [rates[sid] for sid in sorted(closed.get(school.pk, {})) if sid in rates]
+        answered = sum(n for n, _e in shown)
+        expected = sum(e for _n, e in shown)
         out[school.pk] = (
             Reading(
                 answered / expected,
@@ -776,6 +815,48 @@ def survey_response_rate(schools, ctx):
             if expected
             else NO_EVIDENCE
         )
+    return out
+
+
+def shown_rates(survey_ids) -> dict[int, tuple[int, int]]:
+    """Per survey whose response rate the results page shows: (responses, expected).
+
+    ``stakeholders.selectors.headline_results``' rule — a rate is shown when the responses
+    reach the strictest minimum group of the survey's districts and every answering
+    audience has an expected number — built from the same helpers, without the need
+    categories readiness does not use (three queries instead of four, and no read of every
+    answer of every survey). A test holds the two equal."""
+    from stakeholders.models import Response, Survey
+    from stakeholders.selectors import DEFAULT_MIN_GROUP, _expected, _total_expected
+
+    ids = list(survey_ids)
+    if not ids:
+        return {}
+    minimums = dict(
+        Survey.schools.through.objects.filter(survey_id__in=ids)
+        .values_list("survey_id")
+        .annotate(m=Min("school__district__survey_min_group"))
+        .values_list("survey_id", "m")
+        .order_by()
+    )
+    answered: dict[int, dict[str, int]] = {sid: {} for sid in ids}
+    for survey_id, audience, n in (
+        Response._base_manager.filter(survey_id__in=ids)
+        .values_list("survey_id", "audience")
+        .annotate(n=Count("pk"))
+        .values_list("survey_id", "audience", "n")
+        .order_by()
+    ):
+        answered[survey_id][audience] = n
+    invited: dict[int, dict[str, int | None]] = {sid: {} for sid in ids}
+    for (survey_id, audience), n in _expected(ids).items():
+        invited[survey_id][audience] = n
+    out = {}
+    for sid in ids:
+        n = sum(answered[sid].values())
+        expected = _total_expected(answered[sid], invited[sid])
+        if expected and n >= minimums.get(sid, DEFAULT_MIN_GROUP):
+            out[sid] = (n, expected)
     return out
 
 
@@ -951,14 +1032,7 @@ def swot_recent(schools, ctx):
     link=_surveys_link,
 )
 def family_sentiment(schools, ctx):
-    question = "survey__responses__answers__question__"
-    return _agreement(
-        schools,
-        ctx,
-        "families",
-        Q(**{f"{question}sentiment": True}) | Q(**{f"{question}pillar": Pillar.BRANDING}),
-        "families",
-    )
+    return _agreement(schools, ctx, "families", "families")
 
 
 # --- opportunity -------------------------------------------------------------------------
