@@ -221,18 +221,29 @@ def _students(schools, ctx: Context) -> dict[int, dict]:
     return ctx.once("students", compute)
 
 
-def _teaching_staff(schools, ctx: Context) -> dict[int, int]:
-    """Active teaching staff per school (one query)."""
+def _teaching_staff(schools, ctx: Context) -> dict[int, dict]:
+    """Per school: active teaching staff (``teaching``) and those whose attended PD hours of
+    the 12 months reach the district's target (``met``), by ``pd.selectors.staff_hours``'
+    own ``below_target`` (one query: pd's per-staff figures are a subquery, so the staff
+    are counted by the database, not sent one by one to Python)."""
+    from pd.selectors import Period, staff_hours
 
     def compute():
-        return dict(
-            StaffMember._base_manager.filter(
-                school_id__in=_ids(schools), active=True, position__in=TEACHING_POSITIONS
-            )
-            .values_list("school_id")
-            .annotate(n=Count("pk"))
-            .order_by()
+        teaching = StaffMember.objects.filter(  # scopes are disabled during a run
+            school_id__in=_ids(schools), position__in=TEACHING_POSITIONS
         )
+        at_target = (
+            staff_hours(teaching, Period.last_year(ctx.today))
+            .filter(below_target=False)
+            .values("pk")
+        )
+        return {
+            row.pop("school_id"): row
+            for row in teaching.filter(active=True)
+            .values("school_id")
+            .annotate(teaching=Count("pk"), met=Count("pk", filter=Q(pk__in=at_target)))
+            .order_by()
+        }
 
     return ctx.once("teaching_staff", compute)
 
@@ -427,22 +438,8 @@ def initiatives_measured(schools, ctx):
     link=_reports_link,
 )
 def pd_hours_met(schools, ctx):
-    from pd.selectors import Period, staff_hours
-
-    period = Period.last_year(ctx.today)
-    # pd's own per-staff figures (one grouped query); staff_hours keeps active staff only.
-    staff = staff_hours(
-        StaffMember.objects.filter(school_id__in=_ids(schools), position__in=TEACHING_POSITIONS),
-        period,
-    )
-    met: dict[int, int] = {}
-    for school_id, below in staff.values_list("school_id", "below_target").order_by():
-        met[school_id] = met.get(school_id, 0) + (0 if below else 1)
-    teaching = _teaching_staff(schools, ctx)
-    return {
-        s.pk: _share(met.get(s.pk, 0), teaching.get(s.pk, 0), "teaching staff at target")
-        for s in schools
-    }
+    rows = _teaching_staff(schools, ctx)
+    return _shares(schools, rows, "met", "teaching", "teaching staff at target")
 
 
 @indicator(
@@ -521,7 +518,8 @@ def learning_leaders(schools, ctx):
     teaching = _teaching_staff(schools, ctx)
     out = {}
     for school in schools:
-        staff, n = teaching.get(school.pk, 0), leaders.get(school.pk, 0)
+        staff = teaching.get(school.pk, {}).get("teaching", 0)
+        n = leaders.get(school.pk, 0)
         out[school.pk] = (
             Reading(n / staff, staff, f"{n} Learning Leaders for {staff} teaching staff")
             if staff
