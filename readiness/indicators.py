@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Avg, Count, Exists, F, Min, OuterRef, Q, Sum
+from django.db.models import Avg, Count, Exists, F, FilteredRelation, Min, OuterRef, Q, Sum
 from django.urls import NoReverseMatch, reverse
 
 from schools.models import TEACHING_POSITIONS, Grade, School, StaffMember, device_target
@@ -195,20 +195,25 @@ def _students(schools, ctx: Context) -> dict[int, dict]:
     needing touch (``equity/coverage.py``'s touch target), and for home connectivity those
     with home internet or an open hotspot assignment (``connected``) and those whose home
     internet is known or who hold a hotspot (``known``)."""
-    from equity.models import Assignment, HomeInternet, Student
+    from equity.models import HomeInternet, Student
 
     def compute():
-        hotspot = Exists(
-            Assignment._base_manager.filter(
-                student=OuterRef("pk"), is_hotspot=True, checked_in_at__isnull=True
-            )
-        )
-        connected = Q(home_internet=HomeInternet.YES) | Q(has_hotspot=True)
-        known = ~Q(home_internet=HomeInternet.UNKNOWN) | Q(has_hotspot=True)
+        # Students holding a hotspot: a join to their open hotspot assignment (at most one
+        # per student, a database rule), not a lookup per student.
+        hotspot = Q(hotspot__id__isnull=False)
+        connected = Q(home_internet=HomeInternet.YES) | hotspot
+        known = ~Q(home_internet=HomeInternet.UNKNOWN) | hotspot
         return {
             row.pop("school_id"): row
             for row in Student._base_manager.filter(school_id__in=_ids(schools), active=True)
-            .annotate(has_hotspot=hotspot)
+            .annotate(
+                hotspot=FilteredRelation(
+                    "assignments",
+                    condition=Q(
+                        assignments__is_hotspot=True, assignments__checked_in_at__isnull=True
+                    ),
+                )
+            )
             .values("school_id")
             .annotate(
                 touch_beyond_k2=Count("pk", filter=Q(needs_touch=True, grade__gt=Grade.G2)),
