@@ -161,3 +161,14 @@ def test_unchanged_schools_only_move_their_confirmation():
     latest = Snapshot.objects.filter(school__district=district)
     assert latest.count() == 2 and not Snapshot.objects.filter(run=second).exists()
     assert all(s.confirmed_at > before[s.school_id] for s in latest)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the floor is PostgreSQL's SQL")
+def test_the_benchmarks_floor_equals_the_job_for_every_school():
+    from bench.readiness import _check, floor
+    from schools.scoping import scopes_disabled
+
+    district = _district_with(3)
+    services.run_now(district_id=district.pk, kind=RunKind.COMMAND)
+    with scopes_disabled():
+        assert _check(district.pk, floor(district.pk, timezone.localdate())) == 3
