@@ -226,31 +226,61 @@ def _students(schools, ctx: Context) -> dict[int, dict]:
     return ctx.once("students", compute)
 
 
-def _teaching_staff(schools, ctx: Context) -> dict[int, dict]:
-    """Per school: active teaching staff (``teaching``) and those whose attended PD hours of
-    the 12 months reach the district's target (``met``), by ``pd.selectors.staff_hours``'
-    own ``below_target`` (one query: pd's per-staff figures are a subquery, so the staff
-    are counted by the database, not sent one by one to Python)."""
-    from pd.selectors import Period, staff_hours
+def _teaching_staff(schools, ctx: Context) -> dict[int, int]:
+    """Active teaching staff per school (one query)."""
 
     def compute():
-        teaching = StaffMember.objects.filter(  # scopes are disabled during a run
-            school_id__in=_ids(schools), position__in=TEACHING_POSITIONS
-        )
-        at_target = (
-            staff_hours(teaching, Period.last_year(ctx.today))
-            .filter(below_target=False)
-            .values("pk")
-        )
-        return {
-            row.pop("school_id"): row
-            for row in teaching.filter(active=True)
-            .values("school_id")
-            .annotate(teaching=Count("pk"), met=Count("pk", filter=Q(pk__in=at_target)))
+        return dict(
+            StaffMember._base_manager.filter(
+                school_id__in=_ids(schools), active=True, position__in=TEACHING_POSITIONS
+            )
+            .values_list("school_id")
+            .annotate(n=Count("pk"))
             .order_by()
-        }
+        )
 
     return ctx.once("teaching_staff", compute)
+
+
+def _pd_attended(schools, ctx: Context) -> dict[int, dict]:
+    """Per school, from one query over the PD attended in the 12 months, grouped by staff
+    member (each attendance row read once for both PD-hour indicators):
+
+    - ``hours``, ``embedded`` (hours in job-embedded or ongoing sessions, counted once) and
+      ``rows`` over every staff member of the school, as pd's reports count them;
+    - ``met``: active teaching staff whose hours reach the district's PD-hour target —
+      ``pd.selectors.staff_hours``' rule (below target = hours < target × days ÷ 365; a
+      test holds the two equal). Staff without attended PD have 0 hours, below any target
+      (at least 0.5 h, a district rule), so they need no row here."""
+    from pd.models import Attendance, AttendanceStatus
+    from pd.selectors import Period
+
+    def compute():
+        factor = Period.last_year(ctx.today).target_factor
+        targets = {s.pk: s.district.pd_hour_target * factor for s in schools}
+        embedded = Q(session__job_embedded=True) | Q(session__ongoing_series=True)
+        rows = (
+            Attendance._base_manager.filter(
+                staff__school_id__in=_ids(schools),
+                status=AttendanceStatus.ATTENDED,
+                session__date__gte=ctx.year_ago,
+                session__date__lte=ctx.today,
+            )
+            .values_list("staff_id", "staff__school_id", "staff__active", "staff__position")
+            .annotate(total=Sum("hours"), part=Sum("hours", filter=embedded), n=Count("pk"))
+            .order_by()
+        )
+        out: dict[int, dict] = {}
+        for _staff, school_id, active, position, hours, embedded_hours, n in rows:
+            row = out.setdefault(school_id, {"hours": 0, "embedded": 0, "rows": 0, "met": 0})
+            row["hours"] += hours or 0
+            row["embedded"] += embedded_hours or 0
+            row["rows"] += n
+            if active and position in TEACHING_POSITIONS and (hours or 0) >= targets[school_id]:
+                row["met"] += 1
+        return out
+
+    return ctx.once("pd_attended", compute)
 
 
 ACTIVE_INITIATIVE = ("planning", "pilot", "rollout", "sustaining")
@@ -443,8 +473,15 @@ def initiatives_measured(schools, ctx):
     link=_reports_link,
 )
 def pd_hours_met(schools, ctx):
-    rows = _teaching_staff(schools, ctx)
-    return _shares(schools, rows, "met", "teaching", "teaching staff at target")
+    attended, teaching = _pd_attended(schools, ctx), _teaching_staff(schools, ctx)
+    return {
+        s.pk: _share(
+            attended.get(s.pk, {}).get("met", 0),
+            teaching.get(s.pk, 0),
+            "teaching staff at target",
+        )
+        for s in schools
+    }
 
 
 @indicator(
@@ -461,29 +498,15 @@ def pd_hours_met(schools, ctx):
     link=_reports_link,
 )
 def pd_job_embedded(schools, ctx):
-    from pd.models import Attendance, AttendanceStatus
-
-    embedded = Q(session__job_embedded=True) | Q(session__ongoing_series=True)
-    rows = {
-        row["staff__school_id"]: row
-        for row in Attendance._base_manager.filter(
-            staff__school_id__in=_ids(schools),
-            status=AttendanceStatus.ATTENDED,
-            session__date__gte=ctx.year_ago,
-            session__date__lte=ctx.today,
-        )
-        .values("staff__school_id")
-        .annotate(total=Sum("hours"), embedded=Sum("hours", filter=embedded), rows=Count("pk"))
-        .order_by()
-    }
+    attended = _pd_attended(schools, ctx)
     out = {}
     for school in schools:
-        row = rows.get(school.pk)
-        hours = float(row["total"] or 0) if row else 0.0
+        row = attended.get(school.pk)
+        hours = float(row["hours"]) if row else 0.0
         if not hours:
             out[school.pk] = NO_EVIDENCE
             continue
-        embedded_hours = float(row["embedded"] or 0)
+        embedded_hours = float(row["embedded"])
         out[school.pk] = Reading(
             embedded_hours / hours,
             row["rows"],
@@ -523,8 +546,7 @@ def learning_leaders(schools, ctx):
     teaching = _teaching_staff(schools, ctx)
     out = {}
     for school in schools:
-        staff = teaching.get(school.pk, {}).get("teaching", 0)
-        n = leaders.get(school.pk, 0)
+        staff, n = teaching.get(school.pk, 0), leaders.get(school.pk, 0)
         out[school.pk] = (
             Reading(n / staff, staff, f"{n} Learning Leaders for {staff} teaching staff")
             if staff

@@ -172,3 +172,50 @@ def test_the_benchmarks_floor_equals_the_job_for_every_school():
     services.run_now(district_id=district.pk, kind=RunKind.COMMAND)
     with scopes_disabled():
         assert _check(district.pk, floor(district.pk, timezone.localdate())) == 3
+
+
+def test_pd_hours_met_follows_pds_staff_hours_rule(maple, cedar):
+    from decimal import Decimal
+
+    from pd.selectors import Period, staff_hours
+    from schools.models import Position, StaffMember
+    from tests.factories import AttendanceFactory, PDSessionFactory, StaffMemberFactory
+
+    maple.district.pd_hour_target = Decimal("7.5")
+    maple.district.save()
+    today = timezone.localdate()
+    long = PDSessionFactory(schools=[maple, cedar], duration_minutes=300)
+    short = PDSessionFactory(schools=[maple, cedar], duration_minutes=150, job_embedded=True)
+    old = PDSessionFactory(schools=[maple], date=today - timedelta(days=365), duration_minutes=600)
+    for school in (maple, cedar):
+        at, below, edge, none = StaffMemberFactory.create_batch(4, school=school)
+        for staff in (at, edge):
+            AttendanceFactory(session=long, staff=staff)
+            AttendanceFactory(session=short, staff=staff)
+        AttendanceFactory(session=short, staff=below)
+        AttendanceFactory(session=old, staff=below)  # a day outside the 12 months
+        AttendanceFactory(session=long, staff=none, status="absent")
+        counselor = StaffMemberFactory(school=school, position=Position.COUNSELOR)
+        AttendanceFactory(session=long, staff=counselor)
+        AttendanceFactory(session=short, staff=counselor)
+        left = StaffMemberFactory(school=school, active=False)
+        AttendanceFactory(session=long, staff=left)
+        AttendanceFactory(session=short, staff=left)
+    pd_rows = staff_hours(
+        StaffMember.objects.filter(school__in=[maple, cedar]), Period.last_year(today)
+    )
+    expected = {}
+    for row in pd_rows:
+        if row.position in {"teacher", "special_education", "librarian"}:
+            met, teaching = expected.get(row.school_id, (0, 0))
+            expected[row.school_id] = (met + (0 if row.below_target else 1), teaching + 1)
+    readings = read("pd_hours_met", maple, cedar)
+    for school in (maple, cedar):
+        met, teaching = expected[school.pk]
+        assert (met, teaching) == (2, 4)
+        assert readings[school.pk].value == pytest.approx(met / teaching)
+        assert readings[school.pk].evidence == teaching
+    # Job-embedded hours count every staff member's attendance (the one who left too).
+    embedded = read("pd_job_embedded", maple)[maple.pk]
+    assert embedded.value == pytest.approx((5 * 2.5) / (4 * 7.5 + 2.5))
+    assert embedded.evidence == 9
