@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from schools.models import School
+from schools.signals import bulk_changed
 
 from .models import (
     Assignment,
@@ -259,6 +260,8 @@ def devices_move(*, devices: Iterable[Device], school: School, by, at=None) -> i
         for d in moved
     )
     Device.objects.filter(pk__in=[d.pk for d in moved]).update(school=school, updated_at=at)
+    if moved:
+        bulk_changed.send(sender=Device, district_ids={school.district_id})
     return len(moved)
 
 
@@ -282,6 +285,7 @@ def devices_retire(*, devices: Iterable[Device], by, note: str = "", at=None) ->
     Device.objects.filter(pk__in=[d.pk for d in retiring]).update(
         status=DeviceStatus.RETIRED, updated_at=at
     )
+    bulk_changed.send(sender=Device, district_ids={d.district_id for d in retiring})
     return len(retiring)
 
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from schools.models import District, Grade, School
 from schools.scoping import scopes_disabled
+from schools.signals import bulk_changed
 
 from . import services
 from .models import (
@@ -686,4 +687,5 @@ def run_rollover(district: District, leavers_csv: str = "", *, by, today=None) -
     )
     top.update(active=False, left_on=today, leave_reason=LeaveReason.COMPLETED, updated_at=now)
     enrolled.update(grade=F("grade") + 1, updated_at=now)
+    bulk_changed.send(sender=Student, district_ids={district.pk})
     return run

@@ -1,8 +1,9 @@
 """Evidence changed → queue one delayed readiness run of the district (debounced).
 
 The domain apps never import readiness; readiness listens to their saves and deletes here.
-Bulk writes send no model signals, so the CSV imports (equity.tasks.run_import, which write
-with bulk_create) are caught when their task finishes. ``services.note_change`` does the
+Bulk writes send no model signals: the CSV imports (equity.tasks.run_import) are caught when
+their task finishes, and the other set-based writes send ``schools.signals.bulk_changed``.
+``services.note_change`` does the
 debouncing: one callback per district and transaction, and one waiting run per district.
 """
 
@@ -12,6 +13,7 @@ from celery.signals import task_postrun
 from django.db.models.signals import m2m_changed, post_save, pre_delete
 
 from schools.models import School, StaffMember
+from schools.signals import bulk_changed
 
 from .services import note_change
 
@@ -157,6 +159,10 @@ def _import_finished(sender=None, args=None, **kwargs):
     note_change(districts_of_schools([school]))
 
 
+def _bulk_changed(sender, district_ids=(), **kwargs):
+    note_change(district_ids)
+
+
 def connect() -> None:
     from equity.models import Assignment, Device, Student
     from equity.tasks import run_import
@@ -212,6 +218,7 @@ def connect() -> None:
             _school_links, sender=model.schools.through, dispatch_uid=f"readiness:{model}:m2m"
         )
     task_postrun.connect(_import_finished, sender=run_import, weak=False)
+    bulk_changed.connect(_bulk_changed, dispatch_uid="readiness:bulk_changed", weak=False)
 
 
 def _school_saved(sender, instance, **kwargs):

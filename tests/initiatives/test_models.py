@@ -21,6 +21,7 @@ from initiatives.models import (
     StatusChange,
     Swot,
 )
+from schools.models import School
 from tests.factories import (
     BudgetLineFactory,
     InitiativeFactory,
@@ -278,3 +279,18 @@ def test_whole_district_initiatives_link_every_school(district, maple, cedar, di
     )
     assert initiative.whole_district
     assert services.linked_school_ids(initiative) == {maple.pk, cedar.pk}
+
+
+def test_a_school_opened_later_joins_the_whole_district_initiatives(
+    district, maple, elsewhere, district_admin
+):
+    by = district_admin
+    whole = services.initiative_create(
+        schools=[], whole_district=district, data={"title": "Digital citizenship"}, by=by
+    )
+    one = services.initiative_create(schools=[maple], data={"title": "Maple only"}, by=by)
+    opened = SchoolFactory(district=district)
+    SchoolFactory(district=elsewhere.district)
+    assert set(whole.schools.all()) == {*School.objects.filter(district=district)}
+    assert opened in whole.schools.all()
+    assert opened not in one.schools.all()

@@ -1,0 +1,108 @@
+"""Build a large, realistic district fast, for the benchmarks (docs/scale.md).
+
+``manage.py seed_scale --students N [--schools M] [--district NAME] [--password P]
+[--random-seed S] [--no-readiness]``
+
+Schools ``S0001``…, ``max(2, round(N / 555))`` of them by default; logins
+``admin@scale.test`` and, for the first 50 schools, ``principal.s0001@scale.test``,
+``coach.s0001@scale.test`` and ``tech.s0001@scale.test``. Each app's ``scale.py`` builds its
+rows (``build(ctx)``) in the order of ``BUILDERS``; PostgreSQL gets them through COPY. The
+readiness district job runs once at the end (``--no-readiness`` skips it).
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from schools import scale
+from schools.models import District
+from schools.scoping import scopes_disabled
+
+# Order matters: initiatives before PD and stakeholders, which link sessions and surveys
+# to them.
+BUILDERS = ["equity", "initiatives", "pd", "stakeholders"]
+
+
+def positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(value)
+    return number
+
+
+class Command(BaseCommand):
+    help = "Seed a large district (students, devices, staff, PD, surveys, initiatives) fast."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--students", type=positive, required=True)
+        parser.add_argument(
+            "--schools", type=positive, help="Default: max(2, round(students / 555))."
+        )
+        parser.add_argument("--district", default=scale.DEFAULT_NAME)
+        parser.add_argument("--password", default=scale.DEFAULT_PASSWORD)
+        parser.add_argument("--random-seed", type=int, default=8)
+        parser.add_argument(
+            "--no-readiness", action="store_true", help="Skip the readiness run at the end."
+        )
+
+    def handle(self, *args, students, schools, district, password, random_seed, **options):
+        schools = schools or scale.default_school_count(students)
+        if schools > students:
+            raise CommandError(f"{schools:,} schools cannot share {students:,} students.")
+        with scopes_disabled():
+            if District._base_manager.filter(name=district).exists():
+                raise CommandError(
+                    f'A district named "{district}" exists already; seed_scale builds a new '
+                    "one. Choose another --district name or use a fresh database."
+                )
+            self._build(students, schools, district, password, random_seed, options)
+
+    def _say(self, text: str) -> None:
+        self.stdout.write(text)
+        self.stdout.flush()
+
+    def _build(self, students, schools, name, password, seed, options) -> None:
+        started = time.perf_counter()
+        self._say(f"Seeding {name}: {students:,} students in {schools:,} schools (seed {seed})")
+        step = time.perf_counter()
+        ctx = scale.build_district(
+            lambda district: scale.ScaleContext(district=district, seed=seed, out=self._say),
+            name=name,
+            students=students,
+            schools=schools,
+            password=password,
+        )
+        self._step(ctx, "schools", step)
+        for app in BUILDERS:
+            step = time.perf_counter()
+            importlib.import_module(f"{app}.scale").build(ctx)
+            self._step(ctx, app, step)
+        self._say(f"Data written in {time.perf_counter() - started:.1f} s")
+        if not options["no_readiness"]:
+            from readiness import services
+            from readiness.models import RunKind
+
+            step = time.perf_counter()
+            run = services.run_now(district_id=ctx.district.pk, kind=RunKind.COMMAND)
+            status = getattr(run, "status", "done")
+            self._say(f"readiness: {status} in {time.perf_counter() - step:.1f} s")
+        self._say(f"Done in {time.perf_counter() - started:.1f} s. Logins (password {password}):")
+        emails = scale.login_emails(schools, ctx.login_domain)
+        for email, role in emails[:4]:
+            self._say(f"  {email:<36} {role}")
+        if len(emails) > 4:
+            last = min(schools, scale.LOGIN_SCHOOLS)
+            self._say(f"  … and the same for schools s0002 to s{last:04d}")
+
+    def _step(self, ctx, app: str, started: float) -> None:
+        self._say(f"{app}: {time.perf_counter() - started:.1f} s")
+        prefixes = {"schools": ("schools_", "accounts_")}.get(app, (f"{app}_",))
+        ctx.report_tables(
+            t
+            for t in list(ctx.stats)
+            if t.startswith(prefixes) and t not in ctx.shared.setdefault("_reported", set())
+        )
+        ctx.shared["_reported"].update(t for t in ctx.stats if t.startswith(prefixes))
