@@ -471,14 +471,21 @@ def _measure(size: int) -> dict:
             _check(district.pk, floor(district.pk, today))
             transaction.set_rollback(True)
 
-    # The floor: three timed runs, then the check against the job's snapshots.
-    floors = []
-    for _ in range(RUNS):
-        with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
-            results = floor(district.pk, today)
-            floors.append(time.perf_counter() - started)
+    # The floor: three timed runs with the server's JIT setting and three without JIT (the
+    # job turns it off for its reads); the faster median is the floor. Then the check.
+    floors: dict[str, list[float]] = {"default": [], "off": []}
+    for setting in floors:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET jit" if setting == "default" else "SET jit = off")
+        for _ in range(RUNS):
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                results = floor(district.pk, today)
+                floors[setting].append(time.perf_counter() - started)
+    with connection.cursor() as cursor:
+        cursor.execute("RESET jit")
     checked = _check(district.pk, results)
+    floor_medians = {k: statistics.median(v) for k, v in floors.items()}
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_total_relation_size('readiness_snapshot')")
@@ -497,7 +504,9 @@ def _measure(size: int) -> dict:
         "changed_queries": changed[-1][1],
         "changed_slowest": changed[-1][2],
         "changed_stored": changed[-1][3].snapshots_stored,
-        "floor_seconds": statistics.median(floors),
+        "floor_seconds": min(floor_medians.values()),
+        "floor_seconds_jit_default": floor_medians["default"],
+        "floor_seconds_jit_off": floor_medians["off"],
         "floor_queries": len(queries),
         "checked_schools": checked,
         "snapshot": snapshot_bytes,
@@ -524,7 +533,7 @@ def render(results: dict[int, dict]) -> str:
                     round(r["floor_seconds"], 2),
                     r["floor_queries"],
                     f"{ratio:.2f}×" if ratio is not None else None,
-                    verdict(ratio is not None and ratio <= GOAL),
+                    verdict(ratio is not None and ratio <= GOAL) if size == max(results) else "–",
                 ]
             )
     counts = {r["job_queries"] for r in results.values()}
@@ -543,6 +552,16 @@ def render(results: dict[int, dict]) -> str:
                 f"{r['snapshot_table_bytes'] / 2**20:.1f} MiB",
             ]
         )
+    largest = results[max(results)]
+    slowest = [
+        f"- {seconds:.3f} s `{sql[:110]}…`" for seconds, sql in largest["changed_slowest"][:6]
+    ]
+    floors = [
+        f"- {size:,} students: {r['floor_seconds_jit_default']:.2f} s with the server's JIT "
+        f"setting, {r['floor_seconds_jit_off']:.2f} s without JIT"
+        for size, r in sorted(results.items())
+        if "floor_seconds_jit_off" in r
+    ]
     return "\n".join(
         [
             "## Readiness for the whole district",
@@ -552,7 +571,9 @@ def render(results: dict[int, dict]) -> str:
             "figures as one plain SQL statement (a CTE per evidence table, grouped by school) "
             "and one for the targets, through a raw cursor, scored in Python by the job's own "
             "`score_school`. Median of three runs. The floor's result was checked equal to the "
-            "job's snapshot for every school (fingerprint, pillars, overall).",
+            "job's snapshot for every school (fingerprint, pillars, overall). The goal is "
+            "held at the largest size: with two schools both take milliseconds and the job's "
+            "fixed cost (its round trips, the run's bookkeeping) is all the ratio shows.",
             "",
             table(
                 [
@@ -587,6 +608,15 @@ def render(results: dict[int, dict]) -> str:
                 ],
                 sizes_rows,
             ),
+            "",
+            "The floor's median, with and without JIT compilation (the faster one is the "
+            "floor above; the job turns JIT off for its reads):",
+            "",
+            *floors,
+            "",
+            f"Slowest queries of the job at {max(results):,} students (every school changed):",
+            "",
+            *slowest,
         ]
     )
 

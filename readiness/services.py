@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -286,6 +287,21 @@ class RunFailed(Exception):
     pass
 
 
+@contextmanager
+def without_jit():
+    """Read a run's figures with PostgreSQL's JIT compilation off (its own transaction, so
+    the setting ends with it). A district run is about twenty grouped scans; above the
+    planner's cost threshold each one paid 0.1–0.3 s to compile expressions it then ran
+    once (measured in docs/scale/h3.md). Elsewhere (SQLite) nothing changes."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+        yield
+
+
 def execute_run(run_id: int, *, final_attempt: bool = True) -> ReadinessRun | None:
     """Compute and store one run. A run already done is left alone (re-delivery stores
     nothing). Failures are written to the run, so the dashboards show them."""
@@ -303,7 +319,8 @@ def execute_run(run_id: int, *, final_attempt: bool = True) -> ReadinessRun | No
                 schools = schools.filter(pk=run.school_id)
             else:
                 schools = schools.filter(district_id=run.district_id)
-            results = compute(schools, run.as_of)
+            with without_jit():
+                results = compute(schools, run.as_of)
             try:
                 stored, unchanged = store(run, results, run_at(run))
             except IntegrityError:
