@@ -298,8 +298,13 @@ def without_jit():
         return
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
+            previous = cursor.fetchone()[0]
         yield
+        # Inside an outer transaction (a command, a test) this block is a savepoint, whose
+        # release keeps a local setting: put it back. A failure rolls it back anyway.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('jit', %s, true)", [previous])
 
 
 def execute_run(run_id: int, *, final_attempt: bool = True) -> ReadinessRun | None:

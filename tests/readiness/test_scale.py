@@ -219,3 +219,24 @@ def test_pd_hours_met_follows_pds_staff_hours_rule(maple, cedar):
     embedded = read("pd_job_embedded", maple)[maple.pk]
     assert embedded.value == pytest.approx((5 * 2.5) / (4 * 7.5 + 2.5))
     assert embedded.evidence == 9
+
+
+def _jit():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="JIT is PostgreSQL's")
+def test_a_run_reads_its_figures_with_jit_off_and_leaves_the_setting_as_it_was(monkeypatch):
+    district = _district_with(1)
+    before, seen, real = _jit(), [], services.compute
+
+    def spy(*args, **kwargs):
+        seen.append(_jit())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "compute", spy)
+    services.run_now(district_id=district.pk, kind=RunKind.COMMAND)
+    assert seen == ["off"]
+    assert _jit() == before
