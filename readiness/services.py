@@ -160,11 +160,14 @@ def _latest_ids(school_ids):
     )
 
 
-def latest_snapshots(school_ids) -> dict[int, Snapshot]:
-    """Each school's latest snapshot (one query)."""
-    return {
-        s.school_id: s for s in Snapshot._base_manager.filter(pk__in=_latest_ids(list(school_ids)))
-    }
+def latest_snapshots(school_ids, *, scores_only: bool = False) -> dict[int, Snapshot]:
+    """Each school's latest snapshot (one query). ``scores_only`` leaves the indicators'
+    JSON in the database (about 4 KB a school): lists of many schools show only the
+    overall and pillar scores."""
+    snapshots = Snapshot._base_manager.filter(pk__in=_latest_ids(list(school_ids)))
+    if scores_only:
+        snapshots = snapshots.defer("indicators")
+    return {s.school_id: s for s in snapshots}
 
 
 def store(run: ReadinessRun, results: list[SchoolResult], at: datetime) -> tuple[int, int]:

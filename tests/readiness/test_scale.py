@@ -240,3 +240,18 @@ def test_a_run_reads_its_figures_with_jit_off_and_leaves_the_setting_as_it_was(m
     services.run_now(district_id=district.pk, kind=RunKind.COMMAND)
     assert seen == ["off"]
     assert _jit() == before
+
+
+def test_the_school_lists_read_scores_without_the_indicators_json(
+    client, district_admin, district, maple, cedar
+):
+    from django.urls import reverse
+
+    services.run_now(district_id=district.pk, kind=RunKind.COMMAND)
+    client.force_login(district_admin)
+    for url in (reverse("readiness:district", args=[district.pk]), reverse("readiness:index")):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200 and b"Maple Elementary" in response.content
+        snapshots = [q["sql"] for q in queries.captured_queries if "readiness_snapshot" in q["sql"]]
+        assert snapshots and all('"indicators"' not in sql for sql in snapshots)
