@@ -18,7 +18,7 @@ from datetime import date, datetime, time
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from audit.queue import enqueue, send
@@ -129,8 +129,9 @@ def compute(schools, as_of: date | None = None) -> list[SchoolResult]:
     """Every indicator for every school of ``schools`` (a queryset or list), as of a day."""
     as_of = as_of or timezone.localdate()
     with scopes_disabled():
+        query = schools.order_by().values("pk") if isinstance(schools, QuerySet) else None
         schools = list(schools)
-        ctx = Context(today=as_of)
+        ctx = Context(today=as_of, schools_query=query)
         readings = {key: spec.compute(schools, ctx) for key, spec in REGISTRY.items()}
         targets = targets_for({s.district_id for s in schools})
     return [
