@@ -171,7 +171,9 @@ def test_the_benchmarks_floor_equals_the_job_for_every_school():
     district = _district_with(3)
     services.run_now(district_id=district.pk, kind=RunKind.COMMAND)
     with scopes_disabled():
-        assert _check(district.pk, floor(district.pk, timezone.localdate())) == 3
+        for per_table in (False, True):
+            results = floor(district.pk, timezone.localdate(), per_table=per_table)
+            assert _check(district.pk, results) == 3
 
 
 def test_pd_hours_met_follows_pds_staff_hours_rule(maple, cedar):
