@@ -264,6 +264,16 @@ class Assignment(models.Model):
                 name="one_open_assignment_per_student_and_kind",
             ),
         ]
+        indexes = [
+            # Readiness's home connectivity joins every active student to an open hotspot
+            # assignment: a few percent of the rows, read from this small index rather than
+            # a scan of every assignment ever made.
+            models.Index(
+                fields=["student"],
+                condition=Q(is_hotspot=True, checked_in_at__isnull=True),
+                name="assignment_open_hotspot",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.device_id} → {self.student_id}"

@@ -209,13 +209,20 @@ def collection_scan(
 
 
 def _not_returned(event: StationEvent):
-    """Open computing and hotspot assignments of the day's students, device at this school."""
-    students = event.students()
+    """Open computing and hotspot assignments of the day's students, device at this school.
+
+    The day's students (``event.students()``: active, of the school, of its grades) are
+    filtered on the one join to the student, not given as a subquery: ``student__in``
+    joined the students a second time and let PostgreSQL read every student of the
+    district to group a single school's devices."""
+    students = Q(student__school_id=event.school_id, student__active=True)
+    if event.grades:
+        students &= Q(student__grade__in=event.grades)
     return (
         Assignment.objects.filter(
+            students,
             checked_in_at__isnull=True,
             device__school_id=event.school_id,
-            student__in=students,
         )
         .select_related("device", "device__model", "student")
         .order_by("student__grade", "student__homeroom", "student__local_id", "device__asset_tag")

@@ -21,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q, Sum
+from django.db.models import Avg, Count, Exists, F, FilteredRelation, Min, OuterRef, Q, Sum
 from django.urls import NoReverseMatch, reverse
 
-from schools.models import TEACHING_POSITIONS, School, StaffMember
+from schools.models import TEACHING_POSITIONS, Grade, School, StaffMember, device_target
 from schools.pillars import Pillar
 
 YEAR_DAYS = 365
@@ -52,6 +52,8 @@ class Context:
 
     today: date
     memo: dict = field(default_factory=dict)
+    # The query the run's schools came from (their pks), when there is one.
+    schools_query: object = None
 
     @property
     def year_ago(self) -> date:
@@ -156,35 +158,147 @@ def overall(pillar_scores: dict[str, float | None]) -> float | None:
 # --- shared figures (computed once per run) --------------------------------------------
 
 
-def _ids(schools) -> list[int]:
+def _ids(schools, ctx: Context):
+    """The run's schools for a ``school_id__in`` filter: the run's own query of them when it
+    has one (a district run: ``IN (SELECT id FROM schools_school WHERE district_id = …)``,
+    as the database would write it), else their ids. Django prepares every id of a list
+    one by one: for 1,802 schools that cost about 0.1 s per filter, twenty filters a run."""
+    if ctx.schools_query is not None:
+        return ctx.schools_query
     return [s.pk for s in schools]
 
 
-def _coverage(schools, ctx: Context) -> dict:
-    """equity/coverage.py's figures per school (its five grouped queries)."""
-    from equity.coverage import school_coverage
+def _devices(schools, ctx: Context) -> dict[int, dict]:
+    """Per school: usable computing devices and usable touchscreen devices (one query).
+
+    The definitions are ``equity/coverage.py``'s (usable = in stock or assigned, on a model
+    whose auto-update support has not expired; computing = not a hotspot); a test holds the
+    two equal. Readiness reads only these two figures, not the coverage plan's losses,
+    status counts and forecast, which would scan years of device events for nothing."""
+    from equity.models import USABLE_STATUSES, Device, DeviceKind
 
     def compute():
-        rows = school_coverage(School._base_manager.filter(pk__in=_ids(schools)), today=ctx.today)
-        return {row.school.pk: row for row in rows}
-
-    return ctx.once("coverage", compute)
-
-
-def _teaching_staff(schools, ctx: Context) -> dict[int, int]:
-    """Active teaching staff per school (one query)."""
-
-    def compute():
-        return dict(
-            StaffMember._base_manager.filter(
-                school_id__in=_ids(schools), active=True, position__in=TEACHING_POSITIONS
-            )
-            .values_list("school_id")
-            .annotate(n=Count("pk"))
-            .order_by()
+        not_expired = Q(model__auto_update_expiration__isnull=True) | Q(
+            model__auto_update_expiration__gte=ctx.today
         )
+        computing = ~Q(model__kind=DeviceKind.HOTSPOT)
+        return {
+            row.pop("school_id"): row
+            for row in Device._base_manager.filter(
+                not_expired, school_id__in=_ids(schools, ctx), status__in=USABLE_STATUSES
+            )
+            .values("school_id")
+            .annotate(
+                usable=Count("pk", filter=computing),
+                touch_usable=Count("pk", filter=computing & Q(model__touchscreen=True)),
+            )
+            .order_by()
+        }
+
+    return ctx.once("devices", compute)
+
+
+def _students(schools, ctx: Context) -> dict[int, dict]:
+    """Per school, over its active students (one query): those beyond grade 2 flagged as
+    needing touch (``equity/coverage.py``'s touch target), and for home connectivity those
+    with home internet or an open hotspot assignment (``connected``) and those whose home
+    internet is known or who hold a hotspot (``known``)."""
+    from equity.models import HomeInternet, Student
+
+    def compute():
+        # Students holding a hotspot: a join to their open hotspot assignment (at most one
+        # per student, a database rule), not a lookup per student.
+        hotspot = Q(hotspot__id__isnull=False)
+        connected = Q(home_internet=HomeInternet.YES) | hotspot
+        known = ~Q(home_internet=HomeInternet.UNKNOWN) | hotspot
+        return {
+            row.pop("school_id"): row
+            for row in Student._base_manager.filter(school_id__in=_ids(schools, ctx), active=True)
+            .annotate(
+                hotspot=FilteredRelation(
+                    "assignments",
+                    condition=Q(
+                        assignments__is_hotspot=True, assignments__checked_in_at__isnull=True
+                    ),
+                )
+            )
+            .values("school_id")
+            .annotate(
+                touch_beyond_k2=Count("pk", filter=Q(needs_touch=True, grade__gt=Grade.G2)),
+                connected=Count("pk", filter=connected),
+                known=Count("pk", filter=known),
+            )
+            .order_by()
+        }
+
+    return ctx.once("students", compute)
+
+
+def _teaching_staff(schools, ctx: Context) -> dict[int, dict]:
+    """Per school: active teaching staff (``teaching``) and those whose PD hours attended in
+    the 12 months reach the district's PD-hour target (``met``) — ``pd.selectors.
+    staff_hours``' rule (below target = hours < target × days ÷ 365; a test holds the two
+    equal). One query: the staff at target are a hashed subquery of the year's attendance
+    summed per staff member, so no staff row travels to Python."""
+    from pd.models import Attendance, AttendanceStatus
+    from pd.selectors import Period
+
+    def compute():
+        factor = Period.last_year(ctx.today).target_factor
+        targets = sorted({s.district.pd_hour_target for s in schools})
+        at_target = Q()
+        for raw in targets:
+            # A run is one district: one target. Schools of several (tests) get one hashed
+            # subquery per target.
+            same = {"staff__school__district__pd_hour_target": raw} if len(targets) > 1 else {}
+            at_target |= Q(
+                pk__in=Attendance._base_manager.filter(
+                    staff__school_id__in=_ids(schools, ctx),
+                    **same,
+                    status=AttendanceStatus.ATTENDED,
+                    session__date__gte=ctx.year_ago,
+                    session__date__lte=ctx.today,
+                )
+                .values("staff_id")
+                .annotate(total=Sum("hours"))
+                .filter(total__gte=raw * factor)
+                .values("staff_id")
+            )
+        return {
+            row.pop("school_id"): row
+            for row in StaffMember._base_manager.filter(
+                school_id__in=_ids(schools, ctx), active=True, position__in=TEACHING_POSITIONS
+            )
+            .values("school_id")
+            .annotate(teaching=Count("pk"), met=Count("pk", filter=at_target))
+            .order_by()
+        }
 
     return ctx.once("teaching_staff", compute)
+
+
+def _pd_attended(schools, ctx: Context) -> dict[int, dict]:
+    """Per school: PD hours attended in the 12 months by its staff (every staff member, as
+    pd's reports count them), those in job-embedded or ongoing sessions (counted once) and
+    the attendance rows (one query)."""
+    from pd.models import Attendance, AttendanceStatus
+
+    def compute():
+        embedded = Q(session__job_embedded=True) | Q(session__ongoing_series=True)
+        return {
+            row.pop("staff__school_id"): row
+            for row in Attendance._base_manager.filter(
+                staff__school_id__in=_ids(schools, ctx),
+                status=AttendanceStatus.ATTENDED,
+                session__date__gte=ctx.year_ago,
+                session__date__lte=ctx.today,
+            )
+            .values("staff__school_id")
+            .annotate(total=Sum("hours"), part=Sum("hours", filter=embedded), rows=Count("pk"))
+            .order_by()
+        }
+
+    return ctx.once("pd_attended", compute)
 
 
 ACTIVE_INITIATIVE = ("planning", "pilot", "rollout", "sustaining")
@@ -197,7 +311,7 @@ def _initiatives(schools, ctx: Context) -> dict[int, dict]:
 
     def compute():
         links = Initiative.schools.through.objects.filter(
-            school_id__in=_ids(schools),
+            school_id__in=_ids(schools, ctx),
             initiative__status__in=ACTIVE_INITIATIVE,
             initiative__created_at__date__lte=ctx.today,
         )
@@ -261,16 +375,16 @@ def _reports_link(school: School) -> str:
     link=_link("equity:coverage"),
 )
 def device_coverage(schools, ctx):
-    coverage = _coverage(schools, ctx)
+    devices = _devices(schools, ctx)
     out = {}
     for school in schools:
-        row = coverage.get(school.pk)
-        if row is None or not row.target:
-            out[school.pk] = NO_EVIDENCE
-        else:
-            out[school.pk] = Reading(
-                row.usable / row.target, row.target, f"{row.usable} usable of {row.target} needed"
-            )
+        target = device_target(school.enrollment, school.district.device_planning_ratio)
+        usable = devices.get(school.pk, {}).get("usable", 0)
+        out[school.pk] = (
+            Reading(usable / target, target, f"{usable} usable of {target} needed")
+            if target
+            else NO_EVIDENCE
+        )
     return out
 
 
@@ -289,18 +403,16 @@ def device_coverage(schools, ctx):
     link=_link("equity:coverage"),
 )
 def touch_coverage(schools, ctx):
-    coverage = _coverage(schools, ctx)
+    devices, students = _devices(schools, ctx), _students(schools, ctx)
     out = {}
     for school in schools:
-        row = coverage.get(school.pk)
-        if row is None or not row.touch_target:
-            out[school.pk] = NO_EVIDENCE
-        else:
-            out[school.pk] = Reading(
-                row.touch_usable / row.touch_target,
-                row.touch_target,
-                f"{row.touch_usable} touchscreen devices for {row.touch_target} students",
-            )
+        target = school.enrollment_pk_2 + students.get(school.pk, {}).get("touch_beyond_k2", 0)
+        usable = devices.get(school.pk, {}).get("touch_usable", 0)
+        out[school.pk] = (
+            Reading(usable / target, target, f"{usable} touchscreen devices for {target} students")
+            if target
+            else NO_EVIDENCE
+        )
     return out
 
 
@@ -318,23 +430,7 @@ def touch_coverage(schools, ctx):
     link=_link("equity:coverage"),
 )
 def home_connectivity(schools, ctx):
-    from equity.models import Assignment, HomeInternet, Student
-
-    hotspot = Exists(
-        Assignment._base_manager.filter(
-            student=OuterRef("pk"), is_hotspot=True, checked_in_at__isnull=True
-        )
-    )
-    connected = Q(home_internet=HomeInternet.YES) | Q(has_hotspot=True)
-    known = ~Q(home_internet=HomeInternet.UNKNOWN) | Q(has_hotspot=True)
-    rows = {
-        row["school_id"]: row
-        for row in Student._base_manager.filter(school_id__in=_ids(schools), active=True)
-        .annotate(has_hotspot=hotspot)
-        .values("school_id")
-        .annotate(connected=Count("pk", filter=connected), known=Count("pk", filter=known))
-        .order_by()
-    }
+    rows = _students(schools, ctx)
     return _shares(schools, rows, "connected", "known", "students known to be connected")
 
 
@@ -395,22 +491,8 @@ def initiatives_measured(schools, ctx):
     link=_reports_link,
 )
 def pd_hours_met(schools, ctx):
-    from pd.selectors import Period, staff_hours
-
-    period = Period.last_year(ctx.today)
-    # pd's own per-staff figures (one grouped query); staff_hours keeps active staff only.
-    staff = staff_hours(
-        StaffMember.objects.filter(school_id__in=_ids(schools), position__in=TEACHING_POSITIONS),
-        period,
-    )
-    met: dict[int, int] = {}
-    for school_id, below in staff.values_list("school_id", "below_target").order_by():
-        met[school_id] = met.get(school_id, 0) + (0 if below else 1)
-    teaching = _teaching_staff(schools, ctx)
-    return {
-        s.pk: _share(met.get(s.pk, 0), teaching.get(s.pk, 0), "teaching staff at target")
-        for s in schools
-    }
+    rows = _teaching_staff(schools, ctx)
+    return _shares(schools, rows, "met", "teaching", "teaching staff at target")
 
 
 @indicator(
@@ -427,29 +509,15 @@ def pd_hours_met(schools, ctx):
     link=_reports_link,
 )
 def pd_job_embedded(schools, ctx):
-    from pd.models import Attendance, AttendanceStatus
-
-    embedded = Q(session__job_embedded=True) | Q(session__ongoing_series=True)
-    rows = {
-        row["staff__school_id"]: row
-        for row in Attendance._base_manager.filter(
-            staff__school_id__in=_ids(schools),
-            status=AttendanceStatus.ATTENDED,
-            session__date__gte=ctx.year_ago,
-            session__date__lte=ctx.today,
-        )
-        .values("staff__school_id")
-        .annotate(total=Sum("hours"), embedded=Sum("hours", filter=embedded), rows=Count("pk"))
-        .order_by()
-    }
+    attended = _pd_attended(schools, ctx)
     out = {}
     for school in schools:
-        row = rows.get(school.pk)
+        row = attended.get(school.pk)
         hours = float(row["total"] or 0) if row else 0.0
         if not hours:
             out[school.pk] = NO_EVIDENCE
             continue
-        embedded_hours = float(row["embedded"] or 0)
+        embedded_hours = float(row["part"] or 0)
         out[school.pk] = Reading(
             embedded_hours / hours,
             row["rows"],
@@ -480,7 +548,7 @@ def learning_leaders(schools, ctx):
 
     leaders = dict(
         LearningLeader._base_manager.filter(
-            school_id__in=_ids(schools), cohort_year=cohort_year(ctx.today), staff__active=True
+            school_id__in=_ids(schools, ctx), cohort_year=cohort_year(ctx.today), staff__active=True
         )
         .values_list("school_id")
         .annotate(n=Count("pk"))
@@ -489,7 +557,8 @@ def learning_leaders(schools, ctx):
     teaching = _teaching_staff(schools, ctx)
     out = {}
     for school in schools:
-        staff, n = teaching.get(school.pk, 0), leaders.get(school.pk, 0)
+        staff = teaching.get(school.pk, {}).get("teaching", 0)
+        n = leaders.get(school.pk, 0)
         out[school.pk] = (
             Reading(n / staff, staff, f"{n} Learning Leaders for {staff} teaching staff")
             if staff
@@ -519,7 +588,7 @@ def pd_feedback(schools, ctx):
     rows = {
         row["school_id"]: row
         for row in PDSession.schools.through.objects.filter(
-            school_id__in=_ids(schools),
+            school_id__in=_ids(schools, ctx),
             pdsession__feedback__submitted_on__gte=ctx.year_ago,
             pdsession__feedback__submitted_on__lte=ctx.today,
         )
@@ -555,7 +624,7 @@ def needs_poll(schools, ctx):
 
     polls = dict(
         PDNeedsPoll._base_manager.filter(
-            school_id__in=_ids(schools), opens_on__gte=ctx.year_ago, opens_on__lte=ctx.today
+            school_id__in=_ids(schools, ctx), opens_on__gte=ctx.year_ago, opens_on__lte=ctx.today
         )
         .values_list("school_id")
         .annotate(n=Count("pk"))
@@ -610,7 +679,9 @@ def _closed_surveys(schools, ctx: Context) -> dict[int, dict[int, set[str]]]:
     def compute():
         found: dict[int, dict[int, set[str]]] = {}
         rows = (
-            Survey.schools.through.objects.filter(_closed_in_year(ctx), school_id__in=_ids(schools))
+            Survey.schools.through.objects.filter(
+                _closed_in_year(ctx), school_id__in=_ids(schools, ctx)
+            )
             .values_list("school_id", "survey_id", "survey__invitations__audience")
             .distinct()
             .order_by()
@@ -624,40 +695,59 @@ def _closed_surveys(schools, ctx: Context) -> dict[int, dict[int, set[str]]]:
     return ctx.once("closed_surveys", compute)
 
 
-def _agreement(schools, ctx: Context, audience: str, items: Q, what: str) -> dict[int, Reading]:
-    """Mean agreement (0–1) of ``audience``'s Likert answers to ``items``, 12 months.
+# Which answers each agreement indicator reads: (audience, the questions it asks about).
+AGREEMENT_ITEMS = {
+    "students": Q(question__pillar=Pillar.ENGAGEMENT),
+    "families": Q(question__sentiment=True) | Q(question__pillar=Pillar.BRANDING),
+}
 
-    One query grouped by (school, survey). A survey's group counts only when its
-    respondents reach the district's minimum group: below it the answers are hidden on the
-    results page, so readiness leaves them out too (and a school left with none has no
-    evidence). Agreement = (mean − 1) ÷ 4, so 1 (strongly disagree) is 0 and 5 is 1."""
-    from stakeholders.models import Survey
 
-    answers = "survey__responses__answers__"
-    rows = (
-        Survey.schools.through.objects.filter(
+def _agreement_groups(schools, ctx: Context) -> dict[tuple[int, str], list[dict]]:
+    """Likert answers of the 12 months per (school, audience), as one row per survey: the
+    sum of the answers, their number and the respondents (one query for both audiences,
+    grouped by school, survey and audience; a survey of several schools counts for each)."""
+    from stakeholders.models import Answer
+
+    def compute():
+        items = Q()
+        for audience, questions in AGREEMENT_ITEMS.items():
+            items |= Q(response__audience=audience) & questions
+        answers = Answer._base_manager.filter(
             items,
-            school_id__in=_ids(schools),
-            survey__responses__audience=audience,
-            survey__responses__submitted_on__gte=ctx.year_ago,
-            survey__responses__submitted_on__lte=ctx.today,
-            **{f"{answers}likert__isnull": False},
+            response__submitted_on__gte=ctx.year_ago,
+            response__submitted_on__lte=ctx.today,
+            likert__isnull=False,
         )
-        .values("school_id", "survey_id")
-        .annotate(
-            total=Sum(f"{answers}likert"),
-            answers=Count(f"{answers}pk"),
-            respondents=Count("survey__responses", distinct=True),
-        )
-        .order_by()
-    )
-    per_school: dict[int, list[dict]] = {}
-    for row in rows:
-        per_school.setdefault(row["school_id"], []).append(row)
+        groups: dict[tuple[int, str], list[dict]] = {}
+        for row in (
+            answers.filter(response__survey__schools__in=_ids(schools, ctx))
+            .annotate(school_id=F("response__survey__schools"))
+            .values("school_id", "response__survey_id", "response__audience")
+            .annotate(
+                total=Sum("likert"),
+                answers=Count("pk"),
+                respondents=Count("response_id", distinct=True),
+            )
+            .order_by()
+        ):
+            groups.setdefault((row["school_id"], row["response__audience"]), []).append(row)
+        return groups
+
+    return ctx.once("agreement", compute)
+
+
+def _agreement(schools, ctx: Context, audience: str, what: str) -> dict[int, Reading]:
+    """Mean agreement (0–1) of ``audience``'s Likert answers to its items, 12 months.
+
+    A survey's group counts only when its respondents reach the district's minimum group:
+    below it the answers are hidden on the results page, so readiness leaves them out too
+    (and a school left with none has no evidence). Agreement = (mean − 1) ÷ 4, so 1
+    (strongly disagree) is 0 and 5 is 1."""
+    groups = _agreement_groups(schools, ctx)
     out = {}
     for school in schools:
         minimum = _min_group(school)
-        kept = [r for r in per_school.get(school.pk, []) if r["respondents"] >= minimum]
+        kept = [r for r in groups.get((school.pk, audience), []) if r["respondents"] >= minimum]
         answered = sum(r["answers"] for r in kept)
         if not answered:
             out[school.pk] = NO_EVIDENCE
@@ -695,13 +785,7 @@ def _surveys_link(school: School) -> str:
     link=_surveys_link,
 )
 def student_voice(schools, ctx):
-    return _agreement(
-        schools,
-        ctx,
-        "students",
-        Q(survey__responses__answers__question__pillar=Pillar.ENGAGEMENT),
-        "students",
-    )
+    return _agreement(schools, ctx, "students", "students")
 
 
 # --- communication -----------------------------------------------------------------------
@@ -752,20 +836,14 @@ def surveys_per_audience(schools, ctx):
     link=_surveys_link,
 )
 def survey_response_rate(schools, ctx):
-    from stakeholders.selectors import headline_results
-
     closed = _closed_surveys(schools, ctx)
     ids = sorted({sid for surveys in closed.values() for sid in surveys})
-    headlines = ctx.once("survey_headlines", lambda: headline_results(ids))
+    rates = ctx.once("survey_rates", lambda: shown_rates(ids))
     out = {}
     for school in schools:
-        shown = [
-            headlines[sid]
-            for sid in sorted(closed.get(school.pk, {}))
-            if sid in headlines and headlines[sid]["rate"] is not None
-        ]
-        answered = sum(h["responses"] for h in shown)
-        expected = sum(h["expected"] for h in shown)
+        shown = [rates[sid] for sid in sorted(closed.get(school.pk, {})) if sid in rates]
+        answered = sum(n for n, _e in shown)
+        expected = sum(e for _n, e in shown)
         out[school.pk] = (
             Reading(
                 answered / expected,
@@ -776,6 +854,48 @@ def survey_response_rate(schools, ctx):
             if expected
             else NO_EVIDENCE
         )
+    return out
+
+
+def shown_rates(survey_ids) -> dict[int, tuple[int, int]]:
+    """Per survey whose response rate the results page shows: (responses, expected).
+
+    ``stakeholders.selectors.headline_results``' rule — a rate is shown when the responses
+    reach the strictest minimum group of the survey's districts and every answering
+    audience has an expected number — built from the same helpers, without the need
+    categories readiness does not use (three queries instead of four, and no read of every
+    answer of every survey). A test holds the two equal."""
+    from stakeholders.models import Response, Survey
+    from stakeholders.selectors import DEFAULT_MIN_GROUP, _expected, _total_expected
+
+    ids = list(survey_ids)
+    if not ids:
+        return {}
+    minimums = dict(
+        Survey.schools.through.objects.filter(survey_id__in=ids)
+        .values_list("survey_id")
+        .annotate(m=Min("school__district__survey_min_group"))
+        .values_list("survey_id", "m")
+        .order_by()
+    )
+    answered: dict[int, dict[str, int]] = {sid: {} for sid in ids}
+    for survey_id, audience, n in (
+        Response._base_manager.filter(survey_id__in=ids)
+        .values_list("survey_id", "audience")
+        .annotate(n=Count("pk"))
+        .values_list("survey_id", "audience", "n")
+        .order_by()
+    ):
+        answered[survey_id][audience] = n
+    invited: dict[int, dict[str, int | None]] = {sid: {} for sid in ids}
+    for (survey_id, audience), n in _expected(ids).items():
+        invited[survey_id][audience] = n
+    out = {}
+    for sid in ids:
+        n = sum(answered[sid].values())
+        expected = _total_expected(answered[sid], invited[sid])
+        if expected and n >= minimums.get(sid, DEFAULT_MIN_GROUP):
+            out[sid] = (n, expected)
     return out
 
 
@@ -796,7 +916,7 @@ def communication_plans(schools, ctx):
     from stakeholders.models import CommunicationPlan
 
     plans = dict(
-        CommunicationPlan._base_manager.filter(school_id__in=_ids(schools))
+        CommunicationPlan._base_manager.filter(school_id__in=_ids(schools, ctx))
         .exclude(daily_tool="")
         .values_list("school_id")
         .annotate(n=Count("channels"))
@@ -829,7 +949,7 @@ def _stories(schools, ctx: Context) -> dict[int, dict]:
         return {
             row.pop("school_id"): row
             for row in Story._base_manager.filter(
-                school_id__in=_ids(schools), date__gte=since, date__lte=ctx.today
+                school_id__in=_ids(schools, ctx), date__gte=since, date__lte=ctx.today
             )
             .annotate(
                 is_shared=Exists(StoryShare._base_manager.filter(story=OuterRef("pk"))),
@@ -920,7 +1040,7 @@ def swot_recent(schools, ctx):
 
     year = cohort_year(ctx.today)
     done = set(
-        Swot._base_manager.filter(school_id__in=_ids(schools))
+        Swot._base_manager.filter(school_id__in=_ids(schools, ctx))
         .filter(
             Q(year=year)
             | Q(year=year - 1, updated_at__date__gte=ctx.year_ago, updated_at__date__lte=ctx.today)
@@ -951,14 +1071,7 @@ def swot_recent(schools, ctx):
     link=_surveys_link,
 )
 def family_sentiment(schools, ctx):
-    question = "survey__responses__answers__question__"
-    return _agreement(
-        schools,
-        ctx,
-        "families",
-        Q(**{f"{question}sentiment": True}) | Q(**{f"{question}pillar": Pillar.BRANDING}),
-        "families",
-    )
+    return _agreement(schools, ctx, "families", "families")
 
 
 # --- opportunity -------------------------------------------------------------------------
@@ -982,7 +1095,7 @@ def partnerships_active(schools, ctx):
 
     counts = dict(
         Partnership._base_manager.filter(
-            school_id__in=_ids(schools), active=True, started_on__lte=ctx.today
+            school_id__in=_ids(schools, ctx), active=True, started_on__lte=ctx.today
         )
         .values_list("school_id")
         .annotate(n=Count("pk"))
@@ -1016,7 +1129,7 @@ def external_funding(schools, ctx):
     rows = {
         row.pop("school_id"): row
         for row in Initiative.schools.through.objects.filter(
-            school_id__in=_ids(schools),
+            school_id__in=_ids(schools, ctx),
             initiative__status__in=ACTIVE_INITIATIVE,
             initiative__created_at__date__lte=ctx.today,
         )
@@ -1078,7 +1191,7 @@ def initiatives_evaluated(schools, ctx):
     rows = {
         row.pop("school_id"): row
         for row in Initiative.schools.through.objects.filter(
-            school_id__in=_ids(schools), initiative__created_at__date__lte=ctx.today
+            school_id__in=_ids(schools, ctx), initiative__created_at__date__lte=ctx.today
         )
         .annotate(retired_recently=retired, evaluated=evaluated)
         .filter(

@@ -232,7 +232,7 @@ def district_dashboard(
     if need_min is not None:
         schools = schools.filter(economically_disadvantaged_pct__gte=need_min)
     schools = list(schools.order_by("name"))
-    latest = latest_snapshots([s.pk for s in schools])
+    latest = latest_snapshots([s.pk for s in schools], scores_only=True)
     rows = [SchoolRow(s, latest.get(s.pk)) for s in schools]
     sort = sort if sort in SORTS else "overall"
 
@@ -280,5 +280,5 @@ def district_dashboard(
 
 def index_rows(schools) -> list[SchoolRow]:
     schools = list(schools.select_related("district").order_by("district__name", "name"))
-    latest = latest_snapshots([s.pk for s in schools])
+    latest = latest_snapshots([s.pk for s in schools], scores_only=True)
     return [SchoolRow(s, latest.get(s.pk)) for s in schools]

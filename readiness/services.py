@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import OuterRef, Subquery
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from audit.queue import enqueue, send
@@ -128,8 +129,9 @@ def compute(schools, as_of: date | None = None) -> list[SchoolResult]:
     """Every indicator for every school of ``schools`` (a queryset or list), as of a day."""
     as_of = as_of or timezone.localdate()
     with scopes_disabled():
+        query = schools.order_by().values("pk") if isinstance(schools, QuerySet) else None
         schools = list(schools)
-        ctx = Context(today=as_of)
+        ctx = Context(today=as_of, schools_query=query)
         readings = {key: spec.compute(schools, ctx) for key, spec in REGISTRY.items()}
         targets = targets_for({s.district_id for s in schools})
     return [
@@ -159,11 +161,14 @@ def _latest_ids(school_ids):
     )
 
 
-def latest_snapshots(school_ids) -> dict[int, Snapshot]:
-    """Each school's latest snapshot (one query)."""
-    return {
-        s.school_id: s for s in Snapshot._base_manager.filter(pk__in=_latest_ids(list(school_ids)))
-    }
+def latest_snapshots(school_ids, *, scores_only: bool = False) -> dict[int, Snapshot]:
+    """Each school's latest snapshot (one query). ``scores_only`` leaves the indicators'
+    JSON in the database (about 4 KB a school): lists of many schools show only the
+    overall and pillar scores."""
+    snapshots = Snapshot._base_manager.filter(pk__in=_latest_ids(list(school_ids)))
+    if scores_only:
+        snapshots = snapshots.defer("indicators")
+    return {s.school_id: s for s in snapshots}
 
 
 def store(run: ReadinessRun, results: list[SchoolResult], at: datetime) -> tuple[int, int]:
@@ -179,16 +184,22 @@ def store(run: ReadinessRun, results: list[SchoolResult], at: datetime) -> tuple
                 "school_id", flat=True
             )
         )
-        latest = latest_snapshots(ids)
+        # Only what the comparison needs: not the indicators' JSON of every school.
+        latest = {
+            school_id: (pk, fingerprint, computed_at)
+            for pk, school_id, fingerprint, computed_at in Snapshot._base_manager.filter(
+                pk__in=_latest_ids(ids)
+            ).values_list("pk", "school_id", "fingerprint", "computed_at")
+        }
         unchanged, new = [], []
         for r in results:
             if r.school.pk in done:
                 continue
             previous = latest.get(r.school.pk)
             fingerprint = r.fingerprint
-            if previous is not None and previous.fingerprint == fingerprint:
-                if previous.computed_at <= at:
-                    unchanged.append(previous.pk)
+            if previous is not None and previous[1] == fingerprint:
+                if previous[2] <= at:
+                    unchanged.append(previous[0])
                 continue
             new.append(
                 Snapshot(
@@ -205,6 +216,7 @@ def store(run: ReadinessRun, results: list[SchoolResult], at: datetime) -> tuple
             )
         if unchanged:
             Snapshot._base_manager.filter(pk__in=unchanged).update(confirmed_at=at)
+        # One INSERT for the district (PostgreSQL takes 65,535 parameters: 6,553 schools).
         Snapshot._base_manager.bulk_create(new)
     return len(new), len(unchanged)
 
@@ -279,6 +291,26 @@ class RunFailed(Exception):
     pass
 
 
+@contextmanager
+def without_jit():
+    """Read a run's figures with PostgreSQL's JIT compilation off (its own transaction, so
+    the setting ends with it). A district run is about twenty grouped scans; above the
+    planner's cost threshold each one paid 0.1–0.3 s to compile expressions it then ran
+    once (measured in docs/scale/h3.md). Elsewhere (SQLite) nothing changes."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
+            previous = cursor.fetchone()[0]
+        yield
+        # Inside an outer transaction (a command, a test) this block is a savepoint, whose
+        # release keeps a local setting: put it back. A failure rolls it back anyway.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('jit', %s, true)", [previous])
+
+
 def execute_run(run_id: int, *, final_attempt: bool = True) -> ReadinessRun | None:
     """Compute and store one run. A run already done is left alone (re-delivery stores
     nothing). Failures are written to the run, so the dashboards show them."""
@@ -296,7 +328,8 @@ def execute_run(run_id: int, *, final_attempt: bool = True) -> ReadinessRun | No
                 schools = schools.filter(pk=run.school_id)
             else:
                 schools = schools.filter(district_id=run.district_id)
-            results = compute(schools, run.as_of)
+            with without_jit():
+                results = compute(schools, run.as_of)
             try:
                 stored, unchanged = store(run, results, run_at(run))
             except IntegrityError:
