@@ -26,6 +26,7 @@ from audit import services as audit_log
 from schools.exports import csv_response
 from schools.models import District, Role, School
 from schools.scoping import require_role, scoped_object
+from schools.selectors import SCHOOLS_PER_PAGE
 
 from . import selectors, services
 from .coverage import coverage_summary, rows_for, school_coverage
@@ -655,7 +656,6 @@ def coverage(request, school):
 
 
 CHART_SCHOOLS = 25
-SCHOOLS_PER_PAGE = 50
 
 
 @scoped_object(District)

@@ -279,6 +279,7 @@ def district_dashboard(
 
 
 def index_rows(schools) -> list[SchoolRow]:
-    schools = list(schools.select_related("district").order_by("district__name", "name"))
+    """Rows of these schools (one page of them, in the caller's order) with their scores."""
+    schools = list(schools)
     latest = latest_snapshots([s.pk for s in schools], scores_only=True)
     return [SchoolRow(s, latest.get(s.pk)) for s in schools]

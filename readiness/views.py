@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_GET
 from schools.models import District, Role, School
 from schools.pillars import Pillar
 from schools.scoping import require_district_admin, require_role, scoped_object
+from schools.selectors import SCHOOLS_PER_PAGE
 
 from . import selectors, services
 from .forms import SORT_CHOICES, DistrictFilterForm, TargetsForm
@@ -32,14 +34,15 @@ def _schools():
 @login_required
 @require_GET
 def index(request):
-    schools = School.objects.all()
+    schools = School.objects.select_related("district").order_by("district__name", "name")
+    page = Paginator(schools, SCHOOLS_PER_PAGE).get_page(request.GET.get("page"))
     access = request.access
     districts = District.objects.filter(pk__in=access.district_ids).order_by("name")
     admin_of = [d for d in districts if access.is_district_admin(d)]
     return render(
         request,
         "readiness/index.html",
-        {"rows": selectors.index_rows(schools), "admin_of": admin_of},
+        {"rows": selectors.index_rows(page.object_list), "page": page, "admin_of": admin_of},
     )
 
 
@@ -100,6 +103,10 @@ def district_page(request, district):
         descending=options.get("order") == "desc",
         need_min=options.get("need_min"),
     )
+    # Every school is sorted (scores are one query); one page of them is drawn.
+    page = Paginator(data.pop("rows"), SCHOOLS_PER_PAGE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
     return render(
         request,
         "readiness/district.html",
@@ -108,6 +115,9 @@ def district_page(request, district):
             "form": form,
             "pillar_choices": Pillar.choices,
             "sort_label": dict(SORT_CHOICES)[data["sort"]],
+            "rows": page.object_list,
+            "page": page,
+            "query_string": params.urlencode(),
             **data,
         },
     )

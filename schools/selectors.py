@@ -4,6 +4,9 @@ from django.db.models import Count, Q
 
 from .models import TEACHING_POSITIONS, Membership, Role, School, StaffMember
 
+# Every list of a district's schools (1,800 at the largest) pages by this many.
+SCHOOLS_PER_PAGE = 50
+
 
 def schools_by_need(schools=None):
     """Schools (visible ones by default) with enrollment, highest need first.

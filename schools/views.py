@@ -9,6 +9,7 @@ from . import selectors, services
 from .forms import DistrictSettingsForm, SchoolForm, StaffMemberForm
 from .models import District, Role, School, StaffMember
 from .scoping import require_district_admin, require_role, scoped_object
+from .selectors import SCHOOLS_PER_PAGE
 
 SCHOOL_EDITORS = (Role.PRINCIPAL, Role.DISTRICT_ADMIN)
 ROSTER_EDITORS = (Role.PRINCIPAL, Role.DISTRICT_ADMIN, Role.COACH)
@@ -24,7 +25,6 @@ def _schools():
 # The home page shows a district admin the schools of highest need; the school list pages
 # through all of them (a district of 1,800 schools renders 50 rows, not 1,800).
 HOME_SCHOOLS = 10
-SCHOOLS_PER_PAGE = 50
 
 
 @login_required

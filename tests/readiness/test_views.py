@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from readiness import services
 from readiness.models import ReadinessRun, RunKind, RunStatus, Snapshot
-from schools.models import Role
+from schools.models import Role, School
 from schools.pillars import Pillar
 from tests.factories import (
     MembershipFactory,
@@ -193,6 +193,39 @@ def test_the_district_page_costs_the_same_queries_with_more_schools(
     assert response.content.count(b'<th scope="row" class="fw-normal">') == 13
 
 
+def test_the_district_heat_map_sorts_every_school_and_draws_one_page(
+    login, district_admin, district, maple, cedar
+):
+    import re
+    from decimal import Decimal
+
+    from readiness.models import Snapshot
+
+    for i in range(53):
+        SchoolFactory(district=district, economically_disadvantaged_pct=Decimal(i + 20))
+    School.objects.filter(pk__in=[maple.pk, cedar.pk]).update(
+        economically_disadvantaged_pct=Decimal("50.5")
+    )
+    services.run_now(district_id=district.pk, kind=RunKind.COMMAND)
+    need = dict(School.objects.values_list("pk", "economically_disadvantaged_pct"))
+    client = login(district_admin)
+    url = reverse("readiness:district", args=[district.pk])
+
+    def school_ids(html):
+        return [int(pk) for pk in re.findall(r'href="/readiness/schools/(\d+)/"', html)]
+
+    first = client.get(url + "?sort=need&order=desc").content.decode()
+    assert "55 schools (page 1 of 2)" in first
+    assert "?sort=need&amp;order=desc&amp;page=2" in first
+    second = client.get(url + "?sort=need&order=desc&page=2").content.decode()
+    shown = school_ids(first) + school_ids(second)
+    assert (len(school_ids(first)), len(school_ids(second))) == (50, 5)
+    # Every school once, in one order across both pages: the highest need first.
+    assert sorted(shown) == sorted(need)
+    assert [need[pk] for pk in shown] == sorted((need[pk] for pk in shown), reverse=True)
+    assert Snapshot.objects.count() >= 55
+
+
 def test_the_index_costs_the_same_queries_with_more_schools(
     client, district, maple, django_assert_num_queries
 ):
@@ -201,8 +234,8 @@ def test_the_index_costs_the_same_queries_with_more_schools(
     client.force_login(user)
     url = reverse("readiness:index")
     client.get(url)
-    # session, user, access ×2, districts, schools, snapshots
-    with django_assert_num_queries(7) as first:
+    # session, user, access ×2, school count, districts, one page of schools, snapshots
+    with django_assert_num_queries(8) as first:
         client.get(url)
     for _ in range(10):
         SchoolFactory(district=district)
