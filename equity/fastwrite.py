@@ -16,6 +16,24 @@ from django.db import connection, models
 from schools.bulk import copy_into, copy_rows, escaped
 
 NULL = "\\N"
+
+# A student row as both the importer and seed_scale write it.
+STUDENT_COPY_FIELDS = [
+    "id",
+    "district",
+    "school",
+    "local_id",
+    "grade",
+    "needs_touch",
+    "home_internet",
+    "homeroom",
+    "fee_waiver",
+    "active",
+    "left_on",
+    "leave_reason",
+    "created_at",
+    "updated_at",
+]
 text = escaped  # a free-text cell
 
 

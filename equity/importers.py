@@ -50,7 +50,7 @@ from schools.models import District, Grade, Role, School
 from schools.scoping import scopes_disabled
 
 from . import fastwrite
-from .fastwrite import day, number, text
+from .fastwrite import STUDENT_COPY_FIELDS, day, number, text
 from .models import (
     Device,
     DeviceEvent,
@@ -1558,22 +1558,6 @@ class StudentImporter(Importer):
         self.updates.apply(self.now, active=True)
 
 
-STUDENT_COPY_FIELDS = [
-    "id",
-    "district",
-    "school",
-    "local_id",
-    "grade",
-    "needs_touch",
-    "home_internet",
-    "homeroom",
-    "fee_waiver",
-    "active",
-    "left_on",
-    "leave_reason",
-    "created_at",
-    "updated_at",
-]
 STUDENT_CHANGES = (
     Student,
     (

@@ -34,6 +34,7 @@ from schools.funding import FundingSource
 from schools.models import Grade
 from schools.scale import ScaleContext, ScaleSchool
 
+from .fastwrite import STUDENT_COPY_FIELDS
 from .models import (
     Assignment,
     Circumstance,
@@ -84,22 +85,7 @@ REPAIR_NOTES = ["Cracked screen", "Keyboard spill", "Will not charge", "Broken h
 ROOMS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 LOCAL_ID_START = 10_000_000
 
-STUDENT_FIELDS = [
-    "id",
-    "district",
-    "school",
-    "local_id",
-    "grade",
-    "needs_touch",
-    "home_internet",
-    "homeroom",
-    "fee_waiver",
-    "active",
-    "left_on",
-    "leave_reason",
-    "created_at",
-    "updated_at",
-]
+STUDENT_FIELDS = STUDENT_COPY_FIELDS
 DEVICE_FIELDS = [
     "id",
     "district",
