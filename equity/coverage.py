@@ -8,7 +8,7 @@ Those grouped queries still read every device and student of the schools: for a 
 a few hundred rows; for a district of a million students, seconds. ``coverage_summary``
 keeps the result of many schools in the cache under a key that changes whenever anything
 it was computed from changes (see ``_fingerprint``), so the district page reads a million
-rows once per change rather than once per visit (docs/scale/h4.md).
+rows once per change rather than once per visit (docs/scale.md).
 """
 
 from __future__ import annotations

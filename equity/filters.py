@@ -1,6 +1,6 @@
 """The inventory list's filters, search and sort.
 
-Built to stay fast at a million devices (docs/scale/h4.md): every filter is an equality on
+Built to stay fast at a million devices (docs/scale.md): every filter is an equality on
 an indexed column, led by the district for the district admin's list (``district, status,
 asset_tag`` and ``district, model, asset_tag``) and by the school for a school's list
 (``school, status``); a filter on a small table (the catalog's kind, a student ID, a model

@@ -84,7 +84,7 @@ class Device(models.Model):
     # No single-column indexes on district, school or status: each is the first column of
     # a composite index below (asset_tag_unique_in_district, device_school_status and the
     # district-led ones), which serves the same lookups; a million-row import maintains
-    # every index, so the redundant ones only cost (docs/scale/h4.md).
+    # every index, so the redundant ones only cost (docs/scale.md).
     district = models.ForeignKey(
         District, on_delete=models.PROTECT, related_name="+", db_index=False
     )
@@ -120,7 +120,7 @@ class Device(models.Model):
         indexes = [
             models.Index(fields=["school", "status"], name="device_school_status"),
             models.Index(fields=["serial_number"], name="device_serial"),
-            # The district admin's inventory (docs/scale/h4.md): each filter and sort it offers
+            # The district admin's inventory (docs/scale.md): each filter and sort it offers
             # is read in order from an index led by the district, so a page of 50 never sorts
             # a million rows. The default sort uses the unique (district, asset_tag).
             models.Index(

@@ -296,7 +296,7 @@ def without_jit():
     """Read a run's figures with PostgreSQL's JIT compilation off (its own transaction, so
     the setting ends with it). A district run is about twenty grouped scans; above the
     planner's cost threshold each one paid 0.1–0.3 s to compile expressions it then ran
-    once (measured in docs/scale/h3.md). Elsewhere (SQLite) nothing changes."""
+    once (docs/scale.md, Readiness). Elsewhere (SQLite) nothing changes."""
     if connection.vendor != "postgresql":
         yield
         return
