@@ -12,7 +12,7 @@ from schools.pillars import Pillar
 
 from .indicators import RATING, RATIO, REGISTRY, SHARE, YES_NO
 from .models import ReadinessRun, RunStatus, Snapshot
-from .services import latest_snapshots
+from .services import Scores, latest_snapshots
 
 HISTORY_POINTS = 52
 TREND_RUNS = 120
@@ -214,7 +214,7 @@ SORTS = {"name", "need", "overall", *Pillar.values}
 @dataclass
 class SchoolRow:
     school: School
-    snapshot: Snapshot | None
+    snapshot: Snapshot | Scores | None
 
     @property
     def overall(self):
@@ -231,7 +231,8 @@ def district_dashboard(
     """The heat map of every school × pillar, the district trend and the last run."""
     if need_min is not None:
         schools = schools.filter(economically_disadvantaged_pct__gte=need_min)
-    schools = list(schools.order_by("name"))
+    # Every school is sorted; the heat map shows name, need and scores of one page of them.
+    schools = list(schools.only("pk", "name", "economically_disadvantaged_pct").order_by("name"))
     latest = latest_snapshots([s.pk for s in schools], scores_only=True)
     rows = [SchoolRow(s, latest.get(s.pk)) for s in schools]
     sort = sort if sort in SORTS else "overall"
