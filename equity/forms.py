@@ -9,7 +9,7 @@ from schools.forms import CrispyFormMixin, ModelForm, ScopedFormMixin
 from schools.models import School
 from schools.widgets import LongSelect
 
-from .filters import names_only
+from .filters import names_only, narrow
 from .models import Circumstance, Device, DeviceModel, ReturnCondition, Student
 
 
@@ -227,13 +227,12 @@ class BulkForm(ScopedFormMixin, forms.Form):
     )
     note = forms.CharField(label="Note (for retiring)", max_length=500, required=False)
 
-    def __init__(self, *args, writable_school_ids=(), access=None, **kwargs):
+    def __init__(self, *args, access, writable_school_ids=(), **kwargs):
         super().__init__(*args, **kwargs)
         # Scoped by the mixin; narrowed to the schools where the user may act (the scope
         # already says so when that is every school the user sees).
         field = self.fields["school"]
-        if access is None or frozenset(writable_school_ids) != access.school_ids:
-            field.queryset = field.queryset.filter(pk__in=writable_school_ids)
+        field.queryset = narrow(field.queryset, access, frozenset(writable_school_ids), "pk")
         names_only(field)
 
     def clean(self):

@@ -30,7 +30,7 @@ from schools.selectors import SCHOOLS_PER_PAGE
 
 from . import selectors, services
 from .coverage import coverage_summary, rows_for, school_coverage
-from .filters import READERS, DeviceFilter, narrow, readable_school_ids, school_ids_with_role
+from .filters import READERS, DeviceFilter, narrow, readable_school_ids
 from .forms import (
     AuditScanForm,
     BackFromRepairForm,
@@ -66,11 +66,6 @@ def _schools():
 
 def _devices():
     return Device.objects.select_related("model", "school", "school__district")
-
-
-def _only_readable(queryset, access, field: str = "school_id"):
-    ids = readable_school_ids(access)
-    return queryset if ids is None else queryset.filter(**{f"{field}__in": ids})
 
 
 def _holds_role_in_district(access, district, *roles: str) -> bool:
@@ -204,7 +199,7 @@ def inventory(request):
     page = ForwardPaginator(filterset.qs, PER_PAGE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
-    writable = school_ids_with_role(request.access, *WRITERS)
+    writable = request.access.school_ids_with_role(*WRITERS)
     can_write = bool(writable) or request.access.unrestricted
     context = {
         "filter": filterset,
@@ -249,12 +244,12 @@ def devices_bulk(request):
             {
                 "devices": devices,
                 "unknown": len(set(ids)) - len(devices),
-                "form": BulkForm(writable_school_ids=writable),
+                "form": BulkForm(writable_school_ids=writable, access=request.access),
             },
         )
 
     back = _back_to_inventory(request.POST.get("back", ""))
-    form = BulkForm(request.POST, writable_school_ids=writable)
+    form = BulkForm(request.POST, writable_school_ids=writable, access=request.access)
     if not form.is_valid():
         problems = [e for errors in form.errors.values() for e in errors]
         messages.error(request, "Nothing was changed: " + " ".join(problems))

@@ -206,11 +206,13 @@ def store(run: ReadinessRun, results: list[SchoolResult], at: datetime) -> tuple
         for r in results:
             if r.school.pk in done:
                 continue
-            previous = latest.get(r.school.pk)
             fingerprint = r.fingerprint
-            if previous is not None and previous[1] == fingerprint:
-                if previous[2] <= at:
-                    unchanged.append(previous[0])
+            previous_pk, previous_fingerprint, previous_at = latest.get(
+                r.school.pk, (None, None, None)
+            )
+            if previous_pk is not None and previous_fingerprint == fingerprint:
+                if previous_at <= at:
+                    unchanged.append(previous_pk)
                 continue
             new.append(
                 Snapshot(

@@ -77,6 +77,23 @@ def test_a_whole_district_is_filtered_by_district_not_by_a_list_of_its_schools(
         assert set(School.objects.all()) == {maple, cedar, elsewhere}
 
 
+def test_schools_with_a_role_count_district_wide_and_school_roles(
+    district, maple, cedar, elsewhere
+):
+    user = UserFactory()
+    MembershipFactory(user=user, school=None, district=district, role=Role.TECH_STAFF)
+    MembershipFactory(user=user, school=elsewhere, role=Role.PRINCIPAL)
+    access = access_for(user)
+    assert access.school_ids_with_role(Role.TECH_STAFF) == {maple.pk, cedar.pk}
+    assert access.school_ids_with_role(Role.PRINCIPAL) == {elsewhere.pk}
+    assert access.school_ids_with_role(Role.PRINCIPAL, Role.TECH_STAFF) == {
+        maple.pk,
+        cedar.pk,
+        elsewhere.pk,
+    }
+    assert access.school_ids_with_role(Role.COACH) == frozenset()
+
+
 def test_a_district_wide_coach_holds_the_role_at_every_school(district, maple, cedar):
     user = UserFactory()
     MembershipFactory(user=user, school=None, district=district, role=Role.COACH)
