@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.services import CHROMIUM, need_chromium
 
@@ -11,6 +12,11 @@ from tests.services import CHROMIUM, need_chromium
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 PHONE = {"width": 375, "height": 740}
+# The machine is often loaded (two cores, the suite and a live server): every wait is on a
+# condition, with room for a slow moment. A fixed sleep or a short timeout is a flaky test.
+TIMEOUT_MS = 30_000
+# Playwright's assertions keep their own timeout (5 s unless told otherwise).
+expect.set_options(timeout=TIMEOUT_MS)
 WCAG_AA = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
     "resultTypes": ["violations"],
@@ -65,7 +71,8 @@ def _watched(context):
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
     page = _watched(context)
     yield page
     violations = csp_violations(page)
@@ -78,7 +85,8 @@ def phone(browser, live_server):
     context = browser.new_context(
         base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
     page = _watched(context)
     yield page
     violations = csp_violations(page)

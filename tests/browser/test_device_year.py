@@ -1,12 +1,14 @@
 """The handout station driven with the keyboard alone, as a USB scanner does (it types and
 presses Enter), and the accessibility of the device year's pages."""
 
+import time
+
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from equity.models import Assignment
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import TIMEOUT_MS, sign_in
 from tests.conftest import PASSWORD
 from tests.factories import (
     DeviceAgreementFactory,
@@ -150,7 +152,8 @@ def test_a_signature_drawn_at_the_station_is_stored_as_a_png(page, tech, cedar):
 
 
 def _wait_for(page, held, n):
-    for _ in range(100):  # the route handler runs while Playwright waits
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:  # the route handler runs while Playwright waits
         if len(held) >= n:
             return
         page.wait_for_timeout(50)
