@@ -177,6 +177,14 @@ def _(w):
     return lambda: services.devices_retire(devices=devices, by=w.tech)
 
 
+@path("equity.services.devices_release")
+def _(w):
+    from equity import services
+
+    students = [open_assignment(w.maple).student for _ in range(2)]
+    return lambda: services.devices_release(student_ids=[s.pk for s in students])
+
+
 @path("equity.year.handout_scan")
 def _(w):
     from equity import year
