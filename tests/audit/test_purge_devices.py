@@ -12,6 +12,7 @@ import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from audit import purge
@@ -122,3 +123,14 @@ def test_the_migration_frees_devices_earlier_purges_left_assigned_to_nobody(mapl
     assert (orphan.device.status, kept.device.status) == ("in_stock", "assigned")
     event = DeviceEvent.objects.get(kind=EventKind.RELEASED)
     assert (event.device_id, event.student_id) == (orphan.device.pk, None)
+
+
+@pytest.mark.django_db
+def test_the_device_page_says_why_it_is_back_in_stock(login, district_admin, maple):
+    assignment = open_assignment(maple, local_id="PURGED-77")
+    purge.purge_student(assignment.student, by=district_admin)
+    page = login(district_admin).get(reverse("equity:device_detail", args=[assignment.device.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Back in stock (holder&#x27;s record removed)" in html
+    assert "PURGED-77" not in html
