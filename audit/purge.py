@@ -15,7 +15,10 @@ What goes (see docs/privacy.md for the why):
   that school, the names and addresses on person links sent to students together with
   the tie between such a link and its answers (the answers stay, anonymous).
 
-Devices stay. Everything runs in one transaction: all of it goes, or nothing does.
+Devices stay. A device a purged student still held goes back in stock first (its open
+assignment closed, a ``released`` event that names no one, ``equity.services.devices_release``),
+so no device is left "assigned" to nobody, which check-in would refuse. Everything runs in
+one transaction: all of it goes, or nothing does.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from equity.models import Assignment, DeviceEvent, ImportJob, Student
+from equity.services import devices_release
 from equity.year_models import Acceptance, Charge
 from schools.models import District, School
 
@@ -60,13 +64,14 @@ def _prune_import_errors(jobs, local_ids: set[str]) -> int:
     return dropped
 
 
-def _purge_students(students, *, district: District) -> tuple[int, dict[str, int]]:
+def _purge_students(students, *, district: District, by=None) -> tuple[int, dict[str, int]]:
     """Remove the given students' rows (a Student queryset); answer (students, counts)."""
     rows = list(students.values_list("pk", "local_id"))
     ids = [pk for pk, _ in rows]
     counts: dict[str, int] = {}
     if not ids:
         return 0, counts
+    counts["equity.device (back in stock)"] = devices_release(student_ids=ids, by=by)
     assignments = Assignment.objects.filter(student_id__in=ids)
     counts["equity.charge"] = Charge.objects.filter(student_id__in=ids).delete()[0]
     counts["equity.acceptance"] = Acceptance.objects.filter(
@@ -133,7 +138,7 @@ def purge_school(school: School, *, by=None, by_label: str = "") -> PurgeResult:
     """Every student of ``school`` and what hangs on them; one transaction."""
     with scopes_disabled(), transaction.atomic():
         students, counts = _purge_students(
-            Student.objects.filter(school=school), district=school.district
+            Student.objects.filter(school=school), district=school.district, by=by
         )
         counts.update(_school_extras(school))
         purge = _finish(
@@ -153,7 +158,7 @@ def purge_student(student: Student, *, by=None, by_label: str = "") -> PurgeResu
     with scopes_disabled(), transaction.atomic():
         school = student.school
         students, counts = _purge_students(
-            Student.objects.filter(pk=student.pk), district=school.district
+            Student.objects.filter(pk=student.pk), district=school.district, by=by
         )
         purge = _finish(
             district=school.district,

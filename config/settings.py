@@ -201,14 +201,27 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# --- Faults: a stopped Redis must not hang a page (audit/queue.py, docs/privacy.md) ---
-# Publishing gives up after about two seconds; the task is then held in the database
-# (audit.PendingTask) and re-sent when the broker is back.
+# --- Faults: a stopped Redis (audit/queue.py, docs/privacy.md) ---------------------
+# Two retry policies, one per side of the broker:
+# - Publishing (a web request, a command, a task queuing another) gives up after about
+#   two seconds; the task is then held in the database (audit.PendingTask) and re-sent
+#   when the broker is back. The transport options' max_retries/interval_* and the
+#   publish retry policy bound that side.
+# - Consuming (the worker, beat) reconnects for as long as Redis is down and carries on
+#   when it returns: broker_connection_max_retries is read only by the worker's consumer
+#   and beat, and None means "never give up" (a number ends the process, as 1 did: a
+#   worker exited about two seconds after Redis stopped). Retries back off 2, 4, ... 30 s.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_CONNECTION_MAX_RETRIES = 1
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A task running when the connection drops is left to finish: every task is idempotent,
+# so the late acknowledgement that may redeliver it costs a no-op run (a finished import
+# or readiness run is skipped), where cancelling would throw away a long job's work.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 1,
     "socket_timeout": 2,
+    # The publisher's connection attempts (kombu's default_channel): one retry, quickly.
     "max_retries": 1,
     "interval_start": 0,
     "interval_step": 0.2,

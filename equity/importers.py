@@ -48,6 +48,7 @@ from django.utils import timezone
 from schools.bulk import reserve_ids
 from schools.models import District, Grade, Role, School
 from schools.scoping import scopes_disabled
+from schools.signals import bulk_changed
 
 from . import fastwrite
 from .fastwrite import STUDENT_COPY_FIELDS, day, number, text
@@ -630,6 +631,7 @@ class Importer:
     """The two-pass machinery; DeviceImporter and StudentImporter say what a row is."""
 
     kind = ""
+    model: type | None = None  # what the import writes (the sender of ``bulk_changed``)
     columns: tuple[Column, ...] = ()
 
     def __init__(
@@ -775,6 +777,9 @@ class Importer:
                 if counter.n != done:
                     raise _FileChanged
                 self.after_writing()
+                # COPY and UPDATE ... FROM send no model signals; whoever runs the import
+                # (the upload page's task, the command line), readiness hears of it once.
+                bulk_changed.send(sender=self.model, district_ids={self.district.pk})
         except (_FileChanged, IntegrityError):
             self.writing = False
             self.error(
@@ -852,6 +857,7 @@ MODEL_FIELDS = ("model", "maker", "auto_update_expiration", "kind", "touchscreen
 
 class DeviceImporter(Importer):
     kind = "devices"
+    model = Device
 
     def __init__(self, *, fmt: str | None = None, **kwargs):
         super().__init__(**kwargs)
@@ -1380,6 +1386,7 @@ class ExistingStudent(NamedTuple):
 
 class StudentImporter(Importer):
     kind = "students"
+    model = Student
     columns = STUDENT_COLUMNS
 
     def choose_columns(self, header):

@@ -295,6 +295,8 @@ class EventKind(models.TextChoices):
     AUDIT_SEEN = "audit_seen", "Seen in an audit"
     MOVED = "moved", "Moved to another school"
     RETIRED = "retired", "Retired"
+    # Its holder's student record was purged: back in stock, naming no one.
+    RELEASED = "released", "Back in stock (holder's record removed)"
 
 
 class Circumstance(models.TextChoices):

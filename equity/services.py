@@ -289,6 +289,43 @@ def devices_retire(*, devices: Iterable[Device], by, note: str = "", at=None) ->
     return len(retiring)
 
 
+RELEASE_NOTE = (
+    "The student record of the person who held it was removed, so it is back in stock. "
+    "Collect it if it is still out."
+)
+
+
+@transaction.atomic
+def devices_release(*, student_ids, by=None, at=None) -> int:
+    """The devices these students hold go back in stock: their open assignments close, and
+    each device gets an event saying why that names no student. For a purge, whose student
+    rows (and assignments) go next in the same transaction; set-based. Returns how many."""
+    at = at or timezone.now()
+    open_assignments = Assignment.objects.filter(
+        student_id__in=student_ids, checked_in_at__isnull=True
+    )
+    held = list(
+        Device.objects.select_for_update()
+        .filter(pk__in=open_assignments.values("device_id"), status=DeviceStatus.ASSIGNED)
+        .values_list("pk", "school_id", "district_id")
+    )
+    open_assignments.update(checked_in_at=at, checked_in_by=by)
+    if not held:
+        return 0
+    DeviceEvent.objects.bulk_create(
+        DeviceEvent(
+            device_id=pk, kind=EventKind.RELEASED, by=by, at=at, school_id=school_id,
+            note=RELEASE_NOTE,
+        )
+        for pk, school_id, _district in held
+    )  # fmt: skip
+    Device.objects.filter(pk__in=[pk for pk, *_ in held]).update(
+        status=DeviceStatus.IN_STOCK, updated_at=at
+    )
+    bulk_changed.send(sender=Device, district_ids={district for *_, district in held})
+    return len(held)
+
+
 @transaction.atomic
 def device_create(
     *,

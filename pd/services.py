@@ -16,6 +16,7 @@ from django.utils import timezone
 from audit import queue
 from schools.models import School, StaffMember
 from schools.scoping import scopes_disabled
+from schools.signals import bulk_changed
 from schools.web import absolute_url
 
 from .models import (
@@ -96,6 +97,12 @@ def _link_schools(session: PDSession, school_ids: set[int]) -> None:
     )
 
 
+def _school_ids(session: PDSession) -> set[int]:
+    """Every school of the session (the join table: also those outside the user's scope)."""
+    links = PDSession.schools.through.objects.filter(pdsession_id=session.pk)
+    return set(links.values_list("school_id", flat=True))
+
+
 def _display(session: PDSession, name: str) -> str:
     value = getattr(session, name)
     if value is None or value == "":
@@ -140,6 +147,9 @@ def session_log(
         Attendance(session=session, staff=a, status=AttendanceStatus.ATTENDED, hours=session.hours)
         for a in attendees
     )
+    # The session was saved before its schools were linked (through the join table, like
+    # its attendance, without signals): say which schools' evidence changed.
+    bulk_changed.send(sender=PDSession, school_ids=school_ids)
     return session
 
 
@@ -226,6 +236,8 @@ def attendance_update(
             attendance.updated_at = timezone.now()
             changed.append(attendance)
     Attendance.objects.bulk_update(changed, ["status", "hours", "updated_at"])
+    if changed:
+        bulk_changed.send(sender=Attendance, school_ids=_school_ids(session))
     if not changes:
         return None
     return PDSessionChange.objects.create(session=session, changed_by=by, changes=changes)
@@ -243,6 +255,7 @@ def attendees_add(*, session: PDSession, staff: Iterable[StaffMember], by) -> in
         for s in new
     )
     if new:
+        bulk_changed.send(sender=Attendance, school_ids=school_ids)
         PDSessionChange.objects.create(
             session=session,
             changed_by=by,

@@ -13,17 +13,16 @@ import hashlib
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from audit.queue import enqueue, send
-from schools.models import School
+from audit.queue import enqueue, is_pending, send
+from schools.models import District, School
 from schools.pillars import Pillar
 from schools.scoping import scopes_disabled
 
@@ -331,8 +330,6 @@ def execute_run(run_id: int, *, final_attempt: bool = True) -> ReadinessRun | No
     run = runs.select_related("district", "school").first()
     if run is None or run.status == RunStatus.DONE:
         return None
-    if run.kind == RunKind.CHANGE:
-        cache.delete(pending_key(run.district_id))  # later changes queue a new run
     runs.update(status=RunStatus.RUNNING, started_at=timezone.now(), attempts=run.attempts + 1)
     try:
         with scopes_disabled():
@@ -397,8 +394,48 @@ def debounce_seconds() -> int:
     return int(getattr(settings, "READINESS_DEBOUNCE_SECONDS", 120))
 
 
-def pending_key(district_id: int) -> str:
-    return f"readiness:pending:{district_id}"
+# A change run still waiting this long after its countdown, and not held for a stopped
+# broker, lost its message (a broker that restarted empty): the next change replaces it.
+LOST_AFTER = timedelta(minutes=15)
+
+
+def waiting_change_run(district_id: int) -> ReadinessRun | None:
+    """The district's change run that has not started yet, if any: later changes join it."""
+    return (
+        ReadinessRun._base_manager.filter(
+            district_id=district_id, kind=RunKind.CHANGE, status=RunStatus.QUEUED
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def _is_lost(run: ReadinessRun) -> bool:
+    from .tasks import compute_run
+
+    due = run.created_at + timedelta(seconds=debounce_seconds())
+    return timezone.now() - due > LOST_AFTER and not is_pending(compute_run, run.pk)
+
+
+def claim_change_run(district_id: int) -> ReadinessRun | None:
+    """Create the district's one waiting change run, or None when one already waits.
+
+    The marker is the run row itself, in the database: it is there whether or not Redis
+    is (a cache flag read as "already queued" while Redis was down, so no run was ever
+    queued). The district's row is locked while looking, so two commits at once create
+    one run. The run leaves "queued" when it starts: changes after that queue the next."""
+    with scopes_disabled(), transaction.atomic():
+        list(District._base_manager.select_for_update().filter(pk=district_id).values("pk"))
+        waiting = waiting_change_run(district_id)
+        if waiting is not None and not _is_lost(waiting):
+            return None
+        if waiting is not None:
+            ReadinessRun._base_manager.filter(pk=waiting.pk, status=RunStatus.QUEUED).update(
+                status=RunStatus.FAILED,
+                finished_at=timezone.now(),
+                error="Its queue message was lost; a later change queued a new run.",
+            )
+        return ReadinessRun._base_manager.create(district_id=district_id, kind=RunKind.CHANGE)
 
 
 class _QueueAfterCommit:
@@ -410,23 +447,19 @@ class _QueueAfterCommit:
     def __call__(self) -> None:
         from .tasks import compute_run
 
-        delay = debounce_seconds()
-        # The flag lives until the run starts (it deletes it) or, if that run is lost,
-        # expires so changes are not ignored for ever.
-        if not cache.add(pending_key(self.district_id), 1, timeout=delay + 15 * 60):
-            return
-        with scopes_disabled():
-            run = ReadinessRun._base_manager.create(
-                district_id=self.district_id, kind=RunKind.CHANGE
-            )
-        send(compute_run.name, [run.pk], countdown=delay)  # already after the commit
+        run = claim_change_run(self.district_id)
+        if run is not None:
+            # After the commit: sent, or held (audit.PendingTask) while the broker is down.
+            send(compute_run.name, [run.pk], countdown=debounce_seconds())
 
 
 def note_change(district_ids) -> None:
-    """Evidence of these districts changed: queue one delayed run per district.
+    """Evidence of these districts changed: lead to exactly one delayed run per district.
 
-    Within one transaction only one callback per district is registered (a 1,000-row
-    import registers one); after commit the cache flag lets only one run wait at a time."""
+    Every write path ends here, through a model signal (readiness/signals.py) or
+    ``schools.signals.bulk_changed``. Within one transaction only one callback per
+    district is registered (a 1,000-row import registers one); after the commit
+    ``claim_change_run`` lets only one run wait at a time. A rollback queues nothing."""
     connection = transaction.get_connection()
     queued = (
         {

@@ -1,18 +1,18 @@
 """Evidence changed → queue one delayed readiness run of the district (debounced).
 
 The domain apps never import readiness; readiness listens to their saves and deletes here.
-Bulk writes send no model signals: the CSV imports (equity.tasks.run_import) are caught when
-their task finishes, and the other set-based writes send ``schools.signals.bulk_changed``.
-``services.note_change`` does the
-debouncing: one callback per district and transaction, and one waiting run per district.
+Bulk writes send no model signals: the set-based writes (the CSV importers, whether run by
+the upload page's task or the command line, bulk moves and retirements, the rollover, the
+services that write rows with ``bulk_create`` / ``update()``) send
+``schools.signals.bulk_changed``. ``services.note_change`` does the debouncing: one
+callback per district and transaction, and one waiting run per district.
 """
 
 from __future__ import annotations
 
-from celery.signals import task_postrun
 from django.db.models.signals import m2m_changed, post_save, pre_delete
 
-from schools.models import School, StaffMember
+from schools.models import District, School, StaffMember
 from schools.signals import bulk_changed
 
 from .services import note_change
@@ -148,24 +148,17 @@ def _school_links(sender, instance, action, pk_set, reverse, **kwargs):
     note_change(districts_of_schools(ids))
 
 
-def _import_finished(sender=None, args=None, **kwargs):
-    from equity.models import ImportJob
-
-    if not args:
-        return
-    school = (
-        ImportJob._base_manager.filter(pk=args[0]).values_list("school_id", flat=True)
-    ).first()
-    note_change(districts_of_schools([school]))
+def _bulk_changed(sender, district_ids=(), school_ids=(), **kwargs):
+    note_change({*district_ids, *districts_of_schools(list(school_ids))})
 
 
-def _bulk_changed(sender, district_ids=(), **kwargs):
-    note_change(district_ids)
+def _district_saved(sender, instance, **kwargs):
+    """Its planning ratio, PD-hour target and minimum survey group feed the indicators."""
+    note_change([instance.pk])
 
 
 def connect() -> None:
     from equity.models import Assignment, Device, Student
-    from equity.tasks import run_import
     from initiatives.models import BudgetLine, Initiative, Reflection, StatusChange, Swot
     from pd.models import Attendance, Feedback, LearningLeader, PDNeedsPoll, PDSession
     from stakeholders.models import (
@@ -190,6 +183,7 @@ def connect() -> None:
     for model in (Device, Student, Initiative):
         both(_direct, model)
     post_save.connect(_school_saved, sender=School, dispatch_uid="readiness:School:save")
+    post_save.connect(_district_saved, sender=District, dispatch_uid="readiness:District:save")
     for model in (
         StaffMember,
         LearningLeader,
@@ -217,7 +211,6 @@ def connect() -> None:
         m2m_changed.connect(
             _school_links, sender=model.schools.through, dispatch_uid=f"readiness:{model}:m2m"
         )
-    task_postrun.connect(_import_finished, sender=run_import, weak=False)
     bulk_changed.connect(_bulk_changed, dispatch_uid="readiness:bulk_changed", weak=False)
 
 

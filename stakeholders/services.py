@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from schools.models import Role, School
 from schools.scoping import scopes_disabled
+from schools.signals import bulk_changed
 
 from .models import (
     LOCKED,
@@ -59,6 +60,12 @@ def _check_initiative(survey: Survey, schools: Iterable[School]) -> None:
         raise ValidationError(
             {"initiative": "Choose an initiative of one of the survey's schools."}
         )
+
+
+def _school_ids(survey: Survey) -> set[int]:
+    """Every school of the survey (the join table: also those outside the user's scope)."""
+    links = Survey.schools.through.objects.filter(survey_id=survey.pk)
+    return set(links.values_list("school_id", flat=True))
 
 
 def _sync_audiences(survey: Survey, audiences: Iterable[str]) -> None:
@@ -258,6 +265,7 @@ def expected_update(*, survey: Survey, expected: Mapping[str, int | None]) -> No
             link.expected = expected[link.audience]
             link.full_clean()
     Invitation.objects.bulk_update(links, ["expected"])
+    bulk_changed.send(sender=Invitation, school_ids=_school_ids(survey))  # the response rate
 
 
 @transaction.atomic
@@ -274,6 +282,7 @@ def person_links_add(*, survey: Survey, audience: str, people: list[tuple[str, s
     ).exists():
         raise ValidationError({"audience": "Choose one of the survey's audiences."})
     Invitation.objects.bulk_create(links)
+    bulk_changed.send(sender=Invitation, school_ids=_school_ids(survey))
     return len(links)
 
 

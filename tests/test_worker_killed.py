@@ -2,12 +2,7 @@
 transaction rolls back, Redis redelivers the unacknowledged message to the next worker, and
 the job stores one result. Real worker processes, the real broker, the real database."""
 
-import os
 import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -19,44 +14,23 @@ from equity.models import Device, ImportJob
 from equity.tasks import progress_key
 from tests.equity.test_import_views import _queued_job, device_rows
 from tests.services import need
+from tests.workers import wait_for as _wait
+from tests.workers import worker
 
-ROOT = Path(__file__).resolve().parent.parent
 QUEUE = "pillarwise-kill-test"
 ROWS = 12_000
 
 
-def _worker(name: str) -> subprocess.Popen:
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        "REDIS_URL": settings.REDIS_URL,
-        # Abandoned messages come back after 2 seconds, looked for every second.
-        "CELERY_VISIBILITY_TIMEOUT": "2",
-        "CELERY_UNACKED_RESTORE_INTERVAL": "1",
-        "CELERY_UNACKED_RESTORE_THROTTLE": "1",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
-         "-Q", QUEUE, "-n", f"{name}@%h", "--without-heartbeat", "--without-gossip",
-         "--without-mingle", "-l", "WARNING"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-
-
-def _wait(predicate, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+def _worker(name: str):
+    # Abandoned messages come back after 2 seconds, looked for every second.
+    return worker(
+        name,
+        QUEUE,
+        settings.REDIS_URL,
+        CELERY_VISIBILITY_TIMEOUT="2",
+        CELERY_UNACKED_RESTORE_INTERVAL="1",
+        CELERY_UNACKED_RESTORE_THROTTLE="1",
+    )
 
 
 @pytest.mark.services

@@ -1,0 +1,1004 @@
+"""Every write path that changes readiness evidence leads to exactly one debounced
+recompute of its district, with Redis up and with Redis unreachable.
+
+Each path below is run for real (a page posted through the client, a service, an importer,
+a management command, a bulk action, a task) inside a captured commit. With Redis up the
+one change run is published with the debounce countdown; with Redis unreachable (broker
+and cache pointed at a closed port, as a stopped Redis looks to the app) the same one run
+is held as an ``audit.PendingTask``, and it is computed once the broker is back.
+
+``test_every_write_function_is_classified`` keeps the list whole: every public function of
+the domain apps' services and tasks, and every management command, is either a path here
+or named in ``NOT_EVIDENCE`` with the reason. A new one fails until it is classified.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import io
+import socket
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command, get_commands
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from audit import queue
+from audit.models import PendingTask, Retention
+from config.celery import app
+from equity.models import ImportJob
+from pd.models import PDSession
+from readiness import services as readiness
+from readiness.models import ReadinessRun, RunKind, RunStatus
+from readiness.tasks import compute_run
+from stakeholders.models import (
+    CommunicationPlan,
+    Invitation,
+    PartnerKind,
+    Partnership,
+    Question,
+    Story,
+    Survey,
+)
+from tests.equity.test_import_views import device_rows, upload
+from tests.factories import (
+    AttendanceFactory,
+    BudgetLineFactory,
+    DeviceFactory,
+    DeviceModelFactory,
+    InitiativeFactory,
+    PDSessionFactory,
+    QuestionFactory,
+    StaffMemberFactory,
+    StationEventFactory,
+    StudentFactory,
+    SurveyFactory,
+    SwotFactory,
+    open_assignment,
+)
+from tests.readiness.helpers import initiative as initiative_in
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass
+class World:
+    district: object
+    maple: object
+    cedar: object
+    principal: object
+    coach: object
+    tech: object
+    district_admin: object
+    login: object
+    tmp_path: object
+
+
+PATHS: dict[str, object] = {}
+
+
+def path(name: str):
+    """Register a write path: a function of the world that arranges what it needs and
+    returns the act (a callable) whose commit must lead to one recompute."""
+
+    def register(function):
+        assert name not in PATHS, name
+        PATHS[name] = function
+        return function
+
+    return register
+
+
+# --- equity: services, bulk actions, the year, imports -----------------------------------
+
+
+@path("equity.services.device_check_out")
+def _(w):
+    device, student = DeviceFactory(school=w.cedar), StudentFactory(school=w.cedar)
+    from equity import services
+
+    return lambda: services.device_check_out(device=device, student=student, by=w.tech)
+
+
+@path("equity.services.device_check_in")
+def _(w):
+    from equity import services
+
+    device = open_assignment(w.cedar).device
+    return lambda: services.device_check_in(device=device, by=w.tech)
+
+
+@path("equity.services.device_report_missing")
+def _(w):
+    from equity import services
+
+    device = DeviceFactory(school=w.cedar)
+    return lambda: services.device_report_missing(
+        device=device, by=w.tech, circumstance="other", place="bus"
+    )
+
+
+@path("equity.services.device_recover")
+def _(w):
+    from equity import services
+
+    device = DeviceFactory(school=w.cedar)
+    services.device_report_missing(device=device, by=w.tech, circumstance="other")
+    return lambda: services.device_recover(device=device, by=w.tech)
+
+
+@path("equity.services.device_send_to_repair")
+def _(w):
+    from equity import services
+
+    device = DeviceFactory(school=w.cedar)
+    return lambda: services.device_send_to_repair(device=device, by=w.tech)
+
+
+@path("equity.services.device_return_from_repair")
+def _(w):
+    from equity import services
+
+    device = DeviceFactory(school=w.cedar)
+    services.device_send_to_repair(device=device, by=w.tech)
+    return lambda: services.device_return_from_repair(device=device, by=w.tech)
+
+
+@path("equity.services.device_create")
+def _(w):
+    from equity import services
+
+    model = DeviceModelFactory(district=w.district)
+    return lambda: services.device_create(
+        school=w.cedar, asset_tag="NEW-1", serial_number="SN-NEW-1", model=model, by=w.tech
+    )
+
+
+@path("equity.services.devices_move")
+def _(w):
+    from equity import services
+
+    devices = DeviceFactory.create_batch(3, school=w.cedar)
+    return lambda: services.devices_move(devices=devices, school=w.maple, by=w.district_admin)
+
+
+@path("equity.services.devices_retire")
+def _(w):
+    from equity import services
+
+    devices = DeviceFactory.create_batch(3, school=w.cedar)
+    return lambda: services.devices_retire(devices=devices, by=w.tech)
+
+
+@path("equity.services.devices_release")
+def _(w):
+    from equity import services
+
+    students = [open_assignment(w.maple).student for _ in range(2)]
+    return lambda: services.devices_release(student_ids=[s.pk for s in students])
+
+
+@path("equity.year.handout_scan")
+def _(w):
+    from equity import year
+
+    event = StationEventFactory(school=w.cedar, kind="handout")
+    device = DeviceFactory(school=w.cedar, asset_tag="HAND-1")
+    student = StudentFactory(school=w.cedar, local_id="H-1")
+    return lambda: year.handout_scan(
+        event=event, student_id=student.local_id, asset_tag=device.asset_tag, by=w.tech
+    )
+
+
+@path("equity.year.collection_scan")
+def _(w):
+    from equity import year
+
+    event = StationEventFactory(school=w.cedar, kind="collection")
+    device = open_assignment(w.cedar).device
+    return lambda: year.collection_scan(event=event, asset_tag=device.asset_tag, by=w.tech)
+
+
+@path("equity.year.run_rollover")
+def _(w):
+    from equity import year
+
+    StudentFactory.create_batch(3, school=w.maple, grade=3)
+    return lambda: year.run_rollover(w.district, "", by=w.district_admin)
+
+
+@path("equity.importers.import_devices")
+def _(w):
+    from equity import importers
+
+    rows = upload(device_rows(5)).read()
+    return lambda: importers.import_devices(
+        io.BytesIO(rows), district=w.district, default_school=w.cedar
+    )
+
+
+@path("equity.importers.import_students")
+def _(w):
+    from equity import importers
+
+    csv = io.BytesIO(b"student_id,grade\nI-1,3\nI-2,4\nI-3,5\n")
+    return lambda: importers.import_students(csv, district=w.district, default_school=w.maple)
+
+
+@path("equity.tasks.run_import")
+def _(w):
+    from equity import tasks
+
+    job = ImportJob.objects.create(
+        school=w.maple,
+        kind="students",
+        content="student_id,grade\nT-1,3\nT-2,4\n",
+        created_by=w.district_admin,
+    )
+    return lambda: tasks.run_import.run(job.pk)
+
+
+# --- equity: management commands and pages -----------------------------------------------
+
+
+@path("command:import_devices")
+def _(w):
+    file = w.tmp_path / "devices.csv"
+    file.write_bytes(upload(device_rows(4, school="CEDAR")).read())
+    return lambda: call_command("import_devices", str(file), "--school", "CEDAR", stdout=StringIO())
+
+
+@path("command:import_students")
+def _(w):
+    file = w.tmp_path / "students.csv"
+    file.write_text("student_id,school,grade\nC-1,MAPLE,3\nC-2,MAPLE,4\n")
+    return lambda: call_command(
+        "import_students", str(file), "--school", "MAPLE", stdout=StringIO()
+    )
+
+
+@path("command:rollover_year")
+def _(w):
+    StudentFactory.create_batch(2, school=w.maple, grade=2)
+    return lambda: call_command("rollover_year", "--district", "riverbend", stdout=StringIO())
+
+
+@path("command:purge_students")
+def _(w):
+    StudentFactory(school=w.maple, local_id="P-1")
+    return lambda: call_command("purge_students", "--student", "P-1", stdout=StringIO())
+
+
+@path("web:equity:checkout")
+def _(w):
+    DeviceFactory(school=w.cedar, asset_tag="DESK-1")
+    StudentFactory(school=w.cedar, local_id="D-1")
+    client = w.login(w.tech)
+    url = reverse("equity:checkout", args=[w.cedar.pk])
+    return lambda: client.post(url, {"asset_tag": "DESK-1", "student_id": "D-1"})
+
+
+@path("web:equity:device_add")
+def _(w):
+    model = DeviceModelFactory(district=w.district)
+    client = w.login(w.tech)
+    url = reverse("equity:device_add", args=[w.cedar.pk])
+    data = {"asset_tag": "WEB-1", "serial_number": "SN-WEB-1", "model": model.pk}
+    return lambda: client.post(url, data)
+
+
+@path("web:equity:device_action")
+def _(w):
+    device = DeviceFactory(school=w.cedar)
+    client = w.login(w.tech)
+    url = reverse("equity:device_action", args=[device.pk, "lost"])
+    return lambda: client.post(url, {"lost-circumstance": "other", "lost-place": "Bus"})
+
+
+@path("web:equity:devices_bulk")
+def _(w):
+    devices = DeviceFactory.create_batch(2, school=w.cedar)
+    client = w.login(w.tech)
+    data = {"bulk-ids": [d.pk for d in devices], "bulk-action": "retire"}
+    return lambda: client.post(reverse("equity:devices_bulk"), data)
+
+
+@path("web:equity:import_devices")
+def _(w):
+    client = w.login(w.tech)
+    url = reverse("equity:import_devices", args=[w.cedar.pk])
+    file = upload(device_rows(3))
+    return lambda: client.post(url, {"file": file})
+
+
+@path("web:equity:import_students")
+def _(w):
+    client = w.login(w.district_admin)
+    url = reverse("equity:import_students", args=[w.maple.pk])
+    file = upload([["W-1", "3"], ["W-2", "4"]], header=["student_id", "grade"], name="s.csv")
+    return lambda: client.post(url, {"file": file})
+
+
+# --- audit: purges ------------------------------------------------------------------------
+
+
+@path("audit.purge.purge_student")
+def _(w):
+    from audit import purge
+
+    student = open_assignment(w.maple).student
+    return lambda: purge.purge_student(student)
+
+
+@path("audit.purge.purge_school")
+def _(w):
+    from audit import purge
+
+    open_assignment(w.maple)
+    StudentFactory.create_batch(2, school=w.maple)
+    return lambda: purge.purge_school(w.maple)
+
+
+@path("audit.purge.apply_retention")
+def _(w):
+    from audit import purge
+
+    Retention.objects.create(district=w.district, years_after_leaving=1)
+    StudentFactory(school=w.maple, active=False, left_on=timezone.localdate() - timedelta(days=800))
+    return purge.apply_retention
+
+
+@path("audit.tasks.apply_retention")
+def _(w):
+    from audit import tasks
+
+    Retention.objects.create(district=w.district, years_after_leaving=1)
+    StudentFactory(school=w.maple, active=False, left_on=timezone.localdate() - timedelta(days=800))
+    return tasks.apply_retention.run
+
+
+# --- pd ----------------------------------------------------------------------------------
+
+
+def _session(w, **extra):
+    return PDSessionFactory(schools=[w.maple], facilitator_user=w.coach, **extra)
+
+
+@path("pd.services.session_log")
+def _(w):
+    from pd import services
+
+    staff = StaffMemberFactory.create_batch(2, school=w.maple)
+    session = PDSession(
+        title="Exit tickets",
+        date=timezone.localdate(),
+        duration_minutes=45,
+        format="plc",
+        facilitator_user=w.coach,
+    )
+    return lambda: services.session_log(
+        session=session, schools=[w.maple], pillars=[], attendees=staff, by=w.coach
+    )
+
+
+@path("pd.services.session_update")
+def _(w):
+    from pd import services
+
+    session = _session(w)
+    AttendanceFactory(session=session, staff=StaffMemberFactory(school=w.maple))
+
+    def act():
+        return services.session_update(
+            session=session,
+            data={"duration_minutes": 90, "job_embedded": True},
+            schools=[w.maple],
+            pillars=[],
+            by=w.coach,
+        )
+
+    return act
+
+
+@path("pd.services.attendance_update")
+def _(w):
+    from pd import services
+
+    session = _session(w, duration_minutes=120)
+    a = AttendanceFactory(session=session, staff=StaffMemberFactory(school=w.maple))
+    return lambda: services.attendance_update(
+        session=session, rows=[(a, "attended", Decimal("1.5"))], by=w.coach
+    )
+
+
+@path("pd.services.attendees_add")
+def _(w):
+    from pd import services
+
+    session = _session(w)
+    late = StaffMemberFactory(school=w.maple)
+    return lambda: services.attendees_add(session=session, staff=[late], by=w.coach)
+
+
+@path("pd.services.self_check_in")
+def _(w):
+    from pd import services
+
+    session = _session(w)
+    staff = StaffMemberFactory(school=w.maple, email="ana@maple.example.org")
+    return lambda: services.self_check_in(session=session, email=staff.email)
+
+
+@path("pd.services.feedback_submit")
+def _(w):
+    from pd import services
+
+    session = _session(w)
+    return lambda: services.feedback_submit(
+        session=session, rating=4, will_apply="yes", anonymous=True
+    )
+
+
+@path("pd.services.leader_nominate")
+def _(w):
+    from pd import services
+
+    staff = StaffMemberFactory(school=w.maple)
+    return lambda: services.leader_nominate(
+        school=w.maple, staff=staff, cohort_year=2025, why="Learns in the open.", by=w.coach
+    )
+
+
+@path("pd.services.poll_create")
+def _(w):
+    from pd import services
+
+    today = timezone.localdate()
+    return lambda: services.poll_create(
+        school=w.maple, period="Spring", opens_on=today, closes_on=today + timedelta(7), by=w.coach
+    )
+
+
+@path("web:pd:session_new")
+def _(w):
+    client = w.login(w.coach)
+    staff = StaffMemberFactory.create_batch(2, school=w.maple)
+    data = {
+        "schools": [w.maple.pk],
+        "title": "Exit tickets",
+        "date": timezone.localdate().isoformat(),
+        "duration_minutes": 45,
+        "format": "plc",
+        "facilitator": f"u{w.coach.pk}",
+        "attendees": [s.pk for s in staff],
+        "job_embedded": "on",
+    }
+    return lambda: client.post(reverse("pd:session_new"), data)
+
+
+@path("web:pd:attendance")
+def _(w):
+    session = _session(w, duration_minutes=120)
+    a = AttendanceFactory(session=session, staff=StaffMemberFactory(school=w.maple))
+    client = w.login(w.coach)
+    url = reverse("pd:attendance", args=[session.pk])
+    return lambda: client.post(url, {f"status-{a.pk}": "attended", f"hours-{a.pk}": "1.5"})
+
+
+@path("web:pd:attendance (add)")
+def _(w):
+    session = _session(w)
+    late = StaffMemberFactory(school=w.maple)
+    client = w.login(w.coach)
+    url = reverse("pd:attendance", args=[session.pk])
+    return lambda: client.post(url, {"add": "1", "staff": [late.pk]})
+
+
+# --- stakeholders ------------------------------------------------------------------------
+
+
+@path("stakeholders.services.survey_create")
+def _(w):
+    from stakeholders import services
+
+    today = timezone.localdate()
+    survey = Survey(title="Listening", opens_on=today, closes_on=today + timedelta(14))
+    return lambda: services.survey_create(
+        survey=survey, schools=[w.maple], audiences=["teachers"], by=w.principal
+    )
+
+
+@path("stakeholders.services.survey_update")
+def _(w):
+    from stakeholders import services
+
+    survey = SurveyFactory(schools=[w.maple])
+    Invitation.objects.create(survey=survey, audience="teachers")
+
+    def act():
+        survey.closes_on = survey.closes_on + timedelta(days=3)
+        return services.survey_update(
+            survey=survey, schools=[w.maple, w.cedar], audiences=["teachers", "families"], kept=[]
+        )
+
+    return act
+
+
+@path("stakeholders.services.survey_close")
+def _(w):
+    from stakeholders import services
+
+    survey = SurveyFactory(schools=[w.maple])
+    return lambda: services.survey_close(survey=survey)
+
+
+@path("stakeholders.services.question_save")
+def _(w):
+    from stakeholders import services
+
+    survey = SurveyFactory(schools=[w.maple])
+    question = Question(survey=survey, kind="likert", text="I feel heard.", pillar="engagement")
+    return lambda: services.question_save(question=question, choices=[])
+
+
+@path("stakeholders.services.question_delete")
+def _(w):
+    from stakeholders import services
+
+    question = QuestionFactory(survey=SurveyFactory(schools=[w.maple]))
+    return lambda: services.question_delete(question=question)
+
+
+@path("stakeholders.services.expected_update")
+def _(w):
+    from stakeholders import services
+
+    survey = SurveyFactory(schools=[w.maple])
+    Invitation.objects.create(survey=survey, audience="teachers")
+    return lambda: services.expected_update(survey=survey, expected={"teachers": 40})
+
+
+@path("stakeholders.services.person_links_add")
+def _(w):
+    from stakeholders import services
+
+    survey = SurveyFactory(schools=[w.maple], anonymous=False)
+    Invitation.objects.create(survey=survey, audience="families")
+    people = [("Ana", "ana@example.org"), ("Bo", "bo@example.org")]
+    return lambda: services.person_links_add(survey=survey, audience="families", people=people)
+
+
+@path("stakeholders.services.response_submit")
+def _(w):
+    from stakeholders import services
+
+    survey = SurveyFactory(schools=[w.maple])
+    question = QuestionFactory(survey=survey)
+    link = Invitation.objects.create(survey=survey, audience="families")
+    return lambda: services.response_submit(invitation=link, answers={question.pk: 4})
+
+
+@path("stakeholders.services.story_save")
+def _(w):
+    from stakeholders import services
+
+    story = Story(
+        school=w.maple,
+        date=timezone.localdate(),
+        title="A call home",
+        what_happened="It went well.",
+    )
+    return lambda: services.story_save(
+        story=story, roles=["families"], shares={"newsletter": ""}, by=w.principal
+    )
+
+
+@path("stakeholders.services.partnership_save")
+def _(w):
+    from stakeholders import services
+
+    partnership = Partnership(
+        school=w.maple,
+        organisation="City library",
+        kind=PartnerKind.NON_PROFIT,
+        started_on=timezone.localdate(),
+    )
+    return lambda: services.partnership_save(partnership=partnership, benefits=["mentoring"])
+
+
+@path("stakeholders.services.plan_save")
+def _(w):
+    from stakeholders import services
+
+    plan = CommunicationPlan(school=w.maple, daily_tool="Class app")
+    return lambda: services.plan_save(plan=plan, channels=["newsletter"], by=w.principal)
+
+
+@path("web:stakeholders:respond")
+def _(w):
+    survey = SurveyFactory(schools=[w.maple])
+    question = QuestionFactory(survey=survey)
+    link = Invitation.objects.create(survey=survey, audience="families")
+    client = w.login(w.principal)
+    client.logout()
+    return lambda: client.post(link.path(), {f"q{question.pk}": "4"})
+
+
+# --- initiatives -------------------------------------------------------------------------
+
+
+@path("initiatives.services.initiative_create")
+def _(w):
+    from initiatives import services
+
+    return lambda: services.initiative_create(
+        schools=[w.maple],
+        data={"title": "1:1 Chromebooks", "why": "Writing every day."},
+        pillars=["spaces"],
+        by=w.principal,
+    )
+
+
+@path("initiatives.services.initiative_update")
+def _(w):
+    from initiatives import services
+
+    item = InitiativeFactory(schools=[w.maple])
+
+    def act():
+        item.success_measures = "Writing samples twice a year."
+        return services.initiative_update(initiative=item, pillars=["engagement"])
+
+    return act
+
+
+@path("initiatives.services.move")
+def _(w):
+    from initiatives import services
+
+    item = initiative_in(w.maple, status="idea", why="w")
+    return lambda: services.move(item, "planning", by=w.principal)
+
+
+@path("initiatives.services.save_part")
+def _(w):
+    from initiatives import services
+
+    line = BudgetLineFactory.build(initiative=InitiativeFactory(schools=[w.maple]))
+    return lambda: services.save_part(line, funding_source="grant")
+
+
+@path("initiatives.services.save_part (SWOT)")
+def _(w):
+    from initiatives import services
+
+    swot = SwotFactory.build(school=w.maple, year=2031)
+    return lambda: services.save_part(swot, created_by=w.principal)
+
+
+@path("web:initiatives:move")
+def _(w):
+    item = initiative_in(w.maple, status="idea", why="w")
+    client = w.login(w.principal)
+    url = reverse("initiatives:move", args=[item.pk])
+    return lambda: client.post(url, {"status": "planning"})
+
+
+# --- schools -----------------------------------------------------------------------------
+
+
+@path("schools.services.school_update")
+def _(w):
+    from schools import services
+
+    return lambda: services.school_update(school=w.maple, data={"enrollment_3_5": 220})
+
+
+@path("schools.services.district_update_settings")
+def _(w):
+    from schools import services
+
+    return lambda: services.district_update_settings(
+        district=w.district, data={"device_planning_ratio": Decimal("1.25")}
+    )
+
+
+@path("schools.services.staff_member_save")
+def _(w):
+    from schools import services
+    from schools.models import StaffMember
+
+    staff = StaffMember(school=w.maple, full_name="Rhea Novak", email="rhea@maple.example.org")
+    return lambda: services.staff_member_save(staff=staff)
+
+
+@path("web:schools:district_settings")
+def _(w):
+    client = w.login(w.district_admin)
+    url = reverse("schools:district_settings", args=[w.district.pk])
+    data = {
+        "name": w.district.name,
+        "device_planning_ratio": "1.15",
+        "pd_hour_target": "24",
+        "survey_min_group": "5",
+    }
+    return lambda: client.post(url, data)
+
+
+@path("web:schools:staff_add")
+def _(w):
+    client = w.login(w.coach)
+    url = reverse("schools:staff_add", args=[w.maple.pk])
+    data = {"full_name": "Rhea Novak", "email": "rhea@maple.example.org", "position": "teacher"}
+    return lambda: client.post(url, {**data, "active": "on"})
+
+
+# --- what is not evidence, and why -------------------------------------------------------
+
+READS = "reads only"
+NOT_EVIDENCE = {
+    # equity
+    "equity.services.device_record_seen": "an audit sighting; no indicator reads it",
+    "equity.services.audit_scan": "an audit sighting; no indicator reads it",
+    "equity.year.accept_by_link": "the device agreement; no indicator reads it",
+    "equity.year.accept_signed": "the device agreement; no indicator reads it",
+    "equity.year.acceptance_by_token": READS,
+    "equity.year.acceptance_for": "the agreement's paperwork; no indicator reads it",
+    "equity.year.charge_assess": "a charge; no indicator reads it",
+    "equity.year.charge_resolve": "a charge; no indicator reads it",
+    "equity.year.collection_progress": READS,
+    "equity.year.decode_signature": READS,
+    "equity.year.handout_progress": READS,
+    "equity.year.incident_counts": READS,
+    "equity.year.not_returned": READS,
+    "equity.year.not_returned_groups": READS,
+    "equity.year.not_returned_rows": READS,
+    "equity.year.plan_rollover": READS,
+    "equity.year.price_for": READS,
+    "equity.year.publish_agreement": "the agreement's text; no indicator reads it",
+    "equity.year.read_leavers": READS,
+    "equity.year.repeat_cases": READS,
+    "equity.year.set_price": "the price list; no indicator reads it",
+    "equity.year.students_without_device": READS,
+    "equity.tasks.progress_key": READS,
+    # pd
+    "pd.services.checkin_set": "opens or closes the check-in link; attendance comes later",
+    "pd.services.feedback_request": "queues e-mails; the feedback comes later",
+    "pd.services.send_feedback_emails": "sends e-mails; the feedback comes later",
+    "pd.services.session_by_token": READS,
+    "pd.services.poll_by_token": READS,
+    "pd.services.poll_answer": "an answer to a needs poll; the indicator counts polls",
+    "pd.tasks.send_feedback_requests": "sends e-mails; the feedback comes later",
+    # stakeholders
+    "stakeholders.services.copy_starter": "a step of survey_create, which marks the district",
+    "stakeholders.services.invitation_by_token": READS,
+    "stakeholders.services.log_add": "the communication log; no indicator reads it",
+    "stakeholders.services.partnership_check": READS,
+    "stakeholders.services.question_move": "the order of questions; no indicator reads it",
+    "stakeholders.services.you_said_save": "the 'you said, we did' note; no indicator reads it",
+    # initiatives
+    "initiatives.services.can_create": READS,
+    "initiatives.services.can_edit": READS,
+    "initiatives.services.can_write_for_school": READS,
+    "initiatives.services.creatable_schools": READS,
+    "initiatives.services.linked_school_ids": READS,
+    # accounts: people and memberships are not evidence (the staff roster is)
+    "accounts.services.end_sessions": "sign-in sessions",
+    "accounts.services.invite_user": "accounts and memberships",
+    "accounts.services.membership_remove": "accounts and memberships",
+    "accounts.services.send_invitation_email": "e-mail",
+    "accounts.services.set_active": "accounts and memberships",
+    "accounts.services.set_password_url": READS,
+    "accounts.tasks.send_invitation": "e-mail",
+    # audit
+    "audit.purge.due_for_retention": READS,
+    "audit.purge.years_before": READS,
+    "audit.tasks.flush_pending_tasks": "re-sends held tasks; each task is a path of its own",
+    # commands
+    "command:device_coverage": READS,
+    "command:pd_hours": READS,
+    "command:flush_pending_jobs": "re-sends held tasks; each task is a path of its own",
+    "command:seed_demo": "demo data; the command computes readiness itself at the end",
+    "command:seed_scale": "benchmark data; the command computes readiness itself at the end",
+}
+
+WRITE_MODULES = [
+    "equity.services",
+    "equity.year",
+    "equity.tasks",
+    "pd.services",
+    "pd.tasks",
+    "stakeholders.services",
+    "initiatives.services",
+    "schools.services",
+    "accounts.services",
+    "accounts.tasks",
+    "audit.purge",
+    "audit.tasks",
+]
+PROJECT_APPS = {"accounts", "schools", "initiatives", "stakeholders", "pd", "equity", "audit"}
+
+
+def _public_functions(module_name: str) -> set[str]:
+    from celery.app.task import Task
+
+    module = importlib.import_module(module_name)
+    found = set()
+    for name, value in vars(module).items():
+        if name.startswith("_"):
+            continue
+        is_task = isinstance(value, Task) and value.name.startswith(module_name)
+        if is_task or (inspect.isfunction(value) and value.__module__ == module_name):
+            found.add(f"{module_name}.{name}")
+    return found
+
+
+def test_every_write_function_and_command_is_classified():
+    found = set().union(*(_public_functions(m) for m in WRITE_MODULES))
+    found |= {"equity.importers.import_devices", "equity.importers.import_students"}
+    found |= {
+        f"command:{name}"
+        for name, app_name in get_commands().items()
+        if apps.is_installed(app_name) and app_name.split(".")[0] in PROJECT_APPS
+    }
+    classified = {name.split(" (")[0] for name in PATHS} | set(NOT_EVIDENCE)
+    assert sorted(found - classified) == [], "classify these in PATHS or NOT_EVIDENCE"
+    assert sorted(set(NOT_EVIDENCE) - found) == [], "these no longer exist"
+
+
+# --- running a path ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(district, maple, cedar, principal, coach, tech, district_admin, login, tmp_path):
+    return World(district, maple, cedar, principal, coach, tech, district_admin, login, tmp_path)
+
+
+@pytest.fixture
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _point_broker_at(url):
+    app.conf.broker_url = url
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture(params=["redis up", "redis unreachable"])
+def redis(request, settings, closed_port, monkeypatch):
+    """Redis as the app sees it. Up: tasks are published (in-process here; the publishing
+    of compute_run is recorded). Unreachable: the broker and the cache point at a port
+    where nothing listens, as a stopped Redis looks to a running app."""
+    saved = (app.conf.broker_url, app.conf.task_always_eager)
+    published = []
+    if request.param == "redis up":
+        monkeypatch.setattr(compute_run, "apply_async", lambda *a, **kw: published.append((a, kw)))
+    else:
+        nowhere = f"redis://127.0.0.1:{closed_port}/0"
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "config.cache.ResilientRedisCache",
+                "LOCATION": nowhere,
+                "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            }
+        }
+        app.conf.task_always_eager = False
+        _point_broker_at(nowhere)
+    yield request.param, published
+    _point_broker_at(saved[0])
+    app.conf.task_always_eager = saved[1]
+
+
+def _change_runs():
+    return ReadinessRun.objects.filter(kind=RunKind.CHANGE)
+
+
+@pytest.mark.parametrize("name", list(PATHS))
+def test_each_evidence_write_path_leads_to_exactly_one_debounced_recompute(
+    name, world, redis, django_capture_on_commit_callbacks
+):
+    mode, published = redis
+    act = PATHS[name](world)
+    # What the arrangement queued belongs to the test's own transaction, which never
+    # commits: only the act's commit counts.
+    connection.run_on_commit.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        result = act()
+    connection.run_on_commit.clear()
+    if hasattr(result, "status_code"):  # a page: it answered, and not with a form error
+        assert result.status_code in (200, 302), result.status_code
+        form = (result.context or {}).get("form") if result.status_code == 200 else None
+        assert not (form is not None and form.errors), form.errors
+
+    run = _change_runs().get()  # exactly one run, waiting
+    assert (run.district_id, run.status) == (world.district.pk, RunStatus.QUEUED)
+    if mode == "redis up":
+        assert len(published) == 1
+        args, options = published[0]
+        assert args[0] == (run.pk,) or list(args[0]) == [run.pk]
+        assert options["countdown"] == readiness.debounce_seconds()
+        return
+    held = PendingTask.objects.filter(name=compute_run.name)
+    assert [t.args for t in held] == [[run.pk]]
+    # Redis is back: the held run is sent and computed (in-process here).
+    _point_broker_at("memory://")
+    app.conf.task_always_eager = True
+    assert queue.flush() >= 1
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE
+    assert _change_runs().count() == 1
+
+
+def test_changes_while_a_run_waits_join_it_with_redis_unreachable(
+    world, settings, closed_port, django_capture_on_commit_callbacks
+):
+    """Five separate commits while Redis is down: one run held, not five, not none."""
+    saved = (app.conf.broker_url, app.conf.task_always_eager)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.ResilientRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port}/0",
+        }
+    }
+    app.conf.task_always_eager = False
+    _point_broker_at(f"redis://127.0.0.1:{closed_port}/0")
+    try:
+        connection.run_on_commit.clear()
+        for i in range(5):
+            with django_capture_on_commit_callbacks(execute=True):
+                StudentFactory(school=world.maple, local_id=f"J-{i}")
+            connection.run_on_commit.clear()
+    finally:
+        _point_broker_at(saved[0])
+        app.conf.task_always_eager = saved[1]
+    assert _change_runs().count() == 1
+    assert PendingTask.objects.filter(name=compute_run.name).count() == 1
+
+
+def test_a_waiting_run_whose_message_was_lost_is_replaced(
+    world, django_capture_on_commit_callbacks
+):
+    """A run waiting long past its countdown, not held, lost its message (a broker that
+    restarted empty): the next change queues a new one instead of waiting for ever."""
+    lost = ReadinessRun.objects.create(
+        district=world.district,
+        kind=RunKind.CHANGE,
+        created_at=timezone.now() - readiness.LOST_AFTER - timedelta(hours=1),
+    )
+    connection.run_on_commit.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        StudentFactory(school=world.maple)
+    connection.run_on_commit.clear()
+    lost.refresh_from_db()
+    assert lost.status == RunStatus.FAILED and "lost" in lost.error
+    assert _change_runs().exclude(pk=lost.pk).get().status == RunStatus.DONE  # in-process
+
+
+def test_a_run_held_for_a_long_outage_is_not_replaced(
+    world, settings, closed_port, django_capture_on_commit_callbacks
+):
+    held = ReadinessRun.objects.create(
+        district=world.district,
+        kind=RunKind.CHANGE,
+        created_at=timezone.now() - readiness.LOST_AFTER - timedelta(hours=1),
+    )
+    PendingTask.objects.create(
+        name=compute_run.name, args=[held.pk], key=queue.task_key(compute_run.name, [held.pk])
+    )
+    connection.run_on_commit.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        StudentFactory(school=world.maple)
+    connection.run_on_commit.clear()
+    assert list(_change_runs()) == [held]
+    held.refresh_from_db()
+    assert held.status == RunStatus.QUEUED
