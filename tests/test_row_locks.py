@@ -348,24 +348,27 @@ def _callers(function: Function, calls: list[Call]) -> list[Call]:
     return [c for c in calls if c.target == function.dotted]
 
 
-def _owners(key: str, functions, calls, seen=frozenset()) -> set[str] | None:
+class Unheld(Exception):
+    """A path reaches a lock without a transaction; the message says where from."""
+
+
+def _owners(key: str, functions, calls, seen=frozenset()) -> set[str]:
     """The functions whose transaction holds a lock taken in ``key`` when it is not
-    lexically atomic: None when some path reaches it without a transaction."""
+    lexically atomic. Raises Unheld when some path reaches it without a transaction."""
     function = functions.get(key)
     if function is None or key in seen:
-        return None
+        raise Unheld(f"{key.replace(':', '.')} is not a function the scan can follow")
     callers = _callers(function, calls)
     if not callers:
-        return None
+        raise Unheld(f"{key.replace(':', '.')} is reached without a transaction")
     owners = set()
     for call in callers:
         if call.atomic:
             owners.add(call.caller)
             continue
-        found = _owners(call.caller, functions, calls, seen | {key})
-        if found is None:
-            return None
-        owners |= found
+        if call.caller.endswith(":<module>"):
+            raise Unheld(f"{call.caller} calls it at line {call.lineno}")
+        owners |= _owners(call.caller, functions, calls, seen | {key})
     return owners
 
 
@@ -380,23 +383,25 @@ def lock_owners() -> tuple[dict[str, set[str]], list[str]]:
             owners[lock.function].add(lock.function)
             continue
         function = functions.get(lock.function)
-        found = _owners(lock.function, functions, calls)
-        if found is None:
+        try:
+            found = _owners(lock.function, functions, calls)
+        except Unheld as path:
             problems.append(
-                f"{where} takes a row lock ({lock.how}) that no transaction holds: wrap it in "
-                "`with transaction.atomic():` or decorate the function with "
+                f"{where} takes a row lock ({lock.how}) that no transaction holds ({path}): "
+                "wrap it in `with transaction.atomic():` or decorate the function with "
                 "@transaction.atomic (PostgreSQL refuses a lock outside a transaction, and "
                 "tests inside pytest-django's transaction never see it)."
             )
-        elif function is None or not DOCUMENTED.search(function.docstring):
+            continue
+        if function is None or not DOCUMENTED.search(function.docstring):
             problems.append(
                 f"{where} takes a row lock ({lock.how}) held only by its callers' "
                 'transactions: say so in its docstring ("Call it inside a transaction") '
                 "or make it atomic itself."
             )
-        else:
-            for owner in found:
-                owners[owner].add(lock.function)
+            continue
+        for owner in found:
+            owners[owner].add(lock.function)
     return dict(owners), problems
 
 
@@ -630,7 +635,8 @@ def test_it_follows_a_helper_to_the_transactions_of_its_callers():
         "    return lambda: _locked(device)\n"
     )
     functions, calls = scanner.functions, scanner.calls
-    assert _owners("fake.services:_locked", functions, calls) is None  # through the lambda
+    with pytest.raises(Unheld, match="careless.<locals>.<lambda> is reached without"):
+        _owners("fake.services:_locked", functions, calls)
     calls = [c for c in calls if not c.caller.startswith("fake.services:careless")]
     assert _owners("fake.services:_locked", functions, calls) == {"fake.services:check_in"}
 

@@ -2,6 +2,7 @@
 presses Enter), and the accessibility of the device year's pages."""
 
 import time
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -13,6 +14,7 @@ from tests.conftest import PASSWORD
 from tests.factories import (
     DeviceAgreementFactory,
     DeviceFactory,
+    PriceListEntryFactory,
     StationEventFactory,
     StudentFactory,
     open_assignment,
@@ -32,7 +34,9 @@ def handout(cedar):
     return event
 
 
-def test_twenty_pairs_are_handed_out_with_the_keyboard_alone(page, axe_check, tech, handout):
+def test_twenty_pairs_are_handed_out_with_the_keyboard_alone(
+    page, axe_check, row_locks, tech, handout
+):
     sign_in(page, tech.email, PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     page.goto(handout.get_absolute_url())
@@ -72,6 +76,59 @@ def test_twenty_pairs_are_handed_out_with_the_keyboard_alone(page, axe_check, te
     assert page.evaluate("window.stationMarker") == "no reload"
     assert Assignment.objects.filter(handout_event=handout).count() == PAIRS
     axe_check(page)
+    # Each pair locked its device's row inside the station's transaction (none wraps it here).
+    row_locks.assert_taken("equity.services:device_check_out")
+    row_locks.assert_taken("equity.year:handout_scan")
+
+
+def test_a_collection_scan_closes_the_assignment_and_raises_a_charge(
+    page, axe_check, row_locks, tech, cedar
+):
+    from equity.models import Charge, ChargeStatus, Device, DeviceStatus
+
+    PriceListEntryFactory(district=cedar.district, kind="screen", amount=Decimal("45.00"))
+    good = open_assignment(cedar, grade=7, homeroom="7B")
+    broken = open_assignment(cedar, grade=7, homeroom="7B")
+    collection = StationEventFactory(school=cedar, kind="collection", name="June collection")
+    sign_in(page, tech.email, PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.goto(collection.get_absolute_url())
+    expect(page.get_by_text("0 back")).to_be_visible()
+    flash = page.locator("#station-flash")
+
+    page.get_by_label("Asset tag").fill(good.device.asset_tag)
+    page.get_by_label("Asset tag").press("Enter")
+    expect(flash).to_contain_text(
+        f"✓ {good.device.asset_tag} ← student {good.student.local_id} (good)"
+    )
+    page.get_by_label("Condition").select_option(label="Damaged")
+    page.get_by_label("Kind of damage").select_option(label="Broken screen")
+    page.get_by_label("Note (required when damaged)").fill("Cracked in the corner")
+    page.get_by_label("Asset tag").fill(broken.device.asset_tag)
+    page.get_by_label("Asset tag").press("Enter")
+    expect(flash).to_contain_text(f"✓ {broken.device.asset_tag} ← student")
+    expect(flash).to_contain_text("Broken screen: 45.00 (due)")
+    expect(page.get_by_text("Every device of this day is back.")).to_be_visible()
+    axe_check(page)
+
+    closed = Assignment.objects.filter(collection_event=collection, checked_in_at__isnull=False)
+    assert set(closed.values_list("pk", "condition_on_return")) == {
+        (good.pk, "good"),
+        (broken.pk, "damaged"),
+    }
+    statuses = dict(Device.objects.values_list("pk", "status"))
+    assert statuses == {
+        good.device_id: DeviceStatus.IN_STOCK,
+        broken.device_id: DeviceStatus.IN_REPAIR,
+    }
+    charge = Charge.objects.get()
+    assert (charge.student_id, charge.kind, charge.amount, charge.status) == (
+        broken.student_id,
+        "screen",
+        Decimal("45.00"),
+        ChargeStatus.DUE,
+    )
+    row_locks.assert_taken("equity.services:device_check_in")
 
 
 @pytest.mark.parametrize(
@@ -105,7 +162,7 @@ def test_the_device_year_pages_pass_the_accessibility_scan(
     axe_check(page)
 
 
-def test_the_family_accepts_by_link_without_an_account(page, axe_check, cedar):
+def test_the_family_accepts_by_link_without_an_account(page, axe_check, row_locks, cedar):
     from equity import year
 
     DeviceAgreementFactory(district=cedar.district, text="Keep the device dry.")
@@ -121,6 +178,8 @@ def test_the_family_accepts_by_link_without_an_account(page, axe_check, cedar):
     expect(page.get_by_text("Thank you: the agreement (version")).to_be_visible()
     acceptance.refresh_from_db()
     assert acceptance.accepted and acceptance.signer == "family"
+    axe_check(page)
+    row_locks.assert_taken("equity.year:accept_by_link")
 
 
 def test_a_signature_drawn_at_the_station_is_stored_as_a_png(page, tech, cedar):
