@@ -111,6 +111,7 @@ LOCK_TESTS: dict[str, list[str]] = {
     ],
     "stakeholders.services:response_submit": [
         "tests/stakeholders/test_locks.py::test_it_takes_one_answer_per_person_link",
+        "tests/browser/test_survey_respond.py::test_a_person_link_answers_once_without_an_account",
     ],
 }
 

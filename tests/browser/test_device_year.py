@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from equity.models import Assignment
@@ -262,3 +263,58 @@ def test_scans_typed_while_the_last_pair_is_answered_are_not_lost(page, tech, ha
         )
     )
     assert pairs == {("600000", "CB-60000"), ("600001", "CB-60001"), ("600002", "CB-60002")}
+
+
+def test_the_rollover_is_checked_then_run_once(page, axe_check, row_locks, district_admin, cedar):
+    """The year-end rollover on a live server without a wrapping transaction: one transaction
+    writes it all, and the database's one-run-per-year rule refuses a second run."""
+    from equity.models import RolloverRun, Student, school_year_of
+
+    for local_id, grade in (("R6", 6), ("R7", 7), ("R8", 8)):  # Cedar's top grade is 8
+        StudentFactory(school=cedar, local_id=local_id, grade=grade)
+    leavers = {
+        "name": "leavers.csv",
+        "mimeType": "text/csv",
+        "buffer": b"student_id,reason\nR7,transferred\n",
+    }
+    sign_in(page, district_admin.email, PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.goto(reverse("equity:rollover", args=[cedar.district_id]))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Close the school year")
+
+    page.get_by_label("Leavers (CSV)").set_input_files(files=[leavers])
+    page.get_by_role("button", name="Check the rollover").click()
+    expect(page.get_by_text("Nothing has changed yet.")).to_be_visible()
+    expect(page.get_by_text("2 students leave.")).to_be_visible()
+    axe_check(page)
+    assert not RolloverRun.objects.exists()
+    assert sorted(Student.objects.values_list("local_id", "grade")) == [
+        ("R6", 6),
+        ("R7", 7),
+        ("R8", 8),
+    ]
+
+    page.get_by_label("Leavers (CSV)").set_input_files(files=[leavers])
+    page.get_by_label("Run it for real").check()
+    page.get_by_role("button", name="Check the rollover").click()
+    year = school_year_of(timezone.localdate())
+    expect(
+        page.get_by_text(f"The {year} rollover ran: 1 students moved up, 2 left.")
+    ).to_be_visible()
+    axe_check(page)
+    students = Student.objects.order_by("local_id").values_list(
+        "local_id", "grade", "active", "leave_reason"
+    )
+    assert list(students) == [
+        ("R6", 7, True, ""),
+        ("R7", 7, False, "transferred"),
+        ("R8", 8, False, "completed"),
+    ]
+    assert RolloverRun.objects.get().school_year == year
+
+    page.get_by_label("Run it for real").check()
+    page.get_by_role("button", name="Check the rollover").click()
+    expect(page.get_by_text(f"Refused: the rollover of {year} has already run.")).to_be_visible()
+    assert RolloverRun.objects.count() == 1
+    assert Student.objects.get(local_id="R6").grade == 7
+    row_locks.assert_all_in_transactions()
