@@ -10,10 +10,15 @@ transaction. This module reads the project's source (not the tests) and finds
 
 A lock must sit lexically inside ``transaction.atomic`` (a decorator or a ``with`` block), or
 in a function whose docstring says it runs inside a transaction and whose every call site
-does. The function that owns that transaction must be listed in ``LOCK_TESTS`` against
-transactional tests that really take the lock through it (``row_locks.assert_taken``).
+does (``equity.services._locked``). The function that owns that transaction (the lock's own
+function, or each atomic caller of such a helper) must be listed in ``LOCK_TESTS`` against
+transactional tests that really take the lock through it (``row_locks.assert_taken``, see
+tests/locks.py), at least one of them outside the browser tests.
 A ``get_or_create`` must look up by a unique constraint, so that the database settles two
 creations at once, or run after a row lock taken earlier in the same transaction.
+
+What it cannot see: a check-then-insert written by hand (``exists()`` then ``create()``)
+races the same way and needs a unique constraint too; this scan does not find it.
 """
 
 from __future__ import annotations
@@ -504,6 +509,11 @@ def test_every_transaction_around_a_lock_has_a_transactional_test():
             )
             continue
         problems += filter(None, (check_test(node_id, owner) for node_id in tests))
+        if all(node_id.startswith("tests/browser/") for node_id in tests):
+            problems.append(
+                f"{owner} is tested only in the browser: add a test that calls it directly "
+                "(tests/<app>/test_locks.py), so the guard holds without Chromium"
+            )
     _, _, locks, _ = project()
     stale = sorted(set(LOCK_TESTS) - set(owners) - {lock.function for lock in locks})
     problems += [f"LOCK_TESTS lists {key}, which holds no row lock any more" for key in stale]
