@@ -64,6 +64,9 @@ def confirm_totp_device(*, device: TOTPDevice, token: str) -> list[str] | None:
 @transaction.atomic
 def new_recovery_codes(user: User) -> list[str]:
     """Replace the user's recovery codes with ten new ones; the old ones stop working."""
+    # django-otp's devices have no unique (user, name): lock the account's row first, so two
+    # requests at once cannot each create a set of codes (one of them never shown).
+    User.objects.select_for_update().filter(pk=user.pk).first()
     static, _ = StaticDevice.objects.get_or_create(
         user=user, name="Recovery codes", defaults={"confirmed": True}
     )

@@ -33,7 +33,9 @@ CAN_SEND_TO_REPAIR = {DeviceStatus.IN_STOCK, DeviceStatus.ASSIGNED}
 
 
 def _locked(device: Device) -> Device:
-    """Re-read the device under a row lock so two people cannot act on it at once."""
+    """Re-read the device under a row lock so two people cannot act on it at once.
+
+    Call it inside a transaction (every caller is atomic): the lock lasts until it ends."""
     return Device.objects.select_for_update().select_related("model", "school").get(pk=device.pk)
 
 

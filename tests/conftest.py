@@ -101,3 +101,18 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def row_locks(transactional_db, monkeypatch):
+    """Run without the wrapping transaction and record every row lock taken (tests/locks.py);
+    any lock taken outside a transaction fails the test."""
+    from django.db import connection
+
+    from .locks import RowLocks, install
+
+    assert not connection.in_atomic_block, "row_locks needs a test without a transaction"
+    locks = RowLocks()
+    install(locks, monkeypatch)
+    yield locks
+    locks.assert_all_in_transactions()

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from equity.models import Device, DeviceEvent, DeviceStatus, EventKind
+from equity.models import Assignment, Device, DeviceEvent, DeviceStatus, EventKind
 from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD
 from tests.factories import DeviceFactory, StudentFactory
@@ -22,7 +22,9 @@ def desk(tech, cedar):
     return device
 
 
-def test_a_device_goes_out_and_back_with_the_keyboard_alone(page, tech, cedar, desk):
+def test_a_device_goes_out_and_back_with_the_keyboard_alone(
+    page, axe_check, row_locks, tech, cedar, desk
+):
     sign_in(page, tech.email, PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     page.goto(reverse("equity:checkout", args=[cedar.pk]))
@@ -54,6 +56,7 @@ def test_a_device_goes_out_and_back_with_the_keyboard_alone(page, tech, cedar, d
     expect(page.get_by_label("Student ID")).to_have_value("")
     assert page.evaluate("window.deskMarker") == "still here"
     assert Device.objects.get(pk=desk.pk).status == DeviceStatus.ASSIGNED
+    axe_check(page)
 
     # The check-in desk: tag, Enter.
     page.goto(reverse("equity:checkin", args=[cedar.pk]))
@@ -66,6 +69,7 @@ def test_a_device_goes_out_and_back_with_the_keyboard_alone(page, tech, cedar, d
     ).to_be_visible()
     expect(page.get_by_label("Asset tag")).to_be_focused()
     assert page.evaluate("window.deskMarker") == "check-in"
+    axe_check(page)
 
     assert Device.objects.get(pk=desk.pk).status == DeviceStatus.IN_STOCK
     kinds = list(
@@ -76,6 +80,12 @@ def test_a_device_goes_out_and_back_with_the_keyboard_alone(page, tech, cedar, d
     history = page.get_by_role("table", name="Everything that happened to CB-01234")
     expect(history.get_by_role("rowheader", name="Checked out")).to_be_visible()
     expect(history.get_by_role("rowheader", name="Checked in")).to_be_visible()
+    axe_check(page)
+    assignment = Assignment.objects.get(device=desk)
+    assert assignment.student.local_id == "100234" and assignment.checked_in_by == tech
+    # The live server took each device's row lock inside a transaction (no test wraps it).
+    row_locks.assert_taken("equity.services:device_check_out")
+    row_locks.assert_taken("equity.services:device_check_in")
 
 
 def test_an_audit_scans_tag_after_tag_without_waiting(page, tech, cedar):
@@ -104,7 +114,9 @@ def test_an_audit_scans_tag_after_tag_without_waiting(page, tech, cedar):
     expect(missing.get_by_role("rowheader")).to_have_text(["AU-3"])
 
 
-def test_select_all_ticks_every_device_on_the_page_and_the_bulk_action_runs(page, tech, cedar):
+def test_select_all_ticks_every_device_on_the_page_and_the_bulk_action_runs(
+    page, row_locks, tech, cedar
+):
     DeviceFactory.create_batch(3, school=cedar)
     sign_in(page, tech.email, PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_be_visible()
@@ -119,6 +131,7 @@ def test_select_all_ticks_every_device_on_the_page_and_the_bulk_action_runs(page
     page.get_by_role("button", name="Apply to selected").click()
     expect(page.get_by_text("3 devices retired.")).to_be_visible()
     assert set(Device.objects.values_list("status", flat=True)) == {DeviceStatus.RETIRED}
+    row_locks.assert_taken("equity.services:devices_retire")
 
 
 @pytest.mark.parametrize("name", ["inventory", "device", "checkout", "coverage", "district"])

@@ -2,9 +2,11 @@
 presses Enter), and the accessibility of the device year's pages."""
 
 import time
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from equity.models import Assignment
@@ -13,6 +15,7 @@ from tests.conftest import PASSWORD
 from tests.factories import (
     DeviceAgreementFactory,
     DeviceFactory,
+    PriceListEntryFactory,
     StationEventFactory,
     StudentFactory,
     open_assignment,
@@ -32,7 +35,9 @@ def handout(cedar):
     return event
 
 
-def test_twenty_pairs_are_handed_out_with_the_keyboard_alone(page, axe_check, tech, handout):
+def test_twenty_pairs_are_handed_out_with_the_keyboard_alone(
+    page, axe_check, row_locks, tech, handout
+):
     sign_in(page, tech.email, PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     page.goto(handout.get_absolute_url())
@@ -72,6 +77,59 @@ def test_twenty_pairs_are_handed_out_with_the_keyboard_alone(page, axe_check, te
     assert page.evaluate("window.stationMarker") == "no reload"
     assert Assignment.objects.filter(handout_event=handout).count() == PAIRS
     axe_check(page)
+    # Each pair locked its device's row inside the station's transaction (none wraps it here).
+    row_locks.assert_taken("equity.services:device_check_out")
+    row_locks.assert_taken("equity.year:handout_scan")
+
+
+def test_a_collection_scan_closes_the_assignment_and_raises_a_charge(
+    page, axe_check, row_locks, tech, cedar
+):
+    from equity.models import Charge, ChargeStatus, Device, DeviceStatus
+
+    PriceListEntryFactory(district=cedar.district, kind="screen", amount=Decimal("45.00"))
+    good = open_assignment(cedar, grade=7, homeroom="7B")
+    broken = open_assignment(cedar, grade=7, homeroom="7B")
+    collection = StationEventFactory(school=cedar, kind="collection", name="June collection")
+    sign_in(page, tech.email, PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.goto(collection.get_absolute_url())
+    expect(page.get_by_text("0 back")).to_be_visible()
+    flash = page.locator("#station-flash")
+
+    page.get_by_label("Asset tag").fill(good.device.asset_tag)
+    page.get_by_label("Asset tag").press("Enter")
+    expect(flash).to_contain_text(
+        f"✓ {good.device.asset_tag} ← student {good.student.local_id} (good)"
+    )
+    page.get_by_label("Condition").select_option(label="Damaged")
+    page.get_by_label("Kind of damage").select_option(label="Broken screen")
+    page.get_by_label("Note (required when damaged)").fill("Cracked in the corner")
+    page.get_by_label("Asset tag").fill(broken.device.asset_tag)
+    page.get_by_label("Asset tag").press("Enter")
+    expect(flash).to_contain_text(f"✓ {broken.device.asset_tag} ← student")
+    expect(flash).to_contain_text("Broken screen: 45.00 (due)")
+    expect(page.get_by_text("Every device of this day is back.")).to_be_visible()
+    axe_check(page)
+
+    closed = Assignment.objects.filter(collection_event=collection, checked_in_at__isnull=False)
+    assert set(closed.values_list("pk", "condition_on_return")) == {
+        (good.pk, "good"),
+        (broken.pk, "damaged"),
+    }
+    statuses = dict(Device.objects.values_list("pk", "status"))
+    assert statuses == {
+        good.device_id: DeviceStatus.IN_STOCK,
+        broken.device_id: DeviceStatus.IN_REPAIR,
+    }
+    charge = Charge.objects.get()
+    assert (charge.student_id, charge.kind, charge.amount, charge.status) == (
+        broken.student_id,
+        "screen",
+        Decimal("45.00"),
+        ChargeStatus.DUE,
+    )
+    row_locks.assert_taken("equity.services:device_check_in")
 
 
 @pytest.mark.parametrize(
@@ -105,7 +163,7 @@ def test_the_device_year_pages_pass_the_accessibility_scan(
     axe_check(page)
 
 
-def test_the_family_accepts_by_link_without_an_account(page, axe_check, cedar):
+def test_the_family_accepts_by_link_without_an_account(page, axe_check, row_locks, cedar):
     from equity import year
 
     DeviceAgreementFactory(district=cedar.district, text="Keep the device dry.")
@@ -121,6 +179,8 @@ def test_the_family_accepts_by_link_without_an_account(page, axe_check, cedar):
     expect(page.get_by_text("Thank you: the agreement (version")).to_be_visible()
     acceptance.refresh_from_db()
     assert acceptance.accepted and acceptance.signer == "family"
+    axe_check(page)
+    row_locks.assert_taken("equity.year:accept_by_link")
 
 
 def test_a_signature_drawn_at_the_station_is_stored_as_a_png(page, tech, cedar):
@@ -203,3 +263,58 @@ def test_scans_typed_while_the_last_pair_is_answered_are_not_lost(page, tech, ha
         )
     )
     assert pairs == {("600000", "CB-60000"), ("600001", "CB-60001"), ("600002", "CB-60002")}
+
+
+def test_the_rollover_is_checked_then_run_once(page, axe_check, row_locks, district_admin, cedar):
+    """The year-end rollover on a live server without a wrapping transaction: one transaction
+    writes it all, and the database's one-run-per-year rule refuses a second run."""
+    from equity.models import RolloverRun, Student, school_year_of
+
+    for local_id, grade in (("R6", 6), ("R7", 7), ("R8", 8)):  # Cedar's top grade is 8
+        StudentFactory(school=cedar, local_id=local_id, grade=grade)
+    leavers = {
+        "name": "leavers.csv",
+        "mimeType": "text/csv",
+        "buffer": b"student_id,reason\nR7,transferred\n",
+    }
+    sign_in(page, district_admin.email, PASSWORD)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.goto(reverse("equity:rollover", args=[cedar.district_id]))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Close the school year")
+
+    page.get_by_label("Leavers (CSV)").set_input_files(files=[leavers])
+    page.get_by_role("button", name="Check the rollover").click()
+    expect(page.get_by_text("Nothing has changed yet.")).to_be_visible()
+    expect(page.get_by_text("2 students leave.")).to_be_visible()
+    axe_check(page)
+    assert not RolloverRun.objects.exists()
+    assert sorted(Student.objects.values_list("local_id", "grade")) == [
+        ("R6", 6),
+        ("R7", 7),
+        ("R8", 8),
+    ]
+
+    page.get_by_label("Leavers (CSV)").set_input_files(files=[leavers])
+    page.get_by_label("Run it for real").check()
+    page.get_by_role("button", name="Check the rollover").click()
+    year = school_year_of(timezone.localdate())
+    expect(
+        page.get_by_text(f"The {year} rollover ran: 1 students moved up, 2 left.")
+    ).to_be_visible()
+    axe_check(page)
+    students = Student.objects.order_by("local_id").values_list(
+        "local_id", "grade", "active", "leave_reason"
+    )
+    assert list(students) == [
+        ("R6", 7, True, ""),
+        ("R7", 7, False, "transferred"),
+        ("R8", 8, False, "completed"),
+    ]
+    assert RolloverRun.objects.get().school_year == year
+
+    page.get_by_label("Run it for real").check()
+    page.get_by_role("button", name="Check the rollover").click()
+    expect(page.get_by_text(f"Refused: the rollover of {year} has already run.")).to_be_visible()
+    assert RolloverRun.objects.count() == 1
+    assert Student.objects.get(local_id="R6").grade == 7
+    row_locks.assert_all_in_transactions()

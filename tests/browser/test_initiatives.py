@@ -18,7 +18,7 @@ def demo(db):
     call_command("seed_demo", allow_production=True)
 
 
-def test_the_wizard_then_rollout_waits_for_the_survey_to_close(page, demo, axe_check):
+def test_the_wizard_then_rollout_waits_for_the_survey_to_close(page, demo, axe_check, row_locks):
     from django.utils import timezone
     from django_scopes import scopes_disabled
 
@@ -73,6 +73,17 @@ def test_the_wizard_then_rollout_waits_for_the_survey_to_close(page, demo, axe_c
     expect(page.locator("[data-status]")).to_have_text("Planning")
     axe_check(page)  # the page with the refusal on its field
 
+    # A principal may go ahead to a pilot anyway, with the reason on the record.
+    page.get_by_label("Move to").select_option(label="Pilot")
+    page.get_by_label("Going ahead before a survey has closed? Say why").fill(
+        "The recording tablets must be tried before the grant ends in June."
+    )
+    page.get_by_role("button", name="Move").click()
+    expect(page.get_by_text("The override reason is on the record.")).to_be_visible()
+    expect(page.locator("[data-status]")).to_have_text("Pilot")
+    expect(page.locator("[data-history]")).to_contain_text("Listening rule overridden")
+    axe_check(page)
+
     with scopes_disabled():
         survey.closed_on = timezone.localdate()
         survey.save()
@@ -81,7 +92,21 @@ def test_the_wizard_then_rollout_waits_for_the_survey_to_close(page, demo, axe_c
     page.get_by_label("Move to").select_option(label="Rollout")
     page.get_by_role("button", name="Move").click()
     expect(page.locator("[data-status]")).to_have_text("Rollout")
-    expect(page.locator("[data-history]")).to_contain_text("Planning → Rollout")
+    expect(page.locator("[data-history]")).to_contain_text("Pilot → Rollout")
+    with scopes_disabled():
+        moves = initiative.status_changes.order_by("at", "pk")
+        assert list(moves.values_list("from_status", "to_status", "override_reason")) == [
+            ("", "idea", ""),
+            ("idea", "planning", ""),
+            (
+                "planning",
+                "pilot",
+                "The recording tablets must be tried before the grant ends in June.",
+            ),
+            ("pilot", "rollout", ""),
+        ]
+        assert Initiative.objects.get(pk=initiative.pk).status == "rollout"
+    row_locks.assert_taken("initiatives.services:move")
 
 
 @pytest.mark.parametrize(

@@ -129,3 +129,45 @@ def test_an_unknown_link_on_a_phone(phone, db, axe_check):
     phone.goto("/s/not-a-real-link/")
     expect(phone.get_by_role("heading", level=1)).to_have_text("This link does not work")
     axe_check(phone)
+
+
+def test_a_person_link_answers_once_without_an_account(page, axe_check, row_locks):
+    """A non-anonymous survey's personal link locks its row while the answer is written, so
+    it counts once; the live server runs that without any wrapping transaction."""
+    from django_scopes import scopes_disabled
+
+    from stakeholders.models import Answer, Invitation, PersonResponse, Response
+    from tests.factories import InvitationFactory, QuestionFactory, SchoolFactory, SurveyFactory
+
+    with scopes_disabled():
+        survey = SurveyFactory(
+            schools=[SchoolFactory(name="Maple Grove Elementary")],
+            title="Teachers: our devices",
+            anonymous=False,
+        )
+        question = QuestionFactory(
+            survey=survey, text="I can get a working device when I need one.", required=True
+        )
+        link = InvitationFactory(
+            survey=survey, kind="person", audience="teachers", name="Ana Lima", email="ana@x.org"
+        )
+    page.goto(link.path())
+    expect(page.get_by_role("heading", level=1)).to_have_text("Teachers: our devices")
+    axe_check(page)
+    page.get_by_role("radio", name="Agree", exact=True).check()
+    page.get_by_role("button", name="Send my answers").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+    axe_check(page)
+
+    with scopes_disabled():
+        response = Response.objects.get()
+        assert Answer.objects.get(response=response, question=question).likert == 4
+        assert PersonResponse.objects.get().invitation_id == link.pk
+        assert Invitation.objects.get(pk=link.pk).used_on is not None
+    row_locks.assert_taken("stakeholders.services:response_submit")
+
+    page.goto(link.path())  # the same link again: it has answered once
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link has already been used")
+    axe_check(page)
+    with scopes_disabled():
+        assert Response.objects.count() == 1
