@@ -332,16 +332,24 @@ class Feedback(models.Model):
 
 
 class PDSessionChange(models.Model):
-    """Who changed what on a session: ``changes`` maps a field label to [old, new]."""
+    """Who changed what on a session: ``changes`` maps a field label to [old, new].
+
+    ``school`` is the school whose rows the change describes (attendance of its staff, its
+    taking part), empty for the session as a whole. One edit that touches several schools
+    is written as one row per school, so each reader sees only the lines about schools
+    they may see (``concerns`` in schools/scoping.py)."""
 
     session = models.ForeignKey(PDSession, on_delete=models.CASCADE, related_name="changes")
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     changed_at = models.DateTimeField(default=timezone.now)
     changes = models.JSONField()
 
-    objects = ScopedManager("session__schools")
+    objects = ScopedManager("session__schools", concerns="school")
 
     class Meta:
         ordering = ["-changed_at", "-pk"]

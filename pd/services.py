@@ -96,6 +96,24 @@ def _link_schools(session: PDSession, school_ids: set[int]) -> None:
     )
 
 
+def _log(*, session: PDSession, by, changes: dict) -> PDSessionChange | None:
+    """Write one change row per school it concerns (key None: the session as a whole).
+
+    ``changes`` maps a school id (or None) to {label: [old, new]}. A line about a school's
+    rows (its staff's attendance, its taking part) goes on that school's row only, so the
+    log shows it to exactly those who may see the rows themselves."""
+    at = timezone.now()
+    rows = [
+        PDSessionChange(
+            session=session, school_id=school_id, changed_by=by, changed_at=at, changes=c
+        )
+        for school_id, c in sorted(changes.items(), key=lambda item: item[0] or 0)
+        if c
+    ]
+    PDSessionChange.objects.bulk_create(rows)
+    return rows[0] if rows else None
+
+
 def _display(session: PDSession, name: str) -> str:
     value = getattr(session, name)
     if value is None or value == "":
@@ -170,8 +188,16 @@ def session_update(
     _check_initiative(session.initiative, {s.pk for s in schools})
     # The schools the user sees; links to schools outside the scope are kept below.
     old_schools = sorted(School.objects.filter(pd_sessions=session), key=lambda s: s.name)
+    by_school: dict[int | None, dict[str, list[str]]] = {None: changes}
     if [s.pk for s in old_schools] != [s.pk for s in schools]:
-        changes["Schools"] = [", ".join(map(str, old_schools)), ", ".join(map(str, schools))]
+        # Each school's joining or leaving is a line about that school.
+        old_ids, new_ids = {s.pk for s in old_schools}, {s.pk for s in schools}
+        for s in schools:
+            if s.pk not in old_ids:
+                by_school[s.pk] = {"School taking part": ["—", s.name]}
+        for s in old_schools:
+            if s.pk not in new_ids:
+                by_school[s.pk] = {"School taking part": [s.name, "—"]}
         # Schools outside the editor's scope stay linked: nobody removes what they cannot see.
         linked = PDSession.schools.through.objects.filter(pdsession=session)
         hidden = set(linked.values_list("school_id", flat=True)) - {s.pk for s in old_schools}
@@ -192,9 +218,7 @@ def session_update(
         Attendance._base_manager.filter(
             session=session, status=AttendanceStatus.ATTENDED, hours=old_hours
         ).update(hours=session.hours)
-    if not changes:
-        return None
-    return PDSessionChange.objects.create(session=session, changed_by=by, changes=changes)
+    return _log(session=session, by=by, changes=by_school)
 
 
 def _hours(value) -> str:
@@ -207,7 +231,7 @@ def attendance_update(
 ) -> PDSessionChange | None:
     """Set status and hours of attendance rows. Excused and absent credit 0 hours; attended
     without hours credits the full session."""
-    changes: dict[str, list[str]] = {}
+    changes: dict[int, dict[str, list[str]]] = {}
     changed = []
     for attendance, status, hours in rows:
         if attendance.session_id != session.pk:
@@ -222,13 +246,12 @@ def attendance_update(
         attendance.status, attendance.hours = status, hours
         after = f"{attendance.get_status_display()} {_hours(attendance.hours)}h"
         if before != after:
-            changes[f"Attendance: {attendance.staff}"] = [before, after]
+            lines = changes.setdefault(attendance.staff.school_id, {})
+            lines[f"Attendance: {attendance.staff}"] = [before, after]
             attendance.updated_at = timezone.now()
             changed.append(attendance)
     Attendance.objects.bulk_update(changed, ["status", "hours", "updated_at"])
-    if not changes:
-        return None
-    return PDSessionChange.objects.create(session=session, changed_by=by, changes=changes)
+    return _log(session=session, by=by, changes=changes)
 
 
 @transaction.atomic
@@ -242,12 +265,10 @@ def attendees_add(*, session: PDSession, staff: Iterable[StaffMember], by) -> in
         Attendance(session=session, staff=s, status=AttendanceStatus.ATTENDED, hours=session.hours)
         for s in new
     )
-    if new:
-        PDSessionChange.objects.create(
-            session=session,
-            changed_by=by,
-            changes={f"Attendance: {s}": ["not recorded", "Attended"] for s in new},
-        )
+    changes: dict[int, dict[str, list[str]]] = {}
+    for s in new:
+        changes.setdefault(s.school_id, {})[f"Attendance: {s}"] = ["not recorded", "Attended"]
+    _log(session=session, by=by, changes=changes)
     return len(new)
 
 
@@ -255,10 +276,10 @@ def checkin_set(*, session: PDSession, mode: str, by) -> None:
     if session.checkin_mode == mode:
         return
     labels = dict(CheckinMode.choices)
-    PDSessionChange.objects.create(
+    _log(
         session=session,
-        changed_by=by,
-        changes={"Self check-in": [labels[session.checkin_mode], labels[mode]]},
+        by=by,
+        changes={None: {"Self check-in": [labels[session.checkin_mode], labels[mode]]}},
     )
     session.checkin_mode = mode
     session.save(update_fields=["checkin_mode", "updated_at"])
@@ -350,9 +371,7 @@ def feedback_request(*, session: PDSession, by) -> None:
     """Queue the feedback e-mails once the coach's click is committed."""
     from .tasks import send_feedback_requests
 
-    PDSessionChange.objects.create(
-        session=session, changed_by=by, changes={"Feedback requests": ["—", "queued"]}
-    )
+    _log(session=session, by=by, changes={None: {"Feedback requests": ["—", "queued"]}})
     queue.enqueue(send_feedback_requests, session.pk)
 
 
