@@ -4,14 +4,18 @@ session (its details or its attendance) records a PDSessionChange saying who cha
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from audit import queue
 from schools.models import School, StaffMember
@@ -19,8 +23,13 @@ from schools.scoping import scopes_disabled
 from schools.web import absolute_url
 
 from .models import (
+    CODE_ATTEMPTS,
+    CODE_LIFETIME,
+    CODE_WINDOW,
+    CODES_PER_WINDOW,
     Attendance,
     AttendanceStatus,
+    CheckinCode,
     CheckinMode,
     Feedback,
     LearningLeader,
@@ -51,11 +60,6 @@ LOGGED_FIELDS = {
     "initiative": "Initiative",
     "allow_named_feedback": "Named feedback allowed",
 }
-
-NOT_ON_ROSTER = (
-    "This address is not on the staff roster of a school taking part in this session. "
-    "Use the school e-mail address your school has for you."
-)
 
 
 def _check_facilitator(*, facilitator_user, facilitator_staff) -> None:
@@ -286,6 +290,20 @@ def checkin_set(*, session: PDSession, mode: str, by) -> None:
 
 
 # --- public links (no account) --------------------------------------------------------
+#
+# Nothing a visitor types reveals who is on a roster: an address is proven before its
+# owner's name is shown or written against. Check-in proves it with a one-time code
+# e-mailed to the address; named feedback with a personal link e-mailed to each attendee
+# (the session's shared feedback link takes anonymous answers only). See docs/pd.md.
+
+WRONG_CODE = (
+    "That code is not right, or it has expired. Check the latest e-mail, or ask for a new code."
+)
+FEEDBACK_LINK_SALT = "pd.feedback.personal"
+# A personal feedback link works this long after it was sent.
+FEEDBACK_LINK_MAX_AGE = timedelta(days=60)
+# A personal link asked for on the shared page is not sent again within this time.
+FEEDBACK_LINK_RESEND_AFTER = timedelta(minutes=15)
 
 
 def session_by_token(*, checkin_token: str = "", feedback_token: str = "") -> PDSession | None:
@@ -299,32 +317,86 @@ def session_by_token(*, checkin_token: str = "", feedback_token: str = "") -> PD
         return PDSession.objects.filter(**lookup).first()
 
 
-def _roster_member(session: PDSession, email: str) -> StaffMember:
-    """The active staff member of one of the session's schools with this address.
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
 
-    The error is the same whether the address is unknown or belongs to another school, so
-    the form never reveals who works where."""
-    email = (email or "").strip()
+
+def _roster_member(session: PDSession, email: str) -> StaffMember | None:
+    """The active staff member of one of the session's schools with this address, or None.
+
+    The caller answers the same whether or not someone was found (the visitor learns
+    nothing about who works where)."""
+    email = normalize_email(email)
+    if not email:
+        return None
     with scopes_disabled():
-        staff = (
+        return (
             StaffMember.objects.active()
             .filter(school__pd_sessions=session, email__iexact=email)
+            .order_by("pk")
             .first()
-            if email
-            else None
         )
-    if staff is None:
-        raise ValidationError({"email": NOT_ON_ROSTER})
-    return staff
 
 
-@transaction.atomic
-def self_check_in(*, session: PDSession, email: str, now=None) -> tuple[Attendance, bool]:
-    """Mark the person attended for the whole session. Returns (attendance, newly checked in)."""
-    now = now or timezone.now()
+def _require_open(session: PDSession, now) -> None:
     if not session.checkin_open(now):
         raise ValidationError("Check-in for this session is closed.")
+
+
+def checkin_code_request(*, session: PDSession, email: str, now=None) -> CheckinCode | None:
+    """E-mail a one-time code if the address is on the roster of the session's schools.
+
+    Returns the code row, or None when nothing was sent (an unknown address, or
+    ``CODES_PER_WINDOW`` codes already sent to this person for this session in the last
+    ``CODE_WINDOW``); the page says the same in every case. The e-mail goes through the
+    task queue once this transaction commits."""
+    from .tasks import send_checkin_code
+
+    now = now or timezone.now()
+    _require_open(session, now)
     staff = _roster_member(session, email)
+    if staff is None:
+        return None
+    with transaction.atomic(), scopes_disabled():
+        # The person's row is locked so that two requests at once count each other.
+        StaffMember.objects.select_for_update().filter(pk=staff.pk).first()
+        recent = CheckinCode.objects.filter(
+            session=session, staff=staff, created_at__gt=now - CODE_WINDOW
+        ).count()
+        if recent >= CODES_PER_WINDOW:
+            return None
+        code = CheckinCode.objects.create(
+            session=session, staff=staff, created_at=now, expires_at=now + CODE_LIFETIME
+        )
+        queue.enqueue(send_checkin_code, code.pk)
+    return code
+
+
+def send_checkin_code_email(*, code_id: int, now=None) -> bool:
+    """E-mail a code (the task's work). A code already used or expired is not sent."""
+    now = now or timezone.now()
+    with scopes_disabled():
+        code = (
+            CheckinCode.objects.select_related("session", "staff")
+            .filter(pk=code_id, used_at__isnull=True, expires_at__gt=now)
+            .first()
+        )
+    if code is None or not code.staff.email:
+        return False
+    title = " ".join(code.session.title.split())
+    minutes = int(CODE_LIFETIME.total_seconds() // 60)
+    context = {"session": code.session, "staff": code.staff, "code": code.code, "minutes": minutes}
+    send_mail(
+        subject=f"{code.code} is your check-in code for “{title}”",
+        message=render_to_string("pd/email/checkin_code.txt", context),
+        from_email=None,
+        recipient_list=[code.staff.email],
+    )
+    return True
+
+
+def _check_in(session: PDSession, staff: StaffMember, now) -> tuple[Attendance, bool]:
+    """Mark ``staff`` attended for the whole session (they proved their address)."""
     with scopes_disabled():
         attendance, created = Attendance.objects.select_for_update().get_or_create(
             session=session,
@@ -346,25 +418,173 @@ def self_check_in(*, session: PDSession, email: str, now=None) -> tuple[Attendan
     return attendance, True
 
 
+def checkin_with_code(
+    *, session: PDSession, email: str, code: str, now=None
+) -> tuple[Attendance, bool]:
+    """Check in the owner of ``email`` if ``code`` is a live code sent to them for this
+    session. Returns (attendance, newly checked in).
+
+    A wrong code counts against every live code of that person (each dies after
+    ``CODE_ATTEMPTS`` wrong tries), and that count is committed even though the check-in
+    is refused. The rows are locked, so tries sent at once cannot share one count."""
+    now = now or timezone.now()
+    _require_open(session, now)
+    staff = _roster_member(session, email)
+    typed = "".join(ch for ch in (code or "") if ch.isdigit())
+    with transaction.atomic(), scopes_disabled():
+        live = (
+            list(
+                CheckinCode.objects.select_for_update()
+                .filter(
+                    session=session,
+                    staff=staff,
+                    used_at__isnull=True,
+                    expires_at__gt=now,
+                    attempts__lt=CODE_ATTEMPTS,
+                )
+                .order_by("pk")
+            )
+            if staff is not None
+            else []
+        )
+        match = next((c for c in live if constant_time_compare(c.code, typed)), None)
+        if match is None:
+            CheckinCode.objects.filter(pk__in=[c.pk for c in live]).update(
+                attempts=F("attempts") + 1
+            )
+        else:
+            # Every code of this person for this session is spent: one proof, one check-in.
+            CheckinCode.objects.filter(session=session, staff=staff, used_at__isnull=True).update(
+                used_at=now
+            )
+            result = _check_in(session, staff, now)
+    if match is None:
+        raise ValidationError({"code": WRONG_CODE})
+    return result
+
+
+def feedback_link_token(attendance: Attendance) -> str:
+    """The signed part of an attendee's personal feedback link (no row stores it)."""
+    return signing.dumps(
+        {"a": attendance.pk, "s": attendance.session_id}, salt=FEEDBACK_LINK_SALT, compress=True
+    )
+
+
+def feedback_link_path(attendance: Attendance) -> str:
+    return reverse("pd:feedback_personal", args=[feedback_link_token(attendance)])
+
+
+def attendance_by_feedback_link(token: str) -> Attendance | None:
+    """The attendance a personal feedback link was made for, or None if the link is
+    altered, too old, or its person no longer attended the session."""
+    try:
+        data = signing.loads(
+            token, salt=FEEDBACK_LINK_SALT, max_age=FEEDBACK_LINK_MAX_AGE.total_seconds()
+        )
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict):
+        return None
+    with scopes_disabled():
+        return (
+            Attendance.objects.select_related("session", "staff")
+            .filter(pk=data.get("a"), session_id=data.get("s"), status=AttendanceStatus.ATTENDED)
+            .first()
+        )
+
+
+def named_feedback_of(attendance: Attendance) -> Feedback | None:
+    """The answer this attendee gave under their name, if any (their own link shows it)."""
+    with scopes_disabled():
+        return Feedback.objects.filter(
+            session_id=attendance.session_id, staff_id=attendance.staff_id
+        ).first()
+
+
 @transaction.atomic
 def feedback_submit(
-    *, session: PDSession, rating: int, will_apply: str, anonymous: bool, email: str = ""
+    *, session: PDSession, rating: int, will_apply: str, staff: StaffMember | None = None
 ) -> Feedback:
-    """Record feedback. Anonymous feedback keeps only the rating, the text and the day."""
-    anonymous = anonymous or not session.allow_named_feedback
+    """Record feedback: named only for ``staff`` proven by their personal link (and when
+    the session allows it), otherwise anonymous, keeping only the rating, the text and
+    the day."""
     today = timezone.localdate()
     with scopes_disabled():
-        if anonymous:
+        if staff is None or not session.allow_named_feedback:
             return Feedback.objects.create(
                 session=session, rating=rating, will_apply=will_apply, submitted_on=today
             )
-        staff = _roster_member(session, email)
         feedback, _ = Feedback.objects.update_or_create(
             session=session,
             staff=staff,
             defaults={"rating": rating, "will_apply": will_apply, "submitted_on": today},
         )
     return feedback
+
+
+def feedback_link_request(*, session: PDSession, email: str, now=None) -> bool:
+    """E-mail an attendee their personal feedback link, asked for on the shared page.
+
+    Only someone who attended gets one, and not twice within
+    ``FEEDBACK_LINK_RESEND_AFTER``; the page answers the same in every case."""
+    from .tasks import send_feedback_link
+
+    now = now or timezone.now()
+    email = normalize_email(email)
+    if not email or not session.allow_named_feedback:
+        return False
+    with transaction.atomic(), scopes_disabled():
+        attendance = (
+            Attendance.objects.select_for_update()
+            .filter(
+                session=session,
+                status=AttendanceStatus.ATTENDED,
+                staff__email__iexact=email,
+                staff__active=True,
+            )
+            .order_by("pk")
+            .first()
+        )
+        if attendance is None:
+            return False
+        asked = attendance.feedback_requested_at
+        if asked is not None and asked > now - FEEDBACK_LINK_RESEND_AFTER:
+            return False
+        Attendance.objects.filter(pk=attendance.pk).update(feedback_requested_at=now)
+        queue.enqueue(send_feedback_link, attendance.pk)
+    return True
+
+
+def _feedback_email(session: PDSession, attendance: Attendance) -> None:
+    # A title posted with a line break would be refused as a header (BadHeaderError) and
+    # stop every e-mail of the session: the subject gets it on one line.
+    title = " ".join(session.title.split())
+    context = {
+        "session": session,
+        "staff": attendance.staff,
+        "url": absolute_url(feedback_link_path(attendance)),
+    }
+    send_mail(
+        subject=f"How was “{title}”? Two questions",
+        message=render_to_string("pd/email/feedback_request.txt", context),
+        from_email=None,
+        recipient_list=[attendance.staff.email],
+    )
+
+
+def send_feedback_link_email(*, attendance_id: int) -> bool:
+    """E-mail one attendee their personal feedback link (the task's work)."""
+    with scopes_disabled():
+        attendance = (
+            Attendance.objects.select_related("session", "staff")
+            .filter(pk=attendance_id, status=AttendanceStatus.ATTENDED)
+            .exclude(staff__email="")
+            .first()
+        )
+    if attendance is None:
+        return False
+    _feedback_email(attendance.session, attendance)
+    return True
 
 
 def feedback_request(*, session: PDSession, by) -> None:
@@ -376,13 +596,10 @@ def feedback_request(*, session: PDSession, by) -> None:
 
 
 def send_feedback_emails(*, session: PDSession, now=None) -> int:
-    """E-mail every attendee who attended, has an address and was not asked yet."""
+    """E-mail every attendee who attended, has an address and was not asked yet, each
+    with their own personal feedback link."""
     now = now or timezone.now()
     sent = 0
-    url = absolute_url(session.feedback_path())
-    # A title posted with a line break would be refused as a header (BadHeaderError) and
-    # stop every e-mail of the session: the subject gets it on one line.
-    title = " ".join(session.title.split())
     with scopes_disabled():
         pending = list(
             Attendance.objects.filter(
@@ -394,13 +611,7 @@ def send_feedback_emails(*, session: PDSession, now=None) -> int:
             .select_related("staff")
         )
         for attendance in pending:
-            context = {"session": session, "staff": attendance.staff, "url": url}
-            send_mail(
-                subject=f"How was “{title}”? Two questions",
-                message=render_to_string("pd/email/feedback_request.txt", context),
-                from_email=None,
-                recipient_list=[attendance.staff.email],
-            )
+            _feedback_email(session, attendance)
             # Marked one by one, so a retry after a failure does not e-mail anyone twice.
             Attendance.objects.filter(pk=attendance.pk).update(feedback_requested_at=now)
             sent += 1
