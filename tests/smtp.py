@@ -7,6 +7,7 @@ it; ``smtp_server.messages`` holds what arrived (``email.message.EmailMessage``)
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 from email import message_from_bytes, policy
@@ -33,6 +34,12 @@ class _Inbox:
 
     def body(self, index: int = -1) -> str:
         return self.messages[index].get_body(preferencelist=("plain",)).get_content()
+
+
+def code_in(body: str) -> str:
+    """The one 6-digit code standing on its own line of an e-mail."""
+    (code,) = re.findall(r"^\s+(\d{6})\s*$", body, flags=re.M)
+    return code
 
 
 def _free_port() -> int:

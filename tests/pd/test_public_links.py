@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from pd.models import CODE_ATTEMPTS, Attendance, CheckinCode, Feedback
 from tests.factories import AttendanceFactory, PDSessionFactory, StaffMemberFactory
+from tests.smtp import code_in
 
 ANA = "ana@maple.example.org"
 
@@ -27,11 +28,6 @@ def open_session(maple):
 @pytest.fixture
 def ana(maple):
     return StaffMemberFactory(school=maple, email=ANA, full_name="Ana Alvarez")
-
-
-def _code_from(body: str) -> str:
-    (code,) = re.findall(r"^\s+(\d{6})\s*$", body, flags=re.M)
-    return code
 
 
 def _ask_for_code(client, session, email, capture):
@@ -59,7 +55,7 @@ def test_it_checks_in_with_the_code_e_mailed_to_the_address(
     assert message["To"] == ANA and open_session.title in message["Subject"]
     assert not Attendance.objects.exists()
 
-    code = _code_from(smtp_server.body())
+    code = code_in(smtp_server.body())
     done = client.post(
         reverse("pd:checkin_code", args=[open_session.checkin_token]),
         {"code": f"{code[:3]} {code[3:]}"},  # typed with a space, as the e-mail groups it
@@ -75,7 +71,7 @@ def test_it_checks_in_with_the_code_e_mailed_to_the_address(
     smtp_server.wait_for(2)
     done = client.post(
         reverse("pd:checkin_code", args=[open_session.checkin_token]),
-        {"code": _code_from(smtp_server.body())},
+        {"code": code_in(smtp_server.body())},
     )
     assert b"already checked in, Ana Alvarez" in done.content
     assert again.status_code == 200
@@ -131,7 +127,7 @@ def test_wrong_codes_are_limited_per_code_and_per_browser(
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     _ask_for_code(client, open_session, ANA, django_capture_on_commit_callbacks)
-    right = _code_from(mail.outbox[0].body)
+    right = code_in(mail.outbox[0].body)
     wrong = f"{(int(right) + 1) % 10**6:06d}"
     url = reverse("pd:checkin_code", args=[open_session.checkin_token])
     for _ in range(CODE_ATTEMPTS - 1):
