@@ -50,7 +50,8 @@ class AuditEvent(models.Model):
     detail = models.CharField(max_length=200, blank=True)
     subject_hash = models.CharField(max_length=64, blank=True)
 
-    objects = ScopedManager("district", dimension=DISTRICT)
+    # An event about one school's records is seen with that school (schools/scoping.py).
+    objects = ScopedManager("district", dimension=DISTRICT, concerns="school")
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -115,7 +116,7 @@ class PurgeRecord(models.Model):
     students = models.PositiveIntegerField(default=0)
     counts = models.JSONField(default=dict)
 
-    objects = ScopedManager("district", dimension=DISTRICT)
+    objects = ScopedManager("district", dimension=DISTRICT, concerns="school")
 
     class Meta:
         ordering = ["-at", "-pk"]

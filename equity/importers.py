@@ -1292,6 +1292,7 @@ class DeviceImporter(Importer):
             if school_id != ex.school_id:
                 note = f"to {school_names[school_id]} (import)"
                 events.append((ex.pk, MOVED, now, by_id, ex.school_id, None, "", "", note))
+                events.append((ex.pk, ARRIVED, now, by_id, school_id, None, "", "", ""))
         stamp = self.now_text
         fastwrite.write_rows(
             Device,
@@ -1314,7 +1315,7 @@ class DeviceImporter(Importer):
         self.updates.apply(self.now)
 
 
-CREATED, MOVED = str(EventKind.CREATED), str(EventKind.MOVED)
+CREATED, MOVED, ARRIVED = str(EventKind.CREATED), str(EventKind.MOVED), str(EventKind.ARRIVED)
 # The columns the importer writes. copy_rows applies no Django default, so every NOT NULL
 # column is here (created_at / updated_at are the import's start, as the events' time).
 DEVICE_COPY_FIELDS = [

@@ -294,6 +294,7 @@ class EventKind(models.TextChoices):
     REPAIR_RETURNED = "repair_returned", "Back from repair"
     AUDIT_SEEN = "audit_seen", "Seen in an audit"
     MOVED = "moved", "Moved to another school"
+    ARRIVED = "arrived", "Arrived from another school"
     RETIRED = "retired", "Retired"
     # Its holder's student record was purged: back in stock, naming no one.
     RELEASED = "released", "Back in stock (holder's record removed)"
@@ -325,7 +326,9 @@ class DeviceEvent(models.Model):
     place = models.CharField(max_length=200, blank=True)
     note = models.TextField(blank=True)
 
-    objects = ScopedManager("device__school", district="device__district")
+    # An event belongs to the school where it happened: a device moved from Maple to Cedar
+    # shows Cedar's staff what happened at Cedar (from its arrival), not Maple's students.
+    objects = ScopedManager("device__school", district="device__district", concerns="school")
 
     class Meta:
         ordering = ["-at", "-pk"]

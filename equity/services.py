@@ -250,16 +250,22 @@ def devices_move(*, devices: Iterable[Device], school: School, by, at=None) -> i
     if errors:
         raise ValidationError(errors)
     moved = [d for d in devices if d.school_id != school.pk]
+    # Two events: the leaving, seen by the school it left, and the arrival, seen by the new
+    # school (each school sees only the events that happened there).
     DeviceEvent.objects.bulk_create(
-        DeviceEvent(
-            device=d,
-            kind=EventKind.MOVED,
-            by=by,
-            at=at,
-            school_id=d.school_id,
-            note=f"to {school.name}",
-        )
+        event
         for d in moved
+        for event in (
+            DeviceEvent(
+                device=d,
+                kind=EventKind.MOVED,
+                by=by,
+                at=at,
+                school_id=d.school_id,
+                note=f"to {school.name}",
+            ),
+            DeviceEvent(device=d, kind=EventKind.ARRIVED, by=by, at=at, school_id=school.pk),
+        )
     )
     Device.objects.filter(pk__in=[d.pk for d in moved]).update(school=school, updated_at=at)
     if moved:

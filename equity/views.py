@@ -381,6 +381,8 @@ def _device_page(request, device: Device, *, bound=None, status: int = 200):
         "holding": Assignment.objects.filter(device=device, checked_in_at__isnull=True)
         .select_related("student", "acceptance")
         .first(),
+        # Only the events at schools the user sees (DeviceEvent's scope): a device that came
+        # from another school starts its history here with its arrival.
         "events": DeviceEvent.objects.filter(device=device).select_related(
             "by", "school", "student"
         ),

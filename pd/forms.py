@@ -11,6 +11,7 @@ from schools.models import Membership, Role, School, StaffMember
 from schools.pillars import Pillar
 
 from .models import (
+    CODE_DIGITS,
     Attendance,
     AttendanceStatus,
     Format,
@@ -260,11 +261,36 @@ class EmailField(forms.EmailField):
 
 
 class CheckInForm(CrispyFormMixin, forms.Form):
-    submit_label = "Check in"
+    submit_label = "Send me a code"
     email = EmailField()
 
 
+class CheckinCodeForm(CrispyFormMixin, forms.Form):
+    submit_label = "Check in"
+    code = forms.CharField(
+        label="The 6-digit code from the e-mail",
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "one-time-code",
+                "pattern": "[0-9 ]*",
+                "autofocus": True,
+            }
+        ),
+    )
+
+    def clean_code(self):
+        digits = "".join(ch for ch in self.cleaned_data["code"] if ch.isdigit())
+        if len(digits) != CODE_DIGITS:
+            raise forms.ValidationError(f"The code has {CODE_DIGITS} digits.")
+        return digits
+
+
 class FeedbackForm(CrispyFormMixin, forms.Form):
+    """Feedback. On the shared link it is anonymous; on a person's own link (``named``)
+    they may still choose to leave their name off."""
+
     submit_label = "Send feedback"
 
     rating = forms.TypedChoiceField(
@@ -286,23 +312,20 @@ class FeedbackForm(CrispyFormMixin, forms.Form):
         max_length=2000,
     )
     anonymous = forms.BooleanField(
-        label="Send anonymously (your name and e-mail are not stored)",
+        label="Leave my name off (send anonymously)",
         required=False,
-        initial=True,
+        initial=False,
     )
-    email = EmailField(required=False, help_text="Only needed if you do not send anonymously.")
 
-    def __init__(self, *args, session, **kwargs):
+    def __init__(self, *args, named: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        if not session.allow_named_feedback:
+        if not named:
             del self.fields["anonymous"]
-            del self.fields["email"]
 
-    def clean(self):
-        data = super().clean()
-        if "anonymous" in self.fields and not data.get("anonymous") and not data.get("email"):
-            self.add_error("email", "Give your school e-mail address, or send anonymously.")
-        return data
+
+class FeedbackLinkForm(CrispyFormMixin, forms.Form):
+    submit_label = "E-mail me my link"
+    email = EmailField()
 
 
 class LeaderForm(CrispyFormMixin, forms.Form):

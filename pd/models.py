@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from schools.models import EditGuard, School, StaffMember
 from schools.pillars import Pillar
@@ -27,8 +28,21 @@ CHECKIN_OPENS_BEFORE = timedelta(hours=1)
 CHECKIN_CLOSES_AFTER = timedelta(hours=12)
 
 
+# A check-in code: how many digits, how long it works, how many wrong tries kill it, and
+# how many may be sent to one person for one session in CODE_WINDOW.
+CODE_DIGITS = 6
+CODE_LIFETIME = timedelta(minutes=15)
+CODE_ATTEMPTS = 5
+CODES_PER_WINDOW = 3
+CODE_WINDOW = timedelta(minutes=15)
+
+
 def new_token() -> str:
     return secrets.token_urlsafe(24)
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(16)
 
 
 class Format(models.TextChoices):
@@ -331,17 +345,58 @@ class Feedback(models.Model):
         return self.staff_id is None
 
 
+class CheckinCode(models.Model):
+    """A one-time code e-mailed to an address of the roster, to prove it at self check-in.
+
+    The code itself is not stored: it is derived from the row's id and nonce under the
+    server's secret (``code``), so a copy of the database does not hold live codes and the
+    task that e-mails it needs only the id. A code works once, for ``CODE_LIFETIME``, and
+    dies after ``CODE_ATTEMPTS`` wrong tries (docs/pd.md, "Self check-in").
+    """
+
+    session = models.ForeignKey(PDSession, on_delete=models.CASCADE, related_name="+")
+    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="+")
+    nonce = models.CharField(max_length=32, default=new_nonce)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager("staff__school")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["session", "staff", "created_at"], name="pd_code_lookup"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Check-in code {self.pk} for session {self.session_id}"
+
+    @property
+    def code(self) -> str:
+        digest = salted_hmac("pd.checkin-code", f"{self.pk}:{self.nonce}").hexdigest()
+        return f"{int(digest, 16) % 10**CODE_DIGITS:0{CODE_DIGITS}d}"
+
+
 class PDSessionChange(models.Model):
-    """Who changed what on a session: ``changes`` maps a field label to [old, new]."""
+    """Who changed what on a session: ``changes`` maps a field label to [old, new].
+
+    ``school`` is the school whose rows the change describes (attendance of its staff, its
+    taking part), empty for the session as a whole. One edit that touches several schools
+    is written as one row per school, so each reader sees only the lines about schools
+    they may see (``concerns`` in schools/scoping.py)."""
 
     session = models.ForeignKey(PDSession, on_delete=models.CASCADE, related_name="changes")
+    school = models.ForeignKey(
+        School, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     changed_at = models.DateTimeField(default=timezone.now)
     changes = models.JSONField()
 
-    objects = ScopedManager("session__schools")
+    objects = ScopedManager("session__schools", concerns="school")
 
     class Meta:
         ordering = ["-changed_at", "-pk"]

@@ -4,14 +4,18 @@ session (its details or its attendance) records a PDSessionChange saying who cha
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from audit import queue
 from schools.models import School, StaffMember
@@ -20,8 +24,13 @@ from schools.signals import bulk_changed
 from schools.web import absolute_url
 
 from .models import (
+    CODE_ATTEMPTS,
+    CODE_LIFETIME,
+    CODE_WINDOW,
+    CODES_PER_WINDOW,
     Attendance,
     AttendanceStatus,
+    CheckinCode,
     CheckinMode,
     Feedback,
     LearningLeader,
@@ -52,11 +61,6 @@ LOGGED_FIELDS = {
     "initiative": "Initiative",
     "allow_named_feedback": "Named feedback allowed",
 }
-
-NOT_ON_ROSTER = (
-    "This address is not on the staff roster of a school taking part in this session. "
-    "Use the school e-mail address your school has for you."
-)
 
 
 def _check_facilitator(*, facilitator_user, facilitator_staff) -> None:
@@ -101,6 +105,24 @@ def _school_ids(session: PDSession) -> set[int]:
     """Every school of the session (the join table: also those outside the user's scope)."""
     links = PDSession.schools.through.objects.filter(pdsession_id=session.pk)
     return set(links.values_list("school_id", flat=True))
+
+
+def _log(*, session: PDSession, by, changes: dict) -> PDSessionChange | None:
+    """Write one change row per school it concerns (key None: the session as a whole).
+
+    ``changes`` maps a school id (or None) to {label: [old, new]}. A line about a school's
+    rows (its staff's attendance, its taking part) goes on that school's row only, so the
+    log shows it to exactly those who may see the rows themselves."""
+    at = timezone.now()
+    rows = [
+        PDSessionChange(
+            session=session, school_id=school_id, changed_by=by, changed_at=at, changes=c
+        )
+        for school_id, c in sorted(changes.items(), key=lambda item: item[0] or 0)
+        if c
+    ]
+    PDSessionChange.objects.bulk_create(rows)
+    return rows[0] if rows else None
 
 
 def _display(session: PDSession, name: str) -> str:
@@ -180,8 +202,16 @@ def session_update(
     _check_initiative(session.initiative, {s.pk for s in schools})
     # The schools the user sees; links to schools outside the scope are kept below.
     old_schools = sorted(School.objects.filter(pd_sessions=session), key=lambda s: s.name)
+    by_school: dict[int | None, dict[str, list[str]]] = {None: changes}
     if [s.pk for s in old_schools] != [s.pk for s in schools]:
-        changes["Schools"] = [", ".join(map(str, old_schools)), ", ".join(map(str, schools))]
+        # Each school's joining or leaving is a line about that school.
+        old_ids, new_ids = {s.pk for s in old_schools}, {s.pk for s in schools}
+        for s in schools:
+            if s.pk not in old_ids:
+                by_school[s.pk] = {"School taking part": ["—", s.name]}
+        for s in old_schools:
+            if s.pk not in new_ids:
+                by_school[s.pk] = {"School taking part": [s.name, "—"]}
         # Schools outside the editor's scope stay linked: nobody removes what they cannot see.
         linked = PDSession.schools.through.objects.filter(pdsession=session)
         hidden = set(linked.values_list("school_id", flat=True)) - {s.pk for s in old_schools}
@@ -202,9 +232,7 @@ def session_update(
         Attendance._base_manager.filter(
             session=session, status=AttendanceStatus.ATTENDED, hours=old_hours
         ).update(hours=session.hours)
-    if not changes:
-        return None
-    return PDSessionChange.objects.create(session=session, changed_by=by, changes=changes)
+    return _log(session=session, by=by, changes=by_school)
 
 
 def _hours(value) -> str:
@@ -217,7 +245,7 @@ def attendance_update(
 ) -> PDSessionChange | None:
     """Set status and hours of attendance rows. Excused and absent credit 0 hours; attended
     without hours credits the full session."""
-    changes: dict[str, list[str]] = {}
+    changes: dict[int, dict[str, list[str]]] = {}
     changed = []
     for attendance, status, hours in rows:
         if attendance.session_id != session.pk:
@@ -232,15 +260,14 @@ def attendance_update(
         attendance.status, attendance.hours = status, hours
         after = f"{attendance.get_status_display()} {_hours(attendance.hours)}h"
         if before != after:
-            changes[f"Attendance: {attendance.staff}"] = [before, after]
+            lines = changes.setdefault(attendance.staff.school_id, {})
+            lines[f"Attendance: {attendance.staff}"] = [before, after]
             attendance.updated_at = timezone.now()
             changed.append(attendance)
     Attendance.objects.bulk_update(changed, ["status", "hours", "updated_at"])
     if changed:
         bulk_changed.send(sender=Attendance, school_ids=_school_ids(session))
-    if not changes:
-        return None
-    return PDSessionChange.objects.create(session=session, changed_by=by, changes=changes)
+    return _log(session=session, by=by, changes=changes)
 
 
 @transaction.atomic
@@ -256,11 +283,10 @@ def attendees_add(*, session: PDSession, staff: Iterable[StaffMember], by) -> in
     )
     if new:
         bulk_changed.send(sender=Attendance, school_ids=school_ids)
-        PDSessionChange.objects.create(
-            session=session,
-            changed_by=by,
-            changes={f"Attendance: {s}": ["not recorded", "Attended"] for s in new},
-        )
+    changes: dict[int, dict[str, list[str]]] = {}
+    for s in new:
+        changes.setdefault(s.school_id, {})[f"Attendance: {s}"] = ["not recorded", "Attended"]
+    _log(session=session, by=by, changes=changes)
     return len(new)
 
 
@@ -268,16 +294,30 @@ def checkin_set(*, session: PDSession, mode: str, by) -> None:
     if session.checkin_mode == mode:
         return
     labels = dict(CheckinMode.choices)
-    PDSessionChange.objects.create(
+    _log(
         session=session,
-        changed_by=by,
-        changes={"Self check-in": [labels[session.checkin_mode], labels[mode]]},
+        by=by,
+        changes={None: {"Self check-in": [labels[session.checkin_mode], labels[mode]]}},
     )
     session.checkin_mode = mode
     session.save(update_fields=["checkin_mode", "updated_at"])
 
 
 # --- public links (no account) --------------------------------------------------------
+#
+# Nothing a visitor types reveals who is on a roster: an address is proven before its
+# owner's name is shown or written against. Check-in proves it with a one-time code
+# e-mailed to the address; named feedback with a personal link e-mailed to each attendee
+# (the session's shared feedback link takes anonymous answers only). See docs/pd.md.
+
+WRONG_CODE = (
+    "That code is not right, or it has expired. Check the latest e-mail, or ask for a new code."
+)
+FEEDBACK_LINK_SALT = "pd.feedback.personal"
+# A personal feedback link works this long after it was sent.
+FEEDBACK_LINK_MAX_AGE = timedelta(days=60)
+# A personal link asked for on the shared page is not sent again within this time.
+FEEDBACK_LINK_RESEND_AFTER = timedelta(minutes=15)
 
 
 def session_by_token(*, checkin_token: str = "", feedback_token: str = "") -> PDSession | None:
@@ -291,32 +331,86 @@ def session_by_token(*, checkin_token: str = "", feedback_token: str = "") -> PD
         return PDSession.objects.filter(**lookup).first()
 
 
-def _roster_member(session: PDSession, email: str) -> StaffMember:
-    """The active staff member of one of the session's schools with this address.
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
 
-    The error is the same whether the address is unknown or belongs to another school, so
-    the form never reveals who works where."""
-    email = (email or "").strip()
+
+def _roster_member(session: PDSession, email: str) -> StaffMember | None:
+    """The active staff member of one of the session's schools with this address, or None.
+
+    The caller answers the same whether or not someone was found (the visitor learns
+    nothing about who works where)."""
+    email = normalize_email(email)
+    if not email:
+        return None
     with scopes_disabled():
-        staff = (
+        return (
             StaffMember.objects.active()
             .filter(school__pd_sessions=session, email__iexact=email)
+            .order_by("pk")
             .first()
-            if email
-            else None
         )
-    if staff is None:
-        raise ValidationError({"email": NOT_ON_ROSTER})
-    return staff
 
 
-@transaction.atomic
-def self_check_in(*, session: PDSession, email: str, now=None) -> tuple[Attendance, bool]:
-    """Mark the person attended for the whole session. Returns (attendance, newly checked in)."""
-    now = now or timezone.now()
+def _require_open(session: PDSession, now) -> None:
     if not session.checkin_open(now):
         raise ValidationError("Check-in for this session is closed.")
+
+
+def checkin_code_request(*, session: PDSession, email: str, now=None) -> CheckinCode | None:
+    """E-mail a one-time code if the address is on the roster of the session's schools.
+
+    Returns the code row, or None when nothing was sent (an unknown address, or
+    ``CODES_PER_WINDOW`` codes already sent to this person for this session in the last
+    ``CODE_WINDOW``); the page says the same in every case. The e-mail goes through the
+    task queue once this transaction commits."""
+    from .tasks import send_checkin_code
+
+    now = now or timezone.now()
+    _require_open(session, now)
     staff = _roster_member(session, email)
+    if staff is None:
+        return None
+    with transaction.atomic(), scopes_disabled():
+        # The person's row is locked so that two requests at once count each other.
+        StaffMember.objects.select_for_update().filter(pk=staff.pk).first()
+        recent = CheckinCode.objects.filter(
+            session=session, staff=staff, created_at__gt=now - CODE_WINDOW
+        ).count()
+        if recent >= CODES_PER_WINDOW:
+            return None
+        code = CheckinCode.objects.create(
+            session=session, staff=staff, created_at=now, expires_at=now + CODE_LIFETIME
+        )
+        queue.enqueue(send_checkin_code, code.pk)
+    return code
+
+
+def send_checkin_code_email(*, code_id: int, now=None) -> bool:
+    """E-mail a code (the task's work). A code already used or expired is not sent."""
+    now = now or timezone.now()
+    with scopes_disabled():
+        code = (
+            CheckinCode.objects.select_related("session", "staff")
+            .filter(pk=code_id, used_at__isnull=True, expires_at__gt=now)
+            .first()
+        )
+    if code is None or not code.staff.email:
+        return False
+    title = " ".join(code.session.title.split())
+    minutes = int(CODE_LIFETIME.total_seconds() // 60)
+    context = {"session": code.session, "staff": code.staff, "code": code.code, "minutes": minutes}
+    send_mail(
+        subject=f"{code.code} is your check-in code for “{title}”",
+        message=render_to_string("pd/email/checkin_code.txt", context),
+        from_email=None,
+        recipient_list=[code.staff.email],
+    )
+    return True
+
+
+def _check_in(session: PDSession, staff: StaffMember, now) -> tuple[Attendance, bool]:
+    """Mark ``staff`` attended for the whole session (they proved their address)."""
     with scopes_disabled():
         attendance, created = Attendance.objects.select_for_update().get_or_create(
             session=session,
@@ -338,19 +432,102 @@ def self_check_in(*, session: PDSession, email: str, now=None) -> tuple[Attendan
     return attendance, True
 
 
+def checkin_with_code(
+    *, session: PDSession, email: str, code: str, now=None
+) -> tuple[Attendance, bool]:
+    """Check in the owner of ``email`` if ``code`` is a live code sent to them for this
+    session. Returns (attendance, newly checked in).
+
+    A wrong code counts against every live code of that person (each dies after
+    ``CODE_ATTEMPTS`` wrong tries), and that count is committed even though the check-in
+    is refused. The rows are locked, so tries sent at once cannot share one count."""
+    now = now or timezone.now()
+    _require_open(session, now)
+    staff = _roster_member(session, email)
+    typed = "".join(ch for ch in (code or "") if ch.isdigit())
+    with transaction.atomic(), scopes_disabled():
+        live = (
+            list(
+                CheckinCode.objects.select_for_update()
+                .filter(
+                    session=session,
+                    staff=staff,
+                    used_at__isnull=True,
+                    expires_at__gt=now,
+                    attempts__lt=CODE_ATTEMPTS,
+                )
+                .order_by("pk")
+            )
+            if staff is not None
+            else []
+        )
+        match = next((c for c in live if constant_time_compare(c.code, typed)), None)
+        if match is None:
+            CheckinCode.objects.filter(pk__in=[c.pk for c in live]).update(
+                attempts=F("attempts") + 1
+            )
+        else:
+            # Every code of this person for this session is spent: one proof, one check-in.
+            CheckinCode.objects.filter(session=session, staff=staff, used_at__isnull=True).update(
+                used_at=now
+            )
+            result = _check_in(session, staff, now)
+    if match is None:
+        raise ValidationError({"code": WRONG_CODE})
+    return result
+
+
+def feedback_link_token(attendance: Attendance) -> str:
+    """The signed part of an attendee's personal feedback link (no row stores it)."""
+    return signing.dumps(
+        {"a": attendance.pk, "s": attendance.session_id}, salt=FEEDBACK_LINK_SALT, compress=True
+    )
+
+
+def feedback_link_path(attendance: Attendance) -> str:
+    return reverse("pd:feedback_personal", args=[feedback_link_token(attendance)])
+
+
+def attendance_by_feedback_link(token: str) -> Attendance | None:
+    """The attendance a personal feedback link was made for, or None if the link is
+    altered, too old, or its person no longer attended the session."""
+    try:
+        data = signing.loads(
+            token, salt=FEEDBACK_LINK_SALT, max_age=FEEDBACK_LINK_MAX_AGE.total_seconds()
+        )
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict):
+        return None
+    with scopes_disabled():
+        return (
+            Attendance.objects.select_related("session", "staff")
+            .filter(pk=data.get("a"), session_id=data.get("s"), status=AttendanceStatus.ATTENDED)
+            .first()
+        )
+
+
+def named_feedback_of(attendance: Attendance) -> Feedback | None:
+    """The answer this attendee gave under their name, if any (their own link shows it)."""
+    with scopes_disabled():
+        return Feedback.objects.filter(
+            session_id=attendance.session_id, staff_id=attendance.staff_id
+        ).first()
+
+
 @transaction.atomic
 def feedback_submit(
-    *, session: PDSession, rating: int, will_apply: str, anonymous: bool, email: str = ""
+    *, session: PDSession, rating: int, will_apply: str, staff: StaffMember | None = None
 ) -> Feedback:
-    """Record feedback. Anonymous feedback keeps only the rating, the text and the day."""
-    anonymous = anonymous or not session.allow_named_feedback
+    """Record feedback: named only for ``staff`` proven by their personal link (and when
+    the session allows it), otherwise anonymous, keeping only the rating, the text and
+    the day."""
     today = timezone.localdate()
     with scopes_disabled():
-        if anonymous:
+        if staff is None or not session.allow_named_feedback:
             return Feedback.objects.create(
                 session=session, rating=rating, will_apply=will_apply, submitted_on=today
             )
-        staff = _roster_member(session, email)
         feedback, _ = Feedback.objects.update_or_create(
             session=session,
             staff=staff,
@@ -359,24 +536,84 @@ def feedback_submit(
     return feedback
 
 
+def feedback_link_request(*, session: PDSession, email: str, now=None) -> bool:
+    """E-mail an attendee their personal feedback link, asked for on the shared page.
+
+    Only someone who attended gets one, and not twice within
+    ``FEEDBACK_LINK_RESEND_AFTER``; the page answers the same in every case."""
+    from .tasks import send_feedback_link
+
+    now = now or timezone.now()
+    email = normalize_email(email)
+    if not email or not session.allow_named_feedback:
+        return False
+    with transaction.atomic(), scopes_disabled():
+        attendance = (
+            Attendance.objects.select_for_update()
+            .filter(
+                session=session,
+                status=AttendanceStatus.ATTENDED,
+                staff__email__iexact=email,
+                staff__active=True,
+            )
+            .order_by("pk")
+            .first()
+        )
+        if attendance is None:
+            return False
+        asked = attendance.feedback_requested_at
+        if asked is not None and asked > now - FEEDBACK_LINK_RESEND_AFTER:
+            return False
+        Attendance.objects.filter(pk=attendance.pk).update(feedback_requested_at=now)
+        queue.enqueue(send_feedback_link, attendance.pk)
+    return True
+
+
+def _feedback_email(session: PDSession, attendance: Attendance) -> None:
+    # A title posted with a line break would be refused as a header (BadHeaderError) and
+    # stop every e-mail of the session: the subject gets it on one line.
+    title = " ".join(session.title.split())
+    context = {
+        "session": session,
+        "staff": attendance.staff,
+        "url": absolute_url(feedback_link_path(attendance)),
+    }
+    send_mail(
+        subject=f"How was “{title}”? Two questions",
+        message=render_to_string("pd/email/feedback_request.txt", context),
+        from_email=None,
+        recipient_list=[attendance.staff.email],
+    )
+
+
+def send_feedback_link_email(*, attendance_id: int) -> bool:
+    """E-mail one attendee their personal feedback link (the task's work)."""
+    with scopes_disabled():
+        attendance = (
+            Attendance.objects.select_related("session", "staff")
+            .filter(pk=attendance_id, status=AttendanceStatus.ATTENDED)
+            .exclude(staff__email="")
+            .first()
+        )
+    if attendance is None:
+        return False
+    _feedback_email(attendance.session, attendance)
+    return True
+
+
 def feedback_request(*, session: PDSession, by) -> None:
     """Queue the feedback e-mails once the coach's click is committed."""
     from .tasks import send_feedback_requests
 
-    PDSessionChange.objects.create(
-        session=session, changed_by=by, changes={"Feedback requests": ["—", "queued"]}
-    )
+    _log(session=session, by=by, changes={None: {"Feedback requests": ["—", "queued"]}})
     queue.enqueue(send_feedback_requests, session.pk)
 
 
 def send_feedback_emails(*, session: PDSession, now=None) -> int:
-    """E-mail every attendee who attended, has an address and was not asked yet."""
+    """E-mail every attendee who attended, has an address and was not asked yet, each
+    with their own personal feedback link."""
     now = now or timezone.now()
     sent = 0
-    url = absolute_url(session.feedback_path())
-    # A title posted with a line break would be refused as a header (BadHeaderError) and
-    # stop every e-mail of the session: the subject gets it on one line.
-    title = " ".join(session.title.split())
     with scopes_disabled():
         pending = list(
             Attendance.objects.filter(
@@ -388,13 +625,7 @@ def send_feedback_emails(*, session: PDSession, now=None) -> int:
             .select_related("staff")
         )
         for attendance in pending:
-            context = {"session": session, "staff": attendance.staff, "url": url}
-            send_mail(
-                subject=f"How was “{title}”? Two questions",
-                message=render_to_string("pd/email/feedback_request.txt", context),
-                from_email=None,
-                recipient_list=[attendance.staff.email],
-            )
+            _feedback_email(session, attendance)
             # Marked one by one, so a retry after a failure does not e-mail anyone twice.
             Attendance.objects.filter(pk=attendance.pk).update(feedback_requested_at=now)
             sent += 1

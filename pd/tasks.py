@@ -10,9 +10,22 @@ from .models import PDSession
 
 @shared_task(autoretry_for=(SMTPException, OSError), retry_backoff=True, max_retries=5)
 def send_feedback_requests(session_id: int) -> int:
-    """E-mail the feedback link to a session's attendees who were not asked yet."""
+    """E-mail each attendee who was not asked yet their personal feedback link."""
     with scopes_disabled():
         session = PDSession.objects.filter(pk=session_id).first()
     if session is None:
         return 0
     return services.send_feedback_emails(session=session)
+
+
+# A code is wanted within seconds: retries are quick, and stop once it would have expired.
+@shared_task(autoretry_for=(SMTPException, OSError), retry_backoff=2, max_retries=6)
+def send_checkin_code(code_id: int) -> bool:
+    """E-mail a one-time check-in code (not sent once used or expired)."""
+    return services.send_checkin_code_email(code_id=code_id)
+
+
+@shared_task(autoretry_for=(SMTPException, OSError), retry_backoff=True, max_retries=5)
+def send_feedback_link(attendance_id: int) -> bool:
+    """E-mail one attendee their personal feedback link."""
+    return services.send_feedback_link_email(attendance_id=attendance_id)

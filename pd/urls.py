@@ -25,6 +25,9 @@ urlpatterns = [
     path("pd/reports/", views.reports, name="reports"),
     # Public token links: no account needed.
     path("pd/checkin/<str:token>/", views.checkin, name="checkin"),
+    path("pd/checkin/<str:token>/code/", views.checkin_code, name="checkin_code"),
     path("pd/feedback/<str:token>/", views.feedback, name="feedback"),
+    path("pd/feedback/<str:token>/my-link/", views.feedback_link, name="feedback_link"),
+    path("pd/my-feedback/<str:token>/", views.feedback_personal, name="feedback_personal"),
     path("pd/polls/answer/<str:token>/", views.poll_answer, name="poll_answer"),
 ]

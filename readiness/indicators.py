@@ -743,11 +743,17 @@ def _agreement(schools, ctx: Context, audience: str, what: str) -> dict[int, Rea
     below it the answers are hidden on the results page, so readiness leaves them out too
     (and a school left with none has no evidence). Agreement = (mean − 1) ÷ 4, so 1
     (strongly disagree) is 0 and 5 is 1."""
+    from stakeholders.selectors import reaches_minimum
+
     groups = _agreement_groups(schools, ctx)
     out = {}
     for school in schools:
         minimum = _min_group(school)
-        kept = [r for r in groups.get((school.pk, audience), []) if r["respondents"] >= minimum]
+        kept = [
+            r
+            for r in groups.get((school.pk, audience), [])
+            if reaches_minimum(r["respondents"], minimum)
+        ]
         answered = sum(r["answers"] for r in kept)
         if not answered:
             out[school.pk] = NO_EVIDENCE
@@ -866,7 +872,12 @@ def shown_rates(survey_ids) -> dict[int, tuple[int, int]]:
     categories readiness does not use (three queries instead of four, and no read of every
     answer of every survey). A test holds the two equal."""
     from stakeholders.models import Response, Survey
-    from stakeholders.selectors import DEFAULT_MIN_GROUP, _expected, _total_expected
+    from stakeholders.selectors import (
+        DEFAULT_MIN_GROUP,
+        _expected,
+        _total_expected,
+        reaches_minimum,
+    )
 
     ids = list(survey_ids)
     if not ids:
@@ -894,7 +905,7 @@ def shown_rates(survey_ids) -> dict[int, tuple[int, int]]:
     for sid in ids:
         n = sum(answered[sid].values())
         expected = _total_expected(answered[sid], invited[sid])
-        if expected and n >= minimums.get(sid, DEFAULT_MIN_GROUP):
+        if expected and reaches_minimum(n, minimums.get(sid, DEFAULT_MIN_GROUP)):
             out[sid] = (n, expected)
     return out
 

@@ -109,7 +109,7 @@ class ReadinessRun(models.Model):
     # The district's mean overall and pillar scores after this run (for the district trend).
     summary = models.JSONField(default=dict, blank=True)
 
-    objects = ScopedManager("district", dimension=DISTRICT)
+    objects = ScopedManager("district", dimension=DISTRICT, concerns="school")
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -236,15 +236,27 @@ class ScopedManager(models.Manager):
     ``"schools"``) or, with ``dimension="district"``, to a district. For a district seen
     whole, rows are filtered through the school's district (``<path>__district``), or
     through ``district``, the model's own district column, when it declares one.
+
+    ``concerns`` is for history and log rows (a session's change log, a device's events,
+    the audit log): the path to the one school whose rows the entry describes, or empty
+    (null) when it describes the whole object. Such an entry is seen only by someone who
+    sees that school, on top of seeing the object: a change to a shared session's
+    attendance at Cedar is not shown to a principal of Maple, who cannot see Cedar's
+    attendance rows either. Every history model declares it (tests/test_history_scope.py).
     """
 
     def __init__(
-        self, path: str | None = None, dimension: str | None = None, district: str | None = None
+        self,
+        path: str | None = None,
+        dimension: str | None = None,
+        district: str | None = None,
+        concerns: str | None = None,
     ):
         super().__init__()
         self._scope_path = path
         self._scope_dimension = dimension
         self._district_path = district
+        self._concerns = concerns
 
     def _declared(self) -> ScopedManager:
         """The manager that carries the model's scope declaration.
@@ -272,13 +284,17 @@ class ScopedManager(models.Manager):
             return declared._district_path
         return "district" if self.scope_path == "pk" else f"{self.scope_path}__district"
 
+    @property
+    def concerns(self) -> str | None:
+        return self._declared()._concerns
+
     def deconstruct(self):  # pragma: no cover - only used if use_in_migrations were set
         return (
             False,
             f"{ScopedManager.__module__}.{ScopedManager.__qualname__}",
             None,
             (self.scope_path, self.scope_dimension),
-            {"district": self._declared()._district_path},
+            {"district": self._declared()._district_path, "concerns": self.concerns},
         )
 
     def scope_q(self, state: dict) -> Q:
@@ -290,7 +306,18 @@ class ScopedManager(models.Manager):
             by_district = Q(**{f"{self.district_path}__in": whole})
             q = (q | by_district) if ids else by_district
         if _is_multivalued(self.model, self.scope_path):
-            return Q(pk__in=self.model._base_manager.filter(q).values("pk"))
+            q = Q(pk__in=self.model._base_manager.filter(q).values("pk"))
+        if self.concerns:
+            q &= self.concerns_q(state)
+        return q
+
+    def concerns_q(self, state: dict) -> Q:
+        """A log entry about one school's rows is seen with that school, never without it."""
+        path = self.concerns
+        q = Q(**{f"{path}__isnull": True}) | Q(**{f"{path}__in": state.get(SCHOOL, ())})
+        whole = state.get(WHOLE)
+        if whole:
+            q |= Q(**{f"{path}__district__in": whole})
         return q
 
     def get_queryset(self):

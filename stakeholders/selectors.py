@@ -8,7 +8,20 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Case, Count, IntegerField, Min, Prefetch, Sum, Value, When
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    IntegerField,
+    Min,
+    OuterRef,
+    Prefetch,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from schools.models import School
 from schools.pillars import Pillar
@@ -34,6 +47,23 @@ from .models import (
 DEFAULT_MIN_GROUP = 5
 
 # --- suppression --------------------------------------------------------------------------
+#
+# The small-group rule is written once, in ``reaches_minimum``: a count of answers (a
+# survey's responses, an audience's, the respondents behind a mean or behind free text) is
+# shown only when it reaches the district's minimum group. Every page, export and
+# indicator asks it, through ``shown_count`` in Python and the ``answer_count`` template
+# filter (stakeholders/templatetags/survey_counts.py); tests/stakeholders/
+# test_small_groups.py reads every page that mentions a small survey.
+
+
+def reaches_minimum(respondents: int, minimum: int) -> bool:
+    """The small-group rule: may answers from this many respondents be shown?"""
+    return respondents >= max(minimum or DEFAULT_MIN_GROUP, 1)
+
+
+def shown_count(n: int, minimum: int) -> int | None:
+    """``n`` when the rule lets it be shown, else None (shown as "fewer than ...")."""
+    return n if reaches_minimum(n, minimum) else None
 
 
 @dataclass(frozen=True)
@@ -59,11 +89,11 @@ def suppress(counts: Mapping[object, int], minimum: int) -> Suppression:
     hidden as well. Groups with no respondents reveal nothing and are left as they are.
     """
     total = sum(counts.values())
-    if total < minimum:
+    if not reaches_minimum(total, minimum):
         return Suppression(frozenset(counts), frozenset(), True)
-    small = {g for g, n in counts.items() if 0 < n < minimum}
+    small = {g for g, n in counts.items() if n > 0 and not reaches_minimum(n, minimum)}
     hidden = set(small)
-    while hidden and sum(counts[g] for g in hidden) < minimum:
+    while hidden and not reaches_minimum(sum(counts[g] for g in hidden), minimum):
         shown = sorted((n, str(g), g) for g, n in counts.items() if g not in hidden and n > 0)
         if not shown:
             return Suppression(frozenset(counts), frozenset(), True)
@@ -81,9 +111,19 @@ def min_group(survey: Survey) -> int:
 
 
 def surveys_list(surveys):
-    """Surveys with their schools and response count (two queries for any number)."""
+    """Surveys with their schools, response count and minimum group (two queries for any
+    number). Show the count only through the ``answer_count`` filter with ``min_group``."""
+    strictest = (
+        Survey.schools.through.objects.filter(survey_id=OuterRef("pk"))
+        .values("survey_id")
+        .annotate(m=Min("school__district__survey_min_group"))
+        .values("m")
+    )
     return (
-        surveys.annotate(response_count=Count("responses"))
+        surveys.annotate(
+            response_count=Count("responses"),
+            min_group=Coalesce(Subquery(strictest), Value(DEFAULT_MIN_GROUP)),
+        )
         .order_by("-opens_on", "title", "pk")
         .prefetch_related(Prefetch("schools", queryset=School.objects.order_by("name")))
     )
@@ -287,7 +327,18 @@ def results(survey: Survey) -> dict:
         "choices": [r for r in question_rows if r.question.has_choices],
         "pillars": _group_means(answers, "question__pillar", Pillar, minimum),
         "needs": _group_means(answers, "question__need_category", NeedCategory, minimum),
-        "free_text": _free_text(answers, minimum),
+        # Free text of an audience under the minimum stays hidden with it, not pooled into
+        # a larger group where it would be read all the same.
+        "free_text": _free_text(
+            answers.exclude(
+                response__audience__in=[
+                    a
+                    for a in audiences
+                    if rule.total_hidden or not reaches_minimum(counts[a], minimum)
+                ]
+            ),
+            minimum,
+        ),
         "audience_labels": [(a, Audience(a).label) for a in audiences],
     }
 
@@ -307,7 +358,7 @@ def _group_means(answers, path: str, choices, minimum: int) -> list[GroupMean]:
             label=label,
             respondents=found[key]["respondents"],
             mean=round(found[key]["mean"], 2),
-            shown=found[key]["respondents"] >= minimum,
+            shown=reaches_minimum(found[key]["respondents"], minimum),
         )
         for key, label in choices.choices
         if key in found
@@ -335,7 +386,7 @@ def _free_text(answers, minimum: int) -> list[TextGroup]:
         people[need].add(response_id)
     for need, group in groups.items():
         group.respondents = len(people[need])
-        group.shown = group.respondents >= minimum
+        group.shown = reaches_minimum(group.respondents, minimum)
         if not group.shown:
             group.answers = []
     order = {k: i for i, k in enumerate(NeedCategory.values)}
@@ -449,7 +500,7 @@ def headline_results(surveys: Iterable[Survey] | Iterable[int]) -> dict[int, dic
     top: dict[int, tuple[float, str]] = {}
     for row in needs:
         sid = row["response__survey_id"]
-        if row["respondents"] < minimums.get(sid, DEFAULT_MIN_GROUP):
+        if not reaches_minimum(row["respondents"], minimums.get(sid, DEFAULT_MIN_GROUP)):
             continue
         candidate = (row["mean"], row["question__need_category"])
         if sid not in top or candidate < top[sid]:
@@ -457,11 +508,13 @@ def headline_results(surveys: Iterable[Survey] | Iterable[int]) -> dict[int, dic
     out = {}
     for sid in ids:
         n = sum(answered[sid].values())
-        hidden = n < minimums.get(sid, DEFAULT_MIN_GROUP)
+        minimum = minimums.get(sid, DEFAULT_MIN_GROUP)
+        hidden = shown_count(n, minimum) is None
         exp = _total_expected(answered[sid], invited[sid])
         need = top.get(sid)
         out[sid] = {
-            "responses": None if hidden else n,
+            "responses": shown_count(n, minimum),
+            "minimum": minimum,
             "hidden": hidden,
             "expected": exp,
             "rate": round(100 * n / exp, 1) if exp and not hidden else None,

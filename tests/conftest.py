@@ -15,6 +15,9 @@ from .factories import DistrictFactory, MembershipFactory, SchoolFactory, UserFa
 
 PASSWORD = "correct horse battery"
 
+# Fixtures kept in their own modules: ``smtp_server`` (a real SMTP server on loopback).
+pytest_plugins = ["tests.smtp"]
+
 
 @pytest.fixture(autouse=True)
 def _scopes_disabled_in_test_bodies():

@@ -276,7 +276,10 @@ CASES: dict[str, object] = {
     "pd:polls": Scoped(_school, methods=("GET", "POST")),
     "pd:poll_results": Scoped(_pd_poll),
     "pd:checkin": PUBLIC,
+    "pd:checkin_code": PUBLIC,
     "pd:feedback": PUBLIC,
+    "pd:feedback_link": PUBLIC,
+    "pd:feedback_personal": PUBLIC,
     "pd:poll_answer": PUBLIC,
     # --- end pd ---
     # --- stakeholders (helper) ---
@@ -344,7 +347,10 @@ PUBLIC_KWARGS = {
     "accounts:password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
     # --- pd (helper) ---
     "pd:checkin": {"token": "no-such-check-in-token"},
+    "pd:checkin_code": {"token": "no-such-check-in-token"},
     "pd:feedback": {"token": "no-such-feedback-token"},
+    "pd:feedback_link": {"token": "no-such-feedback-token"},
+    "pd:feedback_personal": {"token": "no-such-personal-link"},
     "pd:poll_answer": {"token": "no-such-poll-token"},
     # --- end pd ---
     # --- stakeholders (helper) ---

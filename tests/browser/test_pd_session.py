@@ -64,25 +64,7 @@ def test_select_all_shown_ticks_only_the_filtered_names(page, demo):
     expect(page.locator("[data-roster-list] input:checked")).to_have_count(shown)
 
 
-def test_the_checkin_page_works_on_a_phone(phone, demo, axe_check):
-    from django_scopes import scopes_disabled
-
-    from pd.models import PDSession
-    from schools.models import StaffMember
-
-    with scopes_disabled():
-        session = PDSession.objects.filter(schools__code="MGE").first()
-        session.checkin_mode = "open"
-        session.save()
-        person = StaffMember.objects.filter(school__code="MGE", active=True).first()
-    phone.goto(session.checkin_path())
-    expect(phone.get_by_role("heading", level=1)).to_contain_text("Check in")
-    axe_check(phone)
-    phone.get_by_label("Your school e-mail address").fill(person.email)
-    phone.get_by_role("button", name="Check in").click()
-    expect(phone.get_by_role("heading", level=1)).to_contain_text(person.full_name)
-    overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0
+# The check-in flow on a phone: tests/browser/test_pd_checkin.py.
 
 
 @pytest.mark.parametrize(

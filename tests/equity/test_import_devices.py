@@ -404,16 +404,18 @@ def test_an_existing_device_is_updated_where_the_file_differs_and_its_move_recor
     )
     assert device.purchase_date == date(2022, 8, 1)  # a blank cell keeps the value
     assert device.status == DeviceStatus.IN_REPAIR  # statuses change on the device page
-    (moved,) = DeviceEvent.objects.filter(device=device)
+    # The leaving is recorded at Maple, the arrival at Cedar: each school sees its own.
+    moved, arrived = DeviceEvent.objects.filter(device=device).order_by("-kind")
     assert (moved.kind, moved.school, moved.note) == (
         EventKind.MOVED,
         maple,
         "to Cedar Middle (import)",
     )
+    assert (arrived.kind, arrived.school, arrived.note) == (EventKind.ARRIVED, cedar, "")
 
     again = run(csv_bytes(rows, header), district)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
-    assert DeviceEvent.objects.filter(device=device).count() == 1
+    assert DeviceEvent.objects.filter(device=device).count() == 2
 
 
 def test_a_row_without_a_school_leaves_an_existing_device_where_it_is(district, maple, cedar):

@@ -148,7 +148,7 @@ def test_bulk_move_and_retire(maple, cedar, tech, student):
     assert set(Device.objects.filter(pk__in=[a.pk, b.pk]).values_list("status", flat=True)) == {
         "retired"
     }
-    assert kinds(a) == [EventKind.MOVED, EventKind.RETIRED]
+    assert kinds(a) == [EventKind.MOVED, EventKind.ARRIVED, EventKind.RETIRED]
 
 
 def test_bulk_move_stays_in_the_district(maple, elsewhere, tech):

@@ -488,7 +488,7 @@ def test_stakeholders_heard_shows_each_surveys_headline_and_hides_small_groups(
     assert ">8<" in row and "50%" in row
     row = content[content.index("Families, before") :]
     row = row[: row.index("</tr>")]
-    assert "Too few to show" in row and ">3<" not in row
+    assert "fewer than 5" in row and ">3<" not in row
 
 
 def test_a_whole_district_plan_lists_the_largest_gaps_and_forecasts_every_school(

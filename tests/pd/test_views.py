@@ -1,6 +1,5 @@
 import csv
 import io
-from datetime import time, timedelta
 
 import pytest
 from django.core import mail
@@ -165,74 +164,7 @@ def test_checkin_toggle_and_feedback_requests(login, coach, maple, settings):
 # --- public links ---------------------------------------------------------------------
 
 
-@pytest.fixture
-def open_session(maple):
-    now = timezone.localtime()
-    return PDSessionFactory(schools=[maple], date=now.date(), start_time=time(now.hour, 0))
-
-
-def test_checkin_page_checks_in_without_an_account(client, open_session, maple):
-    ana = StaffMemberFactory(school=maple, email="ana@maple.example.org")
-    url = reverse("pd:checkin", args=[open_session.checkin_token])
-    page = client.get(url)
-    assert page.status_code == 200 and open_session.title.encode() in page.content
-    assert b"ana@maple" not in page.content  # the roster is never listed
-    done = client.post(url, {"email": "ana@maple.example.org"})
-    assert b"You are checked in" in done.content
-    assert Attendance.objects.get(session=open_session).staff == ana
-    assert b"already checked in" in client.post(url, {"email": ana.email}).content
-
-
-def test_a_checkin_link_only_works_for_its_own_session(client, open_session, maple, cedar):
-    other = PDSessionFactory(
-        schools=[cedar], date=open_session.date, start_time=open_session.start_time
-    )
-    ben = StaffMemberFactory(school=cedar, email="ben@cedar.example.org")
-    response = client.post(
-        reverse("pd:checkin", args=[open_session.checkin_token]), {"email": ben.email}
-    )
-    assert b"not on the staff roster" in response.content
-    assert not Attendance.objects.exists()
-    client.post(reverse("pd:checkin", args=[other.checkin_token]), {"email": ben.email})
-    assert list(Attendance.objects.values_list("session_id", flat=True)) == [other.pk]
-    bad = client.get(reverse("pd:checkin", args=["made-up-token"]))
-    assert bad.status_code == 200 and b"This link does not work" in bad.content
-    feedback_token_as_checkin = client.get(reverse("pd:checkin", args=[other.feedback_token]))
-    assert b"This link does not work" in feedback_token_as_checkin.content
-
-
-def test_a_closed_checkin_says_so(client, maple):
-    past = PDSessionFactory(
-        schools=[maple], date=timezone.localdate() - timedelta(days=3), start_time=time(9)
-    )
-    StaffMemberFactory(school=maple, email="ana@maple.example.org")
-    url = reverse("pd:checkin", args=[past.checkin_token])
-    response = client.post(url, {"email": "ana@maple.example.org"})
-    assert b"is closed" in response.content and not Attendance.objects.exists()
-
-
-def test_anonymous_feedback_through_the_link(client, maple):
-    session = PDSessionFactory(schools=[maple])
-    StaffMemberFactory(school=maple, email="ana@maple.example.org")
-    url = reverse("pd:feedback", args=[session.feedback_token])
-    assert b"<legend" in client.get(url).content
-    response = client.post(
-        url,
-        {
-            "rating": "5",
-            "will_apply": "Exit tickets",
-            "anonymous": "on",
-            "email": "ana@maple.example.org",
-        },
-        REMOTE_ADDR="203.0.113.9",
-        HTTP_USER_AGENT="Phone",
-    )
-    assert b"Thank you" in response.content
-    fb = Feedback.objects.get()
-    assert fb.staff_id is None and fb.rating == 5
-    named = client.post(url, {"rating": "3", "email": "ana@maple.example.org"})
-    assert b"Thank you" in named.content
-    assert Feedback.objects.filter(staff__email="ana@maple.example.org").count() == 1
+# The check-in and feedback links: tests/pd/test_public_links.py.
 
 
 def test_poll_answer_and_results(client, login, coach, maple):
