@@ -4,15 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('equity', '0007_device_released_event'),
+        ("equity", "0007_device_released_event"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='deviceevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Added to inventory'), ('check_out', 'Checked out'), ('check_in', 'Checked in'), ('lost', 'Reported lost'), ('stolen', 'Reported stolen'), ('recovered', 'Recovered'), ('repair_sent', 'Sent for repair'), ('repair_returned', 'Back from repair'), ('audit_seen', 'Seen in an audit'), ('moved', 'Moved to another school'), ('arrived', 'Arrived from another school'), ('retired', 'Retired'), ('released', "Back in stock (holder's record removed)")], max_length=20),
+            model_name="deviceevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Added to inventory"),
+                    ("check_out", "Checked out"),
+                    ("check_in", "Checked in"),
+                    ("lost", "Reported lost"),
+                    ("stolen", "Reported stolen"),
+                    ("recovered", "Recovered"),
+                    ("repair_sent", "Sent for repair"),
+                    ("repair_returned", "Back from repair"),
+                    ("audit_seen", "Seen in an audit"),
+                    ("moved", "Moved to another school"),
+                    ("arrived", "Arrived from another school"),
+                    ("retired", "Retired"),
+                    ("released", "Back in stock (holder's record removed)"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
