@@ -410,7 +410,9 @@ def send_checkin_code_email(*, code_id: int, now=None) -> bool:
 
 
 def _check_in(session: PDSession, staff: StaffMember, now) -> tuple[Attendance, bool]:
-    """Mark ``staff`` attended for the whole session (they proved their address)."""
+    """Mark ``staff`` attended for the whole session (they proved their address).
+
+    Call it inside a transaction: it locks the attendance row (``checkin_with_code``)."""
     with scopes_disabled():
         attendance, created = Attendance.objects.select_for_update().get_or_create(
             session=session,

@@ -111,8 +111,20 @@ LOCK_TESTS: dict[str, list[str]] = {
     "pd.services:session_update": [
         "tests/pd/test_locks.py::test_it_updates_a_session_under_its_lock",
     ],
-    "pd.services:self_check_in": [
-        "tests/pd/test_locks.py::test_it_checks_a_person_in_once",
+    "pd.services:checkin_code_request": [
+        "tests/pd/test_locks.py::test_it_checks_a_person_in_once_with_a_code",
+    ],
+    "pd.services:checkin_with_code": [
+        "tests/pd/test_locks.py::test_it_checks_a_person_in_once_with_a_code",
+    ],
+    "pd.services:feedback_link_request": [
+        "tests/pd/test_locks.py::test_it_sends_a_personal_feedback_link_once_per_wait",
+    ],
+    "equity.services:devices_release": [
+        "tests/audit/test_purge_devices.py::test_each_purge_frees_the_devices_its_students_held",
+    ],
+    "readiness.services:claim_change_run": [
+        "tests/readiness/test_locks.py::test_it_claims_one_waiting_run_per_district",
     ],
     "stakeholders.services:response_submit": [
         "tests/stakeholders/test_locks.py::test_it_takes_one_answer_per_person_link",

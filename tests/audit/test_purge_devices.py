@@ -50,7 +50,7 @@ def _the_retention_rule(maple, district):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("purging", [_one_student, _a_school, _the_retention_rule])
-def test_each_purge_frees_the_devices_its_students_held(maple, cedar, district, purging):
+def test_each_purge_frees_the_devices_its_students_held(row_locks, maple, cedar, district, purging):
     desk = UserFactory(email="desk@maple.example.org")
     run, students = purging(maple, district)
     # Each purged student holds a device (a leaver may still have one out); one more
@@ -65,6 +65,7 @@ def test_each_purge_frees_the_devices_its_students_held(maple, cedar, district, 
 
     run()
 
+    row_locks.assert_taken("equity.services:devices_release")
     assert not orphans().exists()
     for device in devices:
         device.refresh_from_db()

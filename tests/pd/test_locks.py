@@ -6,9 +6,17 @@ from datetime import time
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from pd import services
-from pd.models import Attendance, AttendanceStatus, CheckinMode, PDSession, PDSessionChange
+from pd.models import (
+    Attendance,
+    AttendanceStatus,
+    CheckinCode,
+    CheckinMode,
+    PDSession,
+    PDSessionChange,
+)
 from tests.factories import AttendanceFactory, PDSessionFactory, StaffMemberFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,16 +45,38 @@ def test_it_updates_a_session_under_its_lock(row_locks, session, maple, coach):
     row_locks.assert_taken("pd.services:session_update")
 
 
-def test_it_checks_a_person_in_once(row_locks, session, maple):
+def test_it_checks_a_person_in_once_with_a_code(row_locks, session, maple):
     ana = StaffMemberFactory(school=maple, email="ana@maple.example.org")
     session.checkin_mode = CheckinMode.OPEN
     session.save()
 
-    first, new = services.self_check_in(session=session, email="ana@maple.example.org")
-    again, new_again = services.self_check_in(session=session, email="ANA@maple.example.org")
+    code = services.checkin_code_request(session=session, email="ana@maple.example.org")
+    with pytest.raises(ValidationError):
+        services.checkin_with_code(session=session, email="ana@maple.example.org", code="x")
+    first, new = services.checkin_with_code(
+        session=session, email="ANA@maple.example.org", code=code.code
+    )
 
-    assert new and not new_again and again.pk == first.pk
+    assert new and first.staff == ana
     row = Attendance.objects.get()
     assert (row.staff, row.status, row.hours) == (ana, AttendanceStatus.ATTENDED, Decimal("1.50"))
     assert row.checked_in_at is not None
-    row_locks.assert_taken("pd.services:self_check_in")
+    # The wrong try was kept although it was refused; the right one spent the code.
+    assert CheckinCode.objects.get().attempts == 1
+    assert CheckinCode.objects.get().used_at is not None
+    row_locks.assert_taken("pd.services:checkin_code_request")
+    row_locks.assert_taken("pd.services:checkin_with_code")
+
+
+def test_it_sends_a_personal_feedback_link_once_per_wait(row_locks, session, maple):
+    session.allow_named_feedback = True
+    session.save()
+    ana = StaffMemberFactory(school=maple, email="ana@maple.example.org")
+    AttendanceFactory(session=session, staff=ana, status=AttendanceStatus.ATTENDED)
+
+    assert services.feedback_link_request(session=session, email="ANA@maple.example.org")
+    assert not services.feedback_link_request(session=session, email="ana@maple.example.org")
+    assert not services.feedback_link_request(session=session, email="nobody@maple.example.org")
+
+    assert Attendance.objects.get(staff=ana).feedback_requested_at is not None
+    row_locks.assert_taken("pd.services:feedback_link_request")

@@ -427,13 +427,14 @@ def _(w):
     return lambda: services.attendees_add(session=session, staff=[late], by=w.coach)
 
 
-@path("pd.services.self_check_in")
+@path("pd.services.checkin_with_code")
 def _(w):
     from pd import services
 
-    session = _session(w)
+    session = _session(w, checkin_mode="open")
     staff = StaffMemberFactory(school=w.maple, email="ana@maple.example.org")
-    return lambda: services.self_check_in(session=session, email=staff.email)
+    code = services.checkin_code_request(session=session, email=staff.email)
+    return lambda: services.checkin_with_code(session=session, email=staff.email, code=code.code)
 
 
 @path("pd.services.feedback_submit")
@@ -441,9 +442,7 @@ def _(w):
     from pd import services
 
     session = _session(w)
-    return lambda: services.feedback_submit(
-        session=session, rating=4, will_apply="yes", anonymous=True
-    )
+    return lambda: services.feedback_submit(session=session, rating=4, will_apply="yes")
 
 
 @path("pd.services.leader_nominate")
@@ -769,6 +768,17 @@ NOT_EVIDENCE = {
     "equity.year.students_without_device": READS,
     "equity.tasks.progress_key": READS,
     # pd
+    "pd.services.checkin_code_request": "e-mails a code; the attendance comes with the code",
+    "pd.services.send_checkin_code_email": "sends an e-mail",
+    "pd.tasks.send_checkin_code": "sends an e-mail",
+    "pd.services.feedback_link_request": "e-mails a personal link; the feedback comes later",
+    "pd.services.send_feedback_link_email": "sends an e-mail",
+    "pd.tasks.send_feedback_link": "sends an e-mail",
+    "pd.services.feedback_link_token": READS,
+    "pd.services.feedback_link_path": READS,
+    "pd.services.attendance_by_feedback_link": READS,
+    "pd.services.named_feedback_of": READS,
+    "pd.services.normalize_email": READS,
     "pd.services.checkin_set": "opens or closes the check-in link; attendance comes later",
     "pd.services.feedback_request": "queues e-mails; the feedback comes later",
     "pd.services.send_feedback_emails": "sends e-mails; the feedback comes later",
