@@ -147,6 +147,7 @@ def set_active(*, membership: Membership, active: bool, by: User) -> User:
     return user
 
 
+@transaction.atomic
 def end_sessions(user_id: int) -> int:
     """End every open session of a user; answers how many were ended.
 

@@ -53,6 +53,9 @@ def confirm_totp_device(*, device: TOTPDevice, token: str) -> list[str] | None:
 
     None when the code is wrong (nothing is written then).
     """
+    # Locked, so two submissions of one code cannot both confirm it (and the throttle counts
+    # every failure).
+    device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
     if not device.verify_token(token):
         return None
     TOTPDevice.objects.filter(user=device.user, confirmed=True).delete()
@@ -77,14 +80,17 @@ def verify(user: User, token: str):
     """The device that accepts ``token`` (authenticator code or recovery code), or None.
 
     Each device throttles after a failure (django-otp doubles the wait each time), so
-    guessing six digits is not practical.
+    guessing six digits is not practical. The devices are read locked (``for_verify``), in
+    a transaction of their own: two requests at once cannot both spend one recovery code or
+    one authenticator code, and a failure's throttle count is committed with the answer.
     """
     token = (token or "").replace(" ", "").strip()
     if not token:
         return None
-    for device in devices_for_user(user, confirmed=True, for_verify=True):
-        if device.verify_is_allowed()[0] and device.verify_token(token):
-            return device
+    with transaction.atomic():
+        for device in devices_for_user(user, confirmed=True, for_verify=True):
+            if device.verify_is_allowed()[0] and device.verify_token(token):
+                return device
     return None
 
 
