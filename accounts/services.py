@@ -1,6 +1,7 @@
 """Accounts: invitations instead of sign-up."""
 
 from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -74,6 +75,22 @@ def send_invitation_email(*, membership: Membership) -> None:
         from_email=None,
         recipient_list=[user.email],
     )
+
+
+def send_password_reset_email(*, email: str) -> int:
+    """Send the set-password link to each account that may reset with ``email`` (Django's
+    rule: active, with a password); answers how many were sent, 0 for an unknown address."""
+    sent = 0
+    for user in PasswordResetForm().get_users(email):
+        context = {"email": user.email, "user": user, "set_password_url": set_password_url(user)}
+        send_mail(
+            subject=render_to_string("registration/password_reset_subject.txt").strip(),
+            message=render_to_string("registration/password_reset_email.txt", context),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+        sent += 1
+    return sent
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from django_scopes import scopes_disabled
 from schools.models import Role
 
 from .factories import DistrictFactory, MembershipFactory, SchoolFactory, UserFactory
+from .smtp import smtp_server  # noqa: F401  (a real SMTP server on loopback)
 
 PASSWORD = "correct horse battery"
 
