@@ -64,11 +64,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: container health checks call http://127.0.0.1:8000/healthz, which must answer
-    # before host validation and the HTTPS redirect.
-    "config.health.HealthCheckMiddleware",
-    "django.middleware.security.SecurityMiddleware",
+    # First, the security headers, so that every response gets them, whatever answers it
+    # below (the health check, a static file, a redirect, an error page). The HTTPS redirect
+    # is answered by SecurityMiddleware itself, so the other two stand above it.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    # Container health checks call http://127.0.0.1:8000/healthz, which must answer before
+    # host validation and the HTTPS redirect (SECURE_REDIRECT_EXEMPT below).
+    "config.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -79,7 +83,6 @@ MIDDLEWARE = [
     # Signs out a session left idle longer than SESSION_IDLE_TIMEOUT.
     "accounts.middleware.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Must come after authentication: it activates the user's scope for the request.
     "schools.scoping.ScopeMiddleware",
@@ -266,6 +269,8 @@ SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# The health check answers over plain HTTP (config.health.HealthCheckMiddleware).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
