@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 # Where the database and the broker are: the only choices left to the environment.
-PASS_THROUGH = {"DATABASE_URL", "REDIS_URL"}
+PASS_THROUGH = ("DATABASE_URL", "REDIS_URL")
 # The values the suite runs with, whatever the shell says.
 FIXED = {
     "SECRET_KEY": "test-only-" + "x7Qm2pL9vR4tW8yZ3nB6cF1hJ5kD0sG" * 2,
@@ -31,7 +31,7 @@ def settings_variables() -> set[str]:
 
 # Removed for the whole test process, so that a worker or a command the suite starts in a
 # subprocess sees the same clean environment.
-for _name in settings_variables() - PASS_THROUGH:
+for _name in settings_variables() - set(PASS_THROUGH):
     os.environ.pop(_name, None)
 os.environ.update(FIXED)
 
