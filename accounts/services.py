@@ -154,7 +154,7 @@ def set_active(*, membership: Membership, active: bool, by: User) -> User:
     Held to ``account_switch_refusal``. Switching off ends every open session at once
     (accounts.signals) and keeps the person's records and roles.
     """
-    user = User.objects.select_for_update().get(pk=membership.user_id)
+    user = membership.user
     refusal = account_switch_refusal(user=user, by=by, district=membership.district, active=active)
     if refusal:
         raise ValidationError(refusal)

@@ -53,9 +53,6 @@ def confirm_totp_device(*, device: TOTPDevice, token: str) -> list[str] | None:
 
     None when the code is wrong (nothing is written then).
     """
-    # Locked, so two submissions of one code cannot both confirm it (and the throttle counts
-    # every failure).
-    device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
     if not device.verify_token(token):
         return None
     TOTPDevice.objects.filter(user=device.user, confirmed=True).delete()

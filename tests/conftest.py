@@ -12,9 +12,11 @@ from django_scopes import scopes_disabled
 from schools.models import Role
 
 from .factories import DistrictFactory, MembershipFactory, SchoolFactory, UserFactory
-from .smtp import smtp_server  # noqa: F401  (a real SMTP server on loopback)
 
 PASSWORD = "correct horse battery"
+
+# Fixtures kept in their own modules: ``smtp_server`` (a real SMTP server on loopback).
+pytest_plugins = ["tests.smtp"]
 
 
 @pytest.fixture(autouse=True)

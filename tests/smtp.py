@@ -1,45 +1,60 @@
-"""A real SMTP server on loopback (aiosmtpd in a thread), for tests that send e-mail.
+"""A real SMTP server on loopback (aiosmtpd in a thread) for tests of the mail path.
 
-    def test_it(smtp_server): ...; smtp_server.messages  # what arrived
-
-(tests/conftest.py makes the fixture available everywhere.)
-
-The fixture points Django's SMTP backend at it for the test's duration; ``connections``
-counts SMTP conversations (EHLO/HELO), so a test can show that a request opened none.
+``smtp_server`` starts it on a free port of 127.0.0.1 and points Django's SMTP backend at
+it; ``smtp_server.messages`` holds what arrived (``email.message.EmailMessage``),
+``wait_for(n)`` waits until ``n`` messages have arrived (a condition, never a sleep), and
+``connections`` counts SMTP conversations (EHLO/HELO), so a test can show that a request
+opened none.
 """
 
+from __future__ import annotations
+
+import re
 import socket
 import threading
-from email import message_from_bytes
-from email.message import Message
+from email import message_from_bytes, policy
 
 import pytest
 
 
-class Recorder:
+class _Inbox:
     def __init__(self):
-        self.messages: list[Message] = []
-        self.envelopes = []
+        self.messages = []
         self.connections = 0
-        self._lock = threading.Lock()
+        self._arrived = threading.Condition()
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
-        with self._lock:
+        with self._arrived:
             self.connections += 1
         session.host_name = hostname
         return responses
 
     async def handle_HELO(self, server, session, envelope, hostname):
-        with self._lock:
+        with self._arrived:
             self.connections += 1
         session.host_name = hostname
         return f"250 {server.hostname}"
 
-    async def handle_DATA(self, server, session, envelope):
-        with self._lock:
-            self.envelopes.append(envelope)
-            self.messages.append(message_from_bytes(envelope.original_content))
-        return "250 Message accepted for delivery"
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
+        with self._arrived:
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+            self._arrived.notify_all()
+        return "250 OK"
+
+    def wait_for(self, count: int, timeout: float = 30) -> list:
+        with self._arrived:
+            self._arrived.wait_for(lambda: len(self.messages) >= count, timeout=timeout)
+        assert len(self.messages) >= count, f"{len(self.messages)} of {count} e-mails arrived"
+        return self.messages
+
+    def body(self, index: int = -1) -> str:
+        return self.messages[index].get_body(preferencelist=("plain",)).get_content()
+
+
+def code_in(body: str) -> str:
+    """The one 6-digit code standing on its own line of an e-mail."""
+    (code,) = re.findall(r"^\s+(\d{6})\s*$", body, flags=re.M)
+    return code
 
 
 def _free_port() -> int:
@@ -52,8 +67,8 @@ def _free_port() -> int:
 def smtp_server(settings):
     from aiosmtpd.controller import Controller
 
-    recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=_free_port())
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
@@ -64,6 +79,6 @@ def smtp_server(settings):
     settings.EMAIL_USE_SSL = False
     settings.EMAIL_TIMEOUT = 10
     try:
-        yield recorder
+        yield inbox
     finally:
         controller.stop()
