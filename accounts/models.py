@@ -36,6 +36,18 @@ class User(AbstractUser):
     username = None
     email = models.EmailField("e-mail address", unique=True)
     full_name = models.CharField(max_length=200, blank=True)
+    # The district whose admin switched the account off; empty when it is on, or when a site
+    # superuser switched it off. Only that district's admins may switch it on again
+    # (accounts.services.account_switch_refusal), so a role given to a switched-off account
+    # by invitation is no way to revive it.
+    switched_off_in = models.ForeignKey(
+        "schools.District",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

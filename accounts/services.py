@@ -1,6 +1,7 @@
 """Accounts: invitations instead of sign-up."""
 
 from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -12,7 +13,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from audit import queue
 from schools.models import District, Membership, Role, School
-from schools.scoping import scopes_disabled
+from schools.scoping import Access, access_for
 from schools.web import absolute_url
 
 from .models import User, UserSession
@@ -35,7 +36,11 @@ def invite_user(
     school: School | None,
     invited_by: User,
 ) -> Membership:
-    """Give a person a role (creating their account if new) and e-mail them a link."""
+    """Give a person a role (creating their account if new) and e-mail them a link.
+
+    An existing account is left exactly as it is (switched on or off, its password, name and
+    rights): the invitation adds a role and nothing else.
+    """
     email = User.objects.normalize_email(email).strip().lower()
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
@@ -57,7 +62,10 @@ def send_invitation_email(*, membership: Membership) -> None:
     context = {
         "membership": membership,
         "user": user,
-        "needs_password": not user.has_usable_password(),
+        "switched_off": not user.is_active,
+        # A switched-off account gets no password link: it could not sign in with it, and
+        # Django's own reset form skips such accounts too.
+        "needs_password": user.is_active and not user.has_usable_password(),
         "set_password_url": set_password_url(user),
         "login_url": absolute_url(reverse("accounts:login")),
     }
@@ -69,6 +77,22 @@ def send_invitation_email(*, membership: Membership) -> None:
     )
 
 
+def send_password_reset_email(*, email: str) -> int:
+    """Send the set-password link to each account that may reset with ``email`` (Django's
+    rule: active, with a password); answers how many were sent, 0 for an unknown address."""
+    sent = 0
+    for user in PasswordResetForm().get_users(email):
+        context = {"email": user.email, "user": user, "set_password_url": set_password_url(user)}
+        send_mail(
+            subject=render_to_string("registration/password_reset_subject.txt").strip(),
+            message=render_to_string("registration/password_reset_email.txt", context),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+        sent += 1
+    return sent
+
+
 @transaction.atomic
 def membership_remove(*, membership: Membership, by: User) -> None:
     if membership.user_id == by.pk and membership.role == Role.DISTRICT_ADMIN:
@@ -76,36 +100,71 @@ def membership_remove(*, membership: Membership, by: User) -> None:
     membership.delete()
 
 
+def roles_elsewhere(user: User, district: District) -> bool:
+    """Whether ``user`` holds a role in a district other than ``district`` (any scope)."""
+    return Membership._base_manager.filter(user=user).exclude(district=district).exists()
+
+
+def account_switch_refusal(
+    *,
+    user: User,
+    by: User,
+    district: District | None,
+    active: bool,
+    access: Access | None = None,
+    elsewhere: bool | None = None,
+) -> str | None:
+    """Why ``by`` may not switch ``user``'s account on (``active``) or off, or None if they may.
+
+    The one rule for both directions and every path (a district's members page, the Django
+    admin): nobody switches their own account; a site superuser may switch any other; a
+    district admin only an account that is not a superuser's and whose every role is in
+    their district, and switches one on again only if their district switched it off. An
+    invitation therefore never revives an account switched off elsewhere. ``access`` and
+    ``elsewhere`` may be given when the caller already knows them (a list of members).
+    """
+    if user.pk == by.pk:
+        return "You cannot switch your own account on or off."
+    if by.is_superuser:
+        return None
+    if user.is_superuser:
+        return "A site superuser's account is managed in the admin."
+    access = access or access_for(by)
+    if district is None or not by.is_active or not access.is_district_admin(district):
+        return "Only a district admin of the person's district may switch an account on or off."
+    if elsewhere is None:
+        elsewhere = roles_elsewhere(user, district)
+    if elsewhere:
+        return (
+            "This person also holds a role in another district, so only a site superuser "
+            "can switch the account on or off. Remove their roles here instead."
+        )
+    if active and not user.is_active and user.switched_off_in_id != district.pk:
+        return (
+            "This account was not switched off by your district, so only a site superuser "
+            "can switch it on."
+        )
+    return None
+
+
 @transaction.atomic
 def set_active(*, membership: Membership, active: bool, by: User) -> User:
     """Switch a person's account off (or on again) from their district's members page.
 
-    Switching off ends every open session at once (accounts.signals). A district admin may
-    only switch off someone whose every role is in this district: an account shared with
-    another district, a superuser, or the admin's own account is refused.
+    Held to ``account_switch_refusal``. Switching off ends every open session at once
+    (accounts.signals) and keeps the person's records and roles.
     """
     user = membership.user
-    if not active:
-        if user.pk == by.pk:
-            raise ValidationError("You cannot switch off your own account.")
-        if user.is_superuser:
-            raise ValidationError("A site superuser's account is managed in the admin.")
-        with scopes_disabled():
-            elsewhere = (
-                Membership.objects.filter(user=user)
-                .exclude(district_id=membership.district_id)
-                .exists()
-            )
-        if elsewhere:
-            raise ValidationError(
-                "This person also holds a role in another district, so only a site "
-                "superuser can switch the account off. Remove their roles here instead."
-            )
+    refusal = account_switch_refusal(user=user, by=by, district=membership.district, active=active)
+    if refusal:
+        raise ValidationError(refusal)
     user.is_active = active
-    user.save(update_fields=["is_active"])
+    user.switched_off_in = None if active else membership.district
+    user.save(update_fields=["is_active", "switched_off_in"])
     return user
 
 
+@transaction.atomic
 def end_sessions(user_id: int) -> int:
     """End every open session of a user; answers how many were ended.
 

@@ -21,3 +21,9 @@ def send_invitation(membership_id: int) -> bool:
         return False
     services.send_invitation_email(membership=membership)
     return True
+
+
+@shared_task(autoretry_for=(SMTPException, OSError), retry_backoff=True, max_retries=5)
+def send_password_reset(email: str) -> int:
+    """E-mail a set-password link to the account with this address, if there is one."""
+    return services.send_password_reset_email(email=email)

@@ -80,14 +80,17 @@ def verify(user: User, token: str):
     """The device that accepts ``token`` (authenticator code or recovery code), or None.
 
     Each device throttles after a failure (django-otp doubles the wait each time), so
-    guessing six digits is not practical.
+    guessing six digits is not practical. The devices are read locked (``for_verify``), in
+    a transaction of their own: two requests at once cannot both spend one recovery code or
+    one authenticator code, and a failure's throttle count is committed with the answer.
     """
     token = (token or "").replace(" ", "").strip()
     if not token:
         return None
-    for device in devices_for_user(user, confirmed=True, for_verify=True):
-        if device.verify_is_allowed()[0] and device.verify_token(token):
-            return device
+    with transaction.atomic():
+        for device in devices_for_user(user, confirmed=True, for_verify=True):
+            if device.verify_is_allowed()[0] and device.verify_token(token):
+                return device
     return None
 
 

@@ -12,11 +12,10 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
 from audit.queue import enqueue
-from schools import selectors
 from schools.models import District, Membership
 from schools.scoping import require_district_admin, scoped_object
 
-from . import middleware, services, tasks, two_factor
+from . import middleware, selectors, services, tasks, two_factor
 from .forms import InviteForm, LoginForm, TokenForm
 
 
@@ -31,7 +30,12 @@ def members(request, district):
     return render(
         request,
         "accounts/members.html",
-        {"district": district, "memberships": selectors.district_members(district)},
+        {
+            "district": district,
+            "memberships": selectors.district_members(
+                district, by=request.user, access=request.access
+            ),
+        },
     )
 
 
@@ -48,6 +52,12 @@ def invite(request, district):
             form.add_error(None, exc)
         else:
             messages.success(request, f"An invitation was sent to {membership.user.email}.")
+            if not membership.user.is_active:
+                messages.warning(
+                    request,
+                    f"The account of {membership.user.email} is switched off, and an "
+                    "invitation does not switch it on.",
+                )
             return redirect("accounts:members", pk=district.pk)
     return render(request, "accounts/invite.html", {"form": form, "district": district})
 

@@ -48,7 +48,8 @@ def healthz(request):
 
 
 class HealthCheckMiddleware:
-    """Answer /healthz before host checks and the HTTPS redirect run."""
+    """Answer /healthz before host checks run (the HTTPS redirect exempts it), inside the
+    middlewares that add the security headers, so its answer carries them too."""
 
     def __init__(self, get_response):
         self.get_response = get_response

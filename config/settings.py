@@ -64,11 +64,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: container health checks call http://127.0.0.1:8000/healthz, which must answer
-    # before host validation and the HTTPS redirect.
-    "config.health.HealthCheckMiddleware",
-    "django.middleware.security.SecurityMiddleware",
+    # First, the security headers, so that every response gets them, whatever answers it
+    # below (the health check, a static file, a redirect, an error page). The HTTPS redirect
+    # is answered by SecurityMiddleware itself, so the other two stand above it.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    # Container health checks call http://127.0.0.1:8000/healthz, which must answer before
+    # host validation and the HTTPS redirect (SECURE_REDIRECT_EXEMPT below).
+    "config.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -79,7 +83,6 @@ MIDDLEWARE = [
     # Signs out a session left idle longer than SESSION_IDLE_TIMEOUT.
     "accounts.middleware.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Must come after authentication: it activates the user's scope for the request.
     "schools.scoping.ScopeMiddleware",
@@ -153,6 +156,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Served at the site's root by WhiteNoise: /favicon.ico, which browsers and tools ask for
+# on their own (pages link static/favicon.svg).
+WHITENOISE_ROOT = BASE_DIR / "public"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -187,7 +193,9 @@ if REDIS_URL:
         }
     }
 else:
-    CELERY_BROKER_URL = "memory://"
+    # In-process tasks never reach a broker; naming a host keeps kombu from warning that
+    # none was given ("No hostname was supplied") on every command.
+    CELERY_BROKER_URL = "memory://localhost/"
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = True
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -279,6 +287,8 @@ SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# The health check answers over plain HTTP (config.health.HealthCheckMiddleware).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
@@ -327,8 +337,20 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"client_errors_on_one_line": {"()": "config.logs.ClientErrorsOnOneLine"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_errors_on_one_line"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # django-axes reports every sign-in at INFO; failures and lockouts are WARNING.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # django-axes reports every sign-in at INFO; failures and lockouts are WARNING.
+        "axes": {"level": "WARNING"},
+        # Django's own records go to the console above, once (its default console handler
+        # would print each a second time in development, tracebacks and all).
+        "django": {"level": "INFO", "handlers": []},
+    },
 }

@@ -1,16 +1,39 @@
 """Settings for the test suite: the real settings, with test-only speed-ups.
 
-DATABASE_URL and REDIS_URL pass through, so CI runs the suite on PostgreSQL and Redis.
+The suite's values do not depend on the shell: every variable that config/settings.py
+reads is ignored here (its default applies) except DATABASE_URL and REDIS_URL, which pass
+through so CI runs the suite on PostgreSQL and Redis. A developer with DEBUG=true or a
+TIME_ZONE exported gets the same suite as CI (tests/test_settings.py checks this).
 """
 
 import os
+import re
+from pathlib import Path
 
-os.environ.setdefault("SECRET_KEY", "test-only-" + "x7Qm2pL9vR4tW8yZ3nB6cF1hJ5kD0sG" * 2)
-os.environ.setdefault("DEBUG", "false")
-# The test client and the live server speak plain HTTP.
-os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
-os.environ.setdefault("SESSION_COOKIE_SECURE", "false")
-os.environ.setdefault("CSRF_COOKIE_SECURE", "false")
+# Where the database and the broker are: the only choices left to the environment.
+PASS_THROUGH = ("DATABASE_URL", "REDIS_URL")
+# The values the suite runs with, whatever the shell says.
+FIXED = {
+    "SECRET_KEY": "test-only-" + "x7Qm2pL9vR4tW8yZ3nB6cF1hJ5kD0sG" * 2,
+    "DEBUG": "false",
+    # The test client and the live server speak plain HTTP.
+    "SECURE_SSL_REDIRECT": "false",
+    "SESSION_COOKIE_SECURE": "false",
+    "CSRF_COOKIE_SECURE": "false",
+}
+
+
+def settings_variables() -> set[str]:
+    """Every environment variable config/settings.py reads (``env.<type>("NAME", ...)``)."""
+    source = Path(__file__).with_name("settings.py").read_text()
+    return set(re.findall(r'\benv(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]*)"', source))
+
+
+# Removed for the whole test process, so that a worker or a command the suite starts in a
+# subprocess sees the same clean environment.
+for _name in settings_variables() - set(PASS_THROUGH):
+    os.environ.pop(_name, None)
+os.environ.update(FIXED)
 
 from .settings import *  # noqa: E402,F403
 

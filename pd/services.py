@@ -290,7 +290,9 @@ def attendees_add(*, session: PDSession, staff: Iterable[StaffMember], by) -> in
     return len(new)
 
 
+@transaction.atomic
 def checkin_set(*, session: PDSession, mode: str, by) -> None:
+    """Change how attendees check in; the change log row and the session are written together."""
     if session.checkin_mode == mode:
         return
     labels = dict(CheckinMode.choices)

@@ -100,6 +100,7 @@ def _sync_audiences(survey: Survey, audiences: Iterable[str]) -> None:
     )
 
 
+@transaction.atomic
 def copy_starter(survey: Survey, key: str) -> None:
     """Copy a starter's questions (and their options) into a new survey."""
     starter = STARTERS[key]

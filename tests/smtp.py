@@ -1,8 +1,10 @@
 """A real SMTP server on loopback (aiosmtpd in a thread) for tests of the mail path.
 
 ``smtp_server`` starts it on a free port of 127.0.0.1 and points Django's SMTP backend at
-it; ``smtp_server.messages`` holds what arrived (``email.message.EmailMessage``), and
-``wait_for(n)`` waits until ``n`` messages have arrived (a condition, never a sleep).
+it; ``smtp_server.messages`` holds what arrived (``email.message.EmailMessage``),
+``wait_for(n)`` waits until ``n`` messages have arrived (a condition, never a sleep), and
+``connections`` counts SMTP conversations (EHLO/HELO), so a test can show that a request
+opened none.
 """
 
 from __future__ import annotations
@@ -18,7 +20,20 @@ import pytest
 class _Inbox:
     def __init__(self):
         self.messages = []
+        self.connections = 0
         self._arrived = threading.Condition()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        with self._arrived:
+            self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_HELO(self, server, session, envelope, hostname):
+        with self._arrived:
+            self.connections += 1
+        session.host_name = hostname
+        return f"250 {server.hostname}"
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
         with self._arrived:

@@ -1,3 +1,6 @@
+import re
+from pathlib import Path
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -53,3 +56,38 @@ def test_it_refuses_to_publish_demo_passwords_without_debug():
     with pytest.raises(CommandError):
         call_command("seed_demo")
     assert not User.objects.exists()
+
+
+# --- the README names every demo login (issue 15, item 23) ------------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+ROW = re.compile(r"^\| `([^`]+@[^`]+)` \| (.+) \|$")
+
+
+def readme_logins() -> dict[str, str]:
+    """The README's table of demo logins: e-mail → what it says about the account."""
+    return {m[1]: m[2] for line in README.read_text().splitlines() if (m := ROW.match(line))}
+
+
+def described(user) -> str:
+    """How the README describes an account the seed created."""
+    if user.is_superuser:
+        return "superuser (Django admin at `/admin/`)"
+    parts = []
+    for role in Role:
+        held = [m for m in user.memberships.all() if m.role == role]
+        if not held:
+            continue
+        schools = [m.school for m in held if m.school_id]
+        names = [s.name for s in sorted(schools, key=lambda s: (s.lowest_grade, s.name))]
+        label = role.label.lower()
+        parts.append(f"{label}, {' and '.join(names)}" if names else f"{label} (whole district)")
+    return "; ".join(parts)
+
+
+@pytest.mark.django_db
+def test_the_readme_lists_every_demo_login_the_seed_creates():
+    call_command("seed_demo", allow_production=True)
+    users = User.objects.prefetch_related("memberships__school")
+    expected = {user.email: described(user) for user in users}
+    assert readme_logins() == expected
