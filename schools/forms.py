@@ -94,7 +94,33 @@ class SchoolForm(ModelForm):
             "highest_grade",
             *[name for name, *_ in GRADE_BANDS],
             "economically_disadvantaged_pct",
+            "feeds_into",
         ]
+
+    def __init__(self, *args, can_set_feeder: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if can_set_feeder:
+            field = self.fields["feeds_into"]
+            field.queryset = field.queryset.filter(district_id=self.instance.district_id).exclude(
+                pk=self.instance.pk
+            )
+            field.empty_label = "None: they leave the district's records"
+        else:  # the feeder pattern is the district admin's to set
+            del self.fields["feeds_into"]
+
+    def _update_errors(self, errors):
+        # Without the feeder field (a principal), a grade change that breaks the school's
+        # feeder is reported on the grades, without naming the other school.
+        if "feeds_into" not in self.fields and "feeds_into" in getattr(errors, "error_dict", {}):
+            del errors.error_dict["feeds_into"]
+            errors.error_dict.setdefault("highest_grade", []).append(
+                ValidationError(
+                    "Students leaving this school's top grade move to the next school of the "
+                    "district's feeder pattern, which does not teach the grade after it. Ask "
+                    "the district admin to change the feeder pattern first."
+                )
+            )
+        super()._update_errors(errors)
 
 
 class DistrictSettingsForm(ModelForm):

@@ -162,6 +162,17 @@ class School(models.Model):
         help_text="Share of students who are economically disadvantaged; equity views "
         "show schools with the highest need first.",
     )
+    feeds_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="fed_by",
+        verbose_name="students leaving the top grade go to",
+        help_text="The next school of the district's feeder pattern. At the year-end "
+        "rollover, students in this school's top grade move there, one grade up. Leave "
+        "empty when they leave the district's records (a last school, or no set pattern).",
+    )
 
     objects = ScopedManager.from_queryset(SchoolQuerySet)("pk")
 
@@ -215,8 +226,52 @@ class School(models.Model):
             for name, label, *_ in GRADE_BANDS:
                 if getattr(self, name) and not self.serves(name):
                     errors[name] = f"This school does not serve grades {label}; enter 0."
+            feeder_error = self.feeder_problem()
+            if feeder_error:
+                errors["feeds_into"] = feeder_error
+            fed_from = self.grades_fed_from_outside_span()
+            if fed_from is not None:
+                # Named by grade only: the feeding school may be one this editor cannot see.
+                errors["lowest_grade"] = (
+                    "Another school of the district sends the students leaving its grade "
+                    f"{Grade(fed_from).label} here, so this school must teach grade "
+                    f"{Grade(fed_from + 1).label}. Change the feeder pattern first."
+                )
         if errors:
             raise ValidationError(errors)
+
+    def grades_fed_from_outside_span(self) -> int | None:
+        """The top grade of a school feeding into this one whose next grade this school
+        would no longer teach, or None (one query, outside the scope: any school counts)."""
+        if self.pk is None:
+            return None
+        tops = School._base_manager.filter(feeds_into_id=self.pk).values_list(
+            "highest_grade", flat=True
+        )
+        for top in sorted(set(tops)):
+            if not self.lowest_grade <= top + 1 <= self.highest_grade:
+                return top
+        return None
+
+    def feeder_problem(self, feeder: School | None = None) -> str:
+        """Why ``feeder`` (this school's own by default) cannot take its top grade, or ""."""
+        feeder = self.feeds_into if feeder is None and self.feeds_into_id else feeder
+        if feeder is None:
+            return ""
+        if self.pk is not None and feeder.pk == self.pk:
+            return "A school cannot feed into itself."
+        if feeder.district_id != self.district_id:
+            return "The next school must belong to the same district."
+        if self.highest_grade >= Grade.G12:
+            return "Students leaving grade 12 graduate; there is no next school."
+        nxt = Grade(self.highest_grade + 1)
+        if not feeder.lowest_grade <= nxt <= feeder.highest_grade:
+            return (
+                f"{feeder.name} teaches grades {feeder.grade_span}, so it cannot take "
+                f"students moving up from grade {self.get_highest_grade_display()} into "
+                f"grade {nxt.label}."
+            )
+        return ""
 
 
 class MembershipManager(ScopedManager):
