@@ -154,6 +154,7 @@ def session_new(request):
         user=request.user,
         last_format=selectors.last_format(request.user),
     )
+    duplicates = []
     if request.method == "POST" and form.is_valid():
         try:
             session = services.session_log(
@@ -162,7 +163,10 @@ def session_new(request):
                 pillars=form.cleaned_data["pillars"],
                 attendees=form.cleaned_data["attendees"],
                 by=request.user,
+                duplicate_ok=form.cleaned_data["log_anyway"],
             )
+        except services.PossibleDuplicate as exc:
+            duplicates = exc.sessions
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -172,7 +176,9 @@ def session_new(request):
             )
             return redirect(session)
     return render(
-        request, "pd/session_form.html", {"form": form, **_roster_context(form, request.access)}
+        request,
+        "pd/session_form.html",
+        {"form": form, "duplicates": duplicates, **_roster_context(form, request.access)},
     )
 
 
