@@ -37,6 +37,8 @@ from .models import (
     EventKind,
     HomeInternet,
     Student,
+    expires_before,
+    not_expired,
 )
 
 YEAR = timedelta(days=365)
@@ -173,12 +175,10 @@ def school_coverage(schools, *, today: date | None = None) -> list[SchoolCoverag
     schools = list(schools.select_related("district"))
     ids = [s.pk for s in schools]
 
-    not_expired = Q(model__auto_update_expiration__isnull=True) | Q(
-        model__auto_update_expiration__gte=today
-    )
+    supported = not_expired(today)
     computing = ~Q(model__kind=DeviceKind.HOTSPOT)
-    usable = Q(status__in=USABLE_STATUSES) & not_expired
-    expiring = usable & Q(model__auto_update_expiration__lt=horizon)
+    usable = Q(status__in=USABLE_STATUSES) & supported
+    expiring = usable & expires_before(horizon)
     touch = computing & Q(model__touchscreen=True)
     devices = _by_school(
         Device.objects.filter(school_id__in=ids),
@@ -189,7 +189,7 @@ def school_coverage(schools, *, today: date | None = None) -> list[SchoolCoverag
         in_service=Count("pk", filter=~Q(status=DeviceStatus.RETIRED) & computing),
         hotspots_in_stock=Count(
             "pk",
-            filter=Q(status=DeviceStatus.IN_STOCK, model__kind=DeviceKind.HOTSPOT) & not_expired,
+            filter=Q(status=DeviceStatus.IN_STOCK, model__kind=DeviceKind.HOTSPOT) & supported,
         ),
     )
     statuses: dict[int, dict[str, int]] = {}

@@ -76,7 +76,7 @@ def device_check_out(
             raise ValidationError({"asset_tag": f"{device.asset_tag} is already checked out."})
         state = device.get_status_display().lower()
         raise ValidationError({"asset_tag": f"{device.asset_tag} is {state}; it cannot go out."})
-    expiration = device.model.auto_update_expiration
+    expiration = device.aue
     if expiration and expiration < at.date():
         msg = f"{device.asset_tag} is past its auto-update expiration ({expiration:%b %Y})."
         raise ValidationError({"asset_tag": msg})

@@ -356,7 +356,7 @@ def _run_action(action: str, device: Device, by, data: dict) -> None:
 
 
 def _aue_state(device: Device) -> str | None:
-    expiration = device.model.auto_update_expiration
+    expiration = device.aue
     if expiration is None:
         return None
     today = timezone.localdate()

@@ -5,7 +5,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .models import GRADE_BANDS, District, School, StaffMember
+from .models import GRADE_BANDS, District, School, StaffMember, time_zone_choices
 
 
 class ScopedFormMixin:
@@ -131,8 +131,14 @@ class DistrictSettingsForm(ModelForm):
             "device_planning_ratio",
             "pd_hour_target",
             "survey_min_group",
+            "time_zone",
+            "date_order",
             "require_two_factor",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].widget = forms.Select(choices=time_zone_choices())
 
 
 class StaffMemberForm(EditTokenMixin, ModelForm):

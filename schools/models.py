@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import operator
+import zoneinfo
 from decimal import Decimal
-from functools import reduce
+from functools import lru_cache, reduce
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -89,6 +90,29 @@ def device_target(enrollment: int, ratio: Decimal) -> int:
     return math.ceil(Decimal(enrollment) * Decimal(ratio))
 
 
+class DateOrder(models.TextChoices):
+    """How the district writes a date in numbers (in the files it imports)."""
+
+    MDY = "mdy", "MM/DD/YYYY (08/15/2026)"
+    DMY = "dmy", "DD/MM/YYYY (15/08/2026)"
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in time_zone_names():
+        raise ValidationError(f"{value} is not a time zone name such as America/Chicago.")
+
+
+@lru_cache(maxsize=1)
+def time_zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    """The IANA zones, America's first (most districts), each under its own name."""
+    names = sorted(time_zone_names(), key=lambda n: (not n.startswith("America/"), n))
+    return [(n, n.replace("_", " ")) for n in names if "/" in n and not n.startswith("Etc/")]
+
+
 class District(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(unique=True)
@@ -115,6 +139,21 @@ class District(models.Model):
         validators=[MinValueValidator(3), MaxValueValidator(50)],
         help_text="Survey results for a group of fewer respondents are hidden, so no one "
         "can be recognised by their answers.",
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default=settings.TIME_ZONE,
+        validators=[validate_time_zone],
+        help_text="Dates and times are shown in this zone to everyone of the district, and "
+        "“today” starts at its midnight.",
+    )
+    date_order = models.CharField(
+        "dates in imported files",
+        max_length=3,
+        choices=DateOrder.choices,
+        default=DateOrder.MDY,
+        help_text="How a date written in numbers is read in an import (ISO 2026-08-15 is "
+        "always accepted).",
     )
     require_two_factor = models.BooleanField(
         "require two-factor sign-in for roles that see student records",
