@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from schools.dates import shown_datetime
 from schools.funding import FundingSource
 from schools.models import District, Grade, School
 from schools.scoping import DISTRICT, ScopedManager
@@ -360,7 +361,7 @@ class DeviceEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.at:%Y-%m-%d}"
+        return f"{self.get_kind_display()} {shown_datetime(self.at)}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not kwargs.get("force_insert"):

@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from schools.dates import shown_date
 from schools.funding import FundingSource
 from schools.models import District, EditGuard, School
 from schools.pillars import Pillar
@@ -604,7 +605,7 @@ class Reflection(models.Model):
         ordering = ["-written_on", "-pk"]
 
     def __str__(self) -> str:
-        return f"Reflection {self.school} {self.written_on}"
+        return f"Reflection {self.school} {shown_date(self.written_on)}"
 
     def clean(self):
         if (

@@ -20,6 +20,7 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods
 
 from schools.exports import csv_response
@@ -523,7 +524,7 @@ def reports(request):
             "feedback": selectors.feedback_by_format(sessions, period),
             "needs": selectors.needs_ranked(polls),
             "chart_data": {
-                "months": [[f"{m:%b %Y}", float(h)] for m, h in months],
+                "months": [[date_format(m, "YEAR_MONTH_FORMAT"), float(h)] for m, h in months],
                 "formats": [[row["label"], float(row["hours"])] for row in mix],
             },
         },

@@ -139,6 +139,15 @@ class DistrictSettingsForm(ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].widget = forms.Select(choices=time_zone_choices())
+        # Left out of a post (an older form, a script), each keeps the district's value.
+        for name in ("time_zone", "date_order"):
+            self.fields[name].required = False
+
+    def clean_time_zone(self):
+        return self.cleaned_data["time_zone"] or self.instance.time_zone
+
+    def clean_date_order(self):
+        return self.cleaned_data["date_order"] or self.instance.date_order
 
 
 class StaffMemberForm(EditTokenMixin, ModelForm):

@@ -152,8 +152,8 @@ class District(models.Model):
         max_length=3,
         choices=DateOrder.choices,
         default=DateOrder.MDY,
-        help_text="How a date written in numbers is read in an import (ISO 2026-08-15 is "
-        "always accepted).",
+        help_text="How a date written in numbers is read in an import (year-month-day, as "
+        "ISO writes it, is always accepted).",
     )
     require_two_factor = models.BooleanField(
         "require two-factor sign-in for roles that see student records",
