@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -249,11 +250,7 @@ def test_a_csv_cell_of_a_date_and_time_is_local_iso_to_the_minute():
 
 HREF = re.compile(r'href="(/[^"#]*)"')
 CRAWL_LIMIT = 120  # pages per role: every kind of page of the demo, a few of each
-# A handout or collection day's page is left out: on PostgreSQL, right after seed_demo
-# (tables not yet analyzed), its "students without a device" query runs for minutes.
-SKIP_LINK = re.compile(
-    r"logout|format=csv|\.csv|\.png|\.svg|/admin/|/static/|print|/device-days/\d+/"
-)
+SKIP_LINK = re.compile(r"logout|format=csv|\.csv|\.png|\.svg|/admin/|/static/|print")
 
 
 @pytest.mark.parametrize("email", ["admin", "principal", "coach", "tech"])
@@ -262,6 +259,11 @@ def test_the_demo_crawled_as_each_role_shows_no_stray_date(email, client, db):
     from django.core.management import call_command
 
     call_command("seed_demo", allow_production=True, stdout=io.StringIO())
+    if connection.vendor == "postgresql":
+        # As autovacuum would on a live database: without statistics on the freshly seeded
+        # tables the planner picks plans that take minutes (a device day's page, for one).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     client.force_login(get_user_model().objects.get(email=f"{email}@riverbend.example.org"))
     seen, queue, problems, kinds = set(), ["/"], [], {}
     while queue and len(seen) < CRAWL_LIMIT:
