@@ -3,6 +3,8 @@
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 
+from schools.dates import shown_datetime
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -79,4 +81,4 @@ class UserSession(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
-        return f"{self.user} · {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.user} · {shown_datetime(self.created_at)}"

@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from schools.dates import shown_datetime
 from schools.models import District, School
 from schools.scoping import DISTRICT, ScopedManager
 
@@ -61,7 +62,7 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()} {shown_datetime(self.at)}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -122,7 +123,7 @@ class PurgeRecord(models.Model):
         ordering = ["-at", "-pk"]
 
     def __str__(self) -> str:
-        return f"Purge {self.scope} {self.at:%Y-%m-%d}"
+        return f"Purge {self.scope} {shown_datetime(self.at)}"
 
 
 class PendingTask(models.Model):

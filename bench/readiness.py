@@ -54,7 +54,8 @@ dev AS (  -- usable computing and touchscreen devices
     FROM equity_device dv JOIN equity_devicemodel m ON m.id = dv.model_id
     WHERE dv.school_id IN (SELECT id FROM sch)
       AND dv.status IN ('in_stock', 'assigned')
-      AND (m.auto_update_expiration IS NULL OR m.auto_update_expiration >= %(today)s)
+      AND (COALESCE(dv.auto_update_expiration, m.auto_update_expiration) IS NULL
+           OR COALESCE(dv.auto_update_expiration, m.auto_update_expiration) >= %(today)s)
     GROUP BY dv.school_id
 ),
 hot AS (  -- students holding a hotspot now

@@ -150,6 +150,9 @@ LANGUAGE_CODE = "en-us"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="America/New_York")
+# The one date and time format (config/formats/en/formats.py); each district's own zone is
+# activated per request (District.time_zone, schools.scoping.district_time_zone).
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_I18N = True
 USE_TZ = True
 

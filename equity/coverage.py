@@ -37,6 +37,8 @@ from .models import (
     EventKind,
     HomeInternet,
     Student,
+    expires_before,
+    not_expired,
 )
 
 YEAR = timedelta(days=365)
@@ -111,6 +113,24 @@ class SchoolCoverage:
         return self.touch_target - self.touch_usable
 
     @property
+    def short(self) -> int:
+        """Devices this school lacks to reach its target (0 at or above it)."""
+        return max(0, self.gap)
+
+    @property
+    def spare(self) -> int:
+        """Devices this school holds beyond its target (0 at or below it)."""
+        return max(0, -self.gap)
+
+    @property
+    def touch_short(self) -> int:
+        return max(0, self.touch_gap)
+
+    @property
+    def touch_spare(self) -> int:
+        return max(0, -self.touch_gap)
+
+    @property
     def loss_rate_12m(self) -> float | None:
         """Devices lost or stolen in 12 months per device in service; None without devices."""
         return None if not self.in_service else self.lost_12m / self.in_service
@@ -126,9 +146,13 @@ class SchoolCoverage:
             "target": self.target,
             "usable": self.usable,
             "gap": self.gap,
+            "short": self.short,
+            "spare": self.spare,
             "touch_target": self.touch_target,
             "touch_usable": self.touch_usable,
             "touch_gap": self.touch_gap,
+            "touch_short": self.touch_short,
+            "touch_spare": self.touch_spare,
             "no_home_internet": self.no_home_internet,
             "hotspots_assigned": self.hotspots_assigned,
             "homework_gap": self.homework_gap,
@@ -151,12 +175,10 @@ def school_coverage(schools, *, today: date | None = None) -> list[SchoolCoverag
     schools = list(schools.select_related("district"))
     ids = [s.pk for s in schools]
 
-    not_expired = Q(model__auto_update_expiration__isnull=True) | Q(
-        model__auto_update_expiration__gte=today
-    )
+    supported = not_expired(today)
     computing = ~Q(model__kind=DeviceKind.HOTSPOT)
-    usable = Q(status__in=USABLE_STATUSES) & not_expired
-    expiring = usable & Q(model__auto_update_expiration__lt=horizon)
+    usable = Q(status__in=USABLE_STATUSES) & supported
+    expiring = usable & expires_before(horizon)
     touch = computing & Q(model__touchscreen=True)
     devices = _by_school(
         Device.objects.filter(school_id__in=ids),
@@ -167,7 +189,7 @@ def school_coverage(schools, *, today: date | None = None) -> list[SchoolCoverag
         in_service=Count("pk", filter=~Q(status=DeviceStatus.RETIRED) & computing),
         hotspots_in_stock=Count(
             "pk",
-            filter=Q(status=DeviceStatus.IN_STOCK, model__kind=DeviceKind.HOTSPOT) & not_expired,
+            filter=Q(status=DeviceStatus.IN_STOCK, model__kind=DeviceKind.HOTSPOT) & supported,
         ),
     )
     statuses: dict[int, dict[str, int]] = {}
@@ -291,11 +313,55 @@ SUMMED = [
 ]
 
 
-def district_totals(rows: list[SchoolCoverage]) -> SchoolCoverage:
-    """The sum of several schools' coverage (school is None)."""
-    total = SchoolCoverage(school=None)
+@dataclass
+class CoverageTotals:
+    """The figures of several schools added up.
+
+    A total has no ``gap``: one school's spare devices do not reach another school's
+    students, so netting them would hide a shortage. ``short`` sums the shortfall of the
+    schools below target, ``spare`` the surplus of those above it, each with its count of
+    schools; the same for touchscreens.
+    """
+
+    enrollment: int = 0
+    target: int = 0
+    usable: int = 0
+    touch_target: int = 0
+    touch_usable: int = 0
+    no_home_internet: int = 0
+    hotspots_assigned: int = 0
+    homework_gap: int = 0
+    expiring_12m: int = 0
+    touch_expiring_12m: int = 0
+    in_service: int = 0
+    lost_12m: int = 0
+    hotspots_in_stock: int = 0
+    short: int = 0
+    spare: int = 0
+    schools_short: int = 0
+    schools_spare: int = 0
+    touch_short: int = 0
+    touch_spare: int = 0
+    schools_touch_short: int = 0
+    status_counts: dict[str, int] = field(default_factory=dict)
+    forecast: Forecast = field(default_factory=Forecast)
+
+    loss_rate_12m = SchoolCoverage.loss_rate_12m
+    coverage_pct = SchoolCoverage.coverage_pct
+
+
+def district_totals(rows: list[SchoolCoverage]) -> CoverageTotals:
+    """The sum of several schools' coverage, shortfalls and surpluses kept apart."""
+    total = CoverageTotals()
     for name in SUMMED:
         setattr(total, name, sum(getattr(r, name) for r in rows))
+    total.short = sum(r.short for r in rows)
+    total.spare = sum(r.spare for r in rows)
+    total.schools_short = sum(1 for r in rows if r.short)
+    total.schools_spare = sum(1 for r in rows if r.spare)
+    total.touch_short = sum(r.touch_short for r in rows)
+    total.touch_spare = sum(r.touch_spare for r in rows)
+    total.schools_touch_short = sum(1 for r in rows if r.touch_short)
     for r in rows:
         for status, n in r.status_counts.items():
             total.status_counts[status] = total.status_counts.get(status, 0) + n
@@ -348,7 +414,7 @@ class CoverageSummary:
 
     order: list[int]
     rows: dict[int, bytes]  # each a pickled SchoolCoverage (see _lean)
-    totals: SchoolCoverage
+    totals: CoverageTotals
 
     def __len__(self) -> int:
         return len(self.order)
@@ -421,3 +487,57 @@ def rows_for(summary: CoverageSummary, school_ids: list[int]) -> list[SchoolCove
         for pk in school_ids
         if pk in schools
     ]
+
+
+# --- the district table as a CSV ------------------------------------------------------------
+
+CSV_HEADER = [
+    "school_code",
+    "school",
+    "economically_disadvantaged_pct",
+    "enrollment",
+    "target",
+    "usable",
+    "short",
+    "spare",
+    "touch_target",
+    "touch_usable",
+    "touch_short",
+    "touch_spare",
+    "homework_gap",
+    "expiring_12m",
+    "to_buy",
+    "forecast_cost",
+]
+
+
+def csv_rows(summary: CoverageSummary):
+    """One line per school in the summary's order, then the total line (short and spare kept
+    apart, as on the page). Schools are read a page at a time."""
+
+    def line(code, name, pct, r):
+        cost = r.forecast.cost
+        return [
+            code,
+            name,
+            pct,
+            r.enrollment,
+            r.target,
+            r.usable,
+            r.short,
+            r.spare,
+            r.touch_target,
+            r.touch_usable,
+            r.touch_short,
+            r.touch_spare,
+            r.homework_gap,
+            r.expiring_12m,
+            r.forecast.total,
+            "" if cost is None else cost,
+        ]
+
+    for start in range(0, len(summary.order), 500):
+        for r in rows_for(summary, summary.order[start : start + 500]):
+            s = r.school
+            yield line(s.code, s.name, s.economically_disadvantaged_pct, r)
+    yield line("", f"Total of {len(summary)} schools", "", summary.totals)

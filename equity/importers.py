@@ -44,9 +44,10 @@ from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from schools.bulk import reserve_ids
-from schools.models import District, Grade, Role, School
+from schools.models import DateOrder, District, Grade, Role, School
 from schools.scoping import scopes_disabled
 from schools.signals import bulk_changed
 
@@ -79,6 +80,7 @@ CHUNK = 1 << 20  # bytes read at a time when sniffing the encoding
 # Distinct cell values remembered once parsed (dates, prices, model names): a file repeats
 # a few hundred of them, so parsing costs a dictionary lookup; the bound keeps memory flat.
 CACHED_VALUES = 4096
+AUE_SAMPLE_ROWS = 5  # row numbers named per auto-update date where a model's rows disagree
 
 Progress = Callable[[int, int], None]
 
@@ -114,6 +116,7 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     models_created: list[str] = field(default_factory=list)
+    aue_disagreements: list[str] = field(default_factory=list)
     status_kept: int = 0
     ignored_columns: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
@@ -154,6 +157,7 @@ class ImportResult:
         if self.ok and self.models_created:
             verb = "Would add" if self.dry_run else "Added"
             lines.append(f"{verb} to the device catalog: " + ", ".join(self.models_created))
+        lines.extend(self.aue_disagreements)
         if self.ok and self.status_kept:
             lines.append(
                 f"The status of {self.status_kept:,} existing devices differs in the file and "
@@ -427,9 +431,12 @@ GRADES = {"pk": Grade.PK, "prek": Grade.PK, "p": Grade.PK, "prekindergarten": Gr
 GRADES |= {"k": Grade.K, "kg": Grade.K, "kindergarten": Grade.K}
 GRADES |= {str(g): Grade(g) for g in range(0, 13)} | {f"0{g}": Grade(g) for g in range(0, 10)}
 
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$")
-_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})$")
+_ISO_DATE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ].*)?$")
+_NUMERIC_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})$")
 _YEAR_MONTH = re.compile(r"(\d{4})-(\d{1,2})$")
+# The product's own way of writing a date ("Aug 15, 2026"), so a copied cell reads back.
+_WORDED_DATES = ("%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y")
+ORDER_HINT = {DateOrder.MDY: "MM/DD/YYYY", DateOrder.DMY: "DD/MM/YYYY"}
 
 
 def parse_bool(value: str) -> bool:
@@ -442,15 +449,41 @@ def parse_bool(value: str) -> bool:
 
 
 @lru_cache(maxsize=CACHED_VALUES)
-def parse_date(value: str) -> date:
-    try:
-        if m := _ISO_DATE.match(value):
+def parse_date(value: str, order: str = DateOrder.MDY) -> date:
+    """A date written as ISO (2026-08-15), in the district's numeric order (08/15/2026 where
+    dates are month first), or in words (Aug 15, 2026). A two-digit year is ambiguous and a
+    day-month pair that only the other order can read is refused, never guessed."""
+    hint = ORDER_HINT[order]
+    if m := _ISO_DATE.match(value):
+        try:
             return date(int(m[1]), int(m[2]), int(m[3]))
-        if m := _US_DATE.match(value):
-            return date(int(m[3]), int(m[1]), int(m[2]))
-    except ValueError:
-        pass
-    raise Invalid(f"{quoted(value)} is not a date (use YYYY-MM-DD)")
+        except ValueError:
+            raise Invalid(f"{quoted(value)} is not a date (use YYYY-MM-DD)") from None
+    if m := _NUMERIC_DATE.match(value):
+        first, second, year = int(m[1]), int(m[2]), m[3]
+        if len(year) == 2:
+            raise Invalid(
+                f"{quoted(value)} is ambiguous: write the year in full ({hint} or YYYY-MM-DD)"
+            )
+        month, day_ = (first, second) if order == DateOrder.MDY else (second, first)
+        try:
+            return date(int(year), month, day_)
+        except ValueError:
+            pass
+        try:
+            date(int(year), day_, month)
+        except ValueError:
+            raise Invalid(f"{quoted(value)} is not a date (use {hint} or YYYY-MM-DD)") from None
+        raise Invalid(
+            f"{quoted(value)} is not a date in this district's order {hint}; are the day and "
+            "month swapped? Write it as YYYY-MM-DD to be sure"
+        )
+    for pattern in _WORDED_DATES:
+        try:
+            return datetime.strptime(value, pattern).date()  # noqa: DTZ007 - a date, no time
+        except ValueError:
+            continue
+    raise Invalid(f"{quoted(value)} is not a date (use {hint} or YYYY-MM-DD)")
 
 
 def _end_of_month(year: int, month: int) -> date:
@@ -458,23 +491,28 @@ def _end_of_month(year: int, month: int) -> date:
 
 
 @lru_cache(maxsize=CACHED_VALUES)
-def parse_month_or_date(value: str) -> date:
+def parse_month_or_date(value: str, order: str = DateOrder.MDY) -> date:
     """An auto-update expiration: a date, or a month (its last day: updates ship all month)."""
-    try:
-        if m := _YEAR_MONTH.match(value):
+    if m := _YEAR_MONTH.match(value):
+        try:
             return _end_of_month(int(m[1]), int(m[2]))
-        for pattern in ("%b %Y", "%B %Y"):
-            try:
-                parsed = datetime.strptime(value, pattern)  # noqa: DTZ007 - a date, no time
-            except ValueError:
-                continue
-            return _end_of_month(parsed.year, parsed.month)
-        return parse_date(value)
-    except (Invalid, ValueError):
-        raise Invalid(f"{quoted(value)} is not a date (use YYYY-MM-DD or YYYY-MM)") from None
+        except (ValueError, calendar.IllegalMonthError):
+            raise Invalid(f"{quoted(value)} is not a month (use YYYY-MM)") from None
+    for pattern in ("%b %Y", "%B %Y"):
+        try:
+            parsed = datetime.strptime(value, pattern)  # noqa: DTZ007 - a date, no time
+        except ValueError:
+            continue
+        return _end_of_month(parsed.year, parsed.month)
+    try:
+        return parse_date(value, order)
+    except Invalid as exc:
+        if "ambiguous" in str(exc) or "swapped" in str(exc):
+            raise
+        hint = f"YYYY-MM, {ORDER_HINT[order]} or YYYY-MM-DD"
+        raise Invalid(f"{quoted(value)} is not a date (use {hint})") from None
 
 
-@lru_cache(maxsize=CACHED_VALUES)
 def parse_price(value: str, delimiter: str) -> Decimal:
     text = value.replace("$", "").replace("€", "").replace("£", "").replace(" ", "")
     if "," in text and "." not in text and delimiter == ";":
@@ -825,6 +863,7 @@ class DeviceRow(NamedTuple):
     purchase_date: date | None
     funding_source: str | None
     notes: str | None
+    aue: date | None  # this device's own auto-update expiration, when the row gives one
 
 
 class Existing(NamedTuple):
@@ -837,6 +876,7 @@ class Existing(NamedTuple):
     purchase_date: date | None
     funding_source: str
     notes: str
+    aue: date | None
 
 
 @dataclass
@@ -902,7 +942,9 @@ class DeviceImporter(Importer):
             self.maker_spelling.setdefault(maker.lower(), maker)
         self.new_models: dict[tuple[str, str], ModelSpec] = {}
         self.model_seen: dict[tuple, tuple[str, str]] = {}
-        self.aue_seen: dict[tuple[str, str], date] = {}
+        # Per model, each auto-update date the file gives: [rows, first few row numbers].
+        self.aue_seen: dict[tuple[str, str], dict[date, list]] = {}
+        self.date_order = self.district.date_order
         self.tags_seen: dict[str, int] = {}
         # One string per row ("maker\x1fserial"), not a tuple: these keys are what grows.
         self.serials_seen: dict[str, int] = {}
@@ -955,10 +997,19 @@ class DeviceImporter(Importer):
                         "which records who has it",
                     )
 
+        aue = None
+        if raw := value.get("auto_update_expiration"):
+            try:
+                aue = parse_month_or_date(raw, self.date_order)
+            except Invalid as exc:
+                bad("auto_update_expiration", str(exc))
+            else:
+                if model_key is not None and not self.writing:
+                    self._note_aue(line, model_key, aue)
         purchase_date = funding = None
         if raw := value.get("purchase_date"):
             try:
-                purchase_date = parse_date(raw)
+                purchase_date = parse_date(raw, self.date_order)
             except Invalid as exc:
                 bad("purchase_date", str(exc))
         if raw := value.get("funding_source"):
@@ -987,6 +1038,7 @@ class DeviceImporter(Importer):
             purchase_date,
             funding,
             notes,
+            aue,
         )
 
     def _model(self, line, value, bad) -> tuple[str, str] | None:
@@ -1009,11 +1061,6 @@ class DeviceImporter(Importer):
         key = (maker.lower(), name.lower())
 
         attrs: dict[str, object] = {}
-        if raw := value.get("auto_update_expiration"):
-            try:
-                attrs["aue"] = parse_month_or_date(raw)
-            except Invalid as exc:
-                bad("auto_update_expiration", str(exc))
         if raw := value.get("kind"):
             try:
                 attrs["kind"] = parse_choice(raw, KINDS, "device kind")
@@ -1033,14 +1080,45 @@ class DeviceImporter(Importer):
             self._note_model(line, key, maker, name, attrs, bad)
         return key
 
+    def _note_aue(self, line, key, aue: date) -> None:
+        """Count a row's auto-update date for its model (first pass only). Rows of one model
+        may disagree (Google reports a date per device): each device keeps its own, and
+        ``aue_disagreements`` tells the user where."""
+        seen = self.aue_seen.setdefault(key, {}).setdefault(aue, [0, []])
+        seen[0] += 1
+        if len(seen[1]) < AUE_SAMPLE_ROWS:
+            seen[1].append(line)
+
+    def model_aue(self, key) -> date | None:
+        """The date the catalog keeps for a model the file dates: the most common one (the
+        earliest of equals), which devices without a date of their own follow."""
+        dates = self.aue_seen.get(key)
+        if not dates:
+            return None
+        return min(dates, key=lambda d: (-dates[d][0], d))
+
+    def aue_disagreements(self) -> list[str]:
+        lines = []
+        for key, dates in self.aue_seen.items():
+            if len(dates) < 2:
+                continue
+            maker = self.maker_of(key)
+            name = self.new_models[key].name if key in self.new_models else key[1]
+            parts = []
+            for day_, (count, rows) in sorted(dates.items()):
+                where = ", ".join(map(str, rows)) + (", …" if count > len(rows) else "")
+                plural = "row" if count == 1 else "rows"
+                parts.append(f"{date_format(day_)} on {count:,} {plural} ({where})")
+            lines.append(
+                f"{maker} {name}: the file gives {len(dates)} auto-update expiration dates, "
+                + "; ".join(parts)
+                + ". Each device keeps its own date; the catalog keeps "
+                + f"{date_format(self.model_aue(key))}, the most common."
+            )
+        return sorted(lines)
+
     def _note_model(self, line, key, maker, name, attrs, bad) -> None:
         """Record the catalog entry a row uses (first pass only)."""
-        aue = attrs.pop("aue", None)
-        if aue is not None:
-            # Rows may disagree (Google reports per device); keep the earliest date, so
-            # the plan never counts on updates a device may not get.
-            seen = self.aue_seen.get(key)
-            self.aue_seen[key] = aue if seen is None else min(seen, aue)
         if key in self.models:
             return  # the catalog keeps its kind, touchscreen and price
         spec = self.new_models.get(key)
@@ -1117,7 +1195,7 @@ class DeviceImporter(Importer):
         where, params = fastwrite.among("asset_tag", [r.asset_tag for r in rows])
         found = fastwrite.fetch(
             "SELECT asset_tag, id, school_id, model_id, serial_number, maker, status, "  # noqa: S608
-            "purchase_date, funding_source, notes FROM equity_device "
+            "purchase_date, funding_source, notes, auto_update_expiration FROM equity_device "
             f"WHERE district_id = %s AND {where}",
             [self.district.pk, *params],
         )
@@ -1138,6 +1216,8 @@ class DeviceImporter(Importer):
             changes["funding_source"] = row.funding_source
         if row.notes is not None and row.notes != ex.notes:
             changes["notes"] = row.notes
+        if row.aue is not None and row.aue != ex.aue:
+            changes["auto_update_expiration"] = row.aue
         return changes
 
     def check(self, rows):
@@ -1195,6 +1275,7 @@ class DeviceImporter(Importer):
             else:
                 result.unchanged += 1
         result.models_created = sorted(f"{s.maker} {s.name}" for s in self.new_models.values())
+        result.aue_disagreements = self.aue_disagreements()
 
     def _no_school(self, row: DeviceRow) -> None:
         if row.school_miss is not None:
@@ -1221,11 +1302,12 @@ class DeviceImporter(Importer):
                 kind=spec.kind or DeviceKind.CHROMEBOOK,
                 touchscreen=bool(spec.touchscreen),
                 unit_price=spec.unit_price,
-                auto_update_expiration=self.aue_seen.get(key),
+                auto_update_expiration=self.model_aue(key),
             )
             self.models[key] = (model.pk, model.maker, model.auto_update_expiration)
-        for key, aue in self.aue_seen.items():
+        for key in self.aue_seen:
             pk, _maker, current = self.models[key]
+            aue = self.model_aue(key)
             if current != aue:
                 DeviceModel._base_manager.filter(pk=pk).update(auto_update_expiration=aue)
         self.school_names = self.schools.names
@@ -1267,6 +1349,7 @@ class DeviceImporter(Importer):
                         row.purchase_date,
                         row.funding_source or "",
                         row.notes or "",
+                        row.aue,
                         now,
                         now,
                     )
@@ -1287,6 +1370,7 @@ class DeviceImporter(Importer):
                     changes.get("purchase_date", ex.purchase_date),
                     changes.get("funding_source", ex.funding_source),
                     changes.get("notes", ex.notes),
+                    changes.get("auto_update_expiration", ex.aue),
                 )
             )
             if school_id != ex.school_id:
@@ -1300,7 +1384,7 @@ class DeviceImporter(Importer):
             devices,
             lambda r: (
                 f"{r[0]}\t{r[1]}\t{r[2]}\t{r[3]}\t{text(r[4])}\t{text(r[5])}\t{text(r[6])}"
-                f"\t{r[7]}\t{day(r[8])}\t{r[9]}\t{text(r[10])}\t{stamp}\t{stamp}\n"
+                f"\t{r[7]}\t{day(r[8])}\t{r[9]}\t{text(r[10])}\t{day(r[11])}\t{stamp}\t{stamp}\n"
             ),
         )
         self.updates.add(changed)
@@ -1330,6 +1414,7 @@ DEVICE_COPY_FIELDS = [
     "purchase_date",
     "funding_source",
     "notes",
+    "auto_update_expiration",
     "created_at",
     "updated_at",
 ]
@@ -1357,9 +1442,11 @@ DEVICE_CHANGES = (
         ("purchase_date", "date NULL"),
         ("funding_source", "varchar(20) NOT NULL"),
         ("notes", "text NOT NULL"),
+        ("auto_update_expiration", "date NULL"),
     ),
     lambda r: (
-        f"{r[0]}\t{r[1]}\t{text(r[2])}\t{text(r[3])}\t{r[4]}\t{day(r[5])}\t{r[6]}\t{text(r[7])}\n"
+        f"{r[0]}\t{r[1]}\t{text(r[2])}\t{text(r[3])}\t{r[4]}\t{day(r[5])}\t{r[6]}\t{text(r[7])}"
+        f"\t{day(r[8])}\n"
     ),
 )
 

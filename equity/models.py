@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from schools.dates import shown_datetime
 from schools.funding import FundingSource
 from schools.models import District, Grade, School
 from schools.scoping import DISTRICT, ScopedManager
@@ -65,8 +66,25 @@ class DeviceStatus(models.TextChoices):
     RETIRED = "retired", "Retired"
 
 
-# A device can serve a student only in these states (and before its model's expiration).
+# A device can serve a student only in these states (and before its expiration).
 USABLE_STATUSES = (DeviceStatus.IN_STOCK, DeviceStatus.ASSIGNED)
+
+
+# A device's auto-update expiration is its own date when it has one (Google reports it per
+# device, and devices sold under one model name can differ), else its model's.
+def not_expired(on, prefix: str = "") -> Q:
+    """Devices still receiving updates on ``on`` (no date known counts as receiving)."""
+    own, of_model = f"{prefix}auto_update_expiration", f"{prefix}model__auto_update_expiration"
+    return Q(**{f"{own}__gte": on}) | (
+        Q(**{f"{own}__isnull": True})
+        & (Q(**{f"{of_model}__isnull": True}) | Q(**{f"{of_model}__gte": on}))
+    )
+
+
+def expires_before(day, prefix: str = "") -> Q:
+    """Devices whose updates stop before ``day``."""
+    own, of_model = f"{prefix}auto_update_expiration", f"{prefix}model__auto_update_expiration"
+    return Q(**{f"{own}__lt": day}) | Q(**{f"{own}__isnull": True, f"{of_model}__lt": day})
 
 
 class DeviceQuerySet(models.QuerySet):
@@ -75,9 +93,7 @@ class DeviceQuerySet(models.QuerySet):
         from django.utils import timezone
 
         on = on or timezone.localdate()
-        return self.filter(status__in=USABLE_STATUSES).filter(
-            Q(model__auto_update_expiration__isnull=True) | Q(model__auto_update_expiration__gte=on)
-        )
+        return self.filter(status__in=USABLE_STATUSES).filter(not_expired(on))
 
 
 class Device(models.Model):
@@ -102,6 +118,13 @@ class Device(models.Model):
     purchase_date = models.DateField(null=True, blank=True)
     funding_source = models.CharField(max_length=20, choices=FundingSource.choices, blank=True)
     notes = models.TextField(blank=True)
+    auto_update_expiration = models.DateField(
+        "auto-update expiration of this device",
+        null=True,
+        blank=True,
+        help_text="This device's own date, as an import gave it (Google reports one per "
+        "device); empty: the model's date applies.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -146,6 +169,11 @@ class Device(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("equity:device_detail", args=[self.pk])
+
+    @property
+    def aue(self):
+        """The auto-update expiration that applies: the device's own, else its model's."""
+        return self.auto_update_expiration or self.model.auto_update_expiration
 
 
 class HomeInternet(models.TextChoices):
@@ -338,7 +366,7 @@ class DeviceEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.at:%Y-%m-%d}"
+        return f"{self.get_kind_display()} {shown_datetime(self.at)}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not kwargs.get("force_insert"):

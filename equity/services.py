@@ -9,6 +9,7 @@ from typing import NamedTuple
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from schools.models import School
 from schools.signals import bulk_changed
@@ -78,9 +79,10 @@ def device_check_out(
             raise ValidationError({"asset_tag": f"{device.asset_tag} is already checked out."})
         state = device.get_status_display().lower()
         raise ValidationError({"asset_tag": f"{device.asset_tag} is {state}; it cannot go out."})
-    expiration = device.model.auto_update_expiration
+    expiration = device.aue
     if expiration and expiration < at.date():
-        msg = f"{device.asset_tag} is past its auto-update expiration ({expiration:%b %Y})."
+        until = date_format(expiration, "YEAR_MONTH_FORMAT")
+        msg = f"{device.asset_tag} is past its auto-update expiration ({until})."
         raise ValidationError({"asset_tag": msg})
     if not student.active:
         raise ValidationError({"student_id": f"Student {student.local_id} is no longer enrolled."})

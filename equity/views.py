@@ -29,7 +29,8 @@ from schools.scoping import require_role, scoped_object
 from schools.selectors import SCHOOLS_PER_PAGE
 
 from . import selectors, services
-from .coverage import coverage_summary, rows_for, school_coverage
+from .coverage import CSV_HEADER as COVERAGE_CSV_HEADER
+from .coverage import coverage_summary, csv_rows, rows_for, school_coverage
 from .filters import READERS, DeviceFilter, narrow, readable_school_ids
 from .forms import (
     AuditScanForm,
@@ -355,7 +356,7 @@ def _run_action(action: str, device: Device, by, data: dict) -> None:
 
 
 def _aue_state(device: Device) -> str | None:
-    expiration = device.model.auto_update_expiration
+    expiration = device.aue
     if expiration is None:
         return None
     today = timezone.localdate()
@@ -665,6 +666,11 @@ def district_coverage(request, district):
     # The figures of every school come from the cache (coverage_summary); the page shows
     # the schools of one page of the table and the chart's first 25, with their names.
     summary = coverage_summary(schools)
+    if request.GET.get("format") == "csv":
+        stamp = timezone.localdate().isoformat()
+        return csv_response(
+            f"coverage-{district.slug}-{stamp}.csv", COVERAGE_CSV_HEADER, csv_rows(summary)
+        )
     page = Paginator(summary.order, SCHOOLS_PER_PAGE).get_page(request.GET.get("page"))
     charted_ids = summary.order[:CHART_SCHOOLS]
     shown = rows_for(summary, list(dict.fromkeys([*charted_ids, *page.object_list])))

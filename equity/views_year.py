@@ -456,10 +456,11 @@ def rollover(request, district):
                     obj=run,
                     detail=f"rollover: {run.promoted} promoted, {run.leavers} left",
                 )
+                moved = run.details.get("moved_school", 0)
                 messages.success(
                     request,
-                    f"The {run.school_year} rollover ran: {run.promoted} students moved up, "
-                    f"{run.leavers} left.",
+                    f"The {run.school_year} rollover ran: {run.promoted} students moved up "
+                    f"({moved} to the next school), {run.leavers} left.",
                 )
                 return redirect(request.path)
         else:

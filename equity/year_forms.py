@@ -133,7 +133,7 @@ class RolloverForm(CrispyFormMixin, forms.Form):
         label="Leavers (CSV)",
         required=False,
         help_text="Columns student_id, reason (graduated, transferred or withdrawn). "
-        "Students in their school's top grade leave without being listed.",
+        "Students in the top grade of a school with no next school leave without being listed.",
     )
     confirm = forms.BooleanField(
         label="Run it for real (leave unticked to only see what would change)", required=False

@@ -15,6 +15,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.formats import date_format
 
 from schools.models import District, Grade, School
 from schools.scoping import DISTRICT, ScopedManager
@@ -75,7 +76,7 @@ class StationEvent(models.Model):
         ordering = ["-day", "name"]
 
     def __str__(self) -> str:
-        return f"{self.name}, {self.day:%Y-%m-%d}"
+        return f"{self.name}, {date_format(self.day)}"
 
     def save(self, *args, **kwargs):
         self.full_clean(exclude=["created_by"])

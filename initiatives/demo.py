@@ -23,6 +23,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from pd.models import PDSession
 from schools.models import District, Role, School
@@ -453,7 +454,7 @@ def seed(district: District, schools: dict[str, School]) -> None:
                 SignOff(
                     initiative=rollout,
                     role=SignOffRole.BOARD,
-                    name="Board meeting of " + f"{today - timedelta(days=60):%B %-d, %Y}",
+                    name="Board meeting of " + date_format(today - timedelta(days=60)),
                     decision=Decision.CONDITIONS,
                     decided_on=today - timedelta(days=60),
                     comment="Report writing results to the board in June.",

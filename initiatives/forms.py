@@ -22,6 +22,7 @@ from .models import (
     Status,
     Swot,
     current_school_year,
+    next_step,
 )
 
 
@@ -167,6 +168,8 @@ class MoveForm(CrispyFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         nexts = TRANSITIONS[initiative.status]
         self.fields["status"].choices = [(s, label) for s, label in Status.choices if s in nexts]
+        # Start on the way forward, so a quick "Move" never sends an initiative back to Idea.
+        self.fields["status"].initial = next_step(initiative.status)
 
 
 class MilestoneForm(ModelForm):

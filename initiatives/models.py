@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from schools.dates import shown_date
 from schools.funding import FundingSource
 from schools.models import District, EditGuard, School
 from schools.pillars import Pillar
@@ -54,6 +55,21 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.SUSTAINING: frozenset({Status.ROLLOUT, Status.RETIRED}),
     Status.RETIRED: frozenset({Status.PLANNING}),
 }
+# The life of an initiative, in order.
+LIFECYCLE = tuple(Status)
+
+
+def next_step(status: str) -> str:
+    """The move most likely wanted from ``status``: the next allowed status of the life
+    cycle (from Sustaining, Retired; from Retired, back to Planning). The "Move to" menu
+    starts on it."""
+    allowed = TRANSITIONS[status]
+    later = LIFECYCLE[LIFECYCLE.index(status) + 1 :]
+    return next((s for s in later if s in allowed), None) or next(
+        s for s in LIFECYCLE if s in allowed
+    )
+
+
 # Statuses that put the initiative in front of students: listen first, be compliant.
 GATED = frozenset({Status.PILOT, Status.ROLLOUT})
 # Where a new initiative may start.
@@ -589,7 +605,7 @@ class Reflection(models.Model):
         ordering = ["-written_on", "-pk"]
 
     def __str__(self) -> str:
-        return f"Reflection {self.school} {self.written_on}"
+        return f"Reflection {self.school} {shown_date(self.written_on)}"
 
     def clean(self):
         if (

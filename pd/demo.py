@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from schools.models import TEACHING_POSITIONS, District, Role, School, StaffMember
 from schools.pillars import Pillar
@@ -277,7 +278,7 @@ def _seed_polls(rng, schools: dict[str, School], today, coach) -> None:
     polls = PDNeedsPoll.objects.bulk_create(
         PDNeedsPoll(
             school=school,
-            period=f"Needs for next term ({today:%B %Y})",
+            period=f"Needs for next term ({date_format(today, 'YEAR_MONTH_FORMAT')})",
             opens_on=today - timedelta(days=21),
             closes_on=today + timedelta(days=14),
             created_by=coach,

@@ -163,6 +163,9 @@ class SessionLogForm(SessionForm):
     attendees = forms.ModelMultipleChoiceField(
         queryset=StaffMember.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
+    log_anyway = forms.BooleanField(
+        label="This is a different session: log it anyway", required=False
+    )
 
     def __init__(self, *args, access, user, last_format=None, **kwargs):
         super().__init__(*args, access=access, user=user, **kwargs)

@@ -18,7 +18,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.formats import date_format
 
+from schools.dates import shown_datetime
 from schools.models import EditGuard, School, StaffMember
 from schools.pillars import Pillar
 from schools.scoping import ScopedManager
@@ -209,7 +211,7 @@ class PDSession(EditGuard, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title} ({self.date:%b %-d, %Y})"
+        return f"{self.title} ({date_format(self.date)})"
 
     def get_absolute_url(self) -> str:
         return reverse("pd:session_detail", args=[self.pk])
@@ -402,7 +404,8 @@ class PDSessionChange(models.Model):
         ordering = ["-changed_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.session_id} changed by {self.changed_by_id} at {self.changed_at}"
+        at = shown_datetime(self.changed_at)
+        return f"{self.session_id} changed by {self.changed_by_id} at {at}"
 
 
 class PDNeedsPoll(models.Model):

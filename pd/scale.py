@@ -18,6 +18,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.formats import date_format
 
 from schools.scale import ScaleContext
 
@@ -196,7 +197,7 @@ def build(ctx: ScaleContext) -> None:
                     (
                         poll,
                         school.pk,
-                        f"Needs for next term ({ctx.today:%B %Y})",
+                        f"Needs for next term ({date_format(ctx.today, 'YEAR_MONTH_FORMAT')})",
                         ctx.today - timedelta(days=21),
                         ctx.today + timedelta(days=14),
                         secrets.token_urlsafe(24),

@@ -335,6 +335,20 @@ def sessions_list(sessions):
     )
 
 
+def same_sessions(*, schools, day: date, title: str, start_time=None) -> list[PDSession]:
+    """Sessions already logged that look like this one: the same day at one of the same
+    schools, with the same title (case and spacing aside) or the same start time."""
+    same = Q(title__iexact=" ".join(title.split()))
+    if start_time is not None:
+        same |= Q(start_time=start_time)
+    matches = PDSession.objects.filter(
+        same,
+        date=day,
+        pk__in=PDSession.objects.filter(schools__in=list(schools)).values("pk"),
+    )
+    return list(sessions_list(matches)[:5])
+
+
 def month_grid(year: int, month: int, sessions) -> list[list[tuple[date, list[PDSession]]]]:
     """Weeks (Monday first) of the month, each day with its sessions (one query)."""
     weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)

@@ -41,6 +41,7 @@ from .models import (
     PDSessionChange,
     SessionPillar,
 )
+from .selectors import same_sessions
 
 # Fields of a session whose edits are logged, with the label the log shows.
 LOGGED_FIELDS = {
@@ -136,6 +137,18 @@ def _display(session: PDSession, name: str) -> str:
     return str(value)
 
 
+class PossibleDuplicate(ValidationError):
+    """The session looks already logged; ``sessions`` are the ones it looks like."""
+
+    def __init__(self, sessions: list[PDSession]):
+        super().__init__(
+            "This session looks already logged. Open the existing one, or confirm that this "
+            "is a different session.",
+            code="duplicate",
+        )
+        self.sessions = sessions
+
+
 @transaction.atomic
 def session_log(
     *,
@@ -144,11 +157,21 @@ def session_log(
     pillars: Iterable[str],
     attendees: Iterable[StaffMember],
     by,
+    duplicate_ok: bool = False,
 ) -> PDSession:
-    """Save a new session with its schools, pillars and attendees (all credited in full)."""
+    """Save a new session with its schools, pillars and attendees (all credited in full).
+
+    A session that looks already logged (``selectors.same_sessions``) raises
+    PossibleDuplicate unless ``duplicate_ok``: logging one twice credits its hours twice."""
     schools = list(schools)
     if not schools:
         raise ValidationError({"schools": "Choose at least one school."})
+    if not duplicate_ok:
+        same = same_sessions(
+            schools=schools, day=session.date, title=session.title, start_time=session.start_time
+        )
+        if same:
+            raise PossibleDuplicate(same)
     _check_facilitator(
         facilitator_user=session.facilitator_user, facilitator_staff=session.facilitator_staff
     )

@@ -20,6 +20,7 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from schools.exports import csv_response
@@ -164,6 +165,7 @@ def session_new(request):
         user=request.user,
         last_format=selectors.last_format(request.user),
     )
+    duplicates = []
     if request.method == "POST" and form.is_valid():
         try:
             session = services.session_log(
@@ -172,7 +174,10 @@ def session_new(request):
                 pillars=form.cleaned_data["pillars"],
                 attendees=form.cleaned_data["attendees"],
                 by=request.user,
+                duplicate_ok=form.cleaned_data["log_anyway"],
             )
+        except services.PossibleDuplicate as exc:
+            duplicates = exc.sessions
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -182,7 +187,9 @@ def session_new(request):
             )
             return redirect(session)
     return render(
-        request, "pd/session_form.html", {"form": form, **_roster_context(form, request.access)}
+        request,
+        "pd/session_form.html",
+        {"form": form, "duplicates": duplicates, **_roster_context(form, request.access)},
     )
 
 
@@ -637,7 +644,7 @@ def reports(request):
             "feedback": selectors.feedback_by_format(sessions, period),
             "needs": selectors.needs_ranked(polls),
             "chart_data": {
-                "months": [[f"{m:%b %Y}", float(h)] for m, h in months],
+                "months": [[date_format(m, "YEAR_MONTH_FORMAT"), float(h)] for m, h in months],
                 "formats": [[row["label"], float(row["hours"])] for row in mix],
             },
         },

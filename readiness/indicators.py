@@ -175,17 +175,14 @@ def _devices(schools, ctx: Context) -> dict[int, dict]:
     whose auto-update support has not expired; computing = not a hotspot); a test holds the
     two equal. Readiness reads only these two figures, not the coverage plan's losses,
     status counts and forecast, which would scan years of device events for nothing."""
-    from equity.models import USABLE_STATUSES, Device, DeviceKind
+    from equity.models import USABLE_STATUSES, Device, DeviceKind, not_expired
 
     def compute():
-        not_expired = Q(model__auto_update_expiration__isnull=True) | Q(
-            model__auto_update_expiration__gte=ctx.today
-        )
         computing = ~Q(model__kind=DeviceKind.HOTSPOT)
         return {
             row.pop("school_id"): row
             for row in Device._base_manager.filter(
-                not_expired, school_id__in=_ids(schools, ctx), status__in=USABLE_STATUSES
+                not_expired(ctx.today), school_id__in=_ids(schools, ctx), status__in=USABLE_STATUSES
             )
             .values("school_id")
             .annotate(

@@ -16,6 +16,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from schools.dates import shown_datetime
 from schools.models import District, School
 from schools.scoping import DISTRICT, ScopedManager
 
@@ -158,7 +159,7 @@ class Snapshot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.school_id} at {self.computed_at:%Y-%m-%d %H:%M}"
+        return f"{self.school_id} at {shown_datetime(self.computed_at)}"
 
     def pillar_score(self, key: str) -> float | None:
         return self.pillars.get(key)

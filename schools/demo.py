@@ -22,6 +22,8 @@ SCHOOLS = [
     ("CRM", "Cedar Ridge Middle School", (Grade.G6, Grade.G8), (0, 0, 782, 0), Decimal("48.2")),
     ("LVH", "Lakeview High School", (Grade.G9, Grade.G12), (0, 0, 0, 1647), Decimal("36.9")),
 ]
+# The feeder pattern: students leaving a school's top grade go on to the next school.
+FEEDS_INTO = {"MGE": "CRM", "CRM": "LVH"}
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,9 @@ def seed_demo() -> list[DemoLogin]:
                 StaffMember.objects.filter(school=school).values_list("email", flat=True)
             )
             StaffMember.objects.bulk_create(s for s in _roster(school) if s.email not in existing)
+
+        for code, next_code in FEEDS_INTO.items():
+            School.objects.filter(pk=schools[code].pk).update(feeds_into=schools[next_code])
 
         for login in LOGINS:
             user = User.objects.filter(email=login.email).first()

@@ -7,15 +7,21 @@ on the district office's computer. OWASP's advice is to prefix such a cell with 
 apostrophe, which spreadsheets show as text. Every cell of ``csv_response`` goes through
 ``neutralise``; numbers (not strings) are written as they are, since they cannot carry a
 formula and ``-3`` should stay a number.
+
+Dates stay ISO 8601 (2026-08-15) in every CSV, so a spreadsheet sorts and reads them
+whatever its locale; a date and time is written in the district's zone, to the minute
+("2026-08-15 15:30"), never in UTC with an offset.
 """
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 
 from django.http import StreamingHttpResponse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django_scopes import get_scope, scope
 
@@ -27,6 +33,10 @@ def neutralise(value) -> str:
     """The cell's text, with a leading apostrophe when a spreadsheet would run it."""
     if value is None:
         return ""
+    if isinstance(value, datetime):
+        # ISO 8601, which every spreadsheet sorts, in the district's zone, to the minute.
+        local = timezone.localtime(value) if timezone.is_aware(value) else value
+        return local.replace(tzinfo=None).isoformat(sep=" ", timespec="minutes")
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return str(value)
     text = str(value)
@@ -68,12 +78,13 @@ def csv_response(
     _audit_export(filename)
     writer = csv.writer(_Echo())
     captured = dict(get_scope())
+    zone = timezone.get_current_timezone()  # the district's, like the page's
     header = [neutralise(cell) for cell in header]
 
     def lines():
         # The BOM tells Excel the file is UTF-8; without it "Niño" opens as "NiÃ±o".
         yield BOM + writer.writerow(header)
-        with scope(**captured):
+        with scope(**captured), timezone.override(zone):
             for row in rows:
                 yield writer.writerow([neutralise(cell) for cell in row])
 

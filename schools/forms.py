@@ -5,7 +5,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .models import GRADE_BANDS, District, School, StaffMember
+from .models import GRADE_BANDS, District, School, StaffMember, time_zone_choices
 
 
 class ScopedFormMixin:
@@ -94,7 +94,33 @@ class SchoolForm(ModelForm):
             "highest_grade",
             *[name for name, *_ in GRADE_BANDS],
             "economically_disadvantaged_pct",
+            "feeds_into",
         ]
+
+    def __init__(self, *args, can_set_feeder: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if can_set_feeder:
+            field = self.fields["feeds_into"]
+            field.queryset = field.queryset.filter(district_id=self.instance.district_id).exclude(
+                pk=self.instance.pk
+            )
+            field.empty_label = "None: they leave the district's records"
+        else:  # the feeder pattern is the district admin's to set
+            del self.fields["feeds_into"]
+
+    def _update_errors(self, errors):
+        # Without the feeder field (a principal), a grade change that breaks the school's
+        # feeder is reported on the grades, without naming the other school.
+        if "feeds_into" not in self.fields and "feeds_into" in getattr(errors, "error_dict", {}):
+            del errors.error_dict["feeds_into"]
+            errors.error_dict.setdefault("highest_grade", []).append(
+                ValidationError(
+                    "Students leaving this school's top grade move to the next school of the "
+                    "district's feeder pattern, which does not teach the grade after it. Ask "
+                    "the district admin to change the feeder pattern first."
+                )
+            )
+        super()._update_errors(errors)
 
 
 class DistrictSettingsForm(ModelForm):
@@ -105,8 +131,23 @@ class DistrictSettingsForm(ModelForm):
             "device_planning_ratio",
             "pd_hour_target",
             "survey_min_group",
+            "time_zone",
+            "date_order",
             "require_two_factor",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].widget = forms.Select(choices=time_zone_choices())
+        # Left out of a post (an older form, a script), each keeps the district's value.
+        for name in ("time_zone", "date_order"):
+            self.fields[name].required = False
+
+    def clean_time_zone(self):
+        return self.cleaned_data["time_zone"] or self.instance.time_zone
+
+    def clean_date_order(self):
+        return self.cleaned_data["date_order"] or self.instance.date_order
 
 
 class StaffMemberForm(EditTokenMixin, ModelForm):

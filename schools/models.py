@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import operator
+import zoneinfo
 from decimal import Decimal
-from functools import reduce
+from functools import lru_cache, reduce
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -89,6 +90,29 @@ def device_target(enrollment: int, ratio: Decimal) -> int:
     return math.ceil(Decimal(enrollment) * Decimal(ratio))
 
 
+class DateOrder(models.TextChoices):
+    """How the district writes a date in numbers (in the files it imports)."""
+
+    MDY = "mdy", "MM/DD/YYYY (08/15/2026)"
+    DMY = "dmy", "DD/MM/YYYY (15/08/2026)"
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in time_zone_names():
+        raise ValidationError(f"{value} is not a time zone name such as America/Chicago.")
+
+
+@lru_cache(maxsize=1)
+def time_zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    """The IANA zones, America's first (most districts), each under its own name."""
+    names = sorted(time_zone_names(), key=lambda n: (not n.startswith("America/"), n))
+    return [(n, n.replace("_", " ")) for n in names if "/" in n and not n.startswith("Etc/")]
+
+
 class District(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(unique=True)
@@ -115,6 +139,21 @@ class District(models.Model):
         validators=[MinValueValidator(3), MaxValueValidator(50)],
         help_text="Survey results for a group of fewer respondents are hidden, so no one "
         "can be recognised by their answers.",
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default=settings.TIME_ZONE,
+        validators=[validate_time_zone],
+        help_text="Dates and times are shown in this zone to everyone of the district, and "
+        "“today” starts at its midnight.",
+    )
+    date_order = models.CharField(
+        "dates in imported files",
+        max_length=3,
+        choices=DateOrder.choices,
+        default=DateOrder.MDY,
+        help_text="How a date written in numbers is read in an import (year-month-day, as "
+        "ISO writes it, is always accepted).",
     )
     require_two_factor = models.BooleanField(
         "require two-factor sign-in for roles that see student records",
@@ -161,6 +200,17 @@ class School(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
         help_text="Share of students who are economically disadvantaged; equity views "
         "show schools with the highest need first.",
+    )
+    feeds_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="fed_by",
+        verbose_name="students leaving the top grade go to",
+        help_text="The next school of the district's feeder pattern. At the year-end "
+        "rollover, students in this school's top grade move there, one grade up. Leave "
+        "empty when they leave the district's records (a last school, or no set pattern).",
     )
 
     objects = ScopedManager.from_queryset(SchoolQuerySet)("pk")
@@ -215,8 +265,52 @@ class School(models.Model):
             for name, label, *_ in GRADE_BANDS:
                 if getattr(self, name) and not self.serves(name):
                     errors[name] = f"This school does not serve grades {label}; enter 0."
+            feeder_error = self.feeder_problem()
+            if feeder_error:
+                errors["feeds_into"] = feeder_error
+            fed_from = self.grades_fed_from_outside_span()
+            if fed_from is not None:
+                # Named by grade only: the feeding school may be one this editor cannot see.
+                errors["lowest_grade"] = (
+                    "Another school of the district sends the students leaving its grade "
+                    f"{Grade(fed_from).label} here, so this school must teach grade "
+                    f"{Grade(fed_from + 1).label}. Change the feeder pattern first."
+                )
         if errors:
             raise ValidationError(errors)
+
+    def grades_fed_from_outside_span(self) -> int | None:
+        """The top grade of a school feeding into this one whose next grade this school
+        would no longer teach, or None (one query, outside the scope: any school counts)."""
+        if self.pk is None:
+            return None
+        tops = School._base_manager.filter(feeds_into_id=self.pk).values_list(
+            "highest_grade", flat=True
+        )
+        for top in sorted(set(tops)):
+            if not self.lowest_grade <= top + 1 <= self.highest_grade:
+                return top
+        return None
+
+    def feeder_problem(self, feeder: School | None = None) -> str:
+        """Why ``feeder`` (this school's own by default) cannot take its top grade, or ""."""
+        feeder = self.feeds_into if feeder is None and self.feeds_into_id else feeder
+        if feeder is None:
+            return ""
+        if self.pk is not None and feeder.pk == self.pk:
+            return "A school cannot feed into itself."
+        if feeder.district_id != self.district_id:
+            return "The next school must belong to the same district."
+        if self.highest_grade >= Grade.G12:
+            return "Students leaving grade 12 graduate; there is no next school."
+        nxt = Grade(self.highest_grade + 1)
+        if not feeder.lowest_grade <= nxt <= feeder.highest_grade:
+            return (
+                f"{feeder.name} teaches grades {feeder.grade_span}, so it cannot take "
+                f"students moving up from grade {self.get_highest_grade_display()} into "
+                f"grade {nxt.label}."
+            )
+        return ""
 
 
 class MembershipManager(ScopedManager):

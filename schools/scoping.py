@@ -17,12 +17,14 @@ memberships, and multi-valued paths (a PD session of several schools) without du
 
 from __future__ import annotations
 
+import zoneinfo
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django_scopes import ScopeError, get_scope, scope, scopes_disabled
 
 __all__ = [
@@ -56,6 +58,9 @@ class Access:
     district_roles: dict[int, frozenset[str]] = field(default_factory=dict)
     school_district: dict[int, int] = field(default_factory=dict)
     unrestricted: bool = False
+    # The time zone of the user's district (the first one, for a person of several); None:
+    # the site's TIME_ZONE.
+    time_zone: str | None = None
 
     def roles_at(self, school) -> frozenset[str]:
         """Roles held at a school, directly or through a district-wide membership."""
@@ -129,9 +134,12 @@ def access_for(user) -> Access:
     if user.is_superuser:
         return Access(user_id=user.pk, unrestricted=True)
     with scopes_disabled():
-        memberships = list(
-            Membership.objects.filter(user=user).values_list("school_id", "district_id", "role")
+        rows = list(
+            Membership.objects.filter(user=user)
+            .order_by("district_id")
+            .values_list("school_id", "district_id", "role", "district__time_zone")
         )
+        memberships = [(s, d, r) for s, d, r, _zone in rows]
         direct = {s for s, _d, _r in memberships if s is not None}
         district_wide = {d for s, d, _r in memberships if s is None}
         pairs = list(
@@ -154,6 +162,7 @@ def access_for(user) -> Access:
         school_roles={k: frozenset(v) for k, v in school_roles.items()},
         district_roles={k: frozenset(v) for k, v in district_roles.items()},
         school_district=school_district,
+        time_zone=rows[0][3] if rows else None,
     )
 
 
@@ -185,10 +194,29 @@ class ScopeMiddleware:
         request.access = access_for(getattr(request, "user", None))
         token = _current_request.set(request)
         try:
-            with activate(request.access):
+            with activate(request.access), district_time_zone(request.access.time_zone):
                 return self.get_response(request)
         finally:
             _current_request.reset(token)
+
+
+@contextmanager
+def district_time_zone(name: str | None):
+    """Show dates and times, and count "today", in a district's zone (the site's when None).
+
+    Every page of a signed-in person runs in their district's zone (ScopeMiddleware); a
+    page without an account (a survey, a PD check-in) or a task working for one district
+    enters its district's zone with this."""
+    if not name:
+        yield
+        return
+    try:
+        zone = zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        yield  # a zone the system no longer knows: the site's zone, not an error page
+        return
+    with timezone.override(zone):
+        yield
 
 
 class UnscopedQuerySet(models.QuerySet):

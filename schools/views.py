@@ -89,7 +89,11 @@ def school_detail(request, school):
 @scoped_object(_schools, methods=["GET", "POST"])
 def school_edit(request, school):
     require_role(request.access, *SCHOOL_EDITORS, school=school)
-    form = SchoolForm(request.POST or None, instance=school)
+    form = SchoolForm(
+        request.POST or None,
+        instance=school,
+        can_set_feeder=request.access.is_district_admin(school.district_id),
+    )
     if request.method == "POST" and form.is_valid():
         services.school_update(school=school, data=form.cleaned_data)
         messages.success(request, f"{school.name} was updated.")

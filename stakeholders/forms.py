@@ -73,6 +73,12 @@ class SurveyForm(EditTokenMixin, ModelForm):
 
     def __init__(self, *args, schools, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["title"].widget.attrs["data-title-en"] = ""
+        self.fields["title_es"].widget.attrs["data-title-es"] = ""
+        self.fields["title_es"].help_text = (
+            "Follows the English title until you write the Spanish one; the same as the "
+            "English (or empty) shows the English title."
+        )
         self.fields["schools"].queryset = schools
         self.fields["initiative"].required = False
         self.fields["initiative"].empty_label = "None"
@@ -93,6 +99,14 @@ class SurveyForm(EditTokenMixin, ModelForm):
             if schools.count() == 1:
                 self.initial.setdefault("schools", list(schools))
 
+    def clean_title_es(self):
+        # The same words as the English title are no translation: keep the field empty,
+        # so the Spanish page follows later edits of the English title.
+        title_es = self.cleaned_data.get("title_es", "")
+        title = self.data.get(self.add_prefix("title"), "")
+        same = " ".join(title_es.split()).casefold() == " ".join(title.split()).casefold()
+        return "" if same else title_es
+
 
 class SurveyNewForm(SurveyForm):
     submit_label = "Create survey"
@@ -110,11 +124,26 @@ class SurveyNewForm(SurveyForm):
         super().__init__(*args, **kwargs)
         self.fields["title"].required = False
         self.fields["title"].help_text = "Leave empty to use the starter's title."
+        self.fields["audiences"].required = False
+        self.fields["audiences"].help_text += " A starter ticks the audiences it is written for."
+        # static/js/survey-form.js reads these: a starter fills the titles and ticks its
+        # audiences as it is chosen (the server does the same for an empty field).
+        self.fields["starter"].widget.attrs["data-survey-starter"] = ""
+        self.starter_data = {
+            s.key: {"title": s.title, "title_es": s.title_es, "audiences": list(s.audiences)}
+            for s in STARTERS.values()
+        }
 
     def clean(self):
         data = super().clean()
-        if not data.get("title") and not data.get("starter"):
+        starter = STARTERS.get(data.get("starter") or "")
+        if not data.get("title") and starter is None:
             self.add_error("title", "Give the survey a title, or start from a starter.")
+        if not data.get("audiences"):
+            if starter is None:
+                self.add_error("audiences", "Choose at least one audience.")
+            else:
+                data["audiences"] = list(starter.audiences)
         return data
 
 

@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from schools.dates import shown_date
 from schools.models import EditGuard, School
 from schools.pillars import Pillar
 from schools.scoping import ScopedManager
@@ -626,4 +627,4 @@ class CommunicationLogEntry(models.Model):
         verbose_name_plural = "communication log entries"
 
     def __str__(self) -> str:
-        return f"{self.date}: {self.summary}"
+        return f"{shown_date(self.date)}: {self.summary}"

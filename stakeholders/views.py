@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from schools.exports import csv_response
 from schools.models import School
 from schools.scoping import require_role, require_role_at_any, scoped_object
-from schools.web import absolute_url
+from schools.web import absolute_url, qr_svg
 
 from . import selectors, services
 from .forms import (
@@ -39,6 +40,7 @@ from .forms import (
 )
 from .models import (
     CommunicationPlan,
+    Invitation,
     InvitationKind,
     Language,
     Partnership,
@@ -308,6 +310,39 @@ def survey_links(request, survey):
             "links": [(link, absolute_url(link.path())) for link in links],
         },
         status=400 if request.method == "POST" else 200,
+    )
+
+
+def _invitations():
+    return Invitation.objects.select_related("survey")
+
+
+def _link_title(invitation: Invitation) -> str:
+    return f"{invitation.survey.title}: link for {invitation}"
+
+
+@scoped_object(_invitations)
+def link_qr(request, invitation):
+    """The QR code of one survey link, as an SVG image (for the links page and handouts)."""
+    _require_survey_role(request.access, invitation.survey)
+    svg = qr_svg(absolute_url(invitation.path()), title=f"QR code of {_link_title(invitation)}")
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@scoped_object(_invitations)
+def link_handout(request, invitation):
+    """A page to print and hand out: what the survey is for, its QR code and address."""
+    _require_survey_role(request.access, invitation.survey)
+    return render(
+        request,
+        "stakeholders/link_handout.html",
+        {
+            "invitation": invitation,
+            "survey": invitation.survey,
+            "url": absolute_url(invitation.path()),
+        },
     )
 
 

@@ -142,6 +142,13 @@ def _survey(school):
     return {"pk": SurveyFactory(schools=[school]).pk}
 
 
+def _survey_link(school):
+    from tests.factories import SurveyFactory
+
+    survey = SurveyFactory(schools=[school])
+    return {"pk": survey.invitations.create(kind="audience", audience="families").pk}
+
+
 def _question(school):
     from tests.factories import QuestionFactory, SurveyFactory
 
@@ -294,6 +301,8 @@ CASES: dict[str, object] = {
     "stakeholders:question_move": Scoped(_question, methods=("POST",)),
     "stakeholders:question_delete": Scoped(_question, methods=("POST",)),
     "stakeholders:survey_links": Scoped(_survey, methods=("GET", "POST")),
+    "stakeholders:link_qr": Scoped(_survey_link),
+    "stakeholders:link_handout": Scoped(_survey_link),
     "stakeholders:survey_results": Scoped(_survey),
     "stakeholders:survey_export": Scoped(_survey),
     "stakeholders:survey_you_said": Scoped(_survey, methods=("GET", "POST")),

@@ -151,8 +151,26 @@ def test_schools_with_the_largest_gap_and_need_come_first(district):
     rows = school_coverage(School.objects.filter(district=district), today=TODAY)
     assert [r.school for r in rows] == [b, a, c]
     total = district_totals(rows)
-    assert total.target == 990 and total.usable == 30 and total.gap == 960
+    assert total.target == 990 and total.usable == 30 and total.short == 960
     assert total.forecast.standard == sum(r.forecast.standard for r in rows)
+
+
+def test_a_district_total_never_nets_one_schools_spares_against_anothers_shortage(district):
+    short = SchoolFactory(district=district, name="Short")  # 300 students, target 330
+    over = SchoolFactory(district=district, name="Over")
+    laptop = DeviceModelFactory(district=district)
+    DeviceFactory.create_batch(30, school=short, model=laptop)
+    DeviceFactory.create_batch(400, school=over, model=laptop)
+    rows = school_coverage(School.objects.filter(district=district), today=TODAY)
+    assert [(r.school, r.short, r.spare) for r in rows] == [(short, 300, 0), (over, 0, 70)]
+    total = district_totals(rows)
+    # Netted, the district would look 230 short; Short's students lack 300 devices.
+    assert (total.short, total.spare) == (300, 70)
+    assert (total.schools_short, total.schools_spare) == (1, 1)
+    assert (total.touch_short, total.touch_spare) == (300, 0)  # factory devices: no touch
+    # A total has no netted gap to show by mistake.
+    assert not hasattr(total, "gap") and not hasattr(total, "touch_gap")
+    assert (total.target, total.usable) == (660, 430)
 
 
 def test_coverage_costs_the_same_queries_for_3_or_30_schools(district, django_assert_num_queries):
@@ -184,9 +202,13 @@ def test_the_command_prints_json_with_the_documented_keys(maple, cedar):
         "target",
         "usable",
         "gap",
+        "short",
+        "spare",
         "touch_target",
         "touch_usable",
         "touch_gap",
+        "touch_short",
+        "touch_spare",
         "no_home_internet",
         "hotspots_assigned",
         "homework_gap",

@@ -1,5 +1,7 @@
 """The coverage plan of a school and the district view with the procurement forecast."""
 
+import csv
+import io
 import json
 import re
 from datetime import timedelta
@@ -201,3 +203,30 @@ def test_the_cached_district_figures_follow_every_change(
     chromebook.auto_update_expiration = timezone.localdate() - timedelta(days=1)
     chromebook.save()
     assert usable() == 0
+
+
+def test_the_district_page_and_csv_show_shortage_and_spares_apart(
+    login, district_admin, district, chromebook
+):
+    short = SchoolFactory(district=district, name="Short", code="SHORT")  # target 330
+    over = SchoolFactory(district=district, name="Over", code="OVER")
+    DeviceFactory.create_batch(30, school=short, model=chromebook)
+    DeviceFactory.create_batch(400, school=over, model=chromebook)
+    client = login(district_admin)
+    response = client.get(district_url(district))
+    content = response.content.decode()
+    assert re.search(r'data-figure="short">300 short<', content)
+    assert re.search(r'data-figure="spare">70 spare<', content)
+    assert "at the 1 school below target" in content and "beyond target at 1 school;" in content
+    # The table's total row keeps them apart too: never "230 short".
+    assert "300 short · 70 spare" in content and "230 short" not in content
+    response = client.get(district_url(district), {"format": "csv"})
+    assert response["Content-Type"].startswith("text/csv")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    lines = list(csv.DictReader(io.StringIO(text)))
+    assert [(r["school_code"], r["short"], r["spare"]) for r in lines] == [
+        ("SHORT", "300", "0"),
+        ("OVER", "0", "70"),
+        ("", "300", "70"),
+    ]
+    assert lines[-1]["school"] == "Total of 2 schools" and lines[-1]["usable"] == "430"

@@ -464,7 +464,9 @@ def test_the_catalog_matches_models_without_regard_to_case_and_updates_only_the_
 
     assert result.ok, result.errors
     model.refresh_from_db()
-    assert model.auto_update_expiration == date(2029, 6, 15)  # the earliest date wins
+    # The rows disagree one to one: the catalog keeps the earlier, each device its own.
+    assert model.auto_update_expiration == date(2029, 6, 15)
+    assert Device.objects.get(asset_tag="RB-1").aue == date(2030, 6, 30)
     assert (model.kind, model.touchscreen) == ("laptop", False)  # the catalog keeps these
     assert Device.objects.filter(model=model).count() == 2
     new = DeviceModel.objects.exclude(pk=model.pk).get()
@@ -492,7 +494,11 @@ def test_rows_may_not_disagree_about_a_new_models_attributes(district, maple):
         ("unit_price", "-5", '"-5" is not a price'),
         ("touchscreen", "maybe", '"maybe" is not yes or no'),
         ("kind", "toaster", '"toaster" is not a device kind'),
-        ("auto_update_expiration", "soon", '"soon" is not a date (use YYYY-MM-DD or YYYY-MM)'),
+        (
+            "auto_update_expiration",
+            "soon",
+            '"soon" is not a date (use YYYY-MM, MM/DD/YYYY or YYYY-MM-DD)',
+        ),
         ("status", "misplaced", '"misplaced" is not a device status'),
     ],
 )

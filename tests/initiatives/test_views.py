@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -271,6 +272,25 @@ def test_the_move_form_shows_the_listening_rule_and_keeps_the_override(login, pr
     assert "Listening rule overridden" in page and "Council met in person." in page
     summary = client.get(reverse("initiatives:summary", args=[initiative.pk])).content.decode()
     assert "Council met in person." in summary
+
+
+@pytest.mark.parametrize(
+    ("status", "selected"),
+    [
+        (Status.IDEA, "planning"),
+        (Status.PLANNING, "pilot"),
+        (Status.PILOT, "rollout"),
+        (Status.ROLLOUT, "sustaining"),
+        (Status.SUSTAINING, "retired"),
+        (Status.RETIRED, "planning"),
+    ],
+)
+def test_the_move_menu_starts_on_the_next_step_forward(status, selected, login, principal, maple):
+    initiative = InitiativeFactory(schools=[maple])
+    Initiative.objects.filter(pk=initiative.pk).update(status=status)
+    page = login(principal).get(initiative.get_absolute_url()).content.decode()
+    menu = re.search(r'<select name="status"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert re.findall(r'<option value="(\w+)" selected>', menu) == [selected]
 
 
 def test_the_budget_form_refuses_committing_before_the_learning_goals(login, principal, maple):

@@ -255,3 +255,66 @@ def test_reports_answer_who_has_not_been_reached(login, coach, maple):
         assert client.get(reverse("pd:reports"), {"export": kind})["Content-Type"].startswith(
             "text/csv"
         )
+
+
+# --- logging the same session twice ------------------------------------------------------
+
+
+def _log(client, school, coach, **changes):
+    data = {
+        "schools": [school.pk],
+        "title": "Exit tickets",
+        "date": "2026-03-05",
+        "start_time": "15:30",
+        "duration_minutes": 45,
+        "format": "plc",
+        "facilitator": f"u{coach.pk}",
+        "attendees": [],
+    }
+    data.update(changes)
+    return client.post(reverse("pd:session_new"), data)
+
+
+@pytest.mark.parametrize(
+    "same",
+    [
+        {},  # everything
+        {"title": "  exit   TICKETS ", "start_time": ""},  # the title, case and spacing aside
+        {"title": "Exit slips"},  # the start time
+    ],
+)
+def test_logging_the_same_session_twice_warns_and_the_coach_confirms(same, login, coach, maple):
+    client = login(coach)
+    assert _log(client, maple, coach).status_code == 302
+    first = PDSession.objects.get()
+    warned = _log(client, maple, coach, **same)
+    assert warned.status_code == 200 and PDSession.objects.count() == 1
+    assert [s.pk for s in warned.context["duplicates"]] == [first.pk]
+    content = warned.content.decode()
+    assert "This session looks already logged" in content
+    assert f'href="{first.get_absolute_url()}"' in content  # go to the existing one
+    assert 'name="log_anyway" value="on"' in content
+    # The form keeps what was typed.
+    assert warned.context["form"]["title"].value() == same.get("title", "Exit tickets")
+    confirmed = _log(client, maple, coach, log_anyway="on", **same)
+    assert confirmed.status_code == 302 and PDSession.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "other",
+    [{"date": "2026-03-06"}, {"title": "Exit slips", "start_time": "08:00"}, {"school": "cedar"}],
+)
+def test_a_different_session_logs_without_a_warning(other, login, coach, maple, cedar):
+    MembershipFactory(user=coach, school=cedar, district=cedar.district, role=Role.COACH)
+    client = login(coach)
+    assert _log(client, maple, coach).status_code == 302
+    school = cedar if other.pop("school", None) else maple
+    assert _log(client, school, coach, **other).status_code == 302
+    assert PDSession.objects.count() == 2
+
+
+def test_a_shared_session_warns_at_any_of_its_schools(login, coach, district_admin, maple, cedar):
+    client = login(district_admin)
+    assert _log(client, maple, coach, schools=[maple.pk, cedar.pk]).status_code == 302
+    warned = _log(client, cedar, coach)
+    assert len(warned.context["duplicates"]) == 1 and PDSession.objects.count() == 1

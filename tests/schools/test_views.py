@@ -150,11 +150,14 @@ def test_the_district_admin_changes_the_planning_ratio(login, district_admin, di
             "device_planning_ratio": "1.15",
             "pd_hour_target": "24",
             "survey_min_group": "5",
+            "time_zone": "America/Chicago",
+            "date_order": "dmy",
         },
     )
     assert response.status_code == 302
     district.refresh_from_db()
     assert str(district.device_planning_ratio) == "1.15"
+    assert (district.time_zone, district.date_order) == ("America/Chicago", "dmy")
 
 
 def test_a_ratio_below_one_is_refused(login, district_admin, district):

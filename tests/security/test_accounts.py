@@ -340,6 +340,8 @@ def test_the_requirement_is_a_district_setting(district, district_admin, login):
         "device_planning_ratio": "1.10",
         "pd_hour_target": "20.0",
         "survey_min_group": "5",
+        "time_zone": district.time_zone,
+        "date_order": district.date_order,
         "require_two_factor": "on",
     }
     response = client.post(reverse("schools:district_settings", args=[district.pk]), data)

@@ -11,8 +11,9 @@ from schools.scoping import scopes_disabled
 
 class Command(BaseCommand):
     help = (
-        "Close the school year: every enrolled student moves up a grade, leavers (the CSV "
-        "list and each school's top grade) are marked as left. Refused while a leaver still "
+        "Close the school year: every enrolled student moves up a grade, the top grade of a "
+        "school with a next school (its feeder) moves there, leavers (the CSV list and the "
+        "top grade of a school without one) are marked as left. Refused while a leaver still "
         "holds a device. --dry-run prints what would change and writes nothing."
     )
 
@@ -55,7 +56,9 @@ class Command(BaseCommand):
                 else:
                     self.stdout.write(
                         self.style.SUCCESS(
-                            f"{d.name}: {run.promoted} moved up, {run.leavers} left."
+                            f"{d.name}: {run.promoted} moved up "
+                            f"({run.details.get('moved_school', 0)} to the next school), "
+                            f"{run.leavers} left."
                         )
                     )
         if failed:

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from pd import selectors
+from schools.dates import shown_date
 from schools.models import StaffMember
 from schools.scoping import scopes_disabled
 
@@ -70,7 +71,8 @@ class Command(BaseCommand):
         self.stdout.write("\n]" if not first else "]")
 
     def _table(self, rows, period):
-        self.stdout.write(f"PD hours {period.since} to {period.until} ({period.days} days)")
+        since, until = shown_date(period.since), shown_date(period.until)
+        self.stdout.write(f"PD hours {since} to {until} ({period.days} days)")
         self.stdout.write(
             f"{'Staff':<40} {'School':<8} {'Hours':>7} {'Sessions':>8} {'Job-emb.':>8}  Status"
         )
