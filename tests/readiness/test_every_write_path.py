@@ -800,6 +800,10 @@ NOT_EVIDENCE = {
     "initiatives.services.creatable_schools": READS,
     "initiatives.services.linked_school_ids": READS,
     # accounts: people and memberships are not evidence (the staff roster is)
+    "accounts.services.account_switch_refusal": READS,
+    "accounts.services.roles_elsewhere": READS,
+    "accounts.services.send_password_reset_email": "e-mail",
+    "accounts.tasks.send_password_reset": "e-mail",
     "accounts.services.end_sessions": "sign-in sessions",
     "accounts.services.invite_user": "accounts and memberships",
     "accounts.services.membership_remove": "accounts and memberships",
