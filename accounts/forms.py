@@ -1,18 +1,18 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from schools.forms import CrispyFormMixin
+from schools.forms import CrispyFormMixin, Form, InputRulesMixin
 from schools.models import Role, School
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(InputRulesMixin, AuthenticationForm):
     username = forms.EmailField(
         label="E-mail address",
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
 
 
-class InviteForm(CrispyFormMixin, forms.Form):
+class InviteForm(CrispyFormMixin, Form):
     submit_label = "Send invitation"
 
     email = forms.EmailField(label="E-mail address")
@@ -39,7 +39,7 @@ class InviteForm(CrispyFormMixin, forms.Form):
         return data
 
 
-class TokenForm(CrispyFormMixin, forms.Form):
+class TokenForm(CrispyFormMixin, Form):
     """A code from the authenticator app (or, at sign-in, a recovery code)."""
 
     submit_label = "Continue"
