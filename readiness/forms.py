@@ -53,9 +53,13 @@ class TargetsForm(Form):
             self.fields[f"{spec.key}__target"] = forms.FloatField(
                 label=f"Target: {spec.label}",
                 initial=target,
-                # Above the floor (IndicatorTarget.clean says so with the message).
+                # IndicatorTarget.clean refuses the floor itself, with the same words.
                 min_value=spec.floor,
                 max_value=spec.ceiling,
+                error_messages=dict.fromkeys(
+                    ("min_value", "max_value"),
+                    f"Enter a target above {spec.floor:g} and at most {spec.ceiling:g}.",
+                ),
                 help_text=f"Default {spec.target:g}; {spec.formula}.",
                 widget=forms.NumberInput(attrs={"class": "form-control", "step": "any"}),
             )

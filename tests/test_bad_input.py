@@ -536,3 +536,61 @@ def test_every_page_works_after_the_people_it_names_are_deleted(name, open_page)
         if got.status_code >= 500:
             problems.append(f"{name}: {form.method.upper()} {form.action} answered {failure(got)}")
     assert not problems, "\n".join(problems)
+
+
+# --- item 8, as a principal meets it -----------------------------------------------------------
+
+
+def test_a_code_another_school_uses_is_a_field_error_naming_no_school(
+    login, principal, maple, cedar
+):
+    data = {
+        "name": "Maple Elementary",
+        "code": "CEDAR",  # Cedar's: a school of the district Maple's principal does not see
+        "lowest_grade": 0,
+        "highest_grade": 5,
+        "enrollment_pk_2": 150,
+        "enrollment_3_5": 150,
+        "enrollment_6_8": 0,
+        "enrollment_9_12": 0,
+        "economically_disadvantaged_pct": "",
+    }
+    response = login(principal).post(reverse("schools:school_edit", args=[maple.pk]), data)
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"code": ["School with this code already exists."]}
+    assert b"Cedar" not in response.content
+    maple.refresh_from_db()
+    assert maple.code == "MAPLE"
+
+
+def test_a_second_swot_for_a_year_is_a_field_error(login, principal, maple):
+    from initiatives.models import Swot
+    from tests.factories import SwotFactory
+
+    SwotFactory(school=maple, year=2025)
+    url = reverse("initiatives:swot_list", args=[maple.pk])
+    response = login(principal).post(
+        url, {"year": 2025, "strengths": "Again", "participants": "The committee"}
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "year": ["SWOT analysis with this school year already exists."]
+    }
+    assert Swot.objects.filter(school=maple).count() == 1
+
+
+def test_a_refused_retention_leaves_the_page_reading_the_stored_rule(login, district, maple):
+    """The privacy page counts who is due under the rule; a refused 5000 years used to
+    overflow that count (Django writes posted values onto the instance before checking)."""
+    from audit.models import Retention
+
+    admin = UserFactory()
+    MembershipFactory(user=admin, school=None, district=district, role=Role.DISTRICT_ADMIN)
+    Retention.objects.create(district=district, years_after_leaving=7)
+    url = reverse("audit:privacy", args=[district.pk])
+    for years in ("5000", str(10**20)):
+        response = login(admin).post(url, {"years_after_leaving": years})
+        assert response.status_code == 200
+        assert "years_after_leaving" in response.context["form"].errors
+        assert response.context["form"].instance.years_after_leaving == 7
+    assert Retention.objects.get(district=district).years_after_leaving == 7
