@@ -3,18 +3,18 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.forms import PasswordResetForm as BasePasswordResetForm
 
 from audit import queue
-from schools.forms import CrispyFormMixin
+from schools.forms import CrispyFormMixin, Form, InputRulesMixin
 from schools.models import Role, School
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(InputRulesMixin, AuthenticationForm):
     username = forms.EmailField(
         label="E-mail address",
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
 
 
-class PasswordResetForm(BasePasswordResetForm):
+class PasswordResetForm(InputRulesMixin, BasePasswordResetForm):
     """Queue the e-mail instead of sending it in the request.
 
     The request then does the same work whether the address is known or not (no account
@@ -28,7 +28,7 @@ class PasswordResetForm(BasePasswordResetForm):
         queue.enqueue(send_password_reset, self.cleaned_data["email"])
 
 
-class InviteForm(CrispyFormMixin, forms.Form):
+class InviteForm(CrispyFormMixin, Form):
     submit_label = "Send invitation"
 
     email = forms.EmailField(label="E-mail address")
@@ -55,7 +55,7 @@ class InviteForm(CrispyFormMixin, forms.Form):
         return data
 
 
-class TokenForm(CrispyFormMixin, forms.Form):
+class TokenForm(CrispyFormMixin, Form):
     """A code from the authenticator app (or, at sign-in, a recovery code)."""
 
     submit_label = "Continue"

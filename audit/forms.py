@@ -1,11 +1,11 @@
 from django import forms
 
-from schools.forms import CrispyFormMixin, ModelForm
+from schools.forms import CrispyFormMixin, Form, ModelForm
 
 from .models import Kind, Retention
 
 
-class AuditFilterForm(CrispyFormMixin, forms.Form):
+class AuditFilterForm(CrispyFormMixin, Form):
     """Narrow the log by kind and dates (GET, so a filtered page can be bookmarked)."""
 
     submit_label = "Filter"

@@ -20,6 +20,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from schools.filters import FilterSet
 from schools.models import Role, School
 from schools.widgets import LongSelect
 
@@ -80,7 +81,7 @@ def _models(request):
     return DeviceModel.objects.all()
 
 
-class DeviceFilter(django_filters.FilterSet):
+class DeviceFilter(FilterSet):
     q = django_filters.CharFilter(
         label="Asset tag, serial, student ID or model", method="search", max_length=100
     )

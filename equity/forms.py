@@ -5,7 +5,7 @@ from __future__ import annotations
 from crispy_forms.helper import FormHelper
 from django import forms
 
-from schools.forms import CrispyFormMixin, ModelForm, ScopedFormMixin
+from schools.forms import CrispyFormMixin, Form, ModelForm, ScopedFormMixin
 from schools.models import School
 from schools.widgets import LongSelect
 
@@ -47,7 +47,7 @@ def _device_at(school: School, asset_tag: str) -> Device:
     return device
 
 
-class DeskForm(forms.Form):
+class DeskForm(Form):
     """A speed desk: a scanner types the asset tag and presses Enter."""
 
     asset_tag = forms.CharField(
@@ -124,7 +124,7 @@ class CheckInForm(DeskForm):
         return self.cleaned_data["condition"] or ReturnCondition.GOOD
 
 
-class AuditScanForm(forms.Form):
+class AuditScanForm(Form):
     asset_tag = forms.CharField(
         max_length=64,
         widget=forms.TextInput(
@@ -143,7 +143,7 @@ class AuditScanForm(forms.Form):
 # --- device actions (device page) ---------------------------------------------------
 
 
-class _ActionForm(CrispyFormMixin, forms.Form):
+class _ActionForm(CrispyFormMixin, Form):
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -208,7 +208,7 @@ class IdListField(forms.Field):
             raise forms.ValidationError(self.error_messages["required"], code="required")
 
 
-class BulkForm(ScopedFormMixin, forms.Form):
+class BulkForm(ScopedFormMixin, Form):
     MOVE, RETIRE = "move", "retire"
     # Its fields share the inventory page with the filters (which also have a "school").
     prefix = "bulk"

@@ -1,6 +1,6 @@
 from django import forms
 
-from schools.forms import CrispyFormMixin
+from schools.forms import CrispyFormMixin, Form
 
 from . import importers
 
@@ -13,7 +13,7 @@ FORMAT_CHOICES = [
 ]
 
 
-class ImportForm(CrispyFormMixin, forms.Form):
+class ImportForm(CrispyFormMixin, Form):
     submit_label = "Check and import"
 
     file = forms.FileField(

@@ -6,7 +6,9 @@ Used by ``manage.py import_devices`` / ``import_students``, the upload pages and
 1. ``Source`` finds the encoding (UTF-8 with or without BOM, else Windows-1252) by
    decoding the bytes in 1 MiB chunks, and the delimiter (comma or semicolon) from the
    header line. Rows are read with ``csv.reader`` over a text wrapper: the file is never
-   held in memory as a list.
+   held in memory as a list. A NUL byte (which PostgreSQL cannot store) is refused at its
+   row before any row is read, and a row the reader cannot take (a cell beyond csv's size
+   limit, a quote never closed) is a row error, not a traceback.
 2. The header row picks the format (when not given) and maps columns by normalised name
    (case, spaces, ``_`` and ``-`` do not matter, so "Serial Number", "serial_number" and
    GAM's "serialNumber" are one column). A required column that is missing is one error.
@@ -176,20 +178,40 @@ class ImportSetupError(Exception):
 ENCODING_NAMES = {"utf-8-sig": "UTF-8", "cp1252": "Windows-1252"}
 
 
-def _first_failure(binary, encoding: str) -> tuple[bool, int, int]:
-    """Decode the whole file in chunks: (decodes?, line of the first bad byte, lines)."""
+# A NUL byte is text to Python and to SQLite, but PostgreSQL cannot store it; a file full of
+# them was most likely saved as UTF-16, whose every other byte is NUL for Latin letters.
+NUL_MESSAGE = (
+    'contains a NUL byte (an invisible character no field can hold); save the file as "CSV '
+    'UTF-8" (not UTF-16 or "Unicode text") and import it again'
+)
+
+
+class Unreadable(Exception):
+    """The CSV reader cannot go on (a cell beyond csv's size limit, a quote never closed)."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line, self.message = line, message
+
+
+def _first_failure(binary, encoding: str) -> tuple[bool, int, int, int]:
+    """Decode the whole file in chunks: (decodes?, line of the first bad byte, lines, line
+    of the first NUL byte or 0)."""
     binary.seek(0)
     decoder = codecs.getincrementaldecoder(encoding)()
     lines = 0
+    nul_line = 0
     while True:
         chunk = binary.read(CHUNK)
         try:
             decoder.decode(chunk, final=not chunk)
         except UnicodeDecodeError as exc:
-            return False, lines + chunk.count(b"\n", 0, exc.start) + 1, lines
+            return False, lines + chunk.count(b"\n", 0, exc.start) + 1, lines, nul_line
+        if not nul_line and (at := chunk.find(b"\x00")) >= 0:
+            nul_line = lines + chunk.count(b"\n", 0, at) + 1
         lines += chunk.count(b"\n")
         if not chunk:
-            return True, 0, lines
+            return True, 0, lines, nul_line
 
 
 class Source:
@@ -199,10 +221,10 @@ class Source:
         self.binary = binary
         self.error: RowError | None = None
         self.encoding = "utf-8-sig"
-        decodes, _line, newlines = _first_failure(binary, "utf-8-sig")
+        decodes, _line, newlines, nul_line = _first_failure(binary, "utf-8-sig")
         if not decodes:
             self.encoding = "cp1252"
-            decodes, line, newlines = _first_failure(binary, "cp1252")
+            decodes, line, newlines, nul_line = _first_failure(binary, "cp1252")
             if not decodes:
                 self.error = RowError(
                     line,
@@ -210,6 +232,9 @@ class Source:
                     "this line is neither UTF-8 nor Windows-1252 text; "
                     'save the file again as "CSV UTF-8"',
                 )
+        if self.error is None and nul_line:
+            # Refused before anything reads the rows (or stores the file for a worker).
+            self.error = RowError(nul_line, "", NUL_MESSAGE)
         self.data_rows = self._count_rows(newlines)
         self.delimiter = ","
         if self.error is None:
@@ -240,15 +265,31 @@ class Source:
             wrapper.detach()  # leave the caller's file open
 
     def records(self) -> Iterator[tuple[int, list[str]]]:
-        """(line number, cells) of every row, the header first."""
+        """(line number, cells) of every row, the header first; Unreadable where the CSV
+        reader cannot go on."""
         with self.text() as f:
             reader = csv.reader(f, delimiter=self.delimiter)
-            for record in reader:
+            while True:
+                try:
+                    record = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    raise Unreadable(reader.line_num, _csv_problem(exc)) from None
                 yield reader.line_num, record
 
     def read_text(self) -> str:
         self.binary.seek(0)
         return self.binary.read().decode(self.encoding)
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):
+        return (
+            f"a cell is longer than {csv.field_size_limit():,} characters; is a quote "
+            "missing its pair?"
+        )
+    return f"cannot be read as CSV ({exc})"
 
 
 def as_source(source_or_binary) -> Source:
@@ -771,7 +812,11 @@ class Importer:
         self.result.encoding = source.encoding_name
         self.result.delimiter = source.delimiter
         records = source.records()
-        first = next(records, None)
+        try:
+            first = next(records, None)
+        except Unreadable as exc:
+            self.error(exc.line, "", exc.message)
+            return
         if first is None or not any(c.strip() for c in first[1]):
             self.error(1, "", "the file is empty; the first line must name the columns")
             return
@@ -795,8 +840,11 @@ class Importer:
         total = source.data_rows
         self.on_phase("validating")
         counter = _Counter()
-        for batch in _batches(self._rows(records, counter, total), LOOKUP_BATCH):
-            self.check([row for row in batch if row is not None])
+        try:
+            for batch in _batches(self._rows(records, counter, total), LOOKUP_BATCH):
+                self.check([row for row in batch if row is not None])
+        except Unreadable as exc:
+            self.error(exc.line, "", exc.message)
         done = self.result.rows = counter.n
         self.progress(done, done)
         if not self.result.ok or self.dry_run:
@@ -818,7 +866,7 @@ class Importer:
                 # COPY and UPDATE ... FROM send no model signals; whoever runs the import
                 # (the upload page's task, the command line), readiness hears of it once.
                 bulk_changed.send(sender=self.model, district_ids={self.district.pk})
-        except (_FileChanged, IntegrityError):
+        except (_FileChanged, IntegrityError, Unreadable):
             self.writing = False
             self.error(
                 0,

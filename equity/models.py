@@ -257,7 +257,7 @@ class Assignment(models.Model):
     is_hotspot = models.BooleanField(default=False, editable=False)
     checked_out_at = models.DateTimeField()
     checked_out_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     checked_in_at = models.DateTimeField(null=True, blank=True)
     checked_in_by = models.ForeignKey(
@@ -342,7 +342,7 @@ class DeviceEvent(models.Model):
     kind = models.CharField(max_length=20, choices=EventKind.choices)
     at = models.DateTimeField(db_index=True)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     school = models.ForeignKey(
         School, on_delete=models.PROTECT, related_name="+", help_text="Where the device was."
@@ -425,7 +425,7 @@ class ImportJob(models.Model):
     )
     content = models.TextField(blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

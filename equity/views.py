@@ -7,6 +7,7 @@ admins read; tech staff and district admins write. Writes go through ``equity.se
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -126,8 +127,10 @@ class ForwardPaginator(Paginator):
     """
 
     def validate_number(self, number) -> int:
+        # Never an OFFSET beyond what the database can count (PostgreSQL: bigint; SQLite:
+        # 64 bits); a page past the end is simply empty.
         try:
-            return max(int(number), 1)
+            return min(max(int(number), 1), sys.maxsize // self.per_page)
         except (TypeError, ValueError):
             return 1
 

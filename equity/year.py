@@ -621,15 +621,42 @@ class RolloverPlan:
         return lines
 
 
+NUL_IN_FILE = (
+    'This row contains a NUL byte (an invisible character); save the file as "CSV UTF-8" '
+    "and upload it again."
+)
+
+
+def _unreadable(exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):
+        return "A cell is too long to read; is a quote missing its pair?"
+    return f"This row cannot be read as CSV ({exc})."
+
+
 def read_leavers(text: str) -> tuple[list[tuple[int, str, str]], list[tuple[int, str]]]:
     """Rows (row number, student id, reason) of a leavers CSV, and the problems per row."""
     rows, errors = [], []
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        return [], [(line, NUL_IN_FILE)]
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in reader.fieldnames or []]
+    try:
+        header = [h.strip().lower() for h in reader.fieldnames or []]
+    except csv.Error as exc:
+        return [], [(1, _unreadable(exc))]
     if "student_id" not in header:
         return [], [(1, "The first row must name the columns: student_id, reason.")]
     reader.fieldnames = header
-    for number, row in enumerate(reader, start=2):
+    number = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append((number + 1, _unreadable(exc)))
+            break
+        number += 1
         local_id = (row.get("student_id") or "").strip()
         reason = (row.get("reason") or "").strip().lower()
         if not local_id:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from schools.forms import CrispyFormMixin
+from schools.forms import CrispyFormMixin, Form, ModelForm
 from schools.models import Grade, School
 
 from .forms import _focus_first_error, _no_tag_helper
@@ -21,7 +21,7 @@ from .models import (
 _SCAN = {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
 
 
-class _StationForm(forms.Form):
+class _StationForm(Form):
     first_field = "asset_tag"
 
     def __init__(self, *args, **kwargs):
@@ -74,7 +74,7 @@ class CollectionScanForm(_StationForm):
         return self.cleaned_data["condition"] or ReturnCondition.GOOD
 
 
-class StationEventForm(CrispyFormMixin, forms.ModelForm):
+class StationEventForm(ModelForm):
     submit_label = "Create"
     grades = forms.TypedMultipleChoiceField(
         coerce=int,
@@ -100,19 +100,19 @@ class StationEventForm(CrispyFormMixin, forms.ModelForm):
         self.fields["kind"].choices = StationKind.choices
 
 
-class SignatureForm(CrispyFormMixin, forms.Form):
+class SignatureForm(CrispyFormMixin, Form):
     submit_label = "Save the signature"
     signer = forms.ChoiceField(label="Who signs", choices=Signer.choices, widget=forms.RadioSelect)
     signature = forms.CharField(widget=forms.HiddenInput, required=False)
 
 
-class LinkAcceptForm(CrispyFormMixin, forms.Form):
+class LinkAcceptForm(CrispyFormMixin, Form):
     submit_label = "I accept the agreement"
     signer = forms.ChoiceField(label="I am the", choices=Signer.choices, widget=forms.RadioSelect)
     read = forms.BooleanField(label="I have read the agreement above and accept it.")
 
 
-class ChargeForm(CrispyFormMixin, forms.Form):
+class ChargeForm(CrispyFormMixin, Form):
     submit_label = "Add the charge"
     asset_tag = forms.CharField(max_length=64)
     student_id = forms.CharField(label="Student ID", max_length=40)
@@ -120,14 +120,14 @@ class ChargeForm(CrispyFormMixin, forms.Form):
     note = forms.CharField(max_length=300, required=False)
 
 
-class ChargeResolveForm(forms.Form):
+class ChargeResolveForm(Form):
     status = forms.ChoiceField(
         choices=[(ChargeStatus.PAID, "Paid"), (ChargeStatus.WAIVED, "Waived")]
     )
     note = forms.CharField(max_length=300, required=False)
 
 
-class RolloverForm(CrispyFormMixin, forms.Form):
+class RolloverForm(CrispyFormMixin, Form):
     submit_label = "Check the rollover"
     leavers = forms.FileField(
         label="Leavers (CSV)",
@@ -151,13 +151,13 @@ class RolloverForm(CrispyFormMixin, forms.Form):
             raise forms.ValidationError("Save the file as UTF-8 CSV and upload it again.") from None
 
 
-class AgreementForm(CrispyFormMixin, forms.Form):
+class AgreementForm(CrispyFormMixin, Form):
     submit_label = "Publish as a new version"
     title = forms.CharField(max_length=200, initial="Student device agreement")
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 10}))
 
 
-class PriceForm(CrispyFormMixin, forms.Form):
+class PriceForm(CrispyFormMixin, Form):
     submit_label = "Save the price"
     kind = forms.ChoiceField(label="For", choices=DamageKind.choices)
     device_model = forms.ModelChoiceField(

@@ -66,7 +66,7 @@ class StationEvent(models.Model):
         default=list, blank=True, help_text="The grades expected; empty means every grade."
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -271,7 +271,7 @@ class Charge(models.Model):
     resolution_note = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField()
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
@@ -311,7 +311,7 @@ class RolloverRun(models.Model):
     school_year = models.CharField(max_length=7, help_text="The year that ended, e.g. 2026-27.")
     ran_at = models.DateTimeField()
     ran_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     promoted = models.PositiveIntegerField(default=0)
     leavers = models.PositiveIntegerField(default=0)

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
-from schools.forms import CrispyFormMixin, EditTokenMixin, ModelForm
+from schools.forms import CrispyFormMixin, EditTokenMixin, Form, ModelForm
 from schools.models import Membership, School
 from schools.pillars import Pillar
 
@@ -34,7 +34,7 @@ def _rows(n: int) -> forms.Textarea:
     return forms.Textarea(attrs={"rows": n})
 
 
-class WhyForm(forms.ModelForm):
+class WhyForm(ModelForm):
     """Wizard step 1: the change in teaching and learning comes before any tool."""
 
     class Meta:
@@ -64,7 +64,7 @@ class WhyForm(forms.ModelForm):
         pass
 
 
-class WhatForm(forms.Form):
+class WhatForm(Form):
     """Wizard step 2: what, where, which pillars."""
 
     title = forms.CharField(max_length=200)
@@ -152,7 +152,7 @@ class PlanForm(EditTokenMixin, ModelForm):
         )
 
 
-class MoveForm(CrispyFormMixin, forms.Form):
+class MoveForm(CrispyFormMixin, Form):
     submit_label = "Move"
 
     status = forms.ChoiceField(label="Move to")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 
+from schools.filters import FilterSet
 from schools.models import School
 from schools.pillars import Pillar
 
@@ -17,7 +18,7 @@ def _schools(request):
     return School.objects.order_by("name")
 
 
-class SessionFilter(django_filters.FilterSet):
+class SessionFilter(FilterSet):
     school = django_filters.ModelChoiceFilter(
         queryset=_schools, empty_label="All schools", method="by_school"
     )

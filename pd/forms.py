@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from schools.forms import CrispyFormMixin, EditTokenMixin, ModelForm, ScopedFormMixin
+from schools.forms import CrispyFormMixin, EditTokenMixin, Form, ModelForm, ScopedFormMixin
 from schools.models import Membership, Role, School, StaffMember
 from schools.pillars import Pillar
 
@@ -211,7 +211,7 @@ class AttendanceStatusField(forms.ChoiceField):
         super().__init__(choices=AttendanceStatus.choices, **kwargs)
 
 
-class AttendanceForm(forms.Form):
+class AttendanceForm(Form):
     """Status and hours of each attendance row: ``status-<id>`` and ``hours-<id>``."""
 
     def __init__(self, *args, rows, session, **kwargs):
@@ -241,7 +241,7 @@ class AttendanceForm(forms.Form):
         return [(a, self[f"status-{a.pk}"], self[f"hours-{a.pk}"]) for a in self.rows]
 
 
-class AddAttendeesForm(ScopedFormMixin, forms.Form):
+class AddAttendeesForm(ScopedFormMixin, Form):
     staff = forms.ModelMultipleChoiceField(
         queryset=StaffMember.objects.none(), label="Add people who attended"
     )
@@ -263,12 +263,12 @@ class EmailField(forms.EmailField):
         super().__init__(**kwargs)
 
 
-class CheckInForm(CrispyFormMixin, forms.Form):
+class CheckInForm(CrispyFormMixin, Form):
     submit_label = "Send me a code"
     email = EmailField()
 
 
-class CheckinCodeForm(CrispyFormMixin, forms.Form):
+class CheckinCodeForm(CrispyFormMixin, Form):
     submit_label = "Check in"
     code = forms.CharField(
         label="The 6-digit code from the e-mail",
@@ -290,7 +290,7 @@ class CheckinCodeForm(CrispyFormMixin, forms.Form):
         return digits
 
 
-class FeedbackForm(CrispyFormMixin, forms.Form):
+class FeedbackForm(CrispyFormMixin, Form):
     """Feedback. On the shared link it is anonymous; on a person's own link (``named``)
     they may still choose to leave their name off."""
 
@@ -326,12 +326,12 @@ class FeedbackForm(CrispyFormMixin, forms.Form):
             del self.fields["anonymous"]
 
 
-class FeedbackLinkForm(CrispyFormMixin, forms.Form):
+class FeedbackLinkForm(CrispyFormMixin, Form):
     submit_label = "E-mail me my link"
     email = EmailField()
 
 
-class LeaderForm(CrispyFormMixin, forms.Form):
+class LeaderForm(CrispyFormMixin, Form):
     submit_label = "Nominate"
 
     staff = forms.ModelChoiceField(queryset=StaffMember.objects.none(), label="Staff member")
@@ -354,7 +354,7 @@ class LeaderForm(CrispyFormMixin, forms.Form):
         self.fields["cohort_year"].initial = today.year if today.month >= 7 else today.year - 1
 
 
-class PollForm(CrispyFormMixin, forms.ModelForm):
+class PollForm(ModelForm):
     submit_label = "Create poll"
 
     class Meta:
@@ -363,7 +363,7 @@ class PollForm(CrispyFormMixin, forms.ModelForm):
         widgets = {"opens_on": DateInput(), "closes_on": DateInput()}
 
 
-class PollAnswerForm(CrispyFormMixin, forms.Form):
+class PollAnswerForm(CrispyFormMixin, Form):
     submit_label = "Send my answer"
 
     topics = forms.MultipleChoiceField(
@@ -379,7 +379,7 @@ class PollAnswerForm(CrispyFormMixin, forms.Form):
     )
 
 
-class ReportForm(forms.Form):
+class ReportForm(Form):
     school = forms.ModelChoiceField(
         queryset=School.objects.none(), required=False, empty_label="All my schools"
     )

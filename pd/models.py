@@ -393,7 +393,7 @@ class PDSessionChange(models.Model):
         School, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     changed_at = models.DateTimeField(default=timezone.now)
     changes = models.JSONField()
@@ -417,7 +417,7 @@ class PDNeedsPoll(models.Model):
     closes_on = models.DateField()
     token = models.CharField(max_length=64, unique=True, default=new_token)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

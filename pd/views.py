@@ -24,6 +24,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from schools.exports import csv_response
+from schools.forms import EARLIEST_DATE, LATEST_DATE
 from schools.models import School, StaffMember
 from schools.scoping import require_role, require_role_at_any, scoped_object, scopes_disabled
 from schools.web import absolute_url
@@ -112,11 +113,16 @@ def session_list(request):
 
 
 def _month(value: str | None) -> date:
+    """The month of ``?month=YYYY-MM``; this month when it is absent, unreadable or outside
+    the dates a form accepts (the page links the month before and after it)."""
     try:
         year, month = (int(p) for p in (value or "").split("-"))
-        return date(year, month, 1)
+        first = date(year, month, 1)
     except ValueError:
+        first = None
+    if first is None or not EARLIEST_DATE <= first <= LATEST_DATE.replace(day=1):
         return timezone.localdate().replace(day=1)
+    return first
 
 
 @login_required

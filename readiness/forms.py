@@ -1,11 +1,12 @@
 from django import forms
 
+from schools.forms import Form
 from schools.pillars import Pillar
 
 SORT_CHOICES = [("overall", "Overall"), ("name", "School"), ("need", "Need"), *Pillar.choices]
 
 
-class DistrictFilterForm(forms.Form):
+class DistrictFilterForm(Form):
     """Filters of the district heat map (GET)."""
 
     need_min = forms.DecimalField(
@@ -39,7 +40,7 @@ class DistrictFilterForm(forms.Form):
                 attrs["class"] = attrs.get("class", "") + " is-invalid"
 
 
-class TargetsForm(forms.Form):
+class TargetsForm(Form):
     """One target and one weight per registered indicator, prefilled with the district's."""
 
     def __init__(self, *args, current: dict[str, tuple[float, float]], **kwargs):
@@ -52,6 +53,13 @@ class TargetsForm(forms.Form):
             self.fields[f"{spec.key}__target"] = forms.FloatField(
                 label=f"Target: {spec.label}",
                 initial=target,
+                # IndicatorTarget.clean refuses the floor itself, with the same words.
+                min_value=spec.floor,
+                max_value=spec.ceiling,
+                error_messages=dict.fromkeys(
+                    ("min_value", "max_value"),
+                    f"Enter a target above {spec.floor:g} and at most {spec.ceiling:g}.",
+                ),
                 help_text=f"Default {spec.target:g}; {spec.formula}.",
                 widget=forms.NumberInput(attrs={"class": "form-control", "step": "any"}),
             )

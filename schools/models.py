@@ -84,6 +84,9 @@ GRADE_BANDS = (
 )
 
 
+MAX_BAND_ENROLLMENT = 100_000
+
+
 def device_target(enrollment: int, ratio: Decimal) -> int:
     """Devices a school should own: planning ratio × enrollment, rounded up."""
     # Decimal keeps 1.10 × 100 at exactly 110 (a float would give 110.00000000000001).
@@ -187,10 +190,20 @@ class School(models.Model):
     )
     lowest_grade = models.SmallIntegerField(choices=Grade.choices, default=Grade.K)
     highest_grade = models.SmallIntegerField(choices=Grade.choices, default=Grade.G5)
-    enrollment_pk_2 = models.PositiveIntegerField("enrollment PK–2", default=0)
-    enrollment_3_5 = models.PositiveIntegerField("enrollment 3–5", default=0)
-    enrollment_6_8 = models.PositiveIntegerField("enrollment 6–8", default=0)
-    enrollment_9_12 = models.PositiveIntegerField("enrollment 9–12", default=0)
+    # No school enrolls this many in a grade band: a figure with a few zeros too many is
+    # refused on its field instead of skewing every district total and device target.
+    enrollment_pk_2 = models.PositiveIntegerField(
+        "enrollment PK–2", default=0, validators=[MaxValueValidator(MAX_BAND_ENROLLMENT)]
+    )
+    enrollment_3_5 = models.PositiveIntegerField(
+        "enrollment 3–5", default=0, validators=[MaxValueValidator(MAX_BAND_ENROLLMENT)]
+    )
+    enrollment_6_8 = models.PositiveIntegerField(
+        "enrollment 6–8", default=0, validators=[MaxValueValidator(MAX_BAND_ENROLLMENT)]
+    )
+    enrollment_9_12 = models.PositiveIntegerField(
+        "enrollment 9–12", default=0, validators=[MaxValueValidator(MAX_BAND_ENROLLMENT)]
+    )
     economically_disadvantaged_pct = models.DecimalField(
         "economically disadvantaged (%)",
         max_digits=5,

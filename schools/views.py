@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from . import selectors, services
-from .forms import DistrictSettingsForm, SchoolForm, StaffMemberForm
+from .forms import DistrictSettingsForm, SchoolForm, StaffMemberForm, StaffSearchForm
 from .models import District, Role, School, StaffMember
 from .scoping import require_district_admin, require_role, scoped_object
 from .selectors import SCHOOLS_PER_PAGE
@@ -103,8 +103,8 @@ def school_edit(request, school):
 
 @scoped_object(School)
 def staff_list(request, school):
-    search = request.GET.get("q", "").strip()
-    include_inactive = request.GET.get("inactive") == "1"
+    form = StaffSearchForm(request.GET)
+    search, include_inactive = form.search()
     page = Paginator(
         selectors.school_staff(school, search=search, include_inactive=include_inactive), 50
     ).get_page(request.GET.get("page"))
@@ -115,6 +115,7 @@ def staff_list(request, school):
         "page": page,
         "query_string": params.urlencode(),
         "search": search,
+        "search_errors": form.errors.get("q"),
         "include_inactive": include_inactive,
         "can_edit_roster": request.access.has_role(*ROSTER_EDITORS, school=school),
     }

@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from schools.forms import CrispyFormMixin, EditTokenMixin, ModelForm
+from schools.forms import CrispyFormMixin, EditTokenMixin, Form, ModelForm
 from schools.models import School
 
 from .models import (
@@ -200,7 +200,7 @@ class QuestionForm(ModelForm):
         return data
 
 
-class ExpectedForm(forms.Form):
+class ExpectedForm(Form):
     """How many people each audience link reaches."""
 
     def __init__(self, *args, links, **kwargs):
@@ -215,7 +215,7 @@ class ExpectedForm(forms.Form):
             )
 
 
-class PersonLinksForm(CrispyFormMixin, forms.Form):
+class PersonLinksForm(CrispyFormMixin, Form):
     submit_label = "Create personal links"
 
     audience = forms.ChoiceField(choices=())
@@ -272,7 +272,7 @@ LIKERT_CHOICES = [
 ]
 
 
-class RespondForm(forms.Form):
+class RespondForm(Form):
     """One field per question, named ``q<id>``, in the respondent's language."""
 
     def __init__(self, *args, questions, language, **kwargs):

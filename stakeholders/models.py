@@ -415,7 +415,7 @@ class Story(models.Model):
     title = models.CharField(max_length=200)
     what_happened = models.TextField()
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -571,7 +571,7 @@ class CommunicationPlan(models.Model):
     hashtag = models.CharField(max_length=62, blank=True, help_text="For example #MapleMakes.")
     notes = models.TextField(blank=True)
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -617,7 +617,7 @@ class CommunicationLogEntry(models.Model):
     summary = models.CharField(max_length=300)
     url = models.URLField("link", blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
     objects = ScopedManager("school")
