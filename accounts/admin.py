@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 
+from schools.forms import ModelForm
+
 from .models import User
 from .services import account_switch_refusal
 
 
-class UserChangeForm(BaseUserChangeForm):
+class UserChangeForm(ModelForm, BaseUserChangeForm):
     """The admin's user form, held to the one rule for switching an account on or off."""
 
     by: User | None = None  # the signed-in superuser, set per request by UserAdmin.get_form

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import reswap, retarget
@@ -459,8 +460,9 @@ def rollover(request, district):
                 moved = run.details.get("moved_school", 0)
                 messages.success(
                     request,
-                    f"The {run.school_year} rollover ran: {run.promoted} students moved up "
-                    f"({moved} to the next school), {run.leavers} left.",
+                    f"The {run.school_year} rollover ran: {run.promoted} "
+                    f"student{pluralize(run.promoted)} moved up ({moved} to the next school), "
+                    f"{run.leavers} left.",
                 )
                 return redirect(request.path)
         else:

@@ -19,7 +19,16 @@ from tests.html_forms import Form, forms_of
 from tests.scoping_cases import CASES, PUBLIC, SIGNED_IN, Scoped
 from tests.test_scoping_matrix import SITE_NAMES
 
-ERROR_MARKERS = (b"invalid-feedback", b"errorlist", b"alert-danger", b"is-invalid", b"text-danger")
+# A warning that asks the person to confirm (a PD session that looks logged already) tells
+# them why the form was not taken, as an error does.
+ERROR_MARKERS = (
+    b"invalid-feedback",
+    b"errorlist",
+    b"alert-danger",
+    b"alert-warning",
+    b"is-invalid",
+    b"text-danger",
+)
 
 
 # --- the public pages: an object each, as a visitor reaches it ---------------------------
@@ -36,6 +45,16 @@ def _feedback(school):
 
     session = PDSessionFactory(schools=[school], allow_named_feedback=True)
     return {"token": session.feedback_token}
+
+
+def _personal_feedback(school):
+    from pd import services
+    from tests.factories import AttendanceFactory, PDSessionFactory, StaffMemberFactory
+
+    session = PDSessionFactory(schools=[school], allow_named_feedback=True)
+    staff = StaffMemberFactory(school=school)
+    attendance = AttendanceFactory(session=session, staff=staff, status="attended")
+    return {"token": services.feedback_link_token(attendance)}
 
 
 def _poll(school):
@@ -72,7 +91,10 @@ def _acceptance(school):
 # fails test_every_public_page_has_a_maker until it is listed here.
 PUBLIC_MAKERS = {
     "pd:checkin": _checkin,
+    "pd:checkin_code": _checkin,
     "pd:feedback": _feedback,
+    "pd:feedback_link": _feedback,
+    "pd:feedback_personal": _personal_feedback,
     "pd:poll_answer": _poll,
     "stakeholders:respond": _survey_link,
     "stakeholders:thanks": _survey_link,

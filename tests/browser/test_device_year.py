@@ -299,7 +299,9 @@ def test_the_rollover_is_checked_then_run_once(page, axe_check, row_locks, distr
     page.get_by_role("button", name="Check the rollover").click()
     year = school_year_of(timezone.localdate())
     expect(
-        page.get_by_text(f"The {year} rollover ran: 1 students moved up, 2 left.")
+        page.get_by_text(
+            f"The {year} rollover ran: 1 student moved up (0 to the next school), 2 left."
+        )
     ).to_be_visible()
     axe_check(page)
     students = Student.objects.order_by("local_id").values_list(
