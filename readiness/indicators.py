@@ -25,6 +25,7 @@ from django.db.models import Avg, Count, Exists, F, FilteredRelation, Min, Outer
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
+from schools import numbers
 from schools.models import TEACHING_POSITIONS, Grade, School, StaffMember, device_target
 from schools.pillars import Pillar
 
@@ -552,7 +553,8 @@ def pd_job_embedded(schools, ctx):
         out[school.pk] = Reading(
             embedded_hours / hours,
             row["rows"],
-            f"{embedded_hours:g} of {hours:g} hours job-embedded or ongoing",
+            f"{numbers.hours(embedded_hours)} of {numbers.hours(hours)} hours "
+            "job-embedded or ongoing",
         )
     return out
 
@@ -794,7 +796,7 @@ def _agreement(schools, ctx: Context, audience: str, what: str) -> dict[int, Rea
         out[school.pk] = Reading(
             (mean - 1) / 4,
             people,
-            f"mean {mean:.2f} of 5 from {people} {what} in {len(kept)} "
+            f"mean {numbers.rating(mean)} of 5 from {people} {what} in {len(kept)} "
             f"survey{'s' if len(kept) != 1 else ''}",
         )
     return out
@@ -1190,7 +1192,7 @@ def external_funding(schools, ctx):
         out[school.pk] = Reading(
             outside / total,
             row["lines"],
-            f"${outside:,.0f} of ${total:,.0f} from grants and donations",
+            f"{numbers.money(outside)} of {numbers.money(total)} from grants and donations",
         )
     return out
 

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
+from schools import numbers
 from schools.models import School
 from schools.pillars import Pillar
 
-from .indicators import RATING, RATIO, REGISTRY, SHARE, YES_NO
+from .indicators import RATING, REGISTRY, SHARE, YES_NO
 from .models import ReadinessRun, RunStatus, Snapshot
 from .services import Scores, latest_snapshots
 
@@ -21,17 +22,16 @@ CHANGE_THRESHOLD = 0.5
 
 
 def format_value(unit: str, value: float | None) -> str:
+    """An indicator's value or target as the page shows it (schools/numbers.py)."""
     if value is None:
         return "no evidence"
     if unit == SHARE:
-        return f"{100 * value:.0f}%"
+        return numbers.share(value)
     if unit == RATING:
-        return f"{value:.2f} / 5"
-    if unit == RATIO:
-        return f"{value:.2f}"
+        return f"{numbers.rating(value)} / 5"
     if unit == YES_NO:
         return "yes" if value >= 1 else "no"
-    return f"{value:g}"
+    return numbers.number(value)
 
 
 @dataclass
@@ -135,7 +135,7 @@ def changes(latest: Snapshot, previous: Snapshot | None) -> list[Change]:
             found.append((abs(new - old), Change(f"{label}: {text_old} → {text_new}", direction)))
 
     def fmt(v):
-        return "—" if v is None else f"{v:g}"
+        return "—" if v is None else numbers.number(v, 1)
 
     moved(
         "Overall score",
