@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # its widget templates, for FORM_RENDERER below
     "django_htmx",
     "crispy_forms",
     "crispy_bootstrap5",
@@ -171,6 +172,9 @@ STORAGES = {
     },
 }
 
+# Form widgets render through the project's templates, so one template writes the value of
+# every number input (templates/django/forms/widgets/number.html: "6", not "6.00").
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

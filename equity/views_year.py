@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import reswap, retarget
 
 from audit import services as audit
+from schools import numbers
 from schools.exports import csv_response
 from schools.models import District, Grade
 from schools.scoping import require_district_admin, require_role, scoped_object
@@ -195,7 +196,7 @@ def collection_station(request, event):
         text = f"✓ {done.device.asset_tag} ← student {student} ({condition}"
         text += ", charger missing)" if done.assignment.charger_missing else ")"
         flag = "; ".join(
-            f"{c.get_kind_display()}: {c.amount} ({c.get_status_display().lower()})"
+            f"{c.get_kind_display()}: {numbers.money(c.amount)} ({c.get_status_display().lower()})"
             for c in done.charges
         )
         if done.unpriced:

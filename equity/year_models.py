@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.formats import date_format
 
+from schools import numbers
 from schools.models import District, Grade, School
 from schools.scoping import DISTRICT, ScopedManager
 
@@ -241,7 +242,7 @@ class PriceListEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.amount}"
+        return f"{self.get_kind_display()}: {numbers.money(self.amount)}"
 
     def clean(self):
         if self.device_model_id and self.device_model.district_id != self.district_id:
@@ -291,7 +292,9 @@ class Charge(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount} ({self.get_status_display()})"
+        return (
+            f"{self.get_kind_display()} {numbers.money(self.amount)} ({self.get_status_display()})"
+        )
 
     def save(self, *args, **kwargs):
         self.clean()

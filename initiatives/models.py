@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from schools import numbers
 from schools.dates import shown_date
 from schools.funding import FundingSource
 from schools.models import District, EditGuard, School
@@ -358,7 +359,7 @@ class BudgetLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.description} (${self.amount})"
+        return f"{self.description} ({numbers.money(self.amount)})"
 
     def save(self, *args, **kwargs):
         self.clean()

@@ -19,15 +19,20 @@ def _schools(request):
 
 
 class SessionFilter(FilterSet):
+    # Labels are explicit: django-filter derives one from the model field of the same
+    # name and shows "[invalid name]" when there is none (sessions have `schools`,
+    # `pillars` and two facilitator fields).
     school = django_filters.ModelChoiceFilter(
-        queryset=_schools, empty_label="All schools", method="by_school"
+        label="School", queryset=_schools, empty_label="All schools", method="by_school"
     )
-    format = django_filters.ChoiceFilter(choices=Format.choices, empty_label="Any format")
+    format = django_filters.ChoiceFilter(
+        label="Format", choices=Format.choices, empty_label="Any format"
+    )
     pillar = django_filters.ChoiceFilter(
-        choices=Pillar.choices, empty_label="Any pillar", method="by_pillar"
+        label="Pillar", choices=Pillar.choices, empty_label="Any pillar", method="by_pillar"
     )
     facilitator = django_filters.CharFilter(
-        method="by_facilitator", widget=forms.Select(choices=())
+        label="Led by", method="by_facilitator", widget=forms.Select(choices=())
     )
 
     class Meta:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from audit import queue
+from schools import numbers
 from schools.models import School, StaffMember
 from schools.scoping import scopes_disabled
 from schools.signals import bulk_changed
@@ -259,7 +260,7 @@ def session_update(
 
 
 def _hours(value) -> str:
-    return f"{Decimal(value).normalize():f}"
+    return numbers.hours(value)
 
 
 @transaction.atomic

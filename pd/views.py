@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -27,7 +26,7 @@ from schools.exports import csv_response
 from schools.forms import EARLIEST_DATE, LATEST_DATE
 from schools.models import School, StaffMember
 from schools.scoping import require_role, require_role_at_any, scoped_object, scopes_disabled
-from schools.web import absolute_url
+from schools.web import absolute_url, qr_svg
 
 from . import selectors, services
 from .filters import SessionFilter
@@ -306,8 +305,7 @@ def attendance(request, session):
 @scoped_object(_sessions)
 def checkin_qr(request, session):
     _require_session_role(request.access, session)
-    qr = segno.make_qr(absolute_url(session.checkin_path()), error="m")
-    svg = qr.svg_inline(scale=6, title=f"Check-in code for {session.title}", dark="#000")
+    svg = qr_svg(absolute_url(session.checkin_path()), title=f"Check-in code for {session.title}")
     response = HttpResponse(svg, content_type="image/svg+xml")
     response["Cache-Control"] = "private, no-store"
     return response

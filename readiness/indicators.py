@@ -23,7 +23,9 @@ from datetime import date, timedelta
 
 from django.db.models import Avg, Count, Exists, F, FilteredRelation, Min, OuterRef, Q, Sum
 from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import import_string
 
+from schools import numbers
 from schools.models import TEACHING_POSITIONS, Grade, School, StaffMember, device_target
 from schools.pillars import Pillar
 
@@ -67,6 +69,34 @@ class Context:
 
 
 @dataclass(frozen=True)
+class Records:
+    """A page that shows the records behind an indicator.
+
+    ``roles`` is the dotted path of the roles tuple the page's own view asks for (read
+    when needed, so readiness names the very rule the page applies, without importing
+    the app at start-up); None when anyone who sees the school may open it. ``school_arg``
+    says how the school is passed: ``"pk"`` in the path, ``"query"`` as ``?school=``, or
+    ``""`` not at all.
+    """
+
+    url_name: str
+    roles: str | None = None
+    school_arg: str = "pk"
+
+    def url(self, school: School) -> str:
+        if self.school_arg == "pk":
+            return reverse(self.url_name, args=[school.pk])
+        if self.school_arg == "query":
+            return f"{reverse(self.url_name)}?school={school.pk}"
+        return reverse(self.url_name)
+
+    def opens_for(self, access, school: School) -> bool:
+        if self.roles is None:
+            return True
+        return access.has_role(*import_string(self.roles), school=school)
+
+
+@dataclass(frozen=True)
 class Indicator:
     key: str
     pillar: str
@@ -81,18 +111,20 @@ class Indicator:
     floor: float = 0.0
     # The largest target a district may set.
     ceiling: float = 1.0
-    # Where the records behind the value live: (url name, kwargs from a school) or None.
-    link: Callable[[School], str | None] | None = None
+    # Where the records behind the value live, and who may open that page.
+    link: Records | None = None
 
     @property
     def pillar_label(self) -> str:
         return Pillar(self.pillar).label
 
-    def url_for(self, school: School) -> str | None:
-        if self.link is None:
+    def url_for(self, school: School, access) -> str | None:
+        """The records page for ``school``, or None when there is none or, given the
+        reader's ``access``, their role may not open it."""
+        if self.link is None or not self.link.opens_for(access, school):
             return None
         try:
-            return self.link(school)
+            return self.link.url(school)
         except NoReverseMatch:
             return None
 
@@ -346,13 +378,16 @@ def _shares(schools, rows: dict, part: str, whole: str, what: str) -> dict[int, 
     return out
 
 
-def _link(name: str):
-    """A link to a page of the school (``name`` takes the school's pk)."""
-    return lambda school: reverse(name, args=[school.pk])
-
-
-def _reports_link(school: School) -> str:
-    return f"{reverse('pd:reports')}?school={school.pk}"
+# The pages the evidence links to, with the roles their views ask for.
+_COVERAGE = Records("equity:coverage", roles="equity.filters.READERS")
+_PD_REPORTS = Records("pd:reports", roles="pd.forms.PD_ROLES", school_arg="query")
+_PD_LEADERS = Records("pd:leaders", roles="pd.forms.PD_ROLES")
+_PD_POLLS = Records("pd:polls", roles="pd.forms.PD_ROLES")
+_SURVEYS = Records("stakeholders:home", roles="stakeholders.services.STORY_ROLES", school_arg="")
+_COMMUNITY = Records("stakeholders:community", roles="stakeholders.services.STORY_ROLES")
+_SWOTS = Records("initiatives:swot_list")
+_INITIATIVES = Records("initiatives:school")
+_REFLECTIONS = Records("initiatives:reflections")
 
 
 # --- learning spaces & environments ----------------------------------------------------
@@ -369,7 +404,7 @@ def _reports_link(school: School) -> str:
     ceiling=1.5,
     action="Close the device gap before adding new programmes: repair or replace what is out "
     "of service and budget for the spare pool the planning ratio asks for.",
-    link=_link("equity:coverage"),
+    link=_COVERAGE,
 )
 def device_coverage(schools, ctx):
     devices = _devices(schools, ctx)
@@ -397,7 +432,7 @@ def device_coverage(schools, ctx):
     ceiling=1.5,
     action="Give the youngest learners and every student whose accommodation calls for it a "
     "touchscreen device; plan these purchases first.",
-    link=_link("equity:coverage"),
+    link=_COVERAGE,
 )
 def touch_coverage(schools, ctx):
     devices, students = _devices(schools, ctx), _students(schools, ctx)
@@ -424,7 +459,7 @@ def touch_coverage(schools, ctx):
     weight=2,
     action="Ask families about home internet and lend a hotspot to every student without it, "
     "so learning does not stop at the school door.",
-    link=_link("equity:coverage"),
+    link=_COVERAGE,
 )
 def home_connectivity(schools, ctx):
     rows = _students(schools, ctx)
@@ -485,7 +520,7 @@ def initiatives_measured(schools, ctx):
     weight=3,
     action="Plan professional learning into the school day so every teacher reaches the hour "
     "target; start with those who have had none this year.",
-    link=_reports_link,
+    link=_PD_REPORTS,
 )
 def pd_hours_met(schools, ctx):
     rows = _teaching_staff(schools, ctx)
@@ -503,7 +538,7 @@ def pd_hours_met(schools, ctx):
     weight=2,
     action="Move PD from one-off workshops to coaching cycles, PLCs and modelling in "
     "classrooms that continue over weeks, so teachers apply what they learn.",
-    link=_reports_link,
+    link=_PD_REPORTS,
 )
 def pd_job_embedded(schools, ctx):
     attended = _pd_attended(schools, ctx)
@@ -518,7 +553,8 @@ def pd_job_embedded(schools, ctx):
         out[school.pk] = Reading(
             embedded_hours / hours,
             row["rows"],
-            f"{embedded_hours:g} of {hours:g} hours job-embedded or ongoing",
+            f"{numbers.hours(embedded_hours)} of {numbers.hours(hours)} hours "
+            "job-embedded or ongoing",
         )
     return out
 
@@ -538,7 +574,7 @@ def cohort_year(today: date) -> int:
     weight=1,
     action="Invite trusted colleagues who learn in the open (not the most technical ones) to "
     "lead PD for their peers; about one for every ten teachers.",
-    link=_link("pd:leaders"),
+    link=_PD_LEADERS,
 )
 def learning_leaders(schools, ctx):
     from pd.models import LearningLeader
@@ -576,7 +612,7 @@ def learning_leaders(schools, ctx):
     ceiling=5.0,
     action="Read what teachers say they will apply and shape the next sessions around it; "
     "ask for feedback after every session.",
-    link=_reports_link,
+    link=_PD_REPORTS,
 )
 def pd_feedback(schools, ctx):
     from pd.models import PDSession
@@ -614,7 +650,7 @@ def pd_feedback(schools, ctx):
     weight=1,
     action="Ask staff what they want to learn next with a short needs poll, and build the "
     "PD plan from the answers.",
-    link=_link("pd:polls"),
+    link=_PD_POLLS,
 )
 def needs_poll(schools, ctx):
     from pd.models import PDNeedsPoll
@@ -760,14 +796,10 @@ def _agreement(schools, ctx: Context, audience: str, what: str) -> dict[int, Rea
         out[school.pk] = Reading(
             (mean - 1) / 4,
             people,
-            f"mean {mean:.2f} of 5 from {people} {what} in {len(kept)} "
+            f"mean {numbers.rating(mean)} of 5 from {people} {what} in {len(kept)} "
             f"survey{'s' if len(kept) != 1 else ''}",
         )
     return out
-
-
-def _surveys_link(school: School) -> str:
-    return reverse("stakeholders:home")
 
 
 # --- student engagement: student voice ---------------------------------------------------
@@ -785,7 +817,7 @@ def _surveys_link(school: School) -> str:
     weight=2,
     action="Ask students whether their work lets them think and apply their thinking to real "
     "problems, then redesign tasks and questions with teachers where they say it does not.",
-    link=_surveys_link,
+    link=_SURVEYS,
 )
 def student_voice(schools, ctx):
     return _agreement(schools, ctx, "students", "students")
@@ -805,7 +837,7 @@ def student_voice(schools, ctx):
     weight=2,
     action="Reach people where they are: survey teachers, students and families at least "
     "once a year each, and tell them what changed because of their answers.",
-    link=_surveys_link,
+    link=_SURVEYS,
 )
 def surveys_per_audience(schools, ctx):
     closed = _closed_surveys(schools, ctx)
@@ -836,7 +868,7 @@ def surveys_per_audience(schools, ctx):
     weight=1,
     action="Send each survey through the tools people already use every day, say how long it "
     "takes and remind once; set the expected number on every link so the rate is known.",
-    link=_surveys_link,
+    link=_SURVEYS,
 )
 def survey_response_rate(schools, ctx):
     closed = _closed_surveys(schools, ctx)
@@ -918,7 +950,7 @@ def shown_rates(survey_ids) -> dict[int, tuple[int, int]]:
     weight=1,
     action="Write down how the school keeps its community informed: a mix of traditional "
     "channels and social media, and one or two tools used every day without fail.",
-    link=_link("stakeholders:community"),
+    link=_COMMUNITY,
 )
 def communication_plans(schools, ctx):
     from stakeholders.models import CommunicationPlan
@@ -989,7 +1021,7 @@ def _stories(schools, ctx: Context) -> dict[int, dict]:
     ceiling=60.0,
     action="Be the first to tell the school's story: share what went well every week or two, "
     "with words, links, pictures and video, on the channels families follow.",
-    link=_link("stakeholders:community"),
+    link=_COMMUNITY,
 )
 def stories_shared(schools, ctx):
     rows = _stories(schools, ctx)
@@ -1014,7 +1046,7 @@ def stories_shared(schools, ctx):
     weight=1,
     action="Invite students, teachers and families to bring their own stories, and amplify "
     "them rather than telling every story yourself.",
-    link=_link("stakeholders:community"),
+    link=_COMMUNITY,
 )
 def stories_by_others(schools, ctx):
     rows = _stories(schools, ctx)
@@ -1041,7 +1073,7 @@ def stories_by_others(schools, ctx):
     weight=2,
     action="Each year, sit down with a committee of students, staff and families to name the "
     "school's strengths, weaknesses, opportunities and threats, and build the brand on them.",
-    link=_link("initiatives:swot_list"),
+    link=_SWOTS,
 )
 def swot_recent(schools, ctx):
     from initiatives.models import Swot
@@ -1076,7 +1108,7 @@ def swot_recent(schools, ctx):
     weight=1,
     action="Ask families how they feel about the school, then use the same hashtag and tools "
     "every day to show the culture they should be proud of.",
-    link=_surveys_link,
+    link=_SURVEYS,
 )
 def family_sentiment(schools, ctx):
     return _agreement(schools, ctx, "families", "families")
@@ -1096,7 +1128,7 @@ def family_sentiment(schools, ctx):
     ceiling=50.0,
     action="Show alumni and local businesses the innovative work in your classrooms and ask "
     "them to partner: mentoring, internships, equipment or donations.",
-    link=_link("stakeholders:community"),
+    link=_COMMUNITY,
 )
 def partnerships_active(schools, ctx):
     from stakeholders.models import Partnership
@@ -1127,7 +1159,7 @@ def partnerships_active(schools, ctx):
     weight=1,
     action="Look beyond the general fund: bring partners, grants and donations into the "
     "budget of each initiative.",
-    link=_link("initiatives:school"),
+    link=_INITIATIVES,
 )
 def external_funding(schools, ctx):
     from initiatives.models import FundingSource, Initiative
@@ -1160,7 +1192,7 @@ def external_funding(schools, ctx):
         out[school.pk] = Reading(
             outside / total,
             row["lines"],
-            f"${outside:,.0f} of ${total:,.0f} from grants and donations",
+            f"{numbers.money(outside)} of {numbers.money(total)} from grants and donations",
         )
     return out
 
@@ -1176,7 +1208,7 @@ def external_funding(schools, ctx):
     weight=1,
     action="Look back at every initiative that reached students: is it meeting their needs "
     "and interests? Write the reflection and keep, change or retire it.",
-    link=_link("initiatives:reflections"),
+    link=_REFLECTIONS,
 )
 def initiatives_evaluated(schools, ctx):
     from initiatives.models import Initiative, Reflection, StatusChange

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
+from schools import numbers
 from schools.models import School
 from schools.pillars import Pillar
 
-from .indicators import RATING, RATIO, REGISTRY, SHARE, YES_NO
+from .indicators import RATING, REGISTRY, SHARE, YES_NO
 from .models import ReadinessRun, RunStatus, Snapshot
 from .services import Scores, latest_snapshots
 
@@ -21,17 +22,16 @@ CHANGE_THRESHOLD = 0.5
 
 
 def format_value(unit: str, value: float | None) -> str:
+    """An indicator's value or target as the page shows it (schools/numbers.py)."""
     if value is None:
         return "no evidence"
     if unit == SHARE:
-        return f"{100 * value:.0f}%"
+        return numbers.share(value)
     if unit == RATING:
-        return f"{value:.2f} / 5"
-    if unit == RATIO:
-        return f"{value:.2f}"
+        return f"{numbers.rating(value)} / 5"
     if unit == YES_NO:
         return "yes" if value >= 1 else "no"
-    return f"{value:g}"
+    return numbers.number(value)
 
 
 @dataclass
@@ -66,7 +66,7 @@ class PillarRow:
         return [i for i in self.indicators if i.below_target]
 
 
-def _indicator_rows(snapshot: Snapshot, school: School) -> dict[str, list[IndicatorRow]]:
+def _indicator_rows(snapshot: Snapshot, school: School, access) -> dict[str, list[IndicatorRow]]:
     rows: dict[str, list[IndicatorRow]] = {p: [] for p in Pillar.values}
     for item in snapshot.indicators:
         spec = REGISTRY.get(item["key"])
@@ -85,7 +85,7 @@ def _indicator_rows(snapshot: Snapshot, school: School) -> dict[str, list[Indica
                 weight=item["weight"],
                 evidence=item["evidence"],
                 detail=item.get("detail", ""),
-                url=spec.url_for(school),
+                url=spec.url_for(school, access),
             )
         )
     for items in rows.values():
@@ -93,9 +93,10 @@ def _indicator_rows(snapshot: Snapshot, school: School) -> dict[str, list[Indica
     return rows
 
 
-def pillar_rows(snapshot: Snapshot, school: School) -> list[PillarRow]:
-    """The seven pillars, weakest first; pillars without evidence last."""
-    indicators = _indicator_rows(snapshot, school)
+def pillar_rows(snapshot: Snapshot, school: School, access) -> list[PillarRow]:
+    """The seven pillars, weakest first; pillars without evidence last. An indicator
+    links to its records only when the reader's ``access`` may open them."""
+    indicators = _indicator_rows(snapshot, school, access)
     pillars = [
         PillarRow(
             key=key,
@@ -134,7 +135,7 @@ def changes(latest: Snapshot, previous: Snapshot | None) -> list[Change]:
             found.append((abs(new - old), Change(f"{label}: {text_old} → {text_new}", direction)))
 
     def fmt(v):
-        return "—" if v is None else f"{v:g}"
+        return "—" if v is None else numbers.number(v, 1)
 
     moved(
         "Overall score",
@@ -176,8 +177,8 @@ def last_run_for_school(school: School) -> ReadinessRun | None:
     )
 
 
-def school_dashboard(school: School) -> dict:
-    """Everything the principal page shows (three queries)."""
+def school_dashboard(school: School, access) -> dict:
+    """Everything the principal page shows (three queries); links as ``access`` allows."""
     recent = list(Snapshot.objects.filter(school=school).order_by("-computed_at", "-pk")[:2])
     latest = recent[0] if recent else None
     previous = recent[1] if len(recent) > 1 else None
@@ -186,7 +187,7 @@ def school_dashboard(school: School) -> dict:
         .order_by("-computed_at", "-pk")
         .values_list("computed_at", "overall")[:HISTORY_POINTS]
     )[::-1]
-    pillars = pillar_rows(latest, school) if latest else []
+    pillars = pillar_rows(latest, school, access) if latest else []
     by_key = {p.key: p for p in pillars}
     labels = dict(Pillar.choices)
     return {

@@ -49,7 +49,7 @@ def index(request):
 @scoped_object(_schools)
 def school_page(request, school):
     require_role(request.access, *READERS, school=school)
-    data = selectors.school_dashboard(school)
+    data = selectors.school_dashboard(school, request.access)
     return render(
         request,
         "readiness/school.html",

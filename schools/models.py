@@ -125,7 +125,7 @@ class District(models.Model):
         decimal_places=2,
         default=Decimal("1.10"),
         validators=[MinValueValidator(Decimal("1.00")), MaxValueValidator(Decimal("3.00"))],
-        help_text="Devices to own per enrolled student. 1.10 keeps a 10% spare pool so no "
+        help_text="Devices to own per enrolled student. 1.1 keeps a 10% spare pool so no "
         "student is left without while a device is lost or in repair.",
     )
     pd_hour_target = models.DecimalField(

@@ -108,7 +108,7 @@ def test_a_collection_scan_closes_the_assignment_and_raises_a_charge(
     page.get_by_label("Asset tag").fill(broken.device.asset_tag)
     page.get_by_label("Asset tag").press("Enter")
     expect(flash).to_contain_text(f"✓ {broken.device.asset_tag} ← student")
-    expect(flash).to_contain_text("Broken screen: 45.00 (due)")
+    expect(flash).to_contain_text("Broken screen: $45 (due)")
     expect(page.get_by_text("Every device of this day is back.")).to_be_visible()
     axe_check(page)
 

@@ -173,7 +173,7 @@ def test_the_collection_station_takes_back_with_a_condition(login, tech, collect
     )
     html = response.content.decode()
     assert f"✓ {a.device.asset_tag} ← student {a.student.local_id} (good, charger missing)" in html
-    assert "Missing charger: 19.00 (due)" in html
+    assert "Missing charger: $19 (due)" in html
     assert "Every device of this day is back." in html
     a.refresh_from_db()
     assert not a.is_open and a.charger_missing and a.collection_event == collection

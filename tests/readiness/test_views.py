@@ -56,6 +56,24 @@ def test_the_principal_sees_scores_indicators_no_evidence_and_actions(login, pri
     assert "This is the first computation" in html
 
 
+@pytest.mark.parametrize("role", [Role.PRINCIPAL, Role.COACH, Role.TECH_STAFF])
+def test_every_records_link_opens_for_the_reader(login, maple, role):
+    reader = UserFactory()
+    MembershipFactory(user=reader, school=maple, district=maple.district, role=role)
+    StudentFactory(school=maple, home_internet="no")
+    _compute(maple)
+    client = login(reader)
+    html = client.get(reverse("readiness:school", args=[maple.pk])).content.decode()
+    links = re.findall(r'<a href="([^"]+)">See the records', html)
+    assert links, "every role sees some of the records"
+    for link in set(links):
+        assert client.get(link.replace("&amp;", "&")).status_code == 200, link
+    coverage = reverse("equity:coverage", args=[maple.pk])
+    pd_reports = reverse("pd:reports")
+    assert (coverage in links) == (role != Role.COACH)
+    assert any(link.startswith(pd_reports) for link in links) == (role != Role.TECH_STAFF)
+
+
 def test_what_changed_lists_moves_since_the_previous_snapshot(login, principal, maple):
     StudentFactory(school=maple, home_internet="no")
     _compute(maple, as_of=timezone.localdate() - timedelta(days=7))
