@@ -13,32 +13,33 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from schools.models import GRADE_BANDS, District, Grade, School, device_target
-
-from .models import (
-    Acceptance,
-    AcceptanceMethod,
+from equity.inventory.models import (
     Assignment,
-    Charge,
-    ChargeStatus,
     Circumstance,
-    DamageKind,
     Device,
-    DeviceAgreement,
     DeviceEvent,
     DeviceKind,
     DeviceModel,
     DeviceStatus,
     EventKind,
-    FundingSource,
     HomeInternet,
-    PriceListEntry,
     ReturnCondition,
+    Student,
+)
+from equity.year.models import (
+    Acceptance,
+    AcceptanceMethod,
+    Charge,
+    ChargeStatus,
+    DamageKind,
+    DeviceAgreement,
+    PriceListEntry,
     Signer,
     StationEvent,
     StationKind,
-    Student,
 )
+from schools.funding import FundingSource
+from schools.models import GRADE_BANDS, District, Grade, School, device_target
 
 CATALOG = [
     # maker, name, kind, touch, price, auto-update expiration

@@ -171,11 +171,11 @@ def _ids(schools, ctx: Context):
 def _devices(schools, ctx: Context) -> dict[int, dict]:
     """Per school: usable computing devices and usable touchscreen devices (one query).
 
-    The definitions are ``equity/coverage.py``'s (usable = in stock or assigned, on a model
+    The definitions are ``inventory/coverage.py``'s (usable = in stock or assigned, on a model
     whose auto-update support has not expired; computing = not a hotspot); a test holds the
     two equal. Readiness reads only these two figures, not the coverage plan's losses,
     status counts and forecast, which would scan years of device events for nothing."""
-    from equity.models import USABLE_STATUSES, Device, DeviceKind, not_expired
+    from equity.inventory.models import USABLE_STATUSES, Device, DeviceKind, not_expired
 
     def compute():
         computing = ~Q(model__kind=DeviceKind.HOTSPOT)
@@ -197,10 +197,10 @@ def _devices(schools, ctx: Context) -> dict[int, dict]:
 
 def _students(schools, ctx: Context) -> dict[int, dict]:
     """Per school, over its active students (one query): those beyond grade 2 flagged as
-    needing touch (``equity/coverage.py``'s touch target), and for home connectivity those
+    needing touch (``equity/inventory/coverage.py``'s touch target), and for home connectivity those
     with home internet or an open hotspot assignment (``connected``) and those whose home
     internet is known or who hold a hotspot (``known``)."""
-    from equity.models import HomeInternet, Student
+    from equity.inventory.models import HomeInternet, Student
 
     def compute():
         # Students holding a hotspot: a join to their open hotspot assignment (at most one

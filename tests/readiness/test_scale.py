@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from equity.coverage import school_coverage
-from equity.models import Assignment
+from equity.inventory.coverage import school_coverage
+from equity.inventory.models import Assignment
 from readiness import services
 from readiness.indicators import Context, shown_rates
 from readiness.models import IndicatorTarget, RunKind, Snapshot
