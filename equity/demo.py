@@ -223,11 +223,7 @@ def _history(rng, school, devices, students, today, *, waiting=frozenset()) -> N
             )
         )
 
-    usable = [
-        d
-        for d in rest
-        if d.model.auto_update_expiration is None or d.model.auto_update_expiration >= today
-    ]
+    usable = [d for d in rest if d.is_supported_on(today)]
     learners = [s for s in students if s.pk not in waiting]
     rng.shuffle(learners)
     for d, student in zip(usable, learners[: int(len(learners) * 0.82)], strict=False):

@@ -171,18 +171,18 @@ def _ids(schools, ctx: Context):
 def _devices(schools, ctx: Context) -> dict[int, dict]:
     """Per school: usable computing devices and usable touchscreen devices (one query).
 
-    The definitions are ``inventory/coverage.py``'s (usable = in stock or assigned, on a model
-    whose auto-update support has not expired; computing = not a hotspot); a test holds the
-    two equal. Readiness reads only these two figures, not the coverage plan's losses,
-    status counts and forecast, which would scan years of device events for nothing."""
-    from equity.inventory.models import USABLE_STATUSES, Device, DeviceKind, not_expired
+    Usable is the inventory's one rule (``equity.inventory.models.usable_q``), as coverage
+    counts it; computing = not a hotspot. Readiness reads only these two figures, not the
+    coverage plan's losses, status counts and forecast, which would scan years of device
+    events for nothing."""
+    from equity.inventory.models import Device, DeviceKind, usable_q
 
     def compute():
         computing = ~Q(model__kind=DeviceKind.HOTSPOT)
         return {
             row.pop("school_id"): row
             for row in Device._base_manager.filter(
-                not_expired(ctx.today), school_id__in=_ids(schools, ctx), status__in=USABLE_STATUSES
+                usable_q(ctx.today), school_id__in=_ids(schools, ctx)
             )
             .values("school_id")
             .annotate(

@@ -27,7 +27,6 @@ from django.utils import timezone
 from schools.models import District, Grade, School, device_target
 
 from .models import (
-    USABLE_STATUSES,
     Assignment,
     Device,
     DeviceEvent,
@@ -38,7 +37,7 @@ from .models import (
     HomeInternet,
     Student,
     expires_before,
-    not_expired,
+    usable_q,
 )
 
 YEAR = timedelta(days=365)
@@ -175,9 +174,8 @@ def school_coverage(schools, *, today: date | None = None) -> list[SchoolCoverag
     schools = list(schools.select_related("district"))
     ids = [s.pk for s in schools]
 
-    supported = not_expired(today)
     computing = ~Q(model__kind=DeviceKind.HOTSPOT)
-    usable = Q(status__in=USABLE_STATUSES) & supported
+    usable = usable_q(today)
     expiring = usable & expires_before(horizon)
     touch = computing & Q(model__touchscreen=True)
     devices = _by_school(
@@ -189,7 +187,7 @@ def school_coverage(schools, *, today: date | None = None) -> list[SchoolCoverag
         in_service=Count("pk", filter=~Q(status=DeviceStatus.RETIRED) & computing),
         hotspots_in_stock=Count(
             "pk",
-            filter=Q(status=DeviceStatus.IN_STOCK, model__kind=DeviceKind.HOTSPOT) & supported,
+            filter=usable & Q(status=DeviceStatus.IN_STOCK, model__kind=DeviceKind.HOTSPOT),
         ),
     )
     statuses: dict[int, dict[str, int]] = {}

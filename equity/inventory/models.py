@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThanOrEqual, IsNull, LessThan
 from django.urls import reverse
+from django.utils import timezone
 
 from schools.dates import shown_datetime
 from schools.funding import FundingSource
@@ -66,34 +71,44 @@ class DeviceStatus(models.TextChoices):
     RETIRED = "retired", "Retired"
 
 
-# A device can serve a student only in these states (and before its expiration).
+# --- the usable-device rule -------------------------------------------------------------
+#
+# Usable = in stock or assigned, and not past its auto-update expiration. The expiration
+# that applies is the device's own date when it has one (Google reports one per device, and
+# devices sold under one model name can differ), else its model's; no date known counts as
+# still supported. This is the one place the rule is written: coverage, readiness, the
+# benchmark's SQL floor and check-out use it (tests/equity/inventory/test_usable.py).
+
 USABLE_STATUSES = (DeviceStatus.IN_STOCK, DeviceStatus.ASSIGNED)
 
 
-# A device's auto-update expiration is its own date when it has one (Google reports it per
-# device, and devices sold under one model name can differ), else its model's.
-def not_expired(on, prefix: str = "") -> Q:
-    """Devices still receiving updates on ``on`` (no date known counts as receiving)."""
-    own, of_model = f"{prefix}auto_update_expiration", f"{prefix}model__auto_update_expiration"
-    return Q(**{f"{own}__gte": on}) | (
-        Q(**{f"{own}__isnull": True})
-        & (Q(**{f"{of_model}__isnull": True}) | Q(**{f"{of_model}__gte": on}))
-    )
+def applicable_expiration() -> Coalesce:
+    """The auto-update expiration that applies to a device, as an expression."""
+    return Coalesce("auto_update_expiration", "model__auto_update_expiration")
 
 
-def expires_before(day, prefix: str = "") -> Q:
-    """Devices whose updates stop before ``day``."""
-    own, of_model = f"{prefix}auto_update_expiration", f"{prefix}model__auto_update_expiration"
-    return Q(**{f"{own}__lt": day}) | Q(**{f"{own}__isnull": True, f"{of_model}__lt": day})
+def supported_q(on: date) -> Q:
+    """Devices whose updates still ship on ``on``, whatever their status."""
+    expiration = applicable_expiration()
+    return Q(IsNull(expiration, True)) | Q(GreaterThanOrEqual(expiration, on))
+
+
+def usable_q(on: date) -> Q:
+    """Devices that can serve a student on ``on``: a filter, or a ``Count(filter=...)``
+    condition for set-based figures (``ExpressionWrapper(usable_q(on), BooleanField())``
+    as an annotation)."""
+    return Q(status__in=USABLE_STATUSES) & supported_q(on)
+
+
+def expires_before(day: date) -> Q:
+    """Devices whose updates stop before ``day`` (a device with no date never expires)."""
+    return Q(LessThan(applicable_expiration(), day))
 
 
 class DeviceQuerySet(models.QuerySet):
-    def usable(self, on=None):
+    def usable(self, on: date | None = None):
         """Devices that can serve a student on ``on`` (today by default)."""
-        from django.utils import timezone
-
-        on = on or timezone.localdate()
-        return self.filter(status__in=USABLE_STATUSES).filter(not_expired(on))
+        return self.filter(usable_q(on or timezone.localdate()))
 
 
 class Device(models.Model):
@@ -172,8 +187,12 @@ class Device(models.Model):
 
     @property
     def aue(self):
-        """The auto-update expiration that applies: the device's own, else its model's."""
+        """The auto-update expiration that applies (``applicable_expiration`` for one device)."""
         return self.auto_update_expiration or self.model.auto_update_expiration
+
+    def is_supported_on(self, day: date) -> bool:
+        """Whether its updates still ship on ``day`` (``supported_q`` for one device)."""
+        return self.aue is None or self.aue >= day
 
 
 class HomeInternet(models.TextChoices):

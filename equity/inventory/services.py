@@ -79,9 +79,8 @@ def device_check_out(
             raise ValidationError({"asset_tag": f"{device.asset_tag} is already checked out."})
         state = device.get_status_display().lower()
         raise ValidationError({"asset_tag": f"{device.asset_tag} is {state}; it cannot go out."})
-    expiration = device.aue
-    if expiration and expiration < at.date():
-        until = date_format(expiration, "YEAR_MONTH_FORMAT")
+    if not device.is_supported_on(at.date()):
+        until = date_format(device.aue, "YEAR_MONTH_FORMAT")
         msg = f"{device.asset_tag} is past its auto-update expiration ({until})."
         raise ValidationError({"asset_tag": msg})
     if not student.active:
