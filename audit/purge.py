@@ -16,9 +16,10 @@ What goes (see docs/privacy.md for the why):
   the tie between such a link and its answers (the answers stay, anonymous).
 
 Devices stay. A device a purged student still held goes back in stock first (its open
-assignment closed, a ``released`` event that names no one, ``equity.services.devices_release``),
-so no device is left "assigned" to nobody, which check-in would refuse. Everything runs in
-one transaction: all of it goes, or nothing does.
+assignment closed, a ``released`` event that names no one,
+``equity.inventory.services.devices_release``), so no device is left "assigned" to nobody,
+which check-in would refuse. Everything runs in one transaction: all of it goes, or nothing
+does.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from equity.models import Assignment, DeviceEvent, ImportJob, Student
-from equity.services import devices_release
-from equity.year_models import Acceptance, Charge
+from equity.imports.models import ImportJob
+from equity.inventory.models import Assignment, DeviceEvent, Student
+from equity.inventory.services import devices_release
+from equity.year.models import Acceptance, Charge
 from schools.models import District, School
 
 from .models import PurgeRecord, Retention

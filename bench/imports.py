@@ -137,7 +137,7 @@ def write_file(path: Path, n: int, seed: int = 8) -> None:
 
 
 def _district():
-    from equity.models import DeviceModel
+    from equity.inventory.models import DeviceModel
     from schools.models import District, School
 
     district, _ = District.objects.get_or_create(slug=SLUG, defaults={"name": DISTRICT})
@@ -188,7 +188,7 @@ def _existing_devices(district, n: int) -> int:
     from django.db import transaction
     from django.utils import timezone
 
-    from equity.models import Device, DeviceModel
+    from equity.inventory.models import Device, DeviceModel
     from schools.bulk import copy_rows
     from schools.models import School
 
@@ -293,7 +293,7 @@ def time_schema_floor(district) -> float:
 def run_importer(path: Path, district, phases: dict | None = None):
     """``import_devices`` as the import task calls it: the district, its default school,
     the schools the person may import into, the person."""
-    from equity.importers import import_devices
+    from equity.imports.devices import import_devices
     from schools.models import School
 
     schools = list(School.objects.filter(district=district).order_by("code"))
@@ -314,7 +314,7 @@ def time_naive(path: Path, district, limit: int) -> tuple[int, float]:
     from django.db import transaction
     from django.utils import timezone
 
-    from equity.models import Device, DeviceEvent, DeviceModel, EventKind
+    from equity.inventory.models import Device, DeviceEvent, DeviceModel, EventKind
     from schools.models import School
     from schools.scoping import scopes_disabled
 

@@ -56,7 +56,7 @@ def plan() -> dict:
     """Every seeded login of the three roles, with a session and its own school's pages."""
     from django.urls import reverse
 
-    from equity.models import Device, DeviceStatus
+    from equity.inventory.models import Device, DeviceStatus
     from initiatives.models import Initiative
     from pd.models import PDSession
     from schools.models import Membership, Role

@@ -48,7 +48,7 @@ def _targets():
     from django.db.models import Count
     from django_scopes import scopes_disabled
 
-    from equity.models import Device, DeviceModel
+    from equity.inventory.models import Device, DeviceModel
     from initiatives.models import Initiative
     from schools.models import School
     from stakeholders.models import Survey

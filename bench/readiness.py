@@ -13,9 +13,11 @@ the run and the district summary updated). It is timed twice:
 The floor computes the same aggregates — every indicator's raw figures for every school — as
 ONE plain SQL statement (a CTE per evidence table, each grouped by school) plus one for the
 district's targets, through a raw cursor, and then scores them in Python with the job's own
-``score_school``. Before any figure is reported, the floor's result for every school is
-checked against the snapshot the job stored (fingerprint of values, evidence counts, targets
-and weights; pillar scores; overall): a floor that read less than the job would fail here.
+``score_school``. The usable-device CTE is the one rule of the inventory
+(``equity.inventory.models.usable_q``) compiled to SQL, not a copy of it. Before any figure
+is reported, the floor's result for every school is checked against the snapshot the job
+stored (fingerprint of values, evidence counts, targets and weights; pillar scores;
+overall): a floor that read less than the job would fail here.
 
 Run by hand: ``DATABASE_URL=... python -m bench.readiness --size 1000000``.
 """
@@ -47,16 +49,8 @@ WITH sch AS (
     FROM schools_school s JOIN schools_district d ON d.id = s.district_id
     WHERE s.district_id = %(district)s
 ),
-dev AS (  -- usable computing and touchscreen devices
-    SELECT dv.school_id,
-           count(*) FILTER (WHERE m.kind <> 'hotspot') AS usable,
-           count(*) FILTER (WHERE m.kind <> 'hotspot' AND m.touchscreen) AS touch_usable
-    FROM equity_device dv JOIN equity_devicemodel m ON m.id = dv.model_id
-    WHERE dv.school_id IN (SELECT id FROM sch)
-      AND dv.status IN ('in_stock', 'assigned')
-      AND (COALESCE(dv.auto_update_expiration, m.auto_update_expiration) IS NULL
-           OR COALESCE(dv.auto_update_expiration, m.auto_update_expiration) >= %(today)s)
-    GROUP BY dv.school_id
+dev AS (  -- usable computing and touchscreen devices: the inventory's rule (usable_devices)
+    {usable_devices}
 ),
 hot AS (  -- students holding a hotspot now
     SELECT DISTINCT student_id FROM equity_assignment
@@ -302,16 +296,49 @@ GROUPS = {
 }
 
 
-def _ctes() -> dict[str, str]:
-    """FLOOR_SQL's CTEs by name, each as ``name AS (...)``."""
-    body = FLOOR_SQL.split("\nSELECT sch.id")[0].strip()
+def usable_devices(today) -> tuple[str, dict]:
+    """The ``dev`` CTE: usable computing and touchscreen devices per school of ``sch``, as
+    SQL compiled from the inventory's one usable rule (``equity.inventory.models.usable_q``)
+    rather than written again here, and its parameters, named for the floor's statement.
+    Run with scopes disabled (as the whole benchmark is)."""
+    from django.db.models import Count, Q
+    from django.db.models.expressions import RawSQL
+
+    from equity.inventory.models import Device, DeviceKind, usable_q
+
+    computing = ~Q(model__kind=DeviceKind.HOTSPOT)
+    query = (
+        Device.objects.filter(usable_q(today), school_id__in=RawSQL("SELECT id FROM sch", ()))
+        .values("school_id")
+        .annotate(
+            usable=Count("pk", filter=computing),
+            touch_usable=Count("pk", filter=computing & Q(model__touchscreen=True)),
+        )
+        .order_by()
+    )
+    sql, values = query.query.sql_with_params()
+    pieces = re.split(r"(?<!%)%s", sql)
+    params = {f"dev_{i}": str(v) if isinstance(v, str) else v for i, v in enumerate(values)}
+    named = "".join(f"{piece}%(dev_{i})s" for i, piece in enumerate(pieces[:-1]))
+    return named + pieces[-1], params
+
+
+def floor_sql(today) -> tuple[str, dict]:
+    """FLOOR_SQL with its ``dev`` CTE filled in, and that CTE's parameters."""
+    dev, params = usable_devices(today)
+    return FLOOR_SQL.replace("{usable_devices}", dev), params
+
+
+def _ctes(sql: str) -> dict[str, str]:
+    """The floor statement's CTEs by name, each as ``name AS (...)``."""
+    body = sql.split("\nSELECT sch.id")[0].strip()
     assert body.startswith("WITH ")
     parts = re.split(r"\n(?=[a-z_]+ AS \()", body[len("WITH ") :])
     return {part.split(" ", 1)[0]: part.rstrip().rstrip(",") for part in parts}
 
 
-def per_table_statements() -> dict[str, str]:
-    ctes = _ctes()
+def per_table_statements(sql: str) -> dict[str, str]:
+    ctes = _ctes(sql)
     return {
         name: "WITH "
         + ",\n".join(ctes[c] for c in ["sch", *needs])
@@ -325,14 +352,14 @@ SELECT indicator, target, weight FROM readiness_indicatortarget WHERE district_i
 """
 
 
-def _per_table_rows(cursor, params) -> list[tuple]:
-    """FLOOR_SQL's rows, from one statement per evidence table, joined by school in Python."""
+def _per_table_rows(cursor, floor_statement: str, params) -> list[tuple]:
+    """The floor's rows, from one statement per evidence table, joined by school in Python."""
     parts: dict[str, dict[int, dict]] = {}
-    for name, sql in per_table_statements().items():
+    for name, sql in per_table_statements(floor_statement).items():
         cursor.execute(sql, params)
         columns = [c.name for c in cursor.description]
         parts[name] = {row[0]: dict(zip(columns, row, strict=True)) for row in cursor.fetchall()}
-    cursor.execute(_ctes()["sch"].split(" AS (", 1)[1].rsplit(")", 1)[0], params)
+    cursor.execute(_ctes(floor_statement)["sch"].split(" AS (", 1)[1].rsplit(")", 1)[0], params)
     columns = [c.name for c in cursor.description]
     schools = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
@@ -400,11 +427,13 @@ def floor(district_id: int, today, *, per_table: bool = False) -> list:
         "teaching": tuple(sorted(TEACHING_POSITIONS)),
         "others": tuple(OTHER_TELLERS),
     }
+    statement, dev_params = floor_sql(today)
+    params.update(dev_params)
     with connection.cursor() as cursor:
         if per_table:
-            rows = _per_table_rows(cursor, params)
+            rows = _per_table_rows(cursor, statement, params)
         else:
-            cursor.execute(FLOOR_SQL, params)
+            cursor.execute(statement, params)
             rows = cursor.fetchall()
         cursor.execute(TARGETS_SQL, params)
         overrides = cursor.fetchall()

@@ -12,6 +12,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("pillarwise")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# equity is one app in three packages (equity/__init__.py); its task lives in one of them.
+app.autodiscover_tasks(["equity.imports"])
 
 
 @celeryd_after_setup.connect

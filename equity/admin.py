@@ -1,17 +1,7 @@
 from django.contrib import admin
 
-from .models import (
-    Assignment,
-    Charge,
-    Device,
-    DeviceAgreement,
-    DeviceEvent,
-    DeviceModel,
-    PriceListEntry,
-    RolloverRun,
-    StationEvent,
-    Student,
-)
+from equity.inventory.models import Assignment, Device, DeviceEvent, DeviceModel, Student
+from equity.year.models import Charge, DeviceAgreement, PriceListEntry, RolloverRun, StationEvent
 
 
 @admin.register(DeviceModel)

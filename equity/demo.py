@@ -13,32 +13,33 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from schools.models import GRADE_BANDS, District, Grade, School, device_target
-
-from .models import (
-    Acceptance,
-    AcceptanceMethod,
+from equity.inventory.models import (
     Assignment,
-    Charge,
-    ChargeStatus,
     Circumstance,
-    DamageKind,
     Device,
-    DeviceAgreement,
     DeviceEvent,
     DeviceKind,
     DeviceModel,
     DeviceStatus,
     EventKind,
-    FundingSource,
     HomeInternet,
-    PriceListEntry,
     ReturnCondition,
+    Student,
+)
+from equity.year.models import (
+    Acceptance,
+    AcceptanceMethod,
+    Charge,
+    ChargeStatus,
+    DamageKind,
+    DeviceAgreement,
+    PriceListEntry,
     Signer,
     StationEvent,
     StationKind,
-    Student,
 )
+from schools.funding import FundingSource
+from schools.models import GRADE_BANDS, District, Grade, School, device_target
 
 CATALOG = [
     # maker, name, kind, touch, price, auto-update expiration
@@ -222,11 +223,7 @@ def _history(rng, school, devices, students, today, *, waiting=frozenset()) -> N
             )
         )
 
-    usable = [
-        d
-        for d in rest
-        if d.model.auto_update_expiration is None or d.model.auto_update_expiration >= today
-    ]
+    usable = [d for d in rest if d.is_supported_on(today)]
     learners = [s for s in students if s.pk not in waiting]
     rng.shuffle(learners)
     for d, student in zip(usable, learners[: int(len(learners) * 0.82)], strict=False):

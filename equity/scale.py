@@ -30,16 +30,11 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from schools.funding import FundingSource
-from schools.models import Grade
-from schools.scale import ScaleContext, ScaleSchool
-
-from .fastwrite import STUDENT_COPY_FIELDS
-from .models import (
+from equity.inventory.fastwrite import STUDENT_COPY_FIELDS
+from equity.inventory.models import (
     Assignment,
     Circumstance,
     Device,
-    DeviceAgreement,
     DeviceEvent,
     DeviceKind,
     DeviceModel,
@@ -47,10 +42,13 @@ from .models import (
     EventKind,
     HomeInternet,
     LeaveReason,
-    PriceListEntry,
     ReturnCondition,
     Student,
 )
+from equity.year.models import DeviceAgreement, PriceListEntry
+from schools.funding import FundingSource
+from schools.models import Grade
+from schools.scale import ScaleContext, ScaleSchool
 
 CATALOG = [
     # key, maker, name, kind, touch, price, auto-update expiration (days from today or None)

@@ -15,8 +15,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from equity.coverage import coverage_summary, rows_for
-from equity.filters import readable_school_ids
+from equity.inventory.coverage import coverage_summary, rows_for
+from equity.inventory.filters import readable_school_ids
 from schools.exports import csv_response
 from schools.models import School
 from schools.scoping import scoped_object
@@ -179,7 +179,7 @@ def _devices(request, initiative: Initiative, schools: list[School]) -> dict | N
     if not ids:
         return {"rows": [], "hidden": True}
     # A whole-district initiative concerns every school: the figures come from the cached
-    # summary (equity.coverage), and the table lists the schools with the largest gaps.
+    # summary (equity.inventory.coverage), and the table lists the schools with the largest gaps.
     summary = coverage_summary(School.objects.filter(pk__in=ids))
     shown = summary.order[:DEVICE_ROWS]
     return {

@@ -203,18 +203,18 @@ def _ids(schools, ctx: Context):
 def _devices(schools, ctx: Context) -> dict[int, dict]:
     """Per school: usable computing devices and usable touchscreen devices (one query).
 
-    The definitions are ``equity/coverage.py``'s (usable = in stock or assigned, on a model
-    whose auto-update support has not expired; computing = not a hotspot); a test holds the
-    two equal. Readiness reads only these two figures, not the coverage plan's losses,
-    status counts and forecast, which would scan years of device events for nothing."""
-    from equity.models import USABLE_STATUSES, Device, DeviceKind, not_expired
+    Usable is the inventory's one rule (``equity.inventory.models.usable_q``), as coverage
+    counts it; computing = not a hotspot. Readiness reads only these two figures, not the
+    coverage plan's losses, status counts and forecast, which would scan years of device
+    events for nothing."""
+    from equity.inventory.models import Device, DeviceKind, usable_q
 
     def compute():
         computing = ~Q(model__kind=DeviceKind.HOTSPOT)
         return {
             row.pop("school_id"): row
             for row in Device._base_manager.filter(
-                not_expired(ctx.today), school_id__in=_ids(schools, ctx), status__in=USABLE_STATUSES
+                usable_q(ctx.today), school_id__in=_ids(schools, ctx)
             )
             .values("school_id")
             .annotate(
@@ -229,10 +229,10 @@ def _devices(schools, ctx: Context) -> dict[int, dict]:
 
 def _students(schools, ctx: Context) -> dict[int, dict]:
     """Per school, over its active students (one query): those beyond grade 2 flagged as
-    needing touch (``equity/coverage.py``'s touch target), and for home connectivity those
+    needing touch (``equity/inventory/coverage.py``'s touch target), and for home connectivity those
     with home internet or an open hotspot assignment (``connected``) and those whose home
     internet is known or who hold a hotspot (``known``)."""
-    from equity.models import HomeInternet, Student
+    from equity.inventory.models import HomeInternet, Student
 
     def compute():
         # Students holding a hotspot: a join to their open hotspot assignment (at most one
@@ -379,7 +379,7 @@ def _shares(schools, rows: dict, part: str, whole: str, what: str) -> dict[int, 
 
 
 # The pages the evidence links to, with the roles their views ask for.
-_COVERAGE = Records("equity:coverage", roles="equity.filters.READERS")
+_COVERAGE = Records("equity:coverage", roles="equity.inventory.filters.READERS")
 _PD_REPORTS = Records("pd:reports", roles="pd.forms.PD_ROLES", school_arg="query")
 _PD_LEADERS = Records("pd:leaders", roles="pd.forms.PD_ROLES")
 _PD_POLLS = Records("pd:polls", roles="pd.forms.PD_ROLES")

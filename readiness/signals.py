@@ -40,7 +40,7 @@ def _by_school(sender, instance, **kwargs):
 
 
 def _assignment(sender, instance, **kwargs):
-    from equity.models import Assignment, Device
+    from equity.inventory.models import Assignment, Device
 
     if Assignment.device.is_cached(instance):  # the desks and stations load it: no query
         district = instance.device.district_id
@@ -158,7 +158,7 @@ def _district_saved(sender, instance, **kwargs):
 
 
 def connect() -> None:
-    from equity.models import Assignment, Device, Student
+    from equity.inventory.models import Assignment, Device, Student
     from initiatives.models import BudgetLine, Initiative, Reflection, StatusChange, Swot
     from pd.models import Attendance, Feedback, LearningLeader, PDNeedsPoll, PDSession
     from stakeholders.models import (

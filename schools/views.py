@@ -13,7 +13,7 @@ from .selectors import SCHOOLS_PER_PAGE
 
 SCHOOL_EDITORS = (Role.PRINCIPAL, Role.DISTRICT_ADMIN)
 ROSTER_EDITORS = (Role.PRINCIPAL, Role.DISTRICT_ADMIN, Role.COACH)
-# The equity pages' rules (equity.views.READERS / WRITERS), for the links on the school page.
+# The equity pages' rules (equity.inventory's READERS / WRITERS), for the links on the school page.
 INVENTORY_READERS = (Role.TECH_STAFF, Role.PRINCIPAL, Role.DISTRICT_ADMIN)
 DEVICE_HANDLERS = (Role.TECH_STAFF, Role.DISTRICT_ADMIN)
 

@@ -27,7 +27,7 @@ def _scopes_disabled_in_test_bodies():
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    # Cached aggregates (equity.coverage.coverage_summary) must not outlive a test's rows:
+    # Cached aggregates (equity.inventory.coverage.coverage_summary) must not outlive a test's rows:
     # SQLite hands the same ids out again after each test's rollback.
     from django.core.cache import cache
 

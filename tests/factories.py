@@ -364,7 +364,7 @@ class PriceListEntryFactory(factory.django.DjangoModelFactory):
 
 def open_assignment(school, *, student=None, device=None, by=None, **student_fields):
     """A device checked out to a student of ``school`` through the real service."""
-    from equity import services
+    from equity.inventory import services
 
     device = device or DeviceFactory(school=school)
     student = student or StudentFactory(school=school, **student_fields)

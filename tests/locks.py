@@ -12,7 +12,7 @@ lock any thread takes (the live server's too):
 - SQL that locks (``FOR UPDATE``, ``FOR SHARE``, ``pg_advisory_xact_lock``, ``LOCK TABLE``)
   is recorded when it runs, which covers raw SQL and a library's own queries.
 
-``row_locks.assert_taken("equity.services:device_check_out")`` then proves that the test
+``row_locks.assert_taken("equity.inventory.services:device_check_out")`` then proves that the test
 really went through that function's lock, and the fixture fails the test if any lock was
 taken outside a transaction. ``tests/test_row_locks.py`` lists, for every function that owns
 the transaction around a lock, the tests that make this assertion.

@@ -77,14 +77,14 @@ def _survey_link(school):
 
 
 def _acceptance(school):
-    from equity import year
-    from equity.models import DeviceAgreement
+    from equity.year import services as year_services
+    from equity.year.models import DeviceAgreement
     from tests.factories import open_assignment
 
     DeviceAgreement.objects.get_or_create(
         district=school.district, version=1, defaults={"text": "Keep it charged."}
     )
-    return {"token": year.acceptance_for(open_assignment(school)).token}
+    return {"token": year_services.acceptance_for(open_assignment(school)).token}
 
 
 # Public pages that take arguments, and how to make a real one. A public page added later

@@ -58,7 +58,7 @@ def _device_lost(school):
 
 # --- equity: imports makers (helper) ---
 def _import_job(school):
-    from equity.models import ImportJob
+    from equity.imports.models import ImportJob
 
     return {"pk": ImportJob.objects.create(school=school, kind=ImportJob.Kind.DEVICES).pk}
 
@@ -86,8 +86,8 @@ def _assignment(school):
 
 
 def _signed_assignment(school):
-    from equity import year
-    from equity.models import DeviceAgreement
+    from equity.year import services as year_services
+    from equity.year.models import DeviceAgreement
     from tests.factories import open_assignment
 
     assignment = open_assignment(school)
@@ -95,22 +95,22 @@ def _signed_assignment(school):
         district=school.district, version=1, defaults={"text": "Keep it charged."}
     )
     png = b"\x89PNG\r\n\x1a\n" + b"0" * 40
-    year.accept_signed(assignment=assignment, signature=png, signer="family")
+    year_services.accept_signed(assignment=assignment, signature=png, signer="family")
     return {"pk": assignment.pk}
 
 
 def _charge(school):
     from decimal import Decimal
 
-    from equity import year
-    from equity.models import PriceListEntry
+    from equity.year import services as year_services
+    from equity.year.models import PriceListEntry
     from tests.factories import open_assignment
 
     assignment = open_assignment(school)
     PriceListEntry.objects.get_or_create(
         district=school.district, kind="loss", device_model=None, defaults={"amount": Decimal(9)}
     )
-    charge = year.charge_assess(
+    charge = year_services.charge_assess(
         device=assignment.device, student=assignment.student, kind="loss", by=None
     )
     return {"pk": charge.pk}

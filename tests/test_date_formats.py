@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from equity.models import Assignment
+from equity.inventory.models import Assignment
 from schools.models import Role
 from schools.scoping import access_for
 from tests.factories import (

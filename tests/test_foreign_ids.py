@@ -12,8 +12,8 @@ from django import forms
 from django.urls import reverse
 
 from accounts.models import User
-from equity.models import Device
-from equity.year_models import PriceListEntry
+from equity.inventory.models import Device
+from equity.year.models import PriceListEntry
 from initiatives.models import Initiative, Reflection
 from pd.models import Attendance, LearningLeader, PDSession
 from schools.models import Membership, Role, StaffMember
@@ -313,8 +313,9 @@ def test_no_form_offers_role_school_or_flag_fields_to_set_on_oneself():
     for module in (
         "accounts.forms",
         "schools.forms",
-        "equity.forms",
-        "equity.year_forms",
+        "equity.inventory.forms",
+        "equity.year.forms",
+        "equity.imports.forms",
         "pd.forms",
         "initiatives.forms",
         "stakeholders.forms",
@@ -333,7 +334,7 @@ def test_no_form_offers_role_school_or_flag_fields_to_set_on_oneself():
 
 
 def test_a_device_row_naming_another_districts_school_is_a_row_error(login, tech, cedar, world):
-    from tests.equity.test_import_views import device_rows, devices_url, upload
+    from tests.equity.imports.test_views import device_rows, devices_url, upload
 
     rows = device_rows(2, school="CEDAR") + device_rows(1, school=world["elsewhere"].code)
     rows[2][0] = "OTHER-1"
@@ -347,8 +348,8 @@ def test_a_device_row_naming_another_districts_school_is_a_row_error(login, tech
 def test_a_student_row_naming_a_school_outside_the_scope_is_a_row_error(
     login, principal, maple, cedar
 ):
-    from equity.models import Student
-    from tests.equity.test_import_views import students_url, upload
+    from equity.inventory.models import Student
+    from tests.equity.imports.test_views import students_url, upload
 
     header = ["student_id", "grade", "school"]
     rows = [["S-1", "3", "MAPLE"], ["S-2", "7", "CEDAR"]]

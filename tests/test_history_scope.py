@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent, Kind, PurgeRecord
 from audit.services import record
-from equity import services as equity_services
+from equity.inventory import services as equity_services
 from initiatives import services as initiative_services
 from pd import services as pd_services
 from pd.models import PDSessionChange

@@ -10,10 +10,11 @@ transaction. This module reads the project's source (not the tests) and finds
 
 A lock must sit lexically inside ``transaction.atomic`` (a decorator or a ``with`` block), or
 in a function whose docstring says it runs inside a transaction and whose every call site
-does (``equity.services._locked``). The function that owns that transaction (the lock's own
-function, or each atomic caller of such a helper) must be listed in ``LOCK_TESTS`` against
-transactional tests that really take the lock through it (``row_locks.assert_taken``, see
-tests/locks.py), at least one of them outside the browser tests.
+does (``equity.inventory.services._locked``). The function that owns that transaction (the
+lock's own function, or each atomic caller of such a helper) must be listed in
+``LOCK_TESTS`` against transactional tests that really take the lock through it
+(``row_locks.assert_taken``, see tests/locks.py), at least one of them outside the browser
+tests.
 A ``get_or_create`` must look up by a unique constraint, so that the database settles two
 creations at once, or run after a row lock taken earlier in the same transaction.
 
@@ -62,47 +63,47 @@ LOCK_TESTS: dict[str, list[str]] = {
     "audit.queue:flush": [
         "tests/audit/test_locks.py::test_it_flushes_held_tasks_one_locked_row_at_a_time",
     ],
-    "equity.services:device_check_out": [
-        "tests/equity/test_locks.py::test_it_checks_a_device_out_and_in",
+    "equity.inventory.services:device_check_out": [
+        "tests/equity/inventory/test_locks.py::test_it_checks_a_device_out_and_in",
         "tests/browser/test_device_desk.py::test_a_device_goes_out_and_back_with_the_keyboard_alone",
         "tests/browser/test_device_year.py::test_twenty_pairs_are_handed_out_with_the_keyboard_alone",
     ],
-    "equity.services:device_check_in": [
-        "tests/equity/test_locks.py::test_it_checks_a_device_out_and_in",
+    "equity.inventory.services:device_check_in": [
+        "tests/equity/inventory/test_locks.py::test_it_checks_a_device_out_and_in",
         "tests/browser/test_device_desk.py::test_a_device_goes_out_and_back_with_the_keyboard_alone",
         "tests/browser/test_device_year.py::test_a_collection_scan_closes_the_assignment_and_raises_a_charge",
     ],
-    "equity.services:device_report_missing": [
-        "tests/equity/test_locks.py::test_it_reports_a_device_missing_and_recovers_it",
+    "equity.inventory.services:device_report_missing": [
+        "tests/equity/inventory/test_locks.py::test_it_reports_a_device_missing_and_recovers_it",
     ],
-    "equity.services:device_recover": [
-        "tests/equity/test_locks.py::test_it_reports_a_device_missing_and_recovers_it",
+    "equity.inventory.services:device_recover": [
+        "tests/equity/inventory/test_locks.py::test_it_reports_a_device_missing_and_recovers_it",
     ],
-    "equity.services:device_send_to_repair": [
-        "tests/equity/test_locks.py::test_it_sends_a_device_to_repair_and_back",
+    "equity.inventory.services:device_send_to_repair": [
+        "tests/equity/inventory/test_locks.py::test_it_sends_a_device_to_repair_and_back",
     ],
-    "equity.services:device_return_from_repair": [
-        "tests/equity/test_locks.py::test_it_sends_a_device_to_repair_and_back",
+    "equity.inventory.services:device_return_from_repair": [
+        "tests/equity/inventory/test_locks.py::test_it_sends_a_device_to_repair_and_back",
     ],
-    "equity.services:devices_move": [
-        "tests/equity/test_locks.py::test_it_moves_and_retires_devices_in_bulk",
+    "equity.inventory.services:devices_move": [
+        "tests/equity/inventory/test_locks.py::test_it_moves_and_retires_devices_in_bulk",
     ],
-    "equity.services:devices_retire": [
-        "tests/equity/test_locks.py::test_it_moves_and_retires_devices_in_bulk",
+    "equity.inventory.services:devices_retire": [
+        "tests/equity/inventory/test_locks.py::test_it_moves_and_retires_devices_in_bulk",
         "tests/browser/test_device_desk.py::test_select_all_ticks_every_device_on_the_page_and_the_bulk_action_runs",
     ],
-    "equity.year:accept_signed": [
-        "tests/equity/test_locks.py::test_it_accepts_an_agreement_signed_or_by_link",
+    "equity.year.services:accept_signed": [
+        "tests/equity/year/test_locks.py::test_it_accepts_an_agreement_signed_or_by_link",
     ],
-    "equity.year:accept_by_link": [
-        "tests/equity/test_locks.py::test_it_accepts_an_agreement_signed_or_by_link",
+    "equity.year.services:accept_by_link": [
+        "tests/equity/year/test_locks.py::test_it_accepts_an_agreement_signed_or_by_link",
         "tests/browser/test_device_year.py::test_the_family_accepts_by_link_without_an_account",
     ],
-    "equity.year:set_price": [
-        "tests/equity/test_locks.py::test_it_sets_a_price_and_resolves_a_charge",
+    "equity.year.services:set_price": [
+        "tests/equity/year/test_locks.py::test_it_sets_a_price_and_resolves_a_charge",
     ],
-    "equity.year:charge_resolve": [
-        "tests/equity/test_locks.py::test_it_sets_a_price_and_resolves_a_charge",
+    "equity.year.services:charge_resolve": [
+        "tests/equity/year/test_locks.py::test_it_sets_a_price_and_resolves_a_charge",
     ],
     "initiatives.services:move": [
         "tests/initiatives/test_locks.py::test_it_moves_an_initiative_refuses_rollout_then_overrides",
@@ -120,7 +121,7 @@ LOCK_TESTS: dict[str, list[str]] = {
     "pd.services:feedback_link_request": [
         "tests/pd/test_locks.py::test_it_sends_a_personal_feedback_link_once_per_wait",
     ],
-    "equity.services:devices_release": [
+    "equity.inventory.services:devices_release": [
         "tests/audit/test_purge_devices.py::test_each_purge_frees_the_devices_its_students_held",
     ],
     "readiness.services:claim_change_run": [
@@ -138,7 +139,7 @@ LOCK_TESTS: dict[str, list[str]] = {
 
 @dataclass
 class Call:
-    target: str  # dotted name the call resolves to ("equity.services._locked"), or ""
+    target: str  # dotted name the call resolves to ("equity.inventory.services._locked"), or ""
     lineno: int
     atomic: bool  # lexically inside transaction.atomic
     caller: str  # "module:qualname" of the enclosing function ("module:<module>" at top)

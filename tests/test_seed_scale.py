@@ -12,7 +12,7 @@ from django.db.models import Count, F, Q
 from django.urls import reverse
 
 from accounts.models import User
-from equity.models import (
+from equity.inventory.models import (
     Assignment,
     Device,
     DeviceEvent,

@@ -14,8 +14,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = [
     *sorted(ROOT.glob("*/services.py")),
+    *sorted(ROOT.glob("*/*/services.py")),  # an app's packages (equity/inventory, equity/year)
     ROOT / "accounts" / "two_factor.py",
-    ROOT / "equity" / "year.py",
+    ROOT / "equity" / "year" / "rollover.py",
     ROOT / "audit" / "purge.py",
 ]
 WRITES = {

@@ -10,9 +10,10 @@ from django.core.cache import cache
 from django.db import connection
 
 from config.celery import app
-from equity.models import Device, ImportJob
-from equity.tasks import progress_key
-from tests.equity.test_import_views import _queued_job, device_rows
+from equity.imports.models import ImportJob
+from equity.imports.tasks import progress_key
+from equity.inventory.models import Device
+from tests.equity.imports.test_views import _queued_job, device_rows
 from tests.services import need
 from tests.workers import wait_for as _wait
 from tests.workers import worker

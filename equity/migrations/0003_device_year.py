@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import equity.year_models
+import equity.year.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -101,7 +101,7 @@ class Migration(migrations.Migration):
                 (
                     "token",
                     models.CharField(
-                        default=equity.year_models.new_token,
+                        default=equity.year.models.new_token,
                         editable=False,
                         max_length=64,
                         unique=True,

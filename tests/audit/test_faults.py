@@ -15,10 +15,11 @@ from django.urls import reverse
 from audit import queue
 from audit.models import PendingTask
 from config.celery import app
-from equity.import_views import SYNC_ROW_LIMIT
-from equity.models import Device, ImportJob
-from equity.tasks import run_import
-from tests.equity.test_import_views import device_rows, devices_url, upload
+from equity.imports.models import ImportJob
+from equity.imports.tasks import run_import
+from equity.imports.views import SYNC_ROW_LIMIT
+from equity.inventory.models import Device
+from tests.equity.imports.test_views import device_rows, devices_url, upload
 from tests.services import need
 
 
@@ -191,7 +192,7 @@ def _redelivered(task, *args):
 
 
 def test_a_job_whose_worker_died_is_taken_again_on_redelivery_and_stored_once(tech, cedar):
-    from tests.equity.test_import_views import _queued_job, device_rows
+    from tests.equity.imports.test_views import _queued_job, device_rows
 
     job = _queued_job(cedar, tech, device_rows(3))
     # The first worker took it and died while writing (its transaction rolled back).

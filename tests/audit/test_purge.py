@@ -10,9 +10,11 @@ from django.urls import reverse
 from audit import purge
 from audit.models import AuditEvent, Kind, PurgeRecord, Retention
 from audit.tasks import apply_retention
-from equity import services, year
-from equity.models import Assignment, Device, DeviceEvent, ImportJob, Student
-from equity.year_models import Acceptance, Charge
+from equity.imports.models import ImportJob
+from equity.inventory import services
+from equity.inventory.models import Assignment, Device, DeviceEvent, Student
+from equity.year import services as year_services
+from equity.year.models import Acceptance, Charge
 from stakeholders.models import Invitation, PersonResponse
 from tests.factories import (
     DeviceAgreementFactory,
@@ -36,8 +38,8 @@ def student_with_everything(school, principal, local_id):
     PriceListEntryFactory(district=school.district, kind="screen")
     assignment = open_assignment(school, by=principal, local_id=local_id)
     student = assignment.student
-    year.accept_signed(assignment=assignment, signature=PNG, signer="student")
-    year.charge_assess(
+    year_services.accept_signed(assignment=assignment, signature=PNG, signer="student")
+    year_services.charge_assess(
         device=assignment.device, student=student, kind="screen", by=principal, note="cracked"
     )
     services.device_check_in(device=assignment.device, by=principal)

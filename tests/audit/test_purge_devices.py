@@ -18,8 +18,15 @@ from django.utils import timezone
 from audit import purge
 from audit.models import PurgeRecord, Retention
 from audit.tasks import apply_retention
-from equity import services
-from equity.models import Assignment, Device, DeviceEvent, DeviceStatus, EventKind, Student
+from equity.inventory import services
+from equity.inventory.models import (
+    Assignment,
+    Device,
+    DeviceEvent,
+    DeviceStatus,
+    EventKind,
+    Student,
+)
 from tests.factories import DeviceFactory, StudentFactory, UserFactory, open_assignment
 
 
@@ -65,7 +72,7 @@ def test_each_purge_frees_the_devices_its_students_held(row_locks, maple, cedar,
 
     run()
 
-    row_locks.assert_taken("equity.services:devices_release")
+    row_locks.assert_taken("equity.inventory.services:devices_release")
     assert not orphans().exists()
     for device in devices:
         device.refresh_from_db()

@@ -6,7 +6,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from equity.models import Device, StationEvent
+from equity.inventory.models import Device
+from equity.year.models import StationEvent
 from initiatives.models import Initiative
 from pd.models import PDSession
 from schools.models import District, School

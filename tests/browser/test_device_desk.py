@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from equity.models import Assignment, Device, DeviceEvent, DeviceStatus, EventKind
+from equity.inventory.models import Assignment, Device, DeviceEvent, DeviceStatus, EventKind
 from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD
 from tests.factories import DeviceFactory, StudentFactory
@@ -84,8 +84,8 @@ def test_a_device_goes_out_and_back_with_the_keyboard_alone(
     assignment = Assignment.objects.get(device=desk)
     assert assignment.student.local_id == "100234" and assignment.checked_in_by == tech
     # The live server took each device's row lock inside a transaction (no test wraps it).
-    row_locks.assert_taken("equity.services:device_check_out")
-    row_locks.assert_taken("equity.services:device_check_in")
+    row_locks.assert_taken("equity.inventory.services:device_check_out")
+    row_locks.assert_taken("equity.inventory.services:device_check_in")
 
 
 def test_an_audit_scans_tag_after_tag_without_waiting(page, tech, cedar):
@@ -131,7 +131,7 @@ def test_select_all_ticks_every_device_on_the_page_and_the_bulk_action_runs(
     page.get_by_role("button", name="Apply to selected").click()
     expect(page.get_by_text("3 devices retired.")).to_be_visible()
     assert set(Device.objects.values_list("status", flat=True)) == {DeviceStatus.RETIRED}
-    row_locks.assert_taken("equity.services:devices_retire")
+    row_locks.assert_taken("equity.inventory.services:devices_retire")
 
 
 @pytest.mark.parametrize("name", ["inventory", "device", "checkout", "coverage", "district"])

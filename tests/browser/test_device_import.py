@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from equity.models import Device, DeviceEvent, EventKind
+from equity.inventory.models import Device, DeviceEvent, EventKind
 from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD
 from tests.factories import DeviceFactory, DeviceModelFactory

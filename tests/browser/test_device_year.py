@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from equity.models import Assignment
+from equity.inventory.models import Assignment
 from tests.browser.conftest import TIMEOUT_MS, sign_in
 from tests.conftest import PASSWORD
 from tests.factories import (
@@ -78,14 +78,15 @@ def test_twenty_pairs_are_handed_out_with_the_keyboard_alone(
     assert Assignment.objects.filter(handout_event=handout).count() == PAIRS
     axe_check(page)
     # Each pair locked its device's row inside the station's transaction (none wraps it here).
-    row_locks.assert_taken("equity.services:device_check_out")
-    row_locks.assert_taken("equity.year:handout_scan")
+    row_locks.assert_taken("equity.inventory.services:device_check_out")
+    row_locks.assert_taken("equity.year.services:handout_scan")
 
 
 def test_a_collection_scan_closes_the_assignment_and_raises_a_charge(
     page, axe_check, row_locks, tech, cedar
 ):
-    from equity.models import Charge, ChargeStatus, Device, DeviceStatus
+    from equity.inventory.models import Device, DeviceStatus
+    from equity.year.models import Charge, ChargeStatus
 
     PriceListEntryFactory(district=cedar.district, kind="screen", amount=Decimal("45.00"))
     good = open_assignment(cedar, grade=7, homeroom="7B")
@@ -129,7 +130,7 @@ def test_a_collection_scan_closes_the_assignment_and_raises_a_charge(
         Decimal("45.00"),
         ChargeStatus.DUE,
     )
-    row_locks.assert_taken("equity.services:device_check_in")
+    row_locks.assert_taken("equity.inventory.services:device_check_in")
 
 
 @pytest.mark.parametrize(
@@ -164,11 +165,11 @@ def test_the_device_year_pages_pass_the_accessibility_scan(
 
 
 def test_the_family_accepts_by_link_without_an_account(page, axe_check, row_locks, cedar):
-    from equity import year
+    from equity.year import services as year_services
 
     DeviceAgreementFactory(district=cedar.district, text="Keep the device dry.")
     assignment = open_assignment(cedar)
-    acceptance = year.acceptance_for(assignment)
+    acceptance = year_services.acceptance_for(assignment)
     page.goto(acceptance.get_absolute_url())
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     expect(page.get_by_text("Keep the device dry.")).to_be_visible()
@@ -180,11 +181,11 @@ def test_the_family_accepts_by_link_without_an_account(page, axe_check, row_lock
     acceptance.refresh_from_db()
     assert acceptance.accepted and acceptance.signer == "family"
     axe_check(page)
-    row_locks.assert_taken("equity.year:accept_by_link")
+    row_locks.assert_taken("equity.year.services:accept_by_link")
 
 
 def test_a_signature_drawn_at_the_station_is_stored_as_a_png(page, tech, cedar):
-    from equity.models import Acceptance
+    from equity.year.models import Acceptance
 
     DeviceAgreementFactory(district=cedar.district)
     assignment = open_assignment(cedar)
@@ -268,7 +269,8 @@ def test_scans_typed_while_the_last_pair_is_answered_are_not_lost(page, tech, ha
 def test_the_rollover_is_checked_then_run_once(page, axe_check, row_locks, district_admin, cedar):
     """The year-end rollover on a live server without a wrapping transaction: one transaction
     writes it all, and the database's one-run-per-year rule refuses a second run."""
-    from equity.models import RolloverRun, Student, school_year_of
+    from equity.inventory.models import Student
+    from equity.year.models import RolloverRun, school_year_of
 
     for local_id, grade in (("R6", 6), ("R7", 7), ("R8", 8)):  # Cedar's top grade is 8
         StudentFactory(school=cedar, local_id=local_id, grade=grade)

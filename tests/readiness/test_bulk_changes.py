@@ -4,7 +4,8 @@ signals; they say so with schools.signals.bulk_changed and readiness queues one 
 import pytest
 from django.db import connection
 
-from equity import services, year
+from equity.inventory import services
+from equity.year import rollover
 from readiness.models import ReadinessRun
 from tests.factories import DeviceFactory, StudentFactory
 from tests.readiness.test_jobs import committed, enqueued  # noqa: F401 - fixtures
@@ -43,5 +44,5 @@ def test_the_rollover_queues_a_run(district, maple, tech, enqueued, committed): 
     StudentFactory(school=maple, grade=3)
     connection.run_on_commit.clear()  # the factories' own saves: not what is tested
     with committed():
-        year.run_rollover(district, "", by=tech)
+        rollover.run_rollover(district, "", by=tech)
     assert _queued_district(enqueued) == district.pk

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from equity.models import Assignment
+from equity.inventory.models import Assignment
 from pd.models import Feedback
 from readiness.indicators import REGISTRY, Context, cohort_year
 from schools.models import Position

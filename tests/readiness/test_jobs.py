@@ -12,8 +12,9 @@ from django.db import OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from equity import tasks as equity_tasks
-from equity.models import ImportJob, Student
+from equity.imports import tasks as equity_tasks
+from equity.imports.models import ImportJob
+from equity.inventory.models import Student
 from pd.models import Feedback
 from readiness import services, tasks
 from readiness.indicators import REGISTRY, cohort_year

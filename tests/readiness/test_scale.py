@@ -9,12 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from equity.coverage import school_coverage
-from equity.models import Assignment
+from equity.inventory.models import Assignment
 from readiness import services
 from readiness.indicators import Context, shown_rates
 from readiness.models import IndicatorTarget, RunKind, Snapshot
-from schools.models import School
 from stakeholders.models import Answer, Invitation
 from stakeholders.selectors import headline_results
 from tests.factories import (
@@ -30,41 +28,6 @@ from .test_indicators import read
 from .test_jobs import _district_with
 
 pytestmark = pytest.mark.django_db
-
-
-def test_device_figures_equal_the_coverage_plans(maple, cedar, tech):
-    today = timezone.localdate()
-    touch = DeviceModelFactory(district=maple.district, touchscreen=True)
-    expired = DeviceModelFactory(
-        district=maple.district, auto_update_expiration=today - timedelta(days=1)
-    )
-    current = DeviceModelFactory(district=maple.district, auto_update_expiration=today)
-    hotspot = DeviceModelFactory(district=maple.district, kind="hotspot", touchscreen=True)
-    for school in (maple, cedar):
-        DeviceFactory.create_batch(3, school=school)
-        DeviceFactory.create_batch(2, school=school, model=touch)
-        DeviceFactory(school=school, model=touch, status="assigned")
-        DeviceFactory(school=school, model=touch, status="in_repair")
-        DeviceFactory(school=school, model=expired)
-        DeviceFactory(school=school, model=current)
-        DeviceFactory(school=school, model=hotspot)
-        DeviceFactory(school=school, status="lost")
-        StudentFactory.create_batch(2, school=school, grade=4, needs_touch=True)
-        StudentFactory(school=school, grade=1, needs_touch=True)  # PK-2 counts by enrollment
-        StudentFactory(school=school, grade=5, needs_touch=True, active=False)
-    coverage = {
-        row.school.pk: row
-        for row in school_coverage(School.objects.filter(pk__in=[maple.pk, cedar.pk]))
-    }
-    devices = read("device_coverage", maple, cedar)
-    touch_readings = read("touch_coverage", maple, cedar)
-    for school in (maple, cedar):
-        row = coverage[school.pk]
-        assert devices[school.pk].evidence == row.target
-        assert devices[school.pk].value == pytest.approx(row.usable / row.target)
-        assert touch_readings[school.pk].evidence == row.touch_target
-        assert touch_readings[school.pk].value == pytest.approx(row.touch_usable / row.touch_target)
-    assert coverage[maple.pk].usable == 7 and coverage[maple.pk].touch_usable == 3
 
 
 def test_home_connectivity_and_touch_needs_come_from_one_student_query(maple, cedar):

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from equity.models import Device
+from equity.inventory.models import Device
 from schools.exports import csv_response, neutralise
 from schools.scoping import access_for, activate
 from tests.factories import DeviceFactory

@@ -54,7 +54,7 @@ def test_a_whole_district_is_filtered_by_district_not_by_a_list_of_its_schools(
     """At 1,800 schools an IN list of every school id costs more to plan than the query;
     a district-wide membership filters by the district (the model's own column where it
     has one), and a school membership elsewhere still adds its school."""
-    from equity.models import Assignment, Device
+    from equity.inventory.models import Assignment, Device
     from tests.factories import DeviceFactory, open_assignment
 
     mine = [DeviceFactory(school=maple), DeviceFactory(school=cedar)]

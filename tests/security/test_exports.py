@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from equity.models import ImportJob
+from equity.imports.models import ImportJob
 from schools.exports import FORMULA_PREFIXES
 from tests.factories import (
     AttendanceFactory,
@@ -95,9 +95,9 @@ def _survey(school):
 
 
 CASES = {
-    "equity/views.py": _inventory,
-    "equity/views_year.py": _not_returned,
-    "equity/import_views.py": _import_errors,
+    "equity/inventory/views.py": _inventory,
+    "equity/year/views.py": _not_returned,
+    "equity/imports/views.py": _import_errors,
     "pd/views.py (hours)": _pd_hours,
     "pd/views.py (leaders)": _pd_leaders,
     "initiatives/views.py": _budget,

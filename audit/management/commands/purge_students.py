@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_scopes import scopes_disabled
 
 from audit import purge
-from equity.models import Student
+from equity.inventory.models import Student
 from schools.models import School
 
 

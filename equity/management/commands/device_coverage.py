@@ -2,7 +2,7 @@ import json as jsonlib
 
 from django.core.management.base import BaseCommand, CommandError
 
-from equity.coverage import school_coverage
+from equity.inventory.coverage import school_coverage
 from schools.models import School
 from schools.scoping import scopes_disabled
 

@@ -1,6 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from equity import importers
+from equity.imports import devices as device_import
+from equity.imports import readers
+from equity.imports import selectors as import_selectors
 from schools.scoping import scopes_disabled
 
 
@@ -25,8 +27,8 @@ def run(command: BaseCommand, function, *, path, school, district, **kwargs) -> 
     """Resolve the place, import the file, report; CommandError (exit 1) on any error."""
     with scopes_disabled():
         try:
-            district_obj, school_obj = importers.resolve_place(school, district)
-        except importers.ImportSetupError as exc:
+            district_obj, school_obj = import_selectors.resolve_place(school, district)
+        except import_selectors.ImportSetupError as exc:
             raise CommandError(str(exc)) from None
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed below, after the import
@@ -57,14 +59,14 @@ class Command(BaseCommand):
         add_common_arguments(parser)
         parser.add_argument(
             "--format",
-            choices=importers.FORMATS,
+            choices=readers.FORMATS,
             help="The file's columns; detected from the header row when omitted.",
         )
 
     def handle(self, *args, path, school=None, district=None, format=None, dry_run=False, **o):
         run(
             self,
-            importers.import_devices,
+            device_import.import_devices,
             path=path,
             school=school,
             district=district,

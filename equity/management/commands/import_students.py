@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from equity import importers
+from equity.imports import students as student_import
 
 from .import_devices import add_common_arguments, run
 
@@ -18,7 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args, path, school=None, district=None, dry_run=False, **options):
         run(
             self,
-            importers.import_students,
+            student_import.import_students,
             path=path,
             school=school,
             district=district,

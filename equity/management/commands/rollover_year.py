@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
-from equity import year
+from equity.year import rollover
 from schools.models import District
 from schools.scoping import scopes_disabled
 
@@ -42,14 +42,14 @@ class Command(BaseCommand):
                 raise CommandError("A leavers list belongs to one district: pass --district.")
             failed = False
             for d in districts:
-                plan = year.plan_rollover(d, text)
+                plan = rollover.plan_rollover(d, text)
                 for line in plan.summary_lines():
                     self.stdout.write(line)
                 if dry_run:
                     self.stdout.write("Dry run: nothing was changed.")
                     continue
                 try:
-                    run = year.run_rollover(d, text, by=None)
+                    run = rollover.run_rollover(d, text, by=None)
                 except ValidationError:
                     failed = True
                     self.stderr.write(f"{d.name}: nothing was changed.")
