@@ -31,13 +31,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from core.auditlog import Kind, record
 from equity.models import Assignment, DeviceEvent, ImportJob, Student
 from equity.services import devices_release
 from equity.year_models import Acceptance, Charge
 from schools.models import District, School
+from stakeholders.models import Audience, Invitation, InvitationKind, PersonResponse
 
 from .models import PurgeRecord, Retention
-from .services import Kind, record
 
 
 @dataclass
@@ -92,8 +93,6 @@ def _purge_students(students, *, district: District, by=None) -> tuple[int, dict
 
 
 def _school_extras(school: School) -> dict[str, int]:
-    from stakeholders.models import Audience, Invitation, InvitationKind, PersonResponse
-
     counts = {}
     counts["equity.importjob"] = ImportJob.objects.filter(
         school=school, kind=ImportJob.Kind.STUDENTS

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     # Pillarwise: one app per part of the job; `schools` is imported by all.
     "accounts",
     "schools",
+    "core",  # the task outbox and the audit log, which every app writes to
     "initiatives",
     "stakeholders",
     "pd",
@@ -212,10 +213,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# --- Faults: a stopped Redis (audit/queue.py, docs/privacy.md) ---------------------
+# --- Faults: a stopped Redis (core/queue.py, docs/privacy.md) ---------------------
 # Two retry policies, one per side of the broker:
 # - Publishing (a web request, a command, a task queuing another) gives up after about
-#   two seconds; the task is then held in the database (audit.PendingTask) and re-sent
+#   two seconds; the task is then held in the database (core.PendingTask) and re-sent
 #   when the broker is back. The transport options' max_retries/interval_* and the
 #   publish retry policy bound that side.
 # - Consuming (the worker, beat) reconnects for as long as Redis is down and carries on
@@ -270,9 +271,9 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "audit.tasks.apply_retention",
         "schedule": crontab(hour=2, minute=30),
     },
-    # Tasks held while Redis was down (audit/queue.py).
+    # Tasks held while Redis was down (core/queue.py).
     "flush-pending-tasks": {
-        "task": "audit.tasks.flush_pending_tasks",
+        "task": "core.tasks.flush_pending_tasks",
         "schedule": 60.0,
     },
 }

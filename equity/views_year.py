@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import reswap, retarget
 
-from audit import services as audit
+from core import auditlog as audit
 from schools.exports import csv_response
 from schools.models import District, Grade
 from schools.scoping import require_district_admin, require_role, scoped_object
