@@ -29,9 +29,11 @@ RUN pip install . \
  && rm -rf build *.egg-info
 
 # Static files are collected at build time. The variables below exist only for this
-# one command (no ENV): the key is a throwaway that never signs anything.
+# one command (no ENV): the key is a throwaway that never signs anything, and with DEBUG
+# off the settings want every part named (collectstatic reaches none of them).
 RUN SECRET_KEY=build-only-not-secret DEBUG=false ALLOWED_HOSTS=localhost \
     DATABASE_URL=sqlite:////tmp/build-only.sqlite3 REDIS_URL=redis://localhost:6379/0 \
+    EMAIL_URL=consolemail:// BASE_URL=http://localhost \
     python manage.py collectstatic --noinput \
  && rm -f /tmp/build-only.sqlite3
 

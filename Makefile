@@ -29,6 +29,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo
 
 format: install
 	$(VENV)/bin/ruff check --fix .
@@ -49,4 +50,4 @@ worker: install
 	$(VENV)/bin/celery -A config worker -l info
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache staticfiles
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .import_linter_cache staticfiles

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.forms import PasswordResetForm as BasePasswordResetForm
 
-from audit import queue
+from core import queue
 from schools.forms import CrispyFormMixin, Form, InputRulesMixin
 from schools.models import Role, School
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from audit import queue
+from core import queue
 from schools.models import District, Membership, Role, School
 from schools.scoping import Access, access_for
 from schools.web import absolute_url

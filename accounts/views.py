@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
-from audit.queue import enqueue
+from core.queue import enqueue
 from schools.models import District, Membership
 from schools.scoping import require_district_admin, scoped_object
 

@@ -1,8 +1,9 @@
 from django import forms
 
+from core.models import Kind
 from schools.forms import CrispyFormMixin, Form, ModelForm
 
-from .models import Kind, Retention
+from .models import Retention
 
 
 class AuditFilterForm(CrispyFormMixin, Form):

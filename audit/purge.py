@@ -32,14 +32,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from core.auditlog import Kind, record
 from equity.imports.models import ImportJob
 from equity.inventory.models import Assignment, DeviceEvent, Student
 from equity.inventory.services import devices_release
 from equity.year.models import Acceptance, Charge
 from schools.models import District, School
+from stakeholders.models import Audience, Invitation, InvitationKind, PersonResponse
 
 from .models import PurgeRecord, Retention
-from .services import Kind, record
 
 
 @dataclass
@@ -94,8 +95,6 @@ def _purge_students(students, *, district: District, by=None) -> tuple[int, dict
 
 
 def _school_extras(school: School) -> dict[str, int]:
-    from stakeholders.models import Audience, Invitation, InvitationKind, PersonResponse
-
     counts = {}
     counts["equity.importjob"] = ImportJob.objects.filter(
         school=school, kind=ImportJob.Kind.STUDENTS

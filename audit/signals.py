@@ -1,15 +1,18 @@
-"""Receivers that feed the audit log: sign-ins, failed sign-ins and deletions."""
+"""Receivers that feed the audit log: sign-ins, failed sign-ins, deletions, and what the
+scoping mechanism and the CSV exports announce (refusals, downloads)."""
 
 from __future__ import annotations
 
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django_scopes import scopes_disabled
 
-from .models import Kind
-from .services import record
+from core.auditlog import Kind, record
+from schools.models import Membership, School
+from schools.signals import access_refused, csv_downloaded
 
 # Records a person deletes through a page. Bulk link-row replacement (a session's schools,
 # a story's roles) is an edit, not a deletion, and is left out; students go only through
@@ -18,8 +21,6 @@ AUDITED_DELETIONS = ("schools.Membership", "stakeholders.Question")
 
 
 def _user_district_id(user) -> int | None:
-    from schools.models import Membership
-
     with scopes_disabled():
         return (
             Membership.objects.filter(user=user)
@@ -36,10 +37,8 @@ def on_login(sender, request, user, **kwargs):
 
 @receiver(user_login_failed, dispatch_uid="audit_login_failed")
 def on_login_failed(sender, credentials, request=None, **kwargs):
-    from accounts.models import User
-
     email = str(credentials.get("username") or credentials.get("email") or "")
-    user = User.objects.filter(email__iexact=email).first() if email else None
+    user = get_user_model().objects.filter(email__iexact=email).first() if email else None
     record(
         Kind.LOGIN_FAILED,
         user=user,
@@ -53,8 +52,6 @@ def _on_delete(sender, instance, **kwargs):
     school_id = getattr(instance, "school_id", None)
     district_id = getattr(instance, "district_id", None)
     if district_id is None and school_id is not None:
-        from schools.models import School
-
         with scopes_disabled():
             district_id = (
                 School.objects.filter(pk=school_id).values_list("district_id", flat=True).first()
@@ -66,6 +63,16 @@ def _on_delete(sender, instance, **kwargs):
         obj=instance,
         detail=f"deleted {instance._meta.verbose_name}",
     )
+
+
+@receiver(access_refused, dispatch_uid="audit_access_refused")
+def on_access_refused(sender, *, kind, signal=None, **fields):
+    record(kind, **fields)
+
+
+@receiver(csv_downloaded, dispatch_uid="audit_csv_downloaded")
+def on_csv_downloaded(sender, *, filename, **kwargs):
+    record(Kind.EXPORT, detail=f"csv {filename}")
 
 
 for label in AUDITED_DELETIONS:

@@ -4,13 +4,14 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
+from core.auditlog import record
+from core.models import AuditEvent, Kind
 from schools.models import District
 from schools.scoping import require_district_admin, scoped_object
 
 from . import purge
 from .forms import AuditFilterForm, RetentionForm
-from .models import AuditEvent, Kind, PurgeRecord, Retention
-from .services import record
+from .models import PurgeRecord, Retention
 
 PER_PAGE = 50
 

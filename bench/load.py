@@ -170,7 +170,8 @@ def measure(size: int) -> dict:
         # The key that signed the sessions in the plan.
         "SECRET_KEY": settings.SECRET_KEY,
         "ALLOWED_HOSTS": "127.0.0.1",
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        # The broker of the measuring process, else the local one ("" is in-process).
+        "REDIS_URL": settings.REDIS_URL or "redis://127.0.0.1:6379/0",
         "DATABASE_URL": os.environ["DATABASE_URL"],
         # Plain HTTP on loopback: no TLS proxy here to make cookies Secure or redirect for.
         "SECURE_SSL_REDIRECT": "false",

@@ -12,6 +12,11 @@ os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "false")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "false")
+# With DEBUG off every part is named: tasks run in-process unless REDIS_URL names a broker
+# (bench/load.py gives its gunicorn the real one), mail goes to the console.
+os.environ.setdefault("REDIS_URL", "memory://")
+os.environ.setdefault("EMAIL_URL", "consolemail://")
+os.environ.setdefault("BASE_URL", "http://127.0.0.1:8000")
 
 from config.settings import *  # noqa: E402,F403
 

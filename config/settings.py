@@ -6,8 +6,10 @@ message that names the variable; nothing insecure is a silent default outside DE
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+import redis.connection
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
@@ -29,6 +31,53 @@ if not SECRET_KEY:
     SECRET_KEY = _DEV_SECRET_KEY
 elif SECRET_KEY == _DEV_SECRET_KEY and not DEBUG:
     raise ImproperlyConfigured("SECRET_KEY is the development key; set a secret one.")
+
+# --- Where the parts are: the database, the broker, the mail server, the site's address --
+# `make run` (DEBUG=true) falls back to embedded parts for an unset variable: a SQLite
+# file, tasks run inside the web process, e-mail printed to the console, links to
+# http://127.0.0.1:8000. With DEBUG off nothing falls back: an unset variable stops
+# start-up and says what to set. A malformed one stops it whatever DEBUG says.
+IN_PROCESS = "memory://"  # REDIS_URL's value for "no broker: run tasks in this process"
+_EMBEDDED = {
+    "DATABASE_URL": f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+    "REDIS_URL": IN_PROCESS,
+    "EMAIL_URL": "consolemail://",
+    "BASE_URL": "http://127.0.0.1:8000",
+}
+_WHAT_TO_SET = {
+    "DATABASE_URL": "the PostgreSQL database, e.g. "
+    "DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/pillarwise",
+    "REDIS_URL": "the Redis that the web app, the worker and beat share, e.g. "
+    f"REDIS_URL=redis://HOST:6379/0 (or {IN_PROCESS} to run tasks inside the web process, "
+    "with no worker and no nightly jobs)",
+    "EMAIL_URL": "the mail server, e.g. EMAIL_URL=smtp+tls://USER:PASSWORD@smtp.example.org:587 "
+    "(or consolemail:// to print mail to the log)",
+    "BASE_URL": "the address people reach Pillarwise at, e.g. "
+    "BASE_URL=https://pillarwise.example.org (links in e-mails and QR codes start with it)",
+}
+_WITHOUT_IT = {
+    "DATABASE_URL": "data would go to a SQLite file",
+    "REDIS_URL": "tasks would run inside the web process",
+    "EMAIL_URL": "e-mail would only be printed to the console",
+    "BASE_URL": "links in e-mails would point at http://127.0.0.1:8000",
+}
+
+
+def _where(name: str, value: str) -> str:
+    """The variable's value; unset, the embedded part under DEBUG, else stop start-up."""
+    if value:
+        return value
+    if DEBUG:
+        return _EMBEDDED[name]
+    raise ImproperlyConfigured(
+        f"{name} must be set when DEBUG is off (without it {_WITHOUT_IT[name]}). "
+        f"Set it to {_WHAT_TO_SET[name]}."
+    )
+
+
+def _malformed(name: str, problem) -> ImproperlyConfigured:
+    return ImproperlyConfigured(f"{name} is malformed: {problem}. Set it to {_WHAT_TO_SET[name]}.")
+
 
 ALLOWED_HOSTS = [
     h for h in env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"]) if h
@@ -56,6 +105,7 @@ INSTALLED_APPS = [
     # Pillarwise: one app per part of the job; `schools` is imported by all.
     "accounts",
     "schools",
+    "core",  # the task outbox and the audit log, which every app writes to
     "initiatives",
     "stakeholders",
     "pd",
@@ -116,7 +166,19 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+_database_url = _where("DATABASE_URL", env.str("DATABASE_URL", default=""))
+try:
+    _database = env.db_url_config(_database_url)
+except ValueError as exc:
+    raise _malformed("DATABASE_URL", exc) from None
+if _database.get("ENGINE") not in (
+    "django.db.backends.postgresql",
+    "django.db.backends.sqlite3",
+):
+    raise _malformed("DATABASE_URL", "it names neither PostgreSQL (postgres://) nor SQLite")
+if not _database.get("NAME"):
+    raise _malformed("DATABASE_URL", "it names no database")
+DATABASES = {"default": _database}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -178,17 +240,45 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+_email_url = _where("EMAIL_URL", env.str("EMAIL_URL", default=""))
+try:
+    EMAIL_CONFIG = env.email_url_config(_email_url)
+except ImproperlyConfigured as exc:
+    raise _malformed("EMAIL_URL", exc) from None
+if EMAIL_CONFIG["EMAIL_BACKEND"].endswith(".smtp.EmailBackend") and not EMAIL_CONFIG.get(
+    "EMAIL_HOST"
+):
+    raise _malformed("EMAIL_URL", "it names no mail server")
 vars().update(EMAIL_CONFIG)
-# Absolute links in e-mails (invitations) start with this.
-BASE_URL = env.str("BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Absolute links in e-mails (invitations) and QR codes start with this.
+BASE_URL = _where("BASE_URL", env.str("BASE_URL", default="")).rstrip("/")
+try:
+    _base = urlsplit(BASE_URL)
+    _base.port  # noqa: B018 - reading it checks the port is a number
+except ValueError as exc:
+    raise _malformed("BASE_URL", exc) from None
+if _base.scheme not in ("http", "https") or not _base.hostname:
+    raise _malformed("BASE_URL", "it must start with https:// (or http://) and a host name")
+if _base.query or _base.fragment:
+    raise _malformed("BASE_URL", "it must not carry a query (?) or a fragment (#)")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="pillarwise@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Redis and Celery -------------------------------------------------------------
-# With REDIS_URL unset (the embedded default) tasks run in-process, so `make run`
-# needs nothing else running. With it set, a worker and beat consume from Redis.
-REDIS_URL = env.str("REDIS_URL", default="")
+# With REDIS_URL=memory:// (the embedded default of `make run`) tasks run in-process, so
+# nothing else need be running, and REDIS_URL below is empty. With a Redis URL, a worker
+# and beat consume from Redis.
+_redis_url = _where("REDIS_URL", env.str("REDIS_URL", default=""))
+if _redis_url == IN_PROCESS:
+    REDIS_URL = ""
+else:
+    try:
+        _redis = redis.connection.parse_url(_redis_url)
+    except ValueError as exc:
+        raise _malformed("REDIS_URL", exc) from None
+    if not (_redis.get("host") or _redis.get("path")):
+        raise _malformed("REDIS_URL", "it names no host")
+    REDIS_URL = _redis_url
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CACHES = {
@@ -216,10 +306,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# --- Faults: a stopped Redis (audit/queue.py, docs/privacy.md) ---------------------
+# --- Faults: a stopped Redis (core/queue.py, docs/privacy.md) ---------------------
 # Two retry policies, one per side of the broker:
 # - Publishing (a web request, a command, a task queuing another) gives up after about
-#   two seconds; the task is then held in the database (audit.PendingTask) and re-sent
+#   two seconds; the task is then held in the database (core.PendingTask) and re-sent
 #   when the broker is back. The transport options' max_retries/interval_* and the
 #   publish retry policy bound that side.
 # - Consuming (the worker, beat) reconnects for as long as Redis is down and carries on
@@ -274,9 +364,9 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "audit.tasks.apply_retention",
         "schedule": crontab(hour=2, minute=30),
     },
-    # Tasks held while Redis was down (audit/queue.py).
+    # Tasks held while Redis was down (core/queue.py).
     "flush-pending-tasks": {
-        "task": "audit.tasks.flush_pending_tasks",
+        "task": "core.tasks.flush_pending_tasks",
         "schedule": 60.0,
     },
 }

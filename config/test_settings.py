@@ -1,9 +1,11 @@
 """Settings for the test suite: the real settings, with test-only speed-ups.
 
 The suite's values do not depend on the shell: every variable that config/settings.py
-reads is ignored here (its default applies) except DATABASE_URL and REDIS_URL, which pass
-through so CI runs the suite on PostgreSQL and Redis. A developer with DEBUG=true or a
-TIME_ZONE exported gets the same suite as CI (tests/test_settings.py checks this).
+reads is ignored here (its default applies, or the value below) except DATABASE_URL and
+REDIS_URL, which pass through so CI runs the suite on PostgreSQL and Redis. A developer
+with DEBUG=true or a TIME_ZONE exported gets the same suite as CI (tests/test_settings.py
+checks this). DEBUG is off, as in production, so the suite names every part it uses:
+with neither variable exported it runs on a SQLite file with tasks in-process.
 """
 
 import os
@@ -20,6 +22,16 @@ FIXED = {
     "SECURE_SSL_REDIRECT": "false",
     "SESSION_COOKIE_SECURE": "false",
     "CSRF_COOKIE_SECURE": "false",
+    # Mail stays in memory (django.core.mail.outbox; tests/smtp.py for a real server), and
+    # links are written for the address the test servers answer at.
+    "EMAIL_URL": "memorymail://",
+    "BASE_URL": "http://127.0.0.1:8000",
+}
+# When the shell names no database or broker: a SQLite file (pytest-django tests in its
+# own database) and tasks run in-process.
+EMBEDDED = {
+    "DATABASE_URL": f"sqlite:///{Path(__file__).resolve().parent.parent / 'db.sqlite3'}",
+    "REDIS_URL": "memory://",
 }
 
 
@@ -34,6 +46,9 @@ def settings_variables() -> set[str]:
 for _name in settings_variables() - set(PASS_THROUGH):
     os.environ.pop(_name, None)
 os.environ.update(FIXED)
+for _name, _value in EMBEDDED.items():
+    if not os.environ.get(_name):
+        os.environ[_name] = _value
 
 from .settings import *  # noqa: E402,F403
 

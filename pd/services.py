@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from audit import queue
+from core import queue
 from schools import numbers
 from schools.models import School, StaffMember
 from schools.scoping import scopes_disabled

@@ -21,7 +21,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from audit.queue import enqueue, is_pending, send
+from core.queue import enqueue, is_pending, send
 from schools.models import District, School
 from schools.pillars import Pillar
 from schools.scoping import scopes_disabled
@@ -449,7 +449,7 @@ class _QueueAfterCommit:
 
         run = claim_change_run(self.district_id)
         if run is not None:
-            # After the commit: sent, or held (audit.PendingTask) while the broker is down.
+            # After the commit: sent, or held (core.PendingTask) while the broker is down.
             send(compute_run.name, [run.pk], countdown=debounce_seconds())
 
 

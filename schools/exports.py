@@ -27,6 +27,8 @@ from django.utils.http import content_disposition_header
 from django_scopes import get_scope, scope
 
 from .numbers import plain
+from .scoping import current_request
+from .signals import csv_downloaded
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
@@ -56,15 +58,12 @@ class _Echo:
 
 
 def _audit_export(filename: str) -> None:
-    """Every export a person downloads lands in the audit log (user and district from the
-    current request); a file written outside a request (a command) is not a download."""
-    from audit.services import Kind, record
-
-    from .scoping import current_request
-
+    """Every export a person downloads is announced for the audit log (``audit.signals``
+    records it with the user and district of the current request); a file written outside
+    a request (a command) is not a download."""
     if current_request() is None:
         return
-    record(Kind.EXPORT, detail=f"csv {filename}")
+    csv_downloaded.send(sender=None, filename=filename)
 
 
 def csv_response(

@@ -27,6 +27,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django_scopes import ScopeError, get_scope, scope, scopes_disabled
 
+from .signals import access_refused
+
 __all__ = [
     "Access",
     "ScopeError",
@@ -403,10 +405,8 @@ def _url_name(request) -> str:
 
 
 def _audit_denial(kind: str, **fields) -> None:
-    """Record a refusal in the audit log (the audit app imports scoping, not the reverse)."""
-    from audit.services import record
-
-    record(kind, **fields)
+    """Announce a refusal; the audit log records it (``audit.signals``, above this app)."""
+    access_refused.send(sender=None, kind=kind, **fields)
 
 
 def scoped_object(queryset, *, methods=("GET",), url_kwarg="pk"):

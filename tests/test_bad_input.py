@@ -56,7 +56,7 @@ from tests.probe import (
 from tests.scoping_cases import CASES, PUBLIC, Scoped
 from tests.test_scoping_matrix import SITE_NAMES
 
-PROJECT_APPS = ("accounts", "audit", "equity", "initiatives", "pd", "readiness", "schools")
+PROJECT_APPS = ("accounts", "audit", "core", "equity", "initiatives", "pd", "readiness", "schools")
 PROJECT_APPS += ("stakeholders",)
 
 NUL = "Probe\x00text"

@@ -19,7 +19,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.models import AuditEvent
+from core.models import AuditEvent
 from equity.inventory.models import Assignment
 from schools.models import Role
 from schools.scoping import access_for

@@ -22,8 +22,9 @@ from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.models import AuditEvent, Kind, PurgeRecord
-from audit.services import record
+from audit.models import PurgeRecord
+from core.auditlog import record
+from core.models import AuditEvent, Kind
 from equity.inventory import services as equity_services
 from initiatives import services as initiative_services
 from pd import services as pd_services
@@ -50,6 +51,7 @@ HISTORY_NAME = re.compile(r"(Change|Event|Run|Record|LogEntry|Snapshot|Log|Histo
 PROJECT_APPS = {
     "accounts",
     "schools",
+    "core",
     "initiatives",
     "stakeholders",
     "pd",
@@ -118,7 +120,7 @@ def test_a_log_entry_about_one_school_is_seen_with_that_school_only(
         "pd.PDSessionChange",
         "equity.DeviceEvent",
         "readiness.ReadinessRun",
-        "audit.AuditEvent",
+        "core.AuditEvent",
         "audit.PurgeRecord",
     }
 
@@ -259,7 +261,7 @@ PAGE_CHECKS = {
     "pd.PDSessionChange": _pd_session_history,
     "equity.DeviceEvent": _device_history,
     "initiatives.StatusChange": _initiative_history,
-    "audit.AuditEvent": _audit_log,
+    "core.AuditEvent": _audit_log,
     "audit.PurgeRecord": _purge_records,
     "readiness.Snapshot": _readiness_what_changed,
     "readiness.ReadinessRun": _readiness_what_changed,

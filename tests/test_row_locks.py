@@ -60,8 +60,8 @@ LOCK_TESTS: dict[str, list[str]] = {
     "accounts.two_factor:verify": [
         "tests/accounts/test_locks.py::test_it_signs_in_with_a_code_and_a_recovery_code",
     ],
-    "audit.queue:flush": [
-        "tests/audit/test_locks.py::test_it_flushes_held_tasks_one_locked_row_at_a_time",
+    "core.queue:flush": [
+        "tests/core/test_queue_locks.py::test_it_flushes_held_tasks_one_locked_row_at_a_time",
     ],
     "equity.inventory.services:device_check_out": [
         "tests/equity/inventory/test_locks.py::test_it_checks_a_device_out_and_in",

@@ -1,6 +1,6 @@
 """A worker outlives a Redis outage: it reconnects for as long as Redis is down and runs
 the next task when it is back, while a publisher still gives up within seconds and holds
-its task (audit.PendingTask). Real worker process, real redis-server (the test's own, on
+its task (core.PendingTask). Real worker process, real redis-server (the test's own, on
 its own port, so stopping it touches nobody else), the real database."""
 
 import time
@@ -8,9 +8,9 @@ import time
 import pytest
 from django.db import connection
 
-from audit import queue
-from audit.models import PendingTask
 from config.celery import app
+from core import queue
+from core.models import PendingTask
 from readiness.models import ReadinessRun, RunKind, RunStatus
 from readiness.tasks import compute_run
 from tests.services import need

@@ -4,7 +4,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.shortcuts import redirect, render
 
-from audit import queue
+from core import queue
 from schools.exports import csv_response
 from schools.models import School
 from schools.scoping import require_role, scoped_object

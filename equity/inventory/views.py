@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_htmx.http import reswap, retarget
 
-from audit import services as audit_log
+from core import auditlog as audit_log
 from schools.exports import csv_response
 from schools.models import District, Role, School
 from schools.scoping import require_role, scoped_object

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import reswap, retarget
 
-from audit import services as audit
+from core import auditlog as audit
 from equity.inventory.filters import READERS
 from equity.inventory.models import Assignment
 from equity.inventory.views import WRITERS

@@ -1,6 +1,6 @@
 """Issue 15, item 6: a password-reset request takes the same time for any address.
 
-The request only queues a task (audit.queue.enqueue); the task looks the address up and
+The request only queues a task (core.queue.enqueue); the task looks the address up and
 sends the link through a real SMTP server on loopback.
 """
 

@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.models import AuditEvent, Kind
-from audit.services import record, subject_hash
+from core.auditlog import record, subject_hash
+from core.models import AuditEvent, Kind
 from tests.conftest import PASSWORD
 from tests.factories import DeviceFactory, QuestionFactory, SurveyFactory
 

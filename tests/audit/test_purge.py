@@ -8,8 +8,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from audit import purge
-from audit.models import AuditEvent, Kind, PurgeRecord, Retention
+from audit.models import PurgeRecord, Retention
 from audit.tasks import apply_retention
+from core.models import AuditEvent, Kind
 from equity.imports.models import ImportJob
 from equity.inventory import services
 from equity.inventory.models import Assignment, Device, DeviceEvent, Student

@@ -11,6 +11,9 @@ the every-minute beat task and each worker's start.
 Re-sending can deliver a task twice (sent, then the process dies before the row is
 deleted), and ``acks_late`` redelivers a task whose worker died; every task queued here
 is therefore idempotent (see docs/privacy.md, "Faults").
+
+It sits in ``core``, below every app that queues work, and imports none of them: tasks are
+published by name.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Writing audit events: one INSERT each, from wherever the act happens.
 
 ``record`` takes what the caller knows; the user and district default to the request being
-served (``schools.scoping.current_request``), so a hook deep in a service or in the
-scoping mechanism needs no request passed down to it.
+served (``schools.scoping.current_request``), so a hook deep in a service needs no request
+passed down to it. The scoping mechanism itself sits below this module: it announces a
+refusal (``schools.signals.access_refused``) and ``audit.signals`` records it here.
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ import threading
 import pytest
 from django.db import connection, connections, transaction
 
-from audit import queue, tasks
-from audit.models import PendingTask
+from audit import tasks
+from core import queue
+from core.models import PendingTask
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,4 +51,4 @@ def test_it_flushes_held_tasks_one_locked_row_at_a_time(row_locks):
 
     assert queue.flush() == (1 if connection.vendor == "postgresql" else 2)
     assert not PendingTask.objects.exists()
-    row_locks.assert_taken("audit.queue:flush")
+    row_locks.assert_taken("core.queue:flush")

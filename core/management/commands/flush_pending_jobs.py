@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from audit import queue
-from audit.models import PendingTask
+from core import queue
+from core.models import PendingTask
 
 
 class Command(BaseCommand):

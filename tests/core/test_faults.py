@@ -12,9 +12,9 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from audit import queue
-from audit.models import PendingTask
 from config.celery import app
+from core import queue
+from core.models import PendingTask
 from equity.imports.models import ImportJob
 from equity.imports.tasks import run_import
 from equity.imports.views import SYNC_ROW_LIMIT
@@ -209,7 +209,8 @@ def test_a_job_whose_worker_died_is_taken_again_on_redelivery_and_stored_once(te
 
 def test_every_task_is_acknowledged_late_and_requeued_when_its_worker_is_lost(settings):
     from accounts.tasks import send_invitation
-    from audit.tasks import apply_retention, flush_pending_tasks
+    from audit.tasks import apply_retention
+    from core.tasks import flush_pending_tasks
     from pd.tasks import send_feedback_requests
 
     assert settings.CELERY_TASK_ACKS_LATE and settings.CELERY_TASK_REJECT_ON_WORKER_LOST
