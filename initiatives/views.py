@@ -136,13 +136,10 @@ def initiative_new(request):
             data = {**why.cleaned_data}
             data["title"] = what.cleaned_data["title"]
             data["involves_devices"] = what.cleaned_data["involves_devices"]
-            whole = None
-            if what.cleaned_data.get("whole_district"):
-                whole = schools.first().district
             try:
                 initiative = services.initiative_create(
                     schools=what.cleaned_data["schools"],
-                    whole_district=whole,
+                    whole_district=what.cleaned_data.get("whole_district"),
                     data=data,
                     pillars=what.cleaned_data["pillars"],
                     by=request.user,
@@ -244,9 +241,9 @@ def initiative_move(request, initiative):
     form = MoveForm(request.POST, initiative=initiative)
     if form.is_valid():
         try:
-            change = services.move(
-                initiative,
-                form.cleaned_data["status"],
+            change = services.initiative_move(
+                initiative=initiative,
+                to=form.cleaned_data["status"],
                 by=request.user,
                 override_reason=form.cleaned_data["override_reason"],
             )
