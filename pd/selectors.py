@@ -1,5 +1,8 @@
 """Reads of the PD app. Every report figure is one grouped query over a set of schools, so a
-district of many schools costs what one school does. Formulas: docs/pd.md."""
+district of many schools costs what one school does. The pages read through here: the
+reports and their CSV files (``report_scope``, ``report``, ``report_export``), a session's
+page (``session_page``), the attendee roster, the polls; the views parse their forms and
+render or stream what comes back. Formulas: docs/pd.md."""
 
 from __future__ import annotations
 
@@ -24,8 +27,13 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+from django.utils.formats import date_format
 
+from schools.exports import CsvTable
 from schools.models import TEACHING_POSITIONS, School, StaffMember
+from schools.scoping import scopes_disabled
+from schools.web import absolute_url
 
 from .models import (
     Attendance,
@@ -38,6 +46,7 @@ from .models import (
     PDNeedsPoll,
     PDNeedsResponse,
     PDSession,
+    PDSessionChange,
     SessionPillar,
 )
 
@@ -317,6 +326,182 @@ def polls_in(polls, period: Period):
     return polls.filter(opens_on__lte=period.until, closes_on__gte=period.since)
 
 
+# --- the reports page and its CSV files -------------------------------------------------
+
+# Whose rows the staff table shows: ?show=
+REPORT_SHOWS = {"all": "Everyone", "below": "Below target", "none": "No PD at all"}
+REPORT_EXPORTS = ("hours", "leaders", "feedback", "needs")
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """What a PD report covers: the period, and the staff, sessions and needs polls of the
+    schools chosen (lazy querysets; each figure is one query over them)."""
+
+    period: Period
+    school: School | None
+    staff: object
+    sessions: object
+    polls: object
+
+
+def report_scope(
+    *,
+    schools,
+    sessions,
+    school: School | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    today: date | None = None,
+) -> ReportScope:
+    """The report over ``schools`` (the schools whose PD the person works with) and their
+    ``sessions``, narrowed to ``school`` when one is chosen. The period runs from ``since``
+    to ``until`` (today by default), a year when ``since`` is missing or after ``until``."""
+    until = until or today or timezone.localdate()
+    period = Period(since=since or (until - timedelta(days=364)), until=until)
+    if period.since > period.until:
+        period = Period.last_year(until)
+    chosen = schools.filter(pk=school.pk) if school else schools
+    if school:
+        links = PDSession.schools.through.objects.filter(school=school)
+        sessions = sessions.filter(pk__in=links.values("pdsession_id"))
+    return ReportScope(
+        period=period,
+        school=school,
+        staff=StaffMember.objects.filter(school__in=chosen),
+        sessions=sessions,
+        polls=polls_in(PDNeedsPoll.objects.filter(school__in=chosen), period),
+    )
+
+
+def report_rows(scope: ReportScope, show: str = "all"):
+    """The staff table: everyone, those below the target, or those with no PD at all, the
+    fewest hours first (lazy: the page shows a page of it)."""
+    rows = staff_hours(scope.staff, scope.period).order_by("hours", "full_name", "pk")
+    if show == "below":
+        return rows.filter(below_target=True)
+    if show == "none":
+        return rows.filter(sessions=0)
+    return rows
+
+
+@dataclass
+class Report:
+    """The figures of the reports page (each one grouped query; the staff rows are lazy)."""
+
+    scope: ReportScope
+    show: str
+    summary: HoursSummary
+    rows: object
+    months: list[tuple[date, Decimal]]
+    mix: list[dict]
+    reach: dict
+    feedback: list[dict]
+    needs: list[dict]
+
+    @property
+    def chart_data(self) -> dict:
+        return {
+            "months": [[date_format(m, "YEAR_MONTH_FORMAT"), float(h)] for m, h in self.months],
+            "formats": [[row["label"], float(row["hours"])] for row in self.mix],
+        }
+
+
+def report(scope: ReportScope, *, show: str = "all") -> Report:
+    """Hours against the target, by month and format, Learning Leaders' reach, feedback by
+    format and the needs most asked for, over ``scope``."""
+    staff, sessions, period = scope.staff, scope.sessions, scope.period
+    show = show if show in REPORT_SHOWS else "all"
+    return Report(
+        scope=scope,
+        show=show,
+        summary=hours_summary(staff, period),
+        rows=report_rows(scope, show),
+        months=hours_by_month(staff, period),
+        mix=format_mix(staff, period),
+        reach=leader_reach(staff, sessions, period),
+        feedback=feedback_by_format(sessions, period),
+        needs=needs_ranked(scope.polls),
+    )
+
+
+def report_export(scope: ReportScope, kind: str) -> CsvTable | None:
+    """One of the report's tables as a CSV download (None for an unknown ``kind``)."""
+    period = scope.period
+    stamp = f"{period.since:%Y%m%d}-{period.until:%Y%m%d}"
+    if kind == "hours":
+        rows = staff_hours(scope.staff, period).order_by("school__name", "full_name", "pk")
+        return CsvTable(
+            f"pd-hours-{stamp}.csv",
+            [
+                "Staff",
+                "E-mail",
+                "School",
+                "Position",
+                "Hours",
+                "Sessions",
+                "Job-embedded hours",
+                "Ongoing-series hours",
+                "Target for the period",
+                "Below target",
+            ],
+            (
+                [
+                    s.full_name,
+                    s.email,
+                    s.school.code,
+                    s.get_position_display(),
+                    s.hours,
+                    s.sessions,
+                    s.job_embedded_hours,
+                    s.ongoing_hours,
+                    period_target(s.school.district.pd_hour_target, period),
+                    "yes" if s.below_target else "no",
+                ]
+                for s in rows.iterator()
+            ),
+        )
+    if kind == "leaders":
+        reach = leader_reach(scope.staff, scope.sessions, period)
+        rows = [
+            ["Learning Leader", r["name"], r["sessions"], r["colleagues"], r["hours"]]
+            for r in reach["leaders"]
+        ]
+        rows.append(
+            ["All Learning Leaders", "", reach["leader_sessions"], reach["leader_colleagues"], ""]
+        )
+        rows.append(
+            [
+                "Coaches",
+                "",
+                reach["coach_sessions"],
+                reach["coach_colleagues"],
+                reach["coach_hours"],
+            ]
+        )
+        return CsvTable(
+            f"pd-leaders-{stamp}.csv",
+            ["Led by", "Name", "Sessions", "Distinct colleagues", "Hours"],
+            rows,
+        )
+    if kind == "feedback":
+        return CsvTable(
+            f"pd-feedback-{stamp}.csv",
+            ["Format", "Answers", "Mean rating"],
+            [
+                [r["label"], r["answers"], r["mean"]]
+                for r in feedback_by_format(scope.sessions, period)
+            ],
+        )
+    if kind == "needs":
+        return CsvTable(
+            f"pd-needs-{stamp}.csv",
+            ["Rank", "Need", "Answers"],
+            [[i, r["label"], r["answers"]] for i, r in enumerate(needs_ranked(scope.polls), 1)],
+        )
+    return None
+
+
 # --- sessions -------------------------------------------------------------------------
 
 
@@ -378,6 +563,67 @@ def feedback_summary(session: PDSession) -> dict:
     }
 
 
+def session_schools(session: PDSession) -> list[School]:
+    """The session's schools that the reader sees, by name."""
+    return list(School.objects.filter(pd_sessions=session).order_by("name"))
+
+
+def session_school_names(session: PDSession) -> list[str]:
+    """Every school of the session, by name: the public pages (check-in, feedback) name
+    them to a visitor who has no account and so no scope."""
+    with scopes_disabled():
+        return [s.name for s in School.objects.filter(pd_sessions=session).order_by("name")]
+
+
+@dataclass
+class SessionPage:
+    """What a session's page shows besides its forms (a fixed number of queries)."""
+
+    session: PDSession
+    schools: list[School]
+    pillars: list[SessionPillar]
+    rows: list[Attendance]
+    attended: int
+    checked_in: int
+    feedback: dict
+    changes: list[PDSessionChange]
+    checkin_url: str
+    feedback_url: str
+    checkin_open: bool
+    checkin_window: object
+
+    def context(self) -> dict:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "rows"}
+
+
+# The change log a session's page shows, newest first.
+SESSION_CHANGES_SHOWN = 50
+
+
+def session_page(session: PDSession, schools: list[School]) -> SessionPage:
+    """The session's page: attendance as the reader may see it, feedback, the change log,
+    the check-in and feedback links."""
+    rows = list(session_attendance(session))
+    return SessionPage(
+        session=session,
+        schools=schools,
+        pillars=list(SessionPillar.objects.filter(session=session)),
+        rows=rows,
+        attended=sum(1 for a in rows if a.status == AttendanceStatus.ATTENDED),
+        checked_in=sum(1 for a in rows if a.checked_in_at),
+        feedback=feedback_summary(session),
+        changes=list(
+            PDSessionChange.objects.filter(session=session).select_related("changed_by")[
+                :SESSION_CHANGES_SHOWN
+            ]
+        ),
+        checkin_url=absolute_url(session.checkin_path()),
+        feedback_url=absolute_url(session.feedback_path()),
+        checkin_open=session.checkin_open(),
+        checkin_window=session.checkin_window(),
+    )
+
+
 def session_attendance(session: PDSession):
     """The attendance rows the user may see (scoped by the attendee's school)."""
     return (
@@ -385,6 +631,13 @@ def session_attendance(session: PDSession):
         .select_related("staff", "staff__school")
         .order_by("staff__full_name")
     )
+
+
+def attendee_roster(school_ids, *, among) -> tuple[list[StaffMember], int]:
+    """The active staff of those of ``school_ids`` that are among the schools ``among`` (the
+    schools the person logs PD for, as they see them), and how many schools that is."""
+    ids = list(among.filter(pk__in=school_ids).values_list("pk", flat=True))
+    return (list(roster(ids)) if ids else []), len(ids)
 
 
 def roster(school_ids, search: str = ""):
@@ -406,6 +659,11 @@ def leaders_of(school: School):
         .select_related("staff", "nominated_by")
         .annotate(sessions_led=Count("staff__pd_sessions_led", distinct=True))
     )
+
+
+def polls_of(school: School):
+    """The school's needs polls, each with its number of answers."""
+    return PDNeedsPoll.objects.filter(school=school).annotate(answers=Count("responses"))
 
 
 def poll_results(poll: PDNeedsPoll) -> dict:
