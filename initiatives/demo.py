@@ -9,9 +9,11 @@
 - the whole district: a digital citizenship idea;
 - Maple's SWOT for this school year and a reflection on the rollout.
 
-Rows are written in bulk with their whole status history (a demo has a past); the rules are
-exercised by the tests, not here. PD and equity demo data are seeded first (their seeds do
-nothing the second time) so that sessions can be linked and the coverage plan has devices.
+The initiatives are created and moved through the services, so the demo obeys the workflow
+it shows (listen first, compliance); their history is then dated back (a demo has a past).
+The rows around them are written in bulk. PD and equity demo data are seeded first (their
+seeds do nothing the second time) so that sessions can be linked and the coverage plan has
+devices.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from schools.scoping import scopes_disabled
 from stakeholders.models import Survey
 from stakeholders.services import copy_starter
 
+from . import services
 from .models import (
     BudgetLine,
     Category,
@@ -42,7 +45,6 @@ from .models import (
     Decision,
     FundingSource,
     Initiative,
-    InitiativePillar,
     Milestone,
     Reflection,
     SignOff,
@@ -74,23 +76,17 @@ def _user(district: District, email_start: str):
     )
 
 
-def _history(initiative, steps, by, today):
-    """StatusChange rows for a path of statuses, ``steps`` = [(status, days ago, reason)]."""
-    previous = ""
-    rows = []
-    for status, days_ago, reason in steps:
-        rows.append(
-            StatusChange(
-                initiative=initiative,
-                from_status=previous,
-                to_status=status,
-                by=by,
-                at=timezone.now() - timedelta(days=days_ago),
-                override_reason=reason,
-            )
-        )
-        previous = status
-    return rows
+def _walk(initiative, steps, by) -> None:
+    """Move ``initiative`` along ``steps`` = [(status, days ago, override reason)] through the
+    workflow's one door (so the demo obeys the rules it shows), then date its history back:
+    the first step is its creation."""
+    for status, _days_ago, reason in steps[1:]:
+        services.initiative_move(initiative=initiative, to=status, by=by, override_reason=reason)
+    rows = list(StatusChange.objects.filter(initiative=initiative).order_by("at", "pk"))
+    now = timezone.now()
+    for row, (_status, days_ago, _reason) in zip(rows, steps, strict=True):
+        row.at = now - timedelta(days=days_ago)
+    StatusChange.objects.bulk_update(rows, ["at"])
 
 
 @transaction.atomic
@@ -115,109 +111,66 @@ def seed(district: District, schools: dict[str, School]) -> None:
             .first()
         )
 
-        rollout, blocked, override, idea = Initiative.objects.bulk_create(
-            [
-                Initiative(
-                    district=district,
-                    title=ROLLOUT_TITLE,
-                    why="Students in grades 3–5 write more when they get feedback while they "
-                    "write, not a week later. Shared documents let teachers comment during the "
-                    "lesson and let students revise together.",
-                    learning_goals="Every student drafts, gets feedback on and revises one "
-                    "piece of writing each week. Students give each other kind, specific "
-                    "feedback.",
-                    success_measures="Writing rubric scores in January and May; the share of "
-                    "students who revise after feedback; the spring student survey.",
-                    owner=principal,
-                    status=Status.ROLLOUT,
-                    involves_devices=True,
-                    created_by=principal,
-                ),
-                Initiative(
-                    district=district,
-                    title=BLOCKED_TITLE,
-                    why="Project work needs space to build, talk and present; our library is "
-                    "rows of tables. Flexible furniture would let classes work in groups.",
-                    learning_goals="",
-                    success_measures="Library bookings for project work; student voice in the "
-                    "spring survey.",
-                    owner=principal,
-                    status=Status.PLANNING,
-                    created_by=principal,
-                ),
-                Initiative(
-                    district=district,
-                    title=OVERRIDE_TITLE,
-                    why="Students who explain what they learned to a real audience remember it "
-                    "and care about it. A small studio lets classes publish a weekly episode.",
-                    learning_goals="Students plan, record and edit a five-minute episode about "
-                    "their learning; they credit sources and ask guests for consent.",
-                    success_measures="Episodes published; listener feedback from families; "
-                    "the post-pilot survey.",
-                    owner=lakeview_principal,
-                    status=Status.PILOT,
-                    created_by=lakeview_principal,
-                ),
-                Initiative(
-                    district=district,
-                    whole_district=True,
-                    title=IDEA_TITLE,
-                    why="Students judge what they read and share online every day; every grade "
-                    "should practise it, not only the middle school.",
-                    owner=admin,
-                    status=Status.IDEA,
-                    created_by=admin,
-                ),
-            ]
+        # Created and moved through the services, as a principal would (history dated back
+        # below); the rows around them are written in bulk.
+        rollout = services.initiative_create(
+            schools=[maple],
+            data={
+                "title": ROLLOUT_TITLE,
+                "why": "Students in grades 3–5 write more when they get feedback while they "
+                "write, not a week later. Shared documents let teachers comment during the "
+                "lesson and let students revise together.",
+                "learning_goals": "Every student drafts, gets feedback on and revises one "
+                "piece of writing each week. Students give each other kind, specific "
+                "feedback.",
+                "success_measures": "Writing rubric scores in January and May; the share of "
+                "students who revise after feedback; the spring student survey.",
+                "owner": principal,
+                "involves_devices": True,
+            },
+            pillars=[Pillar.ENGAGEMENT, Pillar.SPACES, Pillar.PROFESSIONAL_LEARNING],
+            by=principal,
         )
-        links = Initiative.schools.through
-        all_schools = sorted(schools.values(), key=lambda s: s.pk)
-        links.objects.bulk_create(
-            [
-                links(initiative_id=rollout.pk, school_id=maple.pk),
-                links(initiative_id=blocked.pk, school_id=maple.pk),
-                links(initiative_id=override.pk, school_id=lakeview.pk),
-                *[links(initiative_id=idea.pk, school_id=s.pk) for s in all_schools],
-            ]
+        blocked = services.initiative_create(
+            schools=[maple],
+            data={
+                "title": BLOCKED_TITLE,
+                "why": "Project work needs space to build, talk and present; our library is "
+                "rows of tables. Flexible furniture would let classes work in groups.",
+                "learning_goals": "",
+                "success_measures": "Library bookings for project work; student voice in the "
+                "spring survey.",
+                "owner": principal,
+            },
+            pillars=[Pillar.SPACES],
+            by=principal,
         )
-        InitiativePillar.objects.bulk_create(
-            InitiativePillar(initiative=i, pillar=p)
-            for i, pillars in [
-                (rollout, [Pillar.ENGAGEMENT, Pillar.SPACES, Pillar.PROFESSIONAL_LEARNING]),
-                (blocked, [Pillar.SPACES]),
-                (override, [Pillar.ENGAGEMENT, Pillar.PUBLIC_RELATIONS, Pillar.BRANDING]),
-                (idea, [Pillar.OPPORTUNITY, Pillar.ENGAGEMENT]),
-            ]
-            for p in pillars
+        override = services.initiative_create(
+            schools=[lakeview],
+            data={
+                "title": OVERRIDE_TITLE,
+                "why": "Students who explain what they learned to a real audience remember it "
+                "and care about it. A small studio lets classes publish a weekly episode.",
+                "learning_goals": "Students plan, record and edit a five-minute episode about "
+                "their learning; they credit sources and ask guests for consent.",
+                "success_measures": "Episodes published; listener feedback from families; "
+                "the post-pilot survey.",
+                "owner": lakeview_principal,
+            },
+            pillars=[Pillar.ENGAGEMENT, Pillar.PUBLIC_RELATIONS, Pillar.BRANDING],
+            by=lakeview_principal,
         )
-        StatusChange.objects.bulk_create(
-            [
-                *_history(
-                    rollout,
-                    [
-                        (Status.IDEA, 200, ""),
-                        (Status.PLANNING, 180, ""),
-                        (Status.PILOT, 120, ""),
-                        (Status.ROLLOUT, 40, ""),
-                    ],
-                    principal,
-                    today,
-                ),
-                *_history(
-                    blocked, [(Status.IDEA, 60, ""), (Status.PLANNING, 45, "")], principal, today
-                ),
-                *_history(
-                    override,
-                    [
-                        (Status.IDEA, 150, ""),
-                        (Status.PLANNING, 110, ""),
-                        (Status.PILOT, 20, OVERRIDE_REASON),
-                    ],
-                    lakeview_principal,
-                    today,
-                ),
-                *_history(idea, [(Status.IDEA, 10, "")], admin, today),
-            ]
+        idea = services.initiative_create(
+            schools=[],
+            whole_district=district,
+            data={
+                "title": IDEA_TITLE,
+                "why": "Students judge what they read and share online every day; every grade "
+                "should practise it, not only the middle school.",
+                "owner": admin,
+            },
+            pillars=[Pillar.OPPORTUNITY, Pillar.ENGAGEMENT],
+            by=admin,
         )
 
         surveys = Survey.objects.bulk_create(
@@ -252,18 +205,22 @@ def seed(district: District, schools: dict[str, School]) -> None:
         for survey in surveys:  # respondents of the open ones see real questions
             copy_starter(survey, "students_before")
 
-        def item(initiative, kind, status, evidence="", reason="", detail=""):
-            return ComplianceItem(
-                initiative=initiative,
-                kind=kind,
-                status=status,
-                evidence_url=evidence,
-                waiver_reason=reason,
-                detail=detail,
-                updated_by=principal,
+        # Every initiative starts with the standard items to do; here is how far each got.
+        standard = {
+            (c.initiative_id, c.kind): c
+            for c in ComplianceItem.objects.filter(
+                initiative__in=[rollout, blocked, override, idea]
             )
+        }
 
-        ComplianceItem.objects.bulk_create(
+        def item(initiative, kind, status, evidence="", reason="", detail=""):
+            settled = standard[initiative.pk, kind]
+            settled.status, settled.evidence_url = status, evidence
+            settled.waiver_reason, settled.detail = reason, detail
+            settled.updated_by = principal
+            return settled
+
+        ComplianceItem.objects.bulk_update(
             [
                 item(
                     rollout,
@@ -319,8 +276,32 @@ def seed(district: District, schools: dict[str, School]) -> None:
                 item(idea, ComplianceKind.DATA_PRIVACY, ComplianceStatus.TO_DO),
                 item(idea, ComplianceKind.ACCESSIBILITY, ComplianceStatus.TO_DO),
                 item(idea, ComplianceKind.PARENT_NOTICE, ComplianceStatus.TO_DO),
-            ]
+            ],
+            ["status", "evidence_url", "waiver_reason", "detail", "updated_by"],
         )
+
+        # The moves, now that surveys have closed (or not) and compliance is settled.
+        _walk(
+            rollout,
+            [
+                (Status.IDEA, 200, ""),
+                (Status.PLANNING, 180, ""),
+                (Status.PILOT, 120, ""),
+                (Status.ROLLOUT, 40, ""),
+            ],
+            principal,
+        )
+        _walk(blocked, [(Status.IDEA, 60, ""), (Status.PLANNING, 45, "")], principal)
+        _walk(
+            override,
+            [
+                (Status.IDEA, 150, ""),
+                (Status.PLANNING, 110, ""),
+                (Status.PILOT, 20, OVERRIDE_REASON),
+            ],
+            lakeview_principal,
+        )
+        _walk(idea, [(Status.IDEA, 10, "")], admin)
 
         def line(initiative, category, text, amount, source, stage):
             return BudgetLine(

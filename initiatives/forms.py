@@ -59,8 +59,8 @@ class WhyForm(ModelForm):
         self.fields["why"].required = True
 
     def _post_clean(self):
-        # Step 1 checks only its own fields; the model's rules run when the initiative is
-        # saved at the end of the wizard.
+        # Step 1 checks only its own fields; the rules run when services.initiative_create
+        # saves the initiative at the end of the wizard.
         pass
 
 
@@ -96,11 +96,15 @@ class WhatForm(Form):
             del self.fields["whole_district"]
 
     def clean(self):
+        """``whole_district`` comes out as the district itself (the one of every school the
+        person may start an initiative for), or None."""
         data = super().clean()
         if data.get("whole_district"):
-            districts = {s.district_id for s in self.fields["schools"].queryset}
+            districts = {s.district for s in self.fields["schools"].queryset}
             if len(districts) != 1:
                 self.add_error("whole_district", "Choose the schools one by one.")
+            else:
+                data["whole_district"] = districts.pop()
         elif not data.get("schools"):
             self.add_error("schools", "Choose at least one school.")
         return data

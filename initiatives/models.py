@@ -4,27 +4,24 @@ An initiative belongs to one or several schools (``schools``); a whole-district 
 links every school of its district and says so with ``whole_district``. It is scoped through
 that many-valued path, like a PD session.
 
-The rules live here, so the service, a form, the admin and a script all obey them
-(docs/initiatives.md):
-
-- a status change follows ``TRANSITIONS``; moving to pilot or rollout needs a closed
-  stakeholder survey linked to the initiative (listen first) unless an override reason is
-  written, and every compliance item done or waived with a reason (no override);
-- a budget line is committed or spent only once the why and the learning goals are written.
-
-Every status change, however it is saved, leaves a ``StatusChange`` row.
+The workflow's vocabulary lives here (statuses, ``TRANSITIONS``, what counts as a closed
+survey or a settled compliance item); the moves themselves go through one door,
+``services.initiative_move`` (and ``services.initiative_start`` for a new initiative), which
+validates, locks the row, saves and writes the ``StatusChange`` history. ``save()`` carries no
+workflow (tests/test_save_overrides.py). The models' ``clean`` methods hold the rules a form
+checks on its fields (a budget line's stage, a waiver's reason, the plan once money is
+committed); the services check them again before they write (docs/initiatives.md).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -84,14 +81,6 @@ NO_SURVEY_CLOSED = (
 )
 
 
-@dataclass(frozen=True)
-class PendingMove:
-    """Who is moving the initiative, and the override reason they wrote (set by the service)."""
-
-    by: object | None = None
-    override_reason: str = ""
-
-
 class Initiative(EditGuard, models.Model):
     district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="initiatives")
     schools = models.ManyToManyField(School, related_name="initiatives")
@@ -136,26 +125,6 @@ class Initiative(EditGuard, models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args, **kwargs):
-        """Save, refusing a move the rules forbid, and record any status change."""
-        previous = self.stored_status()
-        self.clean()
-        pending = self._pending()
-        with transaction.atomic():
-            super().save(*args, **kwargs)
-            if previous != self.status:
-                overridden = (
-                    self.status in GATED and previous is not None and not self.has_closed_survey()
-                )
-                StatusChange.objects.create(
-                    initiative=self,
-                    from_status=previous or "",
-                    to_status=self.status,
-                    by=pending.by,
-                    override_reason=pending.override_reason.strip() if overridden else "",
-                )
-        self._pending_move = None
-
     def get_absolute_url(self) -> str:
         return reverse("initiatives:detail", args=[self.pk])
 
@@ -165,12 +134,6 @@ class Initiative(EditGuard, models.Model):
     def has_pedagogy_plan(self) -> bool:
         """The why and the learning goals are written: money may be committed."""
         return bool(self.why.strip() and self.learning_goals.strip())
-
-    def stored_status(self) -> str | None:
-        """The status in the database (None for an unsaved initiative)."""
-        if self.pk is None:
-            return None
-        return type(self)._base_manager.filter(pk=self.pk).values_list("status", flat=True).first()
 
     def has_closed_survey(self, today: date | None = None) -> bool:
         """At least one survey linked to the initiative has closed (any school's survey)."""
@@ -191,46 +154,9 @@ class Initiative(EditGuard, models.Model):
             if not item.settled
         ]
 
-    def move_problems(self, from_status: str | None, to_status: str, override_reason: str = ""):
-        """Why ``from_status`` → ``to_status`` is refused, as {field: [messages]} (empty: fine).
-
-        ``override_reason`` only lifts the listening rule; compliance has no override."""
-        errors: dict[str, list[str]] = {}
-        if to_status not in Status.values:
-            return {"status": [f"“{to_status}” is not a status."]}
-        if from_status is None:
-            if to_status not in STARTING:
-                errors["status"] = ["A new initiative starts as an idea or in planning."]
-            return errors
-        if to_status == from_status:
-            return errors
-        if to_status not in TRANSITIONS[from_status]:
-            allowed = ", ".join(Status(s).label.lower() for s in sorted(TRANSITIONS[from_status]))
-            errors["status"] = [
-                f"An initiative in {Status(from_status).label.lower()} can move to: {allowed}."
-            ]
-            return errors
-        if to_status in GATED:
-            if not self.has_closed_survey() and not override_reason.strip():
-                errors["override_reason"] = [NO_SURVEY_CLOSED]
-            open_items = self.open_compliance_items()
-            if open_items:
-                names = "; ".join(str(i) for i in open_items)
-                errors.setdefault("status", []).append(
-                    f"Every compliance item must be done or waived with a reason first: {names}."
-                )
-        return errors
-
-    def _pending(self) -> PendingMove:
-        return getattr(self, "_pending_move", None) or PendingMove()
-
-    def clean(self):
-        errors: dict[str, list[str]] = {}
-        previous = self.stored_status()
-        if previous != self.status:
-            errors.update(
-                self.move_problems(previous, self.status, self._pending().override_reason)
-            )
+    def plan_problems(self) -> dict[str, list[str]]:
+        """Pedagogy before money, seen from the plan: once a line is committed or spent, the
+        why and the learning goals stay written (empty: fine)."""
         if (
             self.pk is not None
             and not self.has_pedagogy_plan
@@ -238,12 +164,20 @@ class Initiative(EditGuard, models.Model):
             .exclude(stage=Stage.PLANNED)
             .exists()
         ):
-            errors.setdefault("learning_goals", []).append(
-                "Money is already committed to this initiative: keep the why and the learning "
-                "goals written."
-            )
-        if errors:
-            raise ValidationError(errors)
+            return {
+                "learning_goals": [
+                    "Money is already committed to this initiative: keep the why and the "
+                    "learning goals written."
+                ]
+            }
+        return {}
+
+    def clean(self):
+        # The plan form's rule, on its field. A status move is validated by
+        # services.initiative_move, never here.
+        problems = self.plan_problems()
+        if problems:
+            raise ValidationError(problems)
 
 
 class StatusChange(models.Model):
@@ -361,10 +295,6 @@ class BudgetLine(models.Model):
     def __str__(self) -> str:
         return f"{self.description} ({numbers.money(self.amount)})"
 
-    def save(self, *args, **kwargs):
-        self.clean()
-        super().save(*args, **kwargs)
-
     def clean(self):
         if self.stage != Stage.PLANNED and self.initiative_id:
             initiative = Initiative._base_manager.get(pk=self.initiative_id)
@@ -470,10 +400,6 @@ class ComplianceItem(models.Model):
     def __str__(self) -> str:
         label = self.get_kind_display()
         return f"{label} — {self.detail}" if self.detail else label
-
-    def save(self, *args, **kwargs):
-        self.clean()
-        super().save(*args, **kwargs)
 
     @property
     def settled(self) -> bool:

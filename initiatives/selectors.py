@@ -1,20 +1,41 @@
 """Reads of the initiatives app. Each figure is one query over a set of initiatives (or one
 initiative's rows), so a page costs the same with three initiatives or three hundred.
-Formulas: docs/initiatives.md."""
+The pages' whole context comes from here (``initiative_page``, ``initiative_list``...); the
+views only add their forms. Formulas: docs/initiatives.md."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, OuterRef, Prefetch, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from equity.inventory.coverage import coverage_summary, rows_for
+from equity.inventory.filters import readable_school_ids
 from pd.models import Attendance, AttendanceStatus, PDSession
+from schools.exports import CsvTable
 from schools.models import School
+from stakeholders.models import Survey
+from stakeholders.selectors import headline_results
 
-from .models import BudgetLine, Category, FundingSource, Initiative, Milestone, Stage
+from .models import (
+    ACTIVE,
+    BudgetLine,
+    Category,
+    ComplianceItem,
+    FundingSource,
+    Initiative,
+    InitiativePillar,
+    Milestone,
+    Reflection,
+    SignOff,
+    Stage,
+    StatusChange,
+    Swot,
+)
+from .services import can_edit, linked_school_ids
 
 ZERO = Decimal(0)
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -148,3 +169,164 @@ def timeline(milestones: list[Milestone], today=None) -> dict:
         for m in milestones
     ]
     return {"items": items, "start": start, "end": end, "today": pos(today)}
+
+
+# --- the pages ------------------------------------------------------------------------
+
+
+def initiative_list(*, school: School | None = None) -> list[Initiative]:
+    """The initiatives the reader sees (of ``school`` alone when given), as a list shows them."""
+    initiatives = Initiative.objects.all()
+    if school is not None:
+        initiatives = initiatives.filter(schools=school)
+    return list(initiative_rows(initiatives))
+
+
+def schools_in_view() -> list[School]:
+    """The schools the reader sees, by name (the list's links to each school's initiatives)."""
+    return list(School.objects.order_by("name"))
+
+
+def latest_swot(school: School) -> Swot | None:
+    return Swot.objects.filter(school=school).first()
+
+
+def swots_of(school: School) -> list[Swot]:
+    return list(Swot.objects.filter(school=school))
+
+
+def reflections_of(school: School) -> list[Reflection]:
+    return list(Reflection.objects.filter(school=school).select_related("author", "initiative"))
+
+
+def budget_export(initiative: Initiative) -> CsvTable:
+    """The initiative's budget lines as a CSV download, by category."""
+    lines = BudgetLine.objects.filter(initiative=initiative)
+    return CsvTable(
+        f"initiative-{initiative.pk}-budget.csv",
+        ["Category", "Description", "Funding source", "Stage", "Amount"],
+        (
+            [
+                line.get_category_display(),
+                line.description,
+                line.get_funding_source_display(),
+                line.get_stage_display(),
+                line.amount,
+            ]
+            for line in lines
+        ),
+    )
+
+
+# Schools listed in the device table of an initiative page; the rest are counted.
+DEVICE_ROWS = 25
+
+
+def device_plan(access, initiative: Initiative, schools: list[School]) -> dict | None:
+    """The coverage of the initiative's schools that the reader may read (tech staff, a
+    principal, a district admin: equity's rule), largest gaps first; None for an initiative
+    that puts no devices in students' hands."""
+    if not initiative.involves_devices:
+        return None
+    readable = readable_school_ids(access)
+    ids = [s.pk for s in schools if readable is None or s.pk in readable]
+    if not ids:
+        return {"rows": [], "hidden": True}
+    # A whole-district initiative concerns every school: the figures come from the cached
+    # summary (equity.inventory.coverage), and the table lists the schools with the largest gaps.
+    summary = coverage_summary(School.objects.filter(pk__in=ids))
+    shown = summary.order[:DEVICE_ROWS]
+    return {
+        "rows": rows_for(summary, shown),
+        "total": summary.totals,
+        "hidden": False,
+        "more": len(summary) - len(shown),
+    }
+
+
+@dataclass
+class InitiativePage:
+    """Everything the initiative page and its board summary show, in a fixed number of
+    queries whatever the number of milestones, lines, surveys, sessions or schools."""
+
+    initiative: Initiative
+    schools: list[School]
+    hidden_schools: int
+    editable: bool
+    pillars: list[InitiativePillar]
+    history: list[StatusChange]
+    surveys: list[tuple[Survey, bool, dict | None]]
+    listened: bool
+    compliance: list[ComplianceItem]
+    open_compliance: list[ComplianceItem]
+    milestones: list[Milestone]
+    timeline: dict
+    lines: list[BudgetLine]
+    by_category: BudgetTable
+    by_source: BudgetTable
+    category_chart: dict
+    source_chart: dict
+    sign_offs: list[SignOff]
+    reflections: list[Reflection]
+    pd: dict
+    devices: dict | None
+
+    @property
+    def active(self) -> bool:
+        return self.initiative.status in ACTIVE
+
+    @property
+    def upcoming(self) -> list[Milestone]:
+        """The next five open milestones (the board summary)."""
+        return [m for m in self.milestones if not m.done][:5]
+
+    def context(self) -> dict:
+        """The page as a template context (each field a name, plus the summary's two)."""
+        return {
+            **{f.name: getattr(self, f.name) for f in fields(self)},
+            "active": self.active,
+            "upcoming": self.upcoming,
+        }
+
+
+def initiative_page(initiative: Initiative, access) -> InitiativePage:
+    """The initiative page as ``access`` sees it: only the schools, surveys, sessions and
+    device figures the reader may see; every compliance item and history row."""
+    school_ids = linked_school_ids(initiative)
+    schools = list(School.objects.filter(pk__in=school_ids).order_by("name"))
+    compliance = list(ComplianceItem.objects.filter(initiative=initiative).select_related())
+    milestones = list(Milestone.objects.filter(initiative=initiative))
+    surveys = list(Survey.objects.filter(initiative=initiative).order_by("-closes_on", "pk"))
+    heard = headline_results(surveys)
+    today = timezone.localdate()
+    by_category = budget_by(initiative, "category")
+    by_source = budget_by(initiative, "funding_source")
+    return InitiativePage(
+        initiative=initiative,
+        schools=schools,
+        hidden_schools=len(school_ids) - len(schools),
+        editable=can_edit(access, initiative, school_ids),
+        pillars=list(InitiativePillar.objects.filter(initiative=initiative)),
+        history=list(StatusChange.objects.filter(initiative=initiative).select_related("by")),
+        surveys=[(s, s.is_closed(today), heard.get(s.pk)) for s in surveys],
+        listened=initiative.has_closed_survey(today),
+        compliance=compliance,
+        open_compliance=[c for c in compliance if not c.settled],
+        milestones=milestones,
+        timeline=timeline(milestones, today),
+        lines=list(BudgetLine.objects.filter(initiative=initiative)),
+        by_category=by_category,
+        by_source=by_source,
+        category_chart=by_category.chart(),
+        source_chart={
+            "type": "doughnut",
+            "labels": [label for label, _a, _t in by_source.rows],
+            "datasets": [{"label": "Dollars", "data": [float(t) for _l, _a, t in by_source.rows]}],
+        },
+        sign_offs=list(SignOff.objects.filter(initiative=initiative).select_related()),
+        reflections=list(
+            Reflection.objects.filter(initiative=initiative).select_related("author", "school")
+        ),
+        pd=pd_reach(initiative),
+        devices=device_plan(access, initiative, schools),
+    )

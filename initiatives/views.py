@@ -2,8 +2,9 @@
 
 Every object comes through the scoped managers (``@scoped_object``: another school's object
 answers 404). Everyone who sees an initiative reads it; ``services.can_edit`` decides who
-changes it (403 otherwise). Writes go through ``initiatives.services``; the rules are in the
-models, so a refused move or budget line comes back as an error on its field.
+changes it (403 otherwise). A view validates its form and calls one service (writes: a
+refused move or budget line comes back as an error on its field) or one selector (reads:
+the pages' contexts are built in ``initiatives.selectors``).
 """
 
 from __future__ import annotations
@@ -15,13 +16,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from equity.inventory.coverage import coverage_summary, rows_for
-from equity.inventory.filters import readable_school_ids
 from schools.exports import csv_response
 from schools.models import School
 from schools.scoping import scoped_object
-from stakeholders.models import Survey
-from stakeholders.selectors import headline_results
 
 from . import selectors, services
 from .forms import (
@@ -36,18 +33,7 @@ from .forms import (
     WhatForm,
     WhyForm,
 )
-from .models import (
-    ACTIVE,
-    BudgetLine,
-    ComplianceItem,
-    Initiative,
-    InitiativePillar,
-    Milestone,
-    Reflection,
-    SignOff,
-    StatusChange,
-    Swot,
-)
+from .models import BudgetLine, ComplianceItem, Initiative, Milestone, Swot
 
 
 def _initiatives():
@@ -74,31 +60,29 @@ def _add_errors(form, exc: ValidationError) -> None:
 @login_required
 @require_GET
 def initiative_list(request):
-    rows = list(selectors.initiative_rows(Initiative.objects.all()))
     return render(
         request,
         "initiatives/list.html",
         {
-            "rows": rows,
+            "rows": selectors.initiative_list(),
             "school": None,
             "can_create": services.can_create(request.access),
-            "schools": list(School.objects.order_by("name")),
+            "schools": selectors.schools_in_view(),
         },
     )
 
 
 @scoped_object(School)
 def school_initiatives(request, school):
-    rows = list(selectors.initiative_rows(Initiative.objects.filter(schools=school)))
     return render(
         request,
         "initiatives/list.html",
         {
-            "rows": rows,
+            "rows": selectors.initiative_list(school=school),
             "school": school,
             "can_create": services.can_create(request.access),
             "can_write": services.can_write_for_school(request.access, school),
-            "latest_swot": Swot.objects.filter(school=school).first(),
+            "latest_swot": selectors.latest_swot(school),
         },
     )
 
@@ -136,13 +120,10 @@ def initiative_new(request):
             data = {**why.cleaned_data}
             data["title"] = what.cleaned_data["title"]
             data["involves_devices"] = what.cleaned_data["involves_devices"]
-            whole = None
-            if what.cleaned_data.get("whole_district"):
-                whole = schools.first().district
             try:
                 initiative = services.initiative_create(
                     schools=what.cleaned_data["schools"],
-                    whole_district=whole,
+                    whole_district=what.cleaned_data.get("whole_district"),
                     data=data,
                     pillars=what.cleaned_data["pillars"],
                     by=request.user,
@@ -168,74 +149,16 @@ def initiative_new(request):
 # --- the initiative page --------------------------------------------------------------
 
 
-DEVICE_ROWS = 25
-
-
-def _devices(request, initiative: Initiative, schools: list[School]) -> dict | None:
-    if not initiative.involves_devices:
-        return None
-    readable = readable_school_ids(request.access)
-    ids = [s.pk for s in schools if readable is None or s.pk in readable]
-    if not ids:
-        return {"rows": [], "hidden": True}
-    # A whole-district initiative concerns every school: the figures come from the cached
-    # summary (equity.inventory.coverage), and the table lists the schools with the largest gaps.
-    summary = coverage_summary(School.objects.filter(pk__in=ids))
-    shown = summary.order[:DEVICE_ROWS]
-    return {
-        "rows": rows_for(summary, shown),
-        "total": summary.totals,
-        "hidden": False,
-        "more": len(summary) - len(shown),
-    }
-
-
-def _page_context(request, initiative: Initiative, move_form: MoveForm | None = None) -> dict:
-    school_ids = services.linked_school_ids(initiative)
-    editable = services.can_edit(request.access, initiative, school_ids)
-    schools = list(School.objects.filter(pk__in=school_ids).order_by("name"))
-    compliance = list(ComplianceItem.objects.filter(initiative=initiative).select_related())
-    milestones = list(Milestone.objects.filter(initiative=initiative))
-    surveys = list(Survey.objects.filter(initiative=initiative).order_by("-closes_on", "pk"))
-    heard = headline_results(surveys)
-    today = timezone.localdate()
-    by_category = selectors.budget_by(initiative, "category")
-    by_source = selectors.budget_by(initiative, "funding_source")
-    return {
-        "initiative": initiative,
-        "schools": schools,
-        "hidden_schools": len(school_ids) - len(schools),
-        "editable": editable,
-        "pillars": list(InitiativePillar.objects.filter(initiative=initiative)),
-        "history": list(StatusChange.objects.filter(initiative=initiative).select_related("by")),
-        "surveys": [(s, s.is_closed(today), heard.get(s.pk)) for s in surveys],
-        "listened": initiative.has_closed_survey(today),
-        "compliance": compliance,
-        "open_compliance": [c for c in compliance if not c.settled],
-        "milestones": milestones,
-        "timeline": selectors.timeline(milestones, today),
-        "lines": list(BudgetLine.objects.filter(initiative=initiative)),
-        "by_category": by_category,
-        "by_source": by_source,
-        "category_chart": by_category.chart(),
-        "source_chart": {
-            "type": "doughnut",
-            "labels": [label for label, _a, _t in by_source.rows],
-            "datasets": [{"label": "Dollars", "data": [float(t) for _l, _a, t in by_source.rows]}],
-        },
-        "sign_offs": list(SignOff.objects.filter(initiative=initiative).select_related()),
-        "reflections": list(
-            Reflection.objects.filter(initiative=initiative).select_related("author", "school")
-        ),
-        "pd": selectors.pd_reach(initiative),
-        "devices": _devices(request, initiative, schools),
-        "move_form": move_form or (MoveForm(initiative=initiative) if editable else None),
-    }
+def _page(request, initiative: Initiative, move_form: MoveForm | None = None) -> dict:
+    page = selectors.initiative_page(initiative, request.access)
+    if move_form is None and page.editable:
+        move_form = MoveForm(initiative=initiative)
+    return {**page.context(), "move_form": move_form}
 
 
 @scoped_object(_initiatives)
 def initiative_detail(request, initiative):
-    return render(request, "initiatives/detail.html", _page_context(request, initiative))
+    return render(request, "initiatives/detail.html", _page(request, initiative))
 
 
 @scoped_object(_initiatives, methods=["POST"])
@@ -244,9 +167,9 @@ def initiative_move(request, initiative):
     form = MoveForm(request.POST, initiative=initiative)
     if form.is_valid():
         try:
-            change = services.move(
-                initiative,
-                form.cleaned_data["status"],
+            change = services.initiative_move(
+                initiative=initiative,
+                to=form.cleaned_data["status"],
                 by=request.user,
                 override_reason=form.cleaned_data["override_reason"],
             )
@@ -256,7 +179,7 @@ def initiative_move(request, initiative):
             note = " The override reason is on the record." if change.overridden else ""
             messages.success(request, f"Moved to {change.get_to_status_display().lower()}.{note}")
             return redirect(initiative)
-    context = _page_context(request, initiative, move_form=form)
+    context = _page(request, initiative, move_form=form)
     return render(request, "initiatives/detail.html", context, status=400)
 
 
@@ -279,29 +202,13 @@ def initiative_edit(request, initiative):
 
 @scoped_object(_initiatives)
 def initiative_summary(request, initiative):
-    context = _page_context(request, initiative)
-    context["active"] = initiative.status in ACTIVE
-    context["upcoming"] = [m for m in context["milestones"] if not m.done][:5]
+    context = selectors.initiative_page(initiative, request.access).context()
     return render(request, "initiatives/summary.html", context)
 
 
 @scoped_object(_initiatives)
 def budget_export(request, initiative):
-    lines = BudgetLine.objects.filter(initiative=initiative)
-    return csv_response(
-        f"initiative-{initiative.pk}-budget.csv",
-        ["Category", "Description", "Funding source", "Stage", "Amount"],
-        (
-            [
-                line.get_category_display(),
-                line.description,
-                line.get_funding_source_display(),
-                line.get_stage_display(),
-                line.amount,
-            ]
-            for line in lines
-        ),
-    )
+    return csv_response(*selectors.budget_export(initiative))
 
 
 # --- the parts of an initiative: one small form page each --------------------------------
@@ -428,7 +335,7 @@ def swot_list(request, school):
     return render(
         request,
         "initiatives/swot_list.html",
-        {"school": school, "swots": list(Swot.objects.filter(school=school)), "form": form},
+        {"school": school, "swots": selectors.swots_of(school), "form": form},
         status=400 if form is not None and form.is_bound else 200,
     )
 
@@ -472,9 +379,7 @@ def reflections(request, school):
         "initiatives/reflections.html",
         {
             "school": school,
-            "reflections": list(
-                Reflection.objects.filter(school=school).select_related("author", "initiative")
-            ),
+            "reflections": selectors.reflections_of(school),
             "form": form,
         },
         status=400 if form is not None and form.is_bound else 200,

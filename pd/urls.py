@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import public_views, views
 
 app_name = "pd"
 
@@ -24,10 +24,10 @@ urlpatterns = [
     path("pd/polls/<int:pk>/", views.poll_results, name="poll_results"),
     path("pd/reports/", views.reports, name="reports"),
     # Public token links: no account needed.
-    path("pd/checkin/<str:token>/", views.checkin, name="checkin"),
-    path("pd/checkin/<str:token>/code/", views.checkin_code, name="checkin_code"),
-    path("pd/feedback/<str:token>/", views.feedback, name="feedback"),
-    path("pd/feedback/<str:token>/my-link/", views.feedback_link, name="feedback_link"),
-    path("pd/my-feedback/<str:token>/", views.feedback_personal, name="feedback_personal"),
-    path("pd/polls/answer/<str:token>/", views.poll_answer, name="poll_answer"),
+    path("pd/checkin/<str:token>/", public_views.checkin, name="checkin"),
+    path("pd/checkin/<str:token>/code/", public_views.checkin_code, name="checkin_code"),
+    path("pd/feedback/<str:token>/", public_views.feedback, name="feedback"),
+    path("pd/feedback/<str:token>/my-link/", public_views.feedback_link, name="feedback_link"),
+    path("pd/my-feedback/<str:token>/", public_views.feedback_personal, name="feedback_personal"),
+    path("pd/polls/answer/<str:token>/", public_views.poll_answer, name="poll_answer"),
 ]

@@ -1,10 +1,12 @@
 """PD pages: coaches, principals and district admins log sessions, take attendance, read
-feedback and reports. Three public pages (check-in, feedback, needs poll) answer a token
-link without an account and only ever touch the session or poll that the token names.
+feedback and reports. The three public pages (check-in, feedback, needs poll), which answer
+a token link without an account, are in ``pd.public_views``.
 
 Every object comes through the scoped managers (``@scoped_object``: another school's object
 answers 404), then ``require_role`` answers 403 for a role that does not use PD (tech staff).
-Writes go through ``pd.services``.
+A view parses its form, then calls one service (``pd.services``: writes) or one selector
+(``pd.selectors``: the reports and their CSV files, a session's page, the roster), and
+renders, redirects or streams.
 """
 
 from __future__ import annotations
@@ -15,17 +17,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from schools.exports import csv_response
 from schools.forms import EARLIEST_DATE, LATEST_DATE
-from schools.models import School, StaffMember
-from schools.scoping import require_role, require_role_at_any, scoped_object, scopes_disabled
+from schools.models import School
+from schools.scoping import require_role, require_role_at_any, scoped_object
 from schools.web import absolute_url, qr_svg
 
 from . import selectors, services
@@ -34,26 +34,13 @@ from .forms import (
     PD_ROLES,
     AddAttendeesForm,
     AttendanceForm,
-    CheckinCodeForm,
-    CheckInForm,
-    FeedbackForm,
-    FeedbackLinkForm,
     LeaderForm,
-    PollAnswerForm,
     PollForm,
     ReportForm,
     SessionForm,
     SessionLogForm,
 )
-from .models import (
-    CODE_ATTEMPTS,
-    CODE_LIFETIME,
-    CheckinMode,
-    PDNeedsPoll,
-    PDSession,
-    PDSessionChange,
-    SessionPillar,
-)
+from .models import CheckinMode, PDNeedsPoll, PDSession
 
 PER_PAGE = 25
 STAFF_PER_PAGE = 50
@@ -88,7 +75,7 @@ def _sessions():
 
 def _require_session_role(access, session: PDSession) -> list[School]:
     """403 unless the user holds a PD role at one of the session's schools they can see."""
-    schools = list(School.objects.filter(pd_sessions=session).order_by("name"))
+    schools = selectors.session_schools(session)
     require_role_at_any(access, schools, *PD_ROLES)
     return schools
 
@@ -150,14 +137,11 @@ def calendar_view(request):
     )
 
 
-def _roster_context(form: SessionLogForm, access) -> dict:
-    allowed = set(form.fields["schools"].queryset.values_list("pk", flat=True))
-    ids = [i for i in form.roster_school_ids() if i in allowed]
-    return {
-        "roster": list(selectors.roster(ids)) if ids else [],
-        "roster_schools": len(ids),
-        "selected": form.selected_attendee_ids(),
-    }
+def _roster_context(form: SessionLogForm) -> dict:
+    roster, count = selectors.attendee_roster(
+        form.roster_school_ids(), among=form.fields["schools"].queryset
+    )
+    return {"roster": roster, "roster_schools": count, "selected": form.selected_attendee_ids()}
 
 
 @login_required
@@ -194,7 +178,7 @@ def session_new(request):
     return render(
         request,
         "pd/session_form.html",
-        {"form": form, "duplicates": duplicates, **_roster_context(form, request.access)},
+        {"form": form, "duplicates": duplicates, **_roster_context(form)},
     )
 
 
@@ -202,15 +186,12 @@ def session_new(request):
 def roster_partial(request, school):
     """The attendee checkboxes of a school (and ``also`` schools), for the logging form."""
     require_role(request.access, *PD_ROLES, school=school)
-    pd_ids = _pd_school_ids(request.access)
-    also = {int(v) for v in request.GET.getlist("also") if v.isdigit()} - {school.pk}
-    if pd_ids is not None:
-        also &= pd_ids
-    visible = set(School.objects.filter(pk__in=also).values_list("pk", flat=True))
+    also = {int(v) for v in request.GET.getlist("also") if v.isdigit()}
+    roster, count = selectors.attendee_roster([school.pk, *also], among=_pd_schools(request.access))
     context = {
         "school": school,
-        "roster": list(selectors.roster([school.pk, *visible])),
-        "roster_schools": 1 + len(visible),
+        "roster": roster,
+        "roster_schools": count,
         "selected": {int(v) for v in request.GET.getlist("attendees") if v.isdigit()},
     }
     template = "pd/_roster.html" if request.htmx else "pd/roster.html"
@@ -218,23 +199,11 @@ def roster_partial(request, school):
 
 
 def _detail_context(request, session, schools, attendance_form=None, add_form=None) -> dict:
-    rows = list(selectors.session_attendance(session))
+    page = selectors.session_page(session, schools)
     return {
-        "session": session,
-        "schools": schools,
-        "pillars": list(SessionPillar.objects.filter(session=session)),
-        "attendance_form": attendance_form or AttendanceForm(rows=rows, session=session),
+        **page.context(),
+        "attendance_form": attendance_form or AttendanceForm(rows=page.rows, session=session),
         "add_form": add_form or AddAttendeesForm(session=session),
-        "attended": sum(1 for a in rows if a.status == "attended"),
-        "checked_in": sum(1 for a in rows if a.checked_in_at),
-        "feedback": selectors.feedback_summary(session),
-        "changes": list(
-            PDSessionChange.objects.filter(session=session).select_related("changed_by")[:50]
-        ),
-        "checkin_url": absolute_url(session.checkin_path()),
-        "feedback_url": absolute_url(session.feedback_path()),
-        "checkin_open": session.checkin_open(),
-        "checkin_window": session.checkin_window(),
         "visible_school_ids": request.access.school_ids,
     }
 
@@ -335,197 +304,6 @@ def feedback_request(request, session):
     return redirect(session)
 
 
-# --- public links ---------------------------------------------------------------------
-
-
-def _public_session(session: PDSession) -> dict:
-    with scopes_disabled():
-        names = [s.name for s in School.objects.filter(pd_sessions=session).order_by("name")]
-    return {"session": session, "school_names": names}
-
-
-def _link_invalid(request, what: str):
-    # 200 rather than 404: the page is the answer, and says plainly what to do.
-    return render(request, "pd/link_invalid.html", {"what": what})
-
-
-# The visitor's check-in in progress (the session and the address a code went to), kept in
-# their browser session between asking for a code and typing it.
-PENDING_CHECKIN = "pd_checkin"
-
-
-def _open_checkin(request, token):
-    """(session, context, early response): the link's session, or the page that answers."""
-    session = services.session_by_token(checkin_token=token)
-    if session is None:
-        return None, None, _link_invalid(request, "check-in")
-    context = _public_session(session)
-    if not session.checkin_open():
-        return session, context, render(request, "pd/checkin_closed.html", context)
-    return session, context, None
-
-
-@require_http_methods(["GET", "POST"])
-def checkin(request, token):
-    """Step 1: the visitor types their school address; a code goes to it if it is on the
-    roster. The answer is the same whether or not it is, and shows no name."""
-    session, context, early = _open_checkin(request, token)
-    if early is not None:
-        return early
-    form = CheckInForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        email = services.normalize_email(form.cleaned_data["email"])
-        try:
-            services.checkin_code_request(session=session, email=email)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            request.session[PENDING_CHECKIN] = {"session": session.pk, "email": email, "tries": 0}
-            return redirect("pd:checkin_code", token=token)
-    return render(request, "pd/checkin.html", {**context, "form": form})
-
-
-@require_http_methods(["GET", "POST"])
-def checkin_code(request, token):
-    """Step 2: the code from the e-mail proves the address; only then is the person checked
-    in and their name shown. This browser gets CODE_ATTEMPTS tries per address asked for
-    (and each code as many, wherever they come from: pd.services.checkin_with_code)."""
-    session, context, early = _open_checkin(request, token)
-    if early is not None:
-        return early
-    pending = request.session.get(PENDING_CHECKIN)
-    if not pending or pending.get("session") != session.pk:
-        return redirect("pd:checkin", token=token)
-    form = CheckinCodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            attendance, new = services.checkin_with_code(
-                session=session, email=pending["email"], code=form.cleaned_data["code"]
-            )
-        except ValidationError as exc:
-            pending["tries"] = pending.get("tries", 0) + 1
-            if pending["tries"] >= CODE_ATTEMPTS:
-                del request.session[PENDING_CHECKIN]
-                messages.error(request, "That was the last try for this code. Ask for a new one.")
-                return redirect("pd:checkin", token=token)
-            request.session[PENDING_CHECKIN] = pending
-            form.add_error(None, exc)
-        else:
-            del request.session[PENDING_CHECKIN]
-            context.update(
-                {
-                    "staff": attendance.staff,
-                    "new": new,
-                    "feedback_url": services.feedback_link_path(attendance),
-                }
-            )
-            return render(request, "pd/checkin_done.html", context)
-    resend = CheckInForm(initial={"email": pending["email"]})
-    return render(
-        request,
-        "pd/checkin_code.html",
-        {
-            **context,
-            "form": form,
-            "email": pending["email"],
-            "resend": resend,
-            "minutes": int(CODE_LIFETIME.total_seconds() // 60),
-        },
-    )
-
-
-def _feedback_session(request, token):
-    session = services.session_by_token(feedback_token=token)
-    if session is None:
-        return None, _link_invalid(request, "feedback")
-    return session, None
-
-
-def _feedback_page(request, session, *, form, link_form=None, status=200, **extra):
-    context = {**_public_session(session), "form": form, "link_form": link_form, **extra}
-    return render(request, "pd/feedback.html", context, status=status)
-
-
-@require_http_methods(["GET", "POST"])
-def feedback(request, token):
-    """The session's shared feedback link: anonymous answers only. Someone who wants to put
-    their name to it asks for their personal link, which is e-mailed to them."""
-    session, early = _feedback_session(request, token)
-    if early is not None:
-        return early
-    form = FeedbackForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        services.feedback_submit(
-            session=session,
-            rating=form.cleaned_data["rating"],
-            will_apply=form.cleaned_data["will_apply"],
-        )
-        return render(request, "pd/feedback_done.html", _public_session(session))
-    link_form = FeedbackLinkForm(prefix="link") if session.allow_named_feedback else None
-    return _feedback_page(request, session, form=form, link_form=link_form)
-
-
-@require_POST
-def feedback_link(request, token):
-    """E-mail an attendee their personal feedback link; the same answer for any address."""
-    session, early = _feedback_session(request, token)
-    if early is not None:
-        return early
-    link_form = FeedbackLinkForm(request.POST, prefix="link")
-    if not session.allow_named_feedback or not link_form.is_valid():
-        return _feedback_page(
-            request, session, form=FeedbackForm(), link_form=link_form, status=400
-        )
-    services.feedback_link_request(session=session, email=link_form.cleaned_data["email"])
-    context = {**_public_session(session), "email": link_form.cleaned_data["email"]}
-    return render(request, "pd/feedback_link_sent.html", context)
-
-
-@require_http_methods(["GET", "POST"])
-def feedback_personal(request, token):
-    """An attendee's own feedback link (e-mailed to them): their answer may carry their
-    name, and answering again replaces their earlier answer."""
-    attendance = services.attendance_by_feedback_link(token)
-    if attendance is None:
-        return _link_invalid(request, "feedback")
-    session = attendance.session
-    named = session.allow_named_feedback
-    earlier = services.named_feedback_of(attendance) if named else None
-    initial = {"rating": earlier.rating, "will_apply": earlier.will_apply} if earlier else None
-    form = FeedbackForm(request.POST or None, initial=initial, named=named)
-    if request.method == "POST" and form.is_valid():
-        anonymous = not named or form.cleaned_data.get("anonymous", False)
-        services.feedback_submit(
-            session=session,
-            rating=form.cleaned_data["rating"],
-            will_apply=form.cleaned_data["will_apply"],
-            staff=None if anonymous else attendance.staff,
-        )
-        return render(request, "pd/feedback_done.html", _public_session(session))
-    return _feedback_page(request, session, form=form, staff=attendance.staff, earlier=earlier)
-
-
-@require_http_methods(["GET", "POST"])
-def poll_answer(request, token):
-    poll = services.poll_by_token(token)
-    if poll is None:
-        return _link_invalid(request, "needs poll")
-    context = {"poll": poll}
-    if not poll.is_open():
-        return render(request, "pd/poll_closed.html", context)
-    form = PollAnswerForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.poll_answer(
-                poll=poll, topics=form.cleaned_data["topics"], other=form.cleaned_data["other"]
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            return render(request, "pd/poll_done.html", context)
-    return render(request, "pd/poll_answer.html", {**context, "form": form})
-
-
 # --- Learning Leaders and needs polls ---------------------------------------------------
 
 
@@ -570,8 +348,11 @@ def polls(request, school):
         else:
             messages.success(request, f"The poll for {poll.period} was created.")
             return redirect(poll)
-    school_polls = PDNeedsPoll.objects.filter(school=school).annotate(answers=Count("responses"))
-    return render(request, "pd/polls.html", {"school": school, "polls": school_polls, "form": form})
+    return render(
+        request,
+        "pd/polls.html",
+        {"school": school, "polls": selectors.polls_of(school), "form": form},
+    )
 
 
 @scoped_object(lambda: PDNeedsPoll.objects.select_related("school"))
@@ -590,8 +371,6 @@ def poll_results(request, poll):
 
 # --- reports --------------------------------------------------------------------------
 
-SHOW = {"all": "Everyone", "below": "Below target", "none": "No PD at all"}
-
 
 @login_required
 @require_GET
@@ -599,58 +378,42 @@ def reports(request):
     require_role(request.access, *PD_ROLES)
     schools = _pd_schools(request.access)
     form = ReportForm(request.GET or None, schools=schools)
-    today = timezone.localdate()
     data = form.cleaned_data if form.is_valid() else {}
-    until = data.get("until") or today
-    period = selectors.Period(since=data.get("since") or (until - timedelta(days=364)), until=until)
-    if period.since > period.until:
-        period = selectors.Period.last_year(until)
-    school = data.get("school")
-    chosen = schools.filter(pk=school.pk) if school else schools
-    staff = StaffMember.objects.filter(school__in=chosen)
-    sessions = _pd_sessions(request.access)
-    if school:
-        links = PDSession.schools.through.objects.filter(school=school)
-        sessions = sessions.filter(pk__in=links.values("pdsession_id"))
-    polls = selectors.polls_in(PDNeedsPoll.objects.filter(school__in=chosen), period)
-
+    scope = selectors.report_scope(
+        schools=schools,
+        sessions=_pd_sessions(request.access),
+        school=data.get("school"),
+        since=data.get("since"),
+        until=data.get("until"),
+    )
     export = request.GET.get("export")
     if export:
-        return _export(export, staff, sessions, polls, period)
+        table = selectors.report_export(scope, export)
+        if table is None:
+            return HttpResponse("Unknown export.", status=400, content_type="text/plain")
+        return csv_response(*table)
 
-    show = request.GET.get("show") if request.GET.get("show") in SHOW else "all"
-    rows = selectors.staff_hours(staff, period).order_by("hours", "full_name", "pk")
-    if show == "below":
-        rows = rows.filter(below_target=True)
-    elif show == "none":
-        rows = rows.filter(sessions=0)
-    page = Paginator(rows, STAFF_PER_PAGE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    months = selectors.hours_by_month(staff, period)
-    mix = selectors.format_mix(staff, period)
+    report = selectors.report(scope, show=request.GET.get("show"))
+    page = Paginator(report.rows, STAFF_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "pd/reports.html",
         {
             "form": form,
-            "period": period,
-            "school": school,
-            "summary": selectors.hours_summary(staff, period),
+            "period": scope.period,
+            "school": scope.school,
+            "summary": report.summary,
             "page": page,
-            "show": show,
-            "shows": SHOW,
-            "query_string": params.urlencode(),
+            "show": report.show,
+            "shows": selectors.REPORT_SHOWS,
+            "query_string": _without(request.GET, "page"),
             "base_query": _without(request.GET, "page", "show", "export"),
-            "months": months,
-            "mix": mix,
-            "reach": selectors.leader_reach(staff, sessions, period),
-            "feedback": selectors.feedback_by_format(sessions, period),
-            "needs": selectors.needs_ranked(polls),
-            "chart_data": {
-                "months": [[date_format(m, "YEAR_MONTH_FORMAT"), float(h)] for m, h in months],
-                "formats": [[row["label"], float(row["hours"])] for row in mix],
-            },
+            "months": report.months,
+            "mix": report.mix,
+            "reach": report.reach,
+            "feedback": report.feedback,
+            "needs": report.needs,
+            "chart_data": report.chart_data,
         },
     )
 
@@ -660,78 +423,3 @@ def _without(query, *names) -> str:
     for name in names:
         params.pop(name, None)
     return params.urlencode()
-
-
-def _export(kind: str, staff, sessions, polls, period):
-    stamp = f"{period.since:%Y%m%d}-{period.until:%Y%m%d}"
-    if kind == "hours":
-        rows = selectors.staff_hours(staff, period).order_by("school__name", "full_name", "pk")
-        return csv_response(
-            f"pd-hours-{stamp}.csv",
-            [
-                "Staff",
-                "E-mail",
-                "School",
-                "Position",
-                "Hours",
-                "Sessions",
-                "Job-embedded hours",
-                "Ongoing-series hours",
-                "Target for the period",
-                "Below target",
-            ],
-            (
-                [
-                    s.full_name,
-                    s.email,
-                    s.school.code,
-                    s.get_position_display(),
-                    s.hours,
-                    s.sessions,
-                    s.job_embedded_hours,
-                    s.ongoing_hours,
-                    selectors.period_target(s.school.district.pd_hour_target, period),
-                    "yes" if s.below_target else "no",
-                ]
-                for s in rows.iterator()
-            ),
-        )
-    if kind == "leaders":
-        reach = selectors.leader_reach(staff, sessions, period)
-        rows = [
-            ["Learning Leader", r["name"], r["sessions"], r["colleagues"], r["hours"]]
-            for r in reach["leaders"]
-        ]
-        rows.append(
-            ["All Learning Leaders", "", reach["leader_sessions"], reach["leader_colleagues"], ""]
-        )
-        rows.append(
-            [
-                "Coaches",
-                "",
-                reach["coach_sessions"],
-                reach["coach_colleagues"],
-                reach["coach_hours"],
-            ]
-        )
-        return csv_response(
-            f"pd-leaders-{stamp}.csv",
-            ["Led by", "Name", "Sessions", "Distinct colleagues", "Hours"],
-            rows,
-        )
-    if kind == "feedback":
-        return csv_response(
-            f"pd-feedback-{stamp}.csv",
-            ["Format", "Answers", "Mean rating"],
-            [
-                [r["label"], r["answers"], r["mean"]]
-                for r in selectors.feedback_by_format(sessions, period)
-            ],
-        )
-    if kind == "needs":
-        return csv_response(
-            f"pd-needs-{stamp}.csv",
-            ["Rank", "Need", "Answers"],
-            [[i, r["label"], r["answers"]] for i, r in enumerate(selectors.needs_ranked(polls), 1)],
-        )
-    return HttpResponse("Unknown export.", status=400, content_type="text/plain")

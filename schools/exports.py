@@ -20,6 +20,7 @@ import csv
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -64,6 +65,15 @@ def _audit_export(filename: str) -> None:
     if current_request() is None:
         return
     csv_downloaded.send(sender=None, filename=filename)
+
+
+class CsvTable(NamedTuple):
+    """A CSV download as a selector prepares it (``rows`` may be lazy); a view streams it
+    with ``csv_response(*table)``."""
+
+    filename: str
+    header: list
+    rows: Iterable[Iterable]
 
 
 def csv_response(

@@ -168,11 +168,20 @@ class PDNeedsPollFactory(factory.django.DjangoModelFactory):
 class InitiativeFactory(factory.django.DjangoModelFactory):
     """A school initiative with a written why; pass ``schools=[...]`` (default: a new school).
 
-    Saved through the model, so it starts as an idea with its history row."""
+    Saved through ``services.initiative_start``, so it starts as an idea (or in planning)
+    with its history row, as every initiative does."""
 
     class Meta:
         model = "initiatives.Initiative"
         skip_postgeneration_save = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from initiatives.services import initiative_start
+
+        initiative = model_class(*args, **kwargs)
+        initiative_start(initiative=initiative, by=kwargs.get("created_by"))
+        return initiative
 
     district = factory.SubFactory(DistrictFactory)
     title = factory.Sequence(lambda n: f"Initiative {n}")

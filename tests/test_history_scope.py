@@ -193,12 +193,12 @@ def _initiative_history(maple, cedar, district_admin, client_for, principal):
         user=cedar_principal, school=cedar, district=cedar.district, role=Role.PRINCIPAL
     )
     cedar_only = InitiativeFactory(schools=[cedar], title="Cedar plan", status="idea")
-    initiative_services.move(cedar_only, "planning", by=cedar_principal)
-    initiative_services.move(
-        cedar_only, "pilot", by=cedar_principal, override_reason="CEDAR-ONLY-REASON"
+    initiative_services.initiative_move(initiative=cedar_only, to="planning", by=cedar_principal)
+    initiative_services.initiative_move(
+        initiative=cedar_only, to="pilot", by=cedar_principal, override_reason="CEDAR-ONLY-REASON"
     )
     shared = InitiativeFactory(schools=[maple, cedar], title="Shared plan", status="idea")
-    initiative_services.move(shared, "planning", by=principal)
+    initiative_services.initiative_move(initiative=shared, to="planning", by=principal)
     client = client_for(principal)
     pages = [
         client.get(reverse("initiatives:detail", args=[shared.pk])),

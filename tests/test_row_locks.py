@@ -105,7 +105,7 @@ LOCK_TESTS: dict[str, list[str]] = {
     "equity.year.services:charge_resolve": [
         "tests/equity/year/test_locks.py::test_it_sets_a_price_and_resolves_a_charge",
     ],
-    "initiatives.services:move": [
+    "initiatives.services:initiative_move": [
         "tests/initiatives/test_locks.py::test_it_moves_an_initiative_refuses_rollout_then_overrides",
         "tests/browser/test_initiatives.py::test_the_wizard_then_rollout_waits_for_the_survey_to_close",
     ],

@@ -106,7 +106,7 @@ def test_the_wizard_then_rollout_waits_for_the_survey_to_close(page, demo, axe_c
             ("pilot", "rollout", ""),
         ]
         assert Initiative.objects.get(pk=initiative.pk).status == "rollout"
-    row_locks.assert_taken("initiatives.services:move")
+    row_locks.assert_taken("initiatives.services:initiative_move")
 
 
 @pytest.mark.parametrize(

@@ -15,19 +15,21 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_it_moves_an_initiative_refuses_rollout_then_overrides(row_locks, maple, principal):
     initiative = InitiativeFactory(schools=[maple])
-    services.move(initiative, "planning", by=principal)
+    services.initiative_move(initiative=initiative, to="planning", by=principal)
     ComplianceItem.objects.filter(initiative=initiative).update(status="done")
 
     with pytest.raises(ValidationError) as refused:
-        services.move(initiative, "pilot", by=principal)
+        services.initiative_move(initiative=initiative, to="pilot", by=principal)
     assert refused.value.message_dict["override_reason"] == [NO_SURVEY_CLOSED]
     assert Initiative.objects.get(pk=initiative.pk).status == "planning"
 
-    services.move(initiative, "pilot", by=principal, override_reason="The grant ends in June.")
+    services.initiative_move(
+        initiative=initiative, to="pilot", by=principal, override_reason="The grant ends in June."
+    )
     survey = SurveyFactory(initiative=initiative, schools=[maple])
     survey.closed_on = timezone.localdate()
     survey.save()
-    services.move(initiative, "rollout", by=principal)
+    services.initiative_move(initiative=initiative, to="rollout", by=principal)
 
     history = StatusChange.objects.filter(initiative=initiative).order_by("at", "pk")
     assert list(history.values_list("from_status", "to_status", "override_reason")) == [
@@ -37,4 +39,4 @@ def test_it_moves_an_initiative_refuses_rollout_then_overrides(row_locks, maple,
         ("pilot", "rollout", ""),
     ]
     assert Initiative.objects.get(pk=initiative.pk).status == "rollout"
-    row_locks.assert_taken("initiatives.services:move")
+    row_locks.assert_taken("initiatives.services:initiative_move")

@@ -1,10 +1,12 @@
-"""The rules of an initiative, enforced by the model whatever door the change comes through."""
+"""The rules of an initiative, enforced by its services (the status workflow's one door is
+``services.initiative_move``); the forms show the same refusals on their fields."""
 
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from initiatives import services
@@ -42,7 +44,7 @@ def initiative(maple, principal):
         pillars=["engagement"],
         by=principal,
     )
-    services.move(initiative, Status.PLANNING, by=principal)
+    services.initiative_move(initiative=initiative, to=Status.PLANNING, by=principal)
     return Initiative.objects.get(pk=initiative.pk)
 
 
@@ -71,18 +73,32 @@ def test_it_starts_as_an_idea_with_the_standard_compliance_items(maple, principa
     assert (created.from_status, created.to_status, created.by) == ("", Status.IDEA, principal)
 
 
-def test_a_new_initiative_cannot_start_in_rollout(maple, district):
+def test_a_new_initiative_cannot_start_in_rollout(maple, district, principal):
     initiative = Initiative(district=district, title="T", status=Status.ROLLOUT)
     with pytest.raises(ValidationError) as exc:
-        initiative.save()
+        services.initiative_start(initiative=initiative, by=principal)
     assert "starts as an idea or in planning" in str(exc.value)
+    assert initiative.pk is None and not Initiative.objects.filter(title="T").exists()
+    with pytest.raises(ValidationError) as exc:
+        services.initiative_create(
+            schools=[maple], data={"title": "T", "status": Status.ROLLOUT}, by=principal
+        )
+    assert "starts as an idea or in planning" in str(exc.value)
+    assert not Initiative.objects.filter(title="T").exists()
+
+
+def test_a_new_initiative_may_start_in_planning_and_its_history_says_so(district, principal):
+    initiative = Initiative(district=district, title="T", status=Status.PLANNING)
+    created = services.initiative_start(initiative=initiative, by=principal)
+    assert (created.from_status, created.to_status, created.by) == ("", Status.PLANNING, principal)
+    assert list(StatusChange.objects.filter(initiative=initiative)) == [created]
 
 
 def test_no_rollout_before_a_survey_has_closed(initiative, principal, maple):
     _settle_compliance(initiative)
     SurveyFactory(initiative=initiative, schools=[maple])  # still open
     with pytest.raises(ValidationError) as exc:
-        services.move(initiative, Status.ROLLOUT, by=principal)
+        services.initiative_move(initiative=initiative, to=Status.ROLLOUT, by=principal)
     assert "override_reason" in exc.value.message_dict
     initiative.refresh_from_db()
     assert initiative.status == Status.PLANNING
@@ -93,17 +109,17 @@ def test_rollout_follows_once_the_survey_closes(initiative, principal, maple):
     _settle_compliance(initiative)
     survey = SurveyFactory(initiative=initiative, schools=[maple])
     with pytest.raises(ValidationError):
-        services.move(initiative, Status.PILOT, by=principal)
+        services.initiative_move(initiative=initiative, to=Status.PILOT, by=principal)
     survey.closed_on = timezone.localdate()  # closed early by hand
     survey.save()
-    change = services.move(initiative, Status.PILOT, by=principal)
+    change = services.initiative_move(initiative=initiative, to=Status.PILOT, by=principal)
     assert change.to_status == Status.PILOT and not change.overridden
 
 
 def test_a_survey_past_its_last_day_counts_as_closed(initiative, principal, maple):
     _settle_compliance(initiative)
     _closed_survey(initiative, maple)
-    services.move(initiative, Status.ROLLOUT, by=principal)
+    services.initiative_move(initiative=initiative, to=Status.ROLLOUT, by=principal)
     initiative.refresh_from_db()
     assert initiative.status == Status.ROLLOUT
 
@@ -111,9 +127,14 @@ def test_a_survey_past_its_last_day_counts_as_closed(initiative, principal, mapl
 def test_a_written_reason_overrides_the_listening_rule_and_stays_on_record(initiative, principal):
     _settle_compliance(initiative)
     with pytest.raises(ValidationError):
-        services.move(initiative, Status.PILOT, by=principal, override_reason="   ")
-    change = services.move(
-        initiative, Status.PILOT, by=principal, override_reason="Council agreed in person."
+        services.initiative_move(
+            initiative=initiative, to=Status.PILOT, by=principal, override_reason="   "
+        )
+    change = services.initiative_move(
+        initiative=initiative,
+        to=Status.PILOT,
+        by=principal,
+        override_reason="Council agreed in person.",
     )
     assert change.overridden and change.override_reason == "Council agreed in person."
     assert change.by == principal and change.at is not None
@@ -124,7 +145,9 @@ def test_a_written_reason_overrides_the_listening_rule_and_stays_on_record(initi
 def test_the_override_does_not_lift_the_compliance_rule(initiative, principal, maple):
     _closed_survey(initiative, maple)
     with pytest.raises(ValidationError) as exc:
-        services.move(initiative, Status.ROLLOUT, by=principal, override_reason="Hurry.")
+        services.initiative_move(
+            initiative=initiative, to=Status.ROLLOUT, by=principal, override_reason="Hurry."
+        )
     assert "compliance item" in str(exc.value)
     item = ComplianceItem.objects.filter(initiative=initiative).first()
     ComplianceItem.objects.filter(initiative=initiative).exclude(pk=item.pk).update(
@@ -133,59 +156,69 @@ def test_the_override_does_not_lift_the_compliance_rule(initiative, principal, m
     item.status = ComplianceStatus.WAIVED
     item.waiver_reason = "No student data leaves the building."
     item.save()
-    services.move(initiative, Status.ROLLOUT, by=principal)
+    services.initiative_move(initiative=initiative, to=Status.ROLLOUT, by=principal)
     initiative.refresh_from_db()
     assert initiative.status == Status.ROLLOUT
 
 
-def test_a_waiver_needs_a_reason_in_the_model_and_the_form(initiative):
+def test_a_waiver_needs_a_reason_in_the_service_the_form_and_the_database(initiative):
     item = ComplianceItem.objects.filter(initiative=initiative).first()
     item.status = ComplianceStatus.WAIVED
     with pytest.raises(ValidationError) as exc:
-        item.save()
+        services.save_part(item)
     assert "waiver_reason" in exc.value.message_dict
+    with pytest.raises(IntegrityError), transaction.atomic():
+        item.save()  # the constraint, for a write that skips the service
+    assert ComplianceItem.objects.get(pk=item.pk).status == ComplianceStatus.TO_DO
     form = ComplianceItemForm(
         {"kind": item.kind, "status": "waived", "waiver_reason": ""}, instance=item
     )
     assert not form.is_valid() and "waiver_reason" in form.errors
 
 
-def test_saving_the_model_directly_is_refused_too(initiative, maple):
-    _settle_compliance(initiative)
-    initiative.status = Status.ROLLOUT
-    with pytest.raises(ValidationError):
-        initiative.full_clean()
-    with pytest.raises(ValidationError):
-        initiative.save()
+def test_the_move_leaves_the_callers_copy_current(initiative, principal):
+    stale = Initiative.objects.get(pk=initiative.pk)
+    services.initiative_move(initiative=initiative, to=Status.RETIRED, by=principal)
+    assert initiative.status == Status.RETIRED
+    assert Initiative.objects.get(pk=initiative.pk).updated_at == initiative.updated_at
+    with pytest.raises(ValidationError) as exc:  # the move reads the row, not the copy
+        services.initiative_move(initiative=stale, to=Status.RETIRED, by=principal)
+    assert "already in this status" in str(exc.value)
+
+
+def test_the_move_refuses_while_the_plan_behind_committed_money_is_missing(initiative, principal):
+    # The plan form refuses erasing it; a row changed behind the services' back is still
+    # refused at the next move.
+    BudgetLineFactory(initiative=initiative, stage=Stage.COMMITTED)
+    Initiative.objects.filter(pk=initiative.pk).update(learning_goals="")
+    with pytest.raises(ValidationError) as exc:
+        services.initiative_move(initiative=initiative, to=Status.RETIRED, by=principal)
+    assert "learning_goals" in exc.value.message_dict
     assert Initiative.objects.get(pk=initiative.pk).status == Status.PLANNING
 
 
-def test_a_direct_save_that_obeys_the_rules_is_recorded(initiative, maple):
-    _settle_compliance(initiative)
-    _closed_survey(initiative, maple)
-    initiative.status = Status.PILOT
-    initiative.save()
-    latest = StatusChange.objects.filter(initiative=initiative).first()
-    assert (latest.from_status, latest.to_status, latest.by) == (
-        Status.PLANNING,
-        Status.PILOT,
-        None,
-    )
+def test_saving_the_plan_never_writes_the_status(initiative, principal):
+    initiative.status = Status.ROLLOUT  # a stray change on the instance
+    initiative.title = "Chromebooks for writing, grades 3–5"
+    services.initiative_update(initiative=initiative, pillars=["engagement"])
+    stored = Initiative.objects.get(pk=initiative.pk)
+    assert (stored.title, stored.status) == (initiative.title, Status.PLANNING)
+    assert not StatusChange.objects.filter(initiative=initiative, to_status=Status.ROLLOUT)
 
 
 def test_only_listed_transitions_are_allowed(initiative, principal):
     with pytest.raises(ValidationError) as exc:
-        services.move(initiative, Status.SUSTAINING, by=principal)
+        services.initiative_move(initiative=initiative, to=Status.SUSTAINING, by=principal)
     assert "can move to" in str(exc.value)
-    services.move(initiative, Status.RETIRED, by=principal)
-    services.move(initiative, Status.PLANNING, by=principal)
+    services.initiative_move(initiative=initiative, to=Status.RETIRED, by=principal)
+    services.initiative_move(initiative=initiative, to=Status.PLANNING, by=principal)
 
 
 def test_status_history_keeps_every_move_in_order(initiative, principal, maple):
     _settle_compliance(initiative)
     _closed_survey(initiative, maple)
     for status in (Status.PILOT, Status.ROLLOUT, Status.SUSTAINING):
-        services.move(initiative, status, by=principal)
+        services.initiative_move(initiative=initiative, to=status, by=principal)
     moves = list(
         StatusChange.objects.filter(initiative=initiative)
         .order_by("at", "pk")
@@ -214,8 +247,9 @@ def test_no_committed_budget_before_the_pedagogy_plan(maple, principal):
     for stage in (Stage.COMMITTED, Stage.SPENT):
         planned.stage = stage
         with pytest.raises(ValidationError) as exc:
-            planned.save()
+            services.save_part(planned)
         assert "stage" in exc.value.message_dict
+        assert BudgetLine.objects.get(pk=planned.pk).stage == Stage.PLANNED
         form = BudgetLineForm(
             {
                 "category": "spaces",
@@ -228,9 +262,9 @@ def test_no_committed_budget_before_the_pedagogy_plan(maple, principal):
         )
         assert not form.is_valid() and "learning goals" in form.errors["stage"][0]
     initiative.learning_goals = "Students plan projects in teams."
-    initiative.save()
+    services.initiative_update(initiative=initiative, pillars=[])
     planned.stage = Stage.COMMITTED
-    planned.save()
+    services.save_part(planned)
     assert BudgetLine.objects.get(pk=planned.pk).stage == Stage.COMMITTED
 
 
@@ -243,8 +277,10 @@ def test_the_plan_cannot_be_erased_once_money_is_committed(maple):
     )
     assert not form.is_valid() and "learning_goals" in form.errors
     initiative.learning_goals = ""
-    with pytest.raises(ValidationError):
-        initiative.save()
+    with pytest.raises(ValidationError) as exc:
+        services.initiative_update(initiative=initiative, pillars=[])
+    assert "learning_goals" in exc.value.message_dict
+    assert Initiative.objects.get(pk=initiative.pk).learning_goals
 
 
 def test_a_swot_needs_content_and_is_once_a_year(maple):

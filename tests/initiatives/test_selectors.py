@@ -1,11 +1,16 @@
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from initiatives import selectors
 from initiatives.models import Initiative
 from pd.models import Attendance
+from schools.scoping import access_for, activate
 from tests.factories import (
     AttendanceFactory,
     BudgetLineFactory,
@@ -14,6 +19,7 @@ from tests.factories import (
     PDSessionFactory,
     StaffMemberFactory,
 )
+from tests.initiatives.test_views import _rich
 
 
 def test_budget_sums_by_category_and_stage(maple):
@@ -104,3 +110,44 @@ def test_the_timeline_places_milestones_between_the_first_and_last_date(maple):
     assert [i["at"] for i in line["items"]] == [0, 100]
     assert line["today"] == 25.0
     assert [i["state"] for i in line["items"]] == ["overdue", "open"]
+
+
+# --- the initiative page -----------------------------------------------------------------
+
+
+def _page_queries(initiative, access) -> int:
+    cache.clear()  # the coverage figures are cached; count them cold
+    with activate(access), CaptureQueriesContext(connection) as ctx:
+        selectors.initiative_page(initiative, access)
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("involves_devices", [False, True])
+def test_the_initiative_page_costs_the_same_at_two_sizes(
+    principal, maple, involves_devices, django_assert_num_queries
+):
+    access = access_for(principal)
+    initiative = InitiativeFactory(schools=[maple], involves_devices=involves_devices)
+    _rich(initiative, maple, 2)
+    small = _page_queries(initiative, access)
+    _rich(initiative, maple, 12)
+    cache.clear()
+    with activate(access), django_assert_num_queries(small):
+        page = selectors.initiative_page(initiative, access)
+    assert len(page.milestones) == len(page.lines) == len(page.surveys) == 14
+    assert len(page.pd["sessions"]) == 14 and page.pd["people"] == 14
+    assert page.editable and page.schools == [maple] and page.hidden_schools == 0
+    assert (page.devices is not None) == involves_devices
+
+
+def test_the_page_shows_only_what_the_reader_may_see(coach, principal, maple, cedar):
+    initiative = InitiativeFactory(schools=[maple, cedar], involves_devices=True)
+    MilestoneFactory(initiative=initiative, title="Carts arrive")
+    with activate(access_for(coach)):
+        page = selectors.initiative_page(initiative, access_for(coach))
+    assert page.schools == [maple] and page.hidden_schools == 1
+    assert not page.editable  # a coach reads
+    assert page.devices == {"rows": [], "hidden": True}  # the inventory is not a coach's
+    context = page.context()
+    assert context["upcoming"] == page.milestones and context["active"] is False
+    assert {"initiative", "history", "timeline", "source_chart"} <= set(context)

@@ -490,6 +490,55 @@ def test_the_admin_obeys_the_rules_too(client, maple, django_user_model):
     assert response.status_code == 200 and b"can move to" in response.content
     assert Initiative.objects.get(pk=initiative.pk).status == Status.IDEA
 
+    # An allowed move goes through the service: recorded, with the superuser who made it.
+    data.update({"status": "planning", "title": "Renamed in the admin"})
+    assert client.post(url, data).status_code == 302
+    stored = Initiative.objects.get(pk=initiative.pk)
+    assert (stored.status, stored.title) == (Status.PLANNING, "Renamed in the admin")
+    latest = initiative.status_changes.first()
+    assert (latest.from_status, latest.to_status, latest.by) == ("idea", "planning", root)
+
+    # Listen first holds in the admin too; the override reason lifts it and is kept.
+    ComplianceItem.objects.filter(initiative=initiative).update(status=ComplianceStatus.DONE)
+    data["status"] = "pilot"
+    data["status_changes-TOTAL_FORMS"] = data["status_changes-INITIAL_FORMS"] = 0
+    refused = client.post(url, data)
+    assert refused.status_code == 200 and b"Listen first" in refused.content
+    data["override_reason"] = "The board asked for a pilot this term."
+    assert client.post(url, data).status_code == 302
+    latest = initiative.status_changes.first()
+    assert (latest.to_status, latest.override_reason) == (
+        "pilot",
+        "The board asked for a pilot this term.",
+    )
+
+
+def test_an_initiative_added_in_the_admin_starts_its_history(client, maple, django_user_model):
+    root = django_user_model.objects.create_superuser(email="root@example.org", password="x")
+    client.force_login(root)
+    data = {
+        "district": maple.district_id,
+        "schools": [maple.pk],
+        "title": "Added by hand",
+        "why": "",
+        "learning_goals": "",
+        "success_measures": "",
+        "status": "rollout",
+    }
+    for prefix in ("pillars", "milestones", "budget_lines", "compliance_items", "sign_offs"):
+        data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
+    data.update({"status_changes-TOTAL_FORMS": 0, "status_changes-INITIAL_FORMS": 0})
+    url = reverse("admin:initiatives_initiative_add")
+    refused = client.post(url, data)
+    assert refused.status_code == 200 and b"starts as an idea or in planning" in refused.content
+    assert not Initiative.objects.filter(title="Added by hand").exists()
+    data["status"] = "planning"
+    assert client.post(url, data).status_code == 302
+    added = Initiative.objects.get(title="Added by hand")
+    (created,) = added.status_changes.all()
+    assert (created.from_status, created.to_status, created.by) == ("", "planning", root)
+    assert list(added.schools.all()) == [maple]
+
 
 def test_stakeholders_heard_shows_each_surveys_headline_and_hides_small_groups(
     login, principal, maple

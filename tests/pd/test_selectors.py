@@ -2,14 +2,17 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from pd import selectors
-from pd.models import AttendanceStatus, Format
+from pd.models import AttendanceStatus, Feedback, Format, PDSession
 from schools.models import Position, StaffMember
 from tests.factories import (
     AttendanceFactory,
     LearningLeaderFactory,
+    PDNeedsPollFactory,
     PDSessionFactory,
     StaffMemberFactory,
 )
@@ -139,3 +142,102 @@ def test_feedback_means_by_format_and_needs_ranked(maple, period):
     poll_answer(poll=poll, topics=["ai"])
     ranked = selectors.needs_ranked(PDNeedsPoll.objects.all())
     assert [(r["topic"], r["answers"]) for r in ranked] == [("ai", 2), ("lms", 1)]
+
+
+# --- the reports page: its scope, its figures, its CSV files ----------------------------
+
+
+def test_the_report_period_defaults_to_a_year_up_to_today(maple, cedar):
+    from schools.models import School
+
+    today = timezone.localdate()
+    schools = School.objects.filter(pk__in=[maple.pk, cedar.pk])
+    scope = selectors.report_scope(schools=schools, sessions=PDSession.objects.all())
+    assert scope.period == selectors.Period.last_year(today) and scope.school is None
+    later = today + timedelta(days=30)  # a start after today's end: a year up to the end
+    scope = selectors.report_scope(schools=schools, sessions=PDSession.objects.all(), since=later)
+    assert scope.period == selectors.Period.last_year(today)
+    start = today - timedelta(days=10)
+    scope = selectors.report_scope(
+        schools=schools, sessions=PDSession.objects.all(), since=start, until=today
+    )
+    assert (scope.period.since, scope.period.until) == (start, today)
+
+
+def test_a_chosen_school_narrows_staff_sessions_and_polls(maple, cedar):
+    from schools.models import School
+
+    ana = StaffMemberFactory(school=maple, full_name="Ana")
+    StaffMemberFactory(school=cedar, full_name="Ben")
+    mine = PDSessionFactory(schools=[maple])
+    PDSessionFactory(schools=[cedar])
+    PDNeedsPollFactory(school=maple)
+    PDNeedsPollFactory(school=cedar)
+    scope = selectors.report_scope(
+        schools=School.objects.filter(pk__in=[maple.pk, cedar.pk]),
+        sessions=PDSession.objects.all(),
+        school=maple,
+    )
+    assert list(scope.staff) == [ana] and list(scope.sessions) == [mine]
+    assert {p.school_id for p in scope.polls} == {maple.pk}
+
+
+def _report_data(school, n):
+    leader = LearningLeaderFactory(staff=StaffMemberFactory(school=school)).staff
+    for i in range(n):
+        kwargs = {"facilitator_user": None, "facilitator_staff": leader} if i % 2 else {}
+        session = PDSessionFactory(schools=[school], **kwargs)
+        for _ in range(3):
+            AttendanceFactory(session=session, staff=StaffMemberFactory(school=school))
+        Feedback.objects.create(session=session, rating=4, submitted_on=session.date)
+    PDNeedsPollFactory(school=school)
+
+
+@pytest.mark.parametrize("show", ["all", "below", "none"])
+def test_the_report_costs_the_same_at_two_sizes(maple, show, django_assert_num_queries):
+    from schools.models import School
+
+    def build():
+        scope = selectors.report_scope(
+            schools=School.objects.filter(pk=maple.pk), sessions=PDSession.objects.all()
+        )
+        report = selectors.report(scope, show=show)
+        return report, list(report.rows[:50])
+
+    _report_data(maple, 2)
+    with CaptureQueriesContext(connection) as small:
+        build()
+    _report_data(maple, 12)
+    with django_assert_num_queries(len(small.captured_queries)):
+        report, rows = build()
+    assert report.show == show and report.summary.staff == 1 + 2 * 3 + 1 + 12 * 3
+    assert len(report.chart_data["months"]) == len(report.months)
+    if show == "none":  # the two Learning Leaders led and attended nothing
+        assert len(rows) == 2 and all(r.sessions == 0 for r in rows)
+    if show == "below":
+        assert rows and all(r.below_target for r in rows)
+
+
+def test_an_unknown_show_shows_everyone_and_an_unknown_export_is_none(maple):
+    from schools.models import School
+
+    scope = selectors.report_scope(
+        schools=School.objects.filter(pk=maple.pk), sessions=PDSession.objects.all()
+    )
+    assert selectors.report(scope, show="<script>").show == "all"
+    assert selectors.report_export(scope, "everything") is None
+    for kind in selectors.REPORT_EXPORTS:
+        table = selectors.report_export(scope, kind)
+        assert table.filename.startswith(f"pd-{kind}-") and table.header
+
+
+def test_the_roster_holds_only_schools_the_person_logs_pd_for(maple, cedar):
+    from schools.models import School
+
+    ana = StaffMemberFactory(school=maple, full_name="Ana")
+    StaffMemberFactory(school=cedar, full_name="Ben")
+    roster, count = selectors.attendee_roster(
+        [maple.pk, cedar.pk], among=School.objects.filter(pk=maple.pk)
+    )
+    assert (roster, count) == ([ana], 1)
+    assert selectors.attendee_roster([], among=School.objects.all()) == ([], 0)

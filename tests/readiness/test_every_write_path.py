@@ -659,12 +659,25 @@ def _(w):
     return act
 
 
-@path("initiatives.services.move")
+@path("initiatives.services.initiative_start")
+def _(w):
+    from initiatives import services
+    from initiatives.models import Initiative
+
+    def act():
+        item = Initiative(district=w.district, title="Robotics club", why="Build and test.")
+        services.initiative_start(initiative=item, by=w.principal)
+        item.schools.add(w.maple)
+
+    return act
+
+
+@path("initiatives.services.initiative_move")
 def _(w):
     from initiatives import services
 
     item = initiative_in(w.maple, status="idea", why="w")
-    return lambda: services.move(item, "planning", by=w.principal)
+    return lambda: services.initiative_move(initiative=item, to="planning", by=w.principal)
 
 
 @path("initiatives.services.save_part")
@@ -790,6 +803,7 @@ NOT_EVIDENCE = {
     "initiatives.services.can_write_for_school": READS,
     "initiatives.services.creatable_schools": READS,
     "initiatives.services.linked_school_ids": READS,
+    "initiatives.services.move_problems": READS,
     # accounts: people and memberships are not evidence (the staff roster is)
     "accounts.services.account_switch_refusal": READS,
     "accounts.services.roles_elsewhere": READS,

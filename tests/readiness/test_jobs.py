@@ -396,7 +396,7 @@ def test_a_submitted_survey_response_marks_the_district_once(maple, elsewhere, e
 
 def _new_evidence(school):
     """One save of each evidence model the stakeholders and initiatives apps added."""
-    from initiatives.services import move
+    from initiatives.services import initiative_move
 
     story = StoryFactory(school=school)
     plan = CommunicationPlan.objects.create(school=school, daily_tool="Class app")
@@ -414,7 +414,7 @@ def _new_evidence(school):
         lambda: BudgetLineFactory(initiative=item),
         lambda: SwotFactory(school=school, year=2031),
         lambda: ReflectionFactory(school=school, initiative=item),
-        lambda: move(item, "idea", by=None),
+        lambda: initiative_move(initiative=item, to="idea", by=None),
     ]
 
 

@@ -1,10 +1,10 @@
-"""Reads of the PD app. Every report figure is one grouped query over a set of schools, so a
-district of many schools costs what one school does. Formulas: docs/pd.md."""
+"""Reads of the PD reports page: hours against the district's target, by month and format,
+Learning Leaders' reach, feedback by format, the needs most asked for, and the page's CSV
+files. Every figure is one grouped query over a set of schools, so a district of many
+schools costs what one school does. Formulas: docs/pd.md."""
 
 from __future__ import annotations
 
-import calendar
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -17,28 +17,27 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
-    Prefetch,
     Q,
     Sum,
     Value,
     When,
 )
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+from django.utils.formats import date_format
 
+from schools.exports import CsvTable
 from schools.models import TEACHING_POSITIONS, School, StaffMember
 
-from .models import (
+from ..models import (
     Attendance,
     AttendanceStatus,
     Feedback,
     Format,
-    LearningLeader,
     NeedTopic,
     PDNeedsChoice,
     PDNeedsPoll,
-    PDNeedsResponse,
     PDSession,
-    SessionPillar,
 )
 
 YEAR_DAYS = 365
@@ -317,110 +316,177 @@ def polls_in(polls, period: Period):
     return polls.filter(opens_on__lte=period.until, closes_on__gte=period.since)
 
 
-# --- sessions -------------------------------------------------------------------------
+# --- the reports page and its CSV files -------------------------------------------------
+
+# Whose rows the staff table shows: ?show=
+REPORT_SHOWS = {"all": "Everyone", "below": "Below target", "none": "No PD at all"}
+REPORT_EXPORTS = ("hours", "leaders", "feedback", "needs")
 
 
-def sessions_list(sessions):
-    """Sessions with what the list shows, in a fixed number of queries."""
-    return (
-        sessions.select_related("facilitator_user", "facilitator_staff")
-        .prefetch_related(
-            Prefetch("schools", queryset=School.objects.order_by("name")),
-            Prefetch("pillars", queryset=SessionPillar.objects.all()),
+@dataclass(frozen=True)
+class ReportScope:
+    """What a PD report covers: the period, and the staff, sessions and needs polls of the
+    schools chosen (lazy querysets; each figure is one query over them)."""
+
+    period: Period
+    school: School | None
+    staff: object
+    sessions: object
+    polls: object
+
+
+def report_scope(
+    *,
+    schools,
+    sessions,
+    school: School | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    today: date | None = None,
+) -> ReportScope:
+    """The report over ``schools`` (the schools whose PD the person works with) and their
+    ``sessions``, narrowed to ``school`` when one is chosen. The period runs from ``since``
+    to ``until`` (today by default), a year when ``since`` is missing or after ``until``."""
+    until = until or today or timezone.localdate()
+    period = Period(since=since or (until - timedelta(days=364)), until=until)
+    if period.since > period.until:
+        period = Period.last_year(until)
+    chosen = schools.filter(pk=school.pk) if school else schools
+    if school:
+        links = PDSession.schools.through.objects.filter(school=school)
+        sessions = sessions.filter(pk__in=links.values("pdsession_id"))
+    return ReportScope(
+        period=period,
+        school=school,
+        staff=StaffMember.objects.filter(school__in=chosen),
+        sessions=sessions,
+        polls=polls_in(PDNeedsPoll.objects.filter(school__in=chosen), period),
+    )
+
+
+def report_rows(scope: ReportScope, show: str = "all"):
+    """The staff table: everyone, those below the target, or those with no PD at all, the
+    fewest hours first (lazy: the page shows a page of it)."""
+    rows = staff_hours(scope.staff, scope.period).order_by("hours", "full_name", "pk")
+    if show == "below":
+        return rows.filter(below_target=True)
+    if show == "none":
+        return rows.filter(sessions=0)
+    return rows
+
+
+@dataclass
+class Report:
+    """The figures of the reports page (each one grouped query; the staff rows are lazy)."""
+
+    scope: ReportScope
+    show: str
+    summary: HoursSummary
+    rows: object
+    months: list[tuple[date, Decimal]]
+    mix: list[dict]
+    reach: dict
+    feedback: list[dict]
+    needs: list[dict]
+
+    @property
+    def chart_data(self) -> dict:
+        return {
+            "months": [[date_format(m, "YEAR_MONTH_FORMAT"), float(h)] for m, h in self.months],
+            "formats": [[row["label"], float(row["hours"])] for row in self.mix],
+        }
+
+
+def report(scope: ReportScope, *, show: str = "all") -> Report:
+    """Hours against the target, by month and format, Learning Leaders' reach, feedback by
+    format and the needs most asked for, over ``scope``."""
+    staff, sessions, period = scope.staff, scope.sessions, scope.period
+    show = show if show in REPORT_SHOWS else "all"
+    return Report(
+        scope=scope,
+        show=show,
+        summary=hours_summary(staff, period),
+        rows=report_rows(scope, show),
+        months=hours_by_month(staff, period),
+        mix=format_mix(staff, period),
+        reach=leader_reach(staff, sessions, period),
+        feedback=feedback_by_format(sessions, period),
+        needs=needs_ranked(scope.polls),
+    )
+
+
+def report_export(scope: ReportScope, kind: str) -> CsvTable | None:
+    """One of the report's tables as a CSV download (None for an unknown ``kind``)."""
+    period = scope.period
+    stamp = f"{period.since:%Y%m%d}-{period.until:%Y%m%d}"
+    if kind == "hours":
+        rows = staff_hours(scope.staff, period).order_by("school__name", "full_name", "pk")
+        return CsvTable(
+            f"pd-hours-{stamp}.csv",
+            [
+                "Staff",
+                "E-mail",
+                "School",
+                "Position",
+                "Hours",
+                "Sessions",
+                "Job-embedded hours",
+                "Ongoing-series hours",
+                "Target for the period",
+                "Below target",
+            ],
+            (
+                [
+                    s.full_name,
+                    s.email,
+                    s.school.code,
+                    s.get_position_display(),
+                    s.hours,
+                    s.sessions,
+                    s.job_embedded_hours,
+                    s.ongoing_hours,
+                    period_target(s.school.district.pd_hour_target, period),
+                    "yes" if s.below_target else "no",
+                ]
+                for s in rows.iterator()
+            ),
         )
-        .annotate(
-            attended=Count("attendances", filter=Q(attendances__status=AttendanceStatus.ATTENDED)),
+    if kind == "leaders":
+        reach = leader_reach(scope.staff, scope.sessions, period)
+        rows = [
+            ["Learning Leader", r["name"], r["sessions"], r["colleagues"], r["hours"]]
+            for r in reach["leaders"]
+        ]
+        rows.append(
+            ["All Learning Leaders", "", reach["leader_sessions"], reach["leader_colleagues"], ""]
         )
-        .order_by("-date", "-start_time", "-pk")
-    )
-
-
-def same_sessions(*, schools, day: date, title: str, start_time=None) -> list[PDSession]:
-    """Sessions already logged that look like this one: the same day at one of the same
-    schools, with the same title (case and spacing aside) or the same start time."""
-    same = Q(title__iexact=" ".join(title.split()))
-    if start_time is not None:
-        same |= Q(start_time=start_time)
-    matches = PDSession.objects.filter(
-        same,
-        date=day,
-        pk__in=PDSession.objects.filter(schools__in=list(schools)).values("pk"),
-    )
-    return list(sessions_list(matches)[:5])
-
-
-def month_grid(year: int, month: int, sessions) -> list[list[tuple[date, list[PDSession]]]]:
-    """Weeks (Monday first) of the month, each day with its sessions (one query)."""
-    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
-    first, last = weeks[0][0], weeks[-1][-1]
-    by_day: dict[date, list[PDSession]] = defaultdict(list)
-    for s in sessions.filter(date__gte=first, date__lte=last).order_by("date", "start_time", "pk"):
-        by_day[s.date].append(s)
-    return [[(day, by_day.get(day, [])) for day in week] for week in weeks]
-
-
-def feedback_summary(session: PDSession) -> dict:
-    """Count, mean and distribution of a session's ratings, and the answers (two queries)."""
-    answers = list(
-        Feedback._base_manager.filter(session=session).select_related("staff").order_by("-pk")
-    )
-    distribution = Counter(a.rating for a in answers)
-    mean = (
-        (Decimal(sum(a.rating for a in answers)) / len(answers)).quantize(Decimal("0.01"))
-        if answers
-        else None
-    )
-    return {
-        "count": len(answers),
-        "mean": mean,
-        "distribution": [(r, distribution.get(r, 0)) for r in range(5, 0, -1)],
-        "answers": [a for a in answers if a.will_apply.strip()],
-    }
-
-
-def session_attendance(session: PDSession):
-    """The attendance rows the user may see (scoped by the attendee's school)."""
-    return (
-        Attendance.objects.filter(session=session)
-        .select_related("staff", "staff__school")
-        .order_by("staff__full_name")
-    )
-
-
-def roster(school_ids, search: str = ""):
-    qs = (
-        StaffMember.objects.active()
-        .filter(school__in=school_ids)
-        .select_related("school")
-        .order_by("full_name")
-    )
-    if search:
-        qs = qs.filter(full_name__icontains=search)
-    return qs
-
-
-def leaders_of(school: School):
-    """The school's Learning Leaders with the number of sessions each has led (one query)."""
-    return (
-        LearningLeader.objects.filter(school=school)
-        .select_related("staff", "nominated_by")
-        .annotate(sessions_led=Count("staff__pd_sessions_led", distinct=True))
-    )
-
-
-def poll_results(poll: PDNeedsPoll) -> dict:
-    responses = PDNeedsResponse._base_manager.filter(poll=poll)
-    return {
-        "responses": responses.count(),
-        "ranked": needs_ranked(PDNeedsPoll._base_manager.filter(pk=poll.pk)),
-        "other": list(responses.exclude(other="").values_list("other", flat=True)[:200]),
-    }
-
-
-def last_format(user) -> str | None:
-    return (
-        PDSession._base_manager.filter(created_by=user)
-        .order_by("-created_at", "-pk")
-        .values_list("format", flat=True)
-        .first()
-    )
+        rows.append(
+            [
+                "Coaches",
+                "",
+                reach["coach_sessions"],
+                reach["coach_colleagues"],
+                reach["coach_hours"],
+            ]
+        )
+        return CsvTable(
+            f"pd-leaders-{stamp}.csv",
+            ["Led by", "Name", "Sessions", "Distinct colleagues", "Hours"],
+            rows,
+        )
+    if kind == "feedback":
+        return CsvTable(
+            f"pd-feedback-{stamp}.csv",
+            ["Format", "Answers", "Mean rating"],
+            [
+                [r["label"], r["answers"], r["mean"]]
+                for r in feedback_by_format(scope.sessions, period)
+            ],
+        )
+    if kind == "needs":
+        return CsvTable(
+            f"pd-needs-{stamp}.csv",
+            ["Rank", "Need", "Answers"],
+            [[i, r["label"], r["answers"]] for i, r in enumerate(needs_ranked(scope.polls), 1)],
+        )
+    return None

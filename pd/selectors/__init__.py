@@ -1,0 +1,272 @@
+"""Reads of the PD app. The pages read through here and the views render what comes back:
+the session list and calendar, a session's page, the attendee roster, Learning Leaders and
+needs polls; the reports page and its CSV files come from ``pd.selectors.reports`` and are
+named here too, so ``pd.selectors`` is the one place to look. Formulas: docs/pd.md."""
+
+from __future__ import annotations
+
+import calendar
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, Prefetch, Q
+
+from schools.models import School, StaffMember
+from schools.scoping import scopes_disabled
+from schools.web import absolute_url
+
+from ..models import (
+    Attendance,
+    AttendanceStatus,
+    Feedback,
+    LearningLeader,
+    PDNeedsPoll,
+    PDNeedsResponse,
+    PDSession,
+    PDSessionChange,
+    SessionPillar,
+)
+from .reports import (
+    REPORT_EXPORTS,
+    REPORT_SHOWS,
+    HoursSummary,
+    Period,
+    Report,
+    ReportScope,
+    feedback_by_format,
+    format_mix,
+    hours_by_month,
+    hours_summary,
+    leader_reach,
+    needs_ranked,
+    period_target,
+    polls_in,
+    report,
+    report_export,
+    report_rows,
+    report_scope,
+    staff_hours,
+)
+
+__all__ = [
+    # the reports page (pd.selectors.reports)
+    "REPORT_EXPORTS",
+    "REPORT_SHOWS",
+    "HoursSummary",
+    "Period",
+    "Report",
+    "ReportScope",
+    "feedback_by_format",
+    "format_mix",
+    "hours_by_month",
+    "hours_summary",
+    "leader_reach",
+    "needs_ranked",
+    "period_target",
+    "polls_in",
+    "report",
+    "report_export",
+    "report_rows",
+    "report_scope",
+    "staff_hours",
+    # sessions, the roster, leaders and polls (here)
+    "SESSION_CHANGES_SHOWN",
+    "SessionPage",
+    "attendee_roster",
+    "feedback_summary",
+    "last_format",
+    "leaders_of",
+    "month_grid",
+    "poll_results",
+    "polls_of",
+    "roster",
+    "same_sessions",
+    "session_attendance",
+    "session_page",
+    "session_school_names",
+    "session_schools",
+    "sessions_list",
+]
+
+# --- sessions -------------------------------------------------------------------------
+
+
+def sessions_list(sessions):
+    """Sessions with what the list shows, in a fixed number of queries."""
+    return (
+        sessions.select_related("facilitator_user", "facilitator_staff")
+        .prefetch_related(
+            Prefetch("schools", queryset=School.objects.order_by("name")),
+            Prefetch("pillars", queryset=SessionPillar.objects.all()),
+        )
+        .annotate(
+            attended=Count("attendances", filter=Q(attendances__status=AttendanceStatus.ATTENDED)),
+        )
+        .order_by("-date", "-start_time", "-pk")
+    )
+
+
+def same_sessions(*, schools, day: date, title: str, start_time=None) -> list[PDSession]:
+    """Sessions already logged that look like this one: the same day at one of the same
+    schools, with the same title (case and spacing aside) or the same start time."""
+    same = Q(title__iexact=" ".join(title.split()))
+    if start_time is not None:
+        same |= Q(start_time=start_time)
+    matches = PDSession.objects.filter(
+        same,
+        date=day,
+        pk__in=PDSession.objects.filter(schools__in=list(schools)).values("pk"),
+    )
+    return list(sessions_list(matches)[:5])
+
+
+def month_grid(year: int, month: int, sessions) -> list[list[tuple[date, list[PDSession]]]]:
+    """Weeks (Monday first) of the month, each day with its sessions (one query)."""
+    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+    first, last = weeks[0][0], weeks[-1][-1]
+    by_day: dict[date, list[PDSession]] = defaultdict(list)
+    for s in sessions.filter(date__gte=first, date__lte=last).order_by("date", "start_time", "pk"):
+        by_day[s.date].append(s)
+    return [[(day, by_day.get(day, [])) for day in week] for week in weeks]
+
+
+def feedback_summary(session: PDSession) -> dict:
+    """Count, mean and distribution of a session's ratings, and the answers (two queries)."""
+    answers = list(
+        Feedback._base_manager.filter(session=session).select_related("staff").order_by("-pk")
+    )
+    distribution = Counter(a.rating for a in answers)
+    mean = (
+        (Decimal(sum(a.rating for a in answers)) / len(answers)).quantize(Decimal("0.01"))
+        if answers
+        else None
+    )
+    return {
+        "count": len(answers),
+        "mean": mean,
+        "distribution": [(r, distribution.get(r, 0)) for r in range(5, 0, -1)],
+        "answers": [a for a in answers if a.will_apply.strip()],
+    }
+
+
+def session_schools(session: PDSession) -> list[School]:
+    """The session's schools that the reader sees, by name."""
+    return list(School.objects.filter(pd_sessions=session).order_by("name"))
+
+
+def session_school_names(session: PDSession) -> list[str]:
+    """Every school of the session, by name: the public pages (check-in, feedback) name
+    them to a visitor who has no account and so no scope."""
+    with scopes_disabled():
+        return [s.name for s in School.objects.filter(pd_sessions=session).order_by("name")]
+
+
+@dataclass
+class SessionPage:
+    """What a session's page shows besides its forms (a fixed number of queries)."""
+
+    session: PDSession
+    schools: list[School]
+    pillars: list[SessionPillar]
+    rows: list[Attendance]
+    attended: int
+    checked_in: int
+    feedback: dict
+    changes: list[PDSessionChange]
+    checkin_url: str
+    feedback_url: str
+    checkin_open: bool
+    checkin_window: object
+
+    def context(self) -> dict:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "rows"}
+
+
+# The change log a session's page shows, newest first.
+SESSION_CHANGES_SHOWN = 50
+
+
+def session_page(session: PDSession, schools: list[School]) -> SessionPage:
+    """The session's page: attendance as the reader may see it, feedback, the change log,
+    the check-in and feedback links."""
+    rows = list(session_attendance(session))
+    return SessionPage(
+        session=session,
+        schools=schools,
+        pillars=list(SessionPillar.objects.filter(session=session)),
+        rows=rows,
+        attended=sum(1 for a in rows if a.status == AttendanceStatus.ATTENDED),
+        checked_in=sum(1 for a in rows if a.checked_in_at),
+        feedback=feedback_summary(session),
+        changes=list(
+            PDSessionChange.objects.filter(session=session).select_related("changed_by")[
+                :SESSION_CHANGES_SHOWN
+            ]
+        ),
+        checkin_url=absolute_url(session.checkin_path()),
+        feedback_url=absolute_url(session.feedback_path()),
+        checkin_open=session.checkin_open(),
+        checkin_window=session.checkin_window(),
+    )
+
+
+def session_attendance(session: PDSession):
+    """The attendance rows the user may see (scoped by the attendee's school)."""
+    return (
+        Attendance.objects.filter(session=session)
+        .select_related("staff", "staff__school")
+        .order_by("staff__full_name")
+    )
+
+
+def attendee_roster(school_ids, *, among) -> tuple[list[StaffMember], int]:
+    """The active staff of those of ``school_ids`` that are among the schools ``among`` (the
+    schools the person logs PD for, as they see them), and how many schools that is."""
+    ids = list(among.filter(pk__in=school_ids).values_list("pk", flat=True))
+    return (list(roster(ids)) if ids else []), len(ids)
+
+
+def roster(school_ids, search: str = ""):
+    qs = (
+        StaffMember.objects.active()
+        .filter(school__in=school_ids)
+        .select_related("school")
+        .order_by("full_name")
+    )
+    if search:
+        qs = qs.filter(full_name__icontains=search)
+    return qs
+
+
+def leaders_of(school: School):
+    """The school's Learning Leaders with the number of sessions each has led (one query)."""
+    return (
+        LearningLeader.objects.filter(school=school)
+        .select_related("staff", "nominated_by")
+        .annotate(sessions_led=Count("staff__pd_sessions_led", distinct=True))
+    )
+
+
+def polls_of(school: School):
+    """The school's needs polls, each with its number of answers."""
+    return PDNeedsPoll.objects.filter(school=school).annotate(answers=Count("responses"))
+
+
+def poll_results(poll: PDNeedsPoll) -> dict:
+    responses = PDNeedsResponse._base_manager.filter(poll=poll)
+    return {
+        "responses": responses.count(),
+        "ranked": needs_ranked(PDNeedsPoll._base_manager.filter(pk=poll.pk)),
+        "other": list(responses.exclude(other="").values_list("other", flat=True)[:200]),
+    }
+
+
+def last_format(user) -> str | None:
+    return (
+        PDSession._base_manager.filter(created_by=user)
+        .order_by("-created_at", "-pk")
+        .values_list("format", flat=True)
+        .first()
+    )
