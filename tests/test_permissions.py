@@ -265,3 +265,15 @@ def test_who_edits_an_initiative(
     )
     answers = tuple(can_edit_initiative(access, plan) for plan in plans)
     assert answers == (school_plan, two_schools, whole_district, other_district)
+
+
+def test_two_factor_covers_everyone_who_sees_student_records():
+    """A district requiring two-factor sign-in requires it of whoever reads students'
+    records (the inventory's holders, imports of students, charges); accounts cannot import
+    equity, so it declares its own capability, kept equal here."""
+    readers = {
+        role
+        for name in ("equity.read_inventory", "equity.import_records", "equity.handle_devices")
+        for role in permissions.get(name).roles
+    }
+    assert set(permissions.get("accounts.see_student_records").roles) == readers
