@@ -11,14 +11,12 @@ from django_otp import devices_for_user, user_has_device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from schools.models import District, Membership, Role
+from schools.models import District, Membership
 from schools.scoping import scopes_disabled
 
 from .models import User
+from .permissions import can_see_student_records
 
-# Roles that see student records (rosters, device assignments, charges): a district that
-# requires two-factor sign-in requires it of these. Coaches see staff, not students.
-STUDENT_RECORD_ROLES = (Role.DISTRICT_ADMIN, Role.PRINCIPAL, Role.TECH_STAFF)
 RECOVERY_CODES = 10
 
 
@@ -31,7 +29,7 @@ def is_required(user: User) -> bool:
         if user.is_superuser:
             return District.objects.filter(require_two_factor=True).exists()
         return Membership.objects.filter(
-            user=user, role__in=STUDENT_RECORD_ROLES, district__require_two_factor=True
+            user=user, role__in=can_see_student_records.roles, district__require_two_factor=True
         ).exists()
 
 

@@ -13,10 +13,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from equity.inventory.coverage import coverage_summary, rows_for
-from equity.inventory.filters import readable_school_ids
+from equity.permissions import can_read_inventory
 from pd.models import Attendance, AttendanceStatus, PDSession
 from schools.exports import CsvTable
 from schools.models import School
+from schools.permissions import schools_for
 from stakeholders.models import Survey
 from stakeholders.selectors import headline_results
 
@@ -35,7 +36,7 @@ from .models import (
     StatusChange,
     Swot,
 )
-from .services import can_edit, linked_school_ids
+from .permissions import can_edit_initiative, linked_school_ids
 
 ZERO = Decimal(0)
 MONEY = DecimalField(max_digits=14, decimal_places=2)
@@ -228,7 +229,7 @@ def device_plan(access, initiative: Initiative, schools: list[School]) -> dict |
     that puts no devices in students' hands."""
     if not initiative.involves_devices:
         return None
-    readable = readable_school_ids(access)
+    readable = schools_for(access, can_read_inventory)
     ids = [s.pk for s in schools if readable is None or s.pk in readable]
     if not ids:
         return {"rows": [], "hidden": True}
@@ -305,7 +306,7 @@ def initiative_page(initiative: Initiative, access) -> InitiativePage:
         initiative=initiative,
         schools=schools,
         hidden_schools=len(school_ids) - len(schools),
-        editable=can_edit(access, initiative, school_ids),
+        editable=can_edit_initiative(access, initiative, school_ids),
         pillars=list(InitiativePillar.objects.filter(initiative=initiative)),
         history=list(StatusChange.objects.filter(initiative=initiative).select_related("by")),
         surveys=[(s, s.is_closed(today), heard.get(s.pk)) for s in surveys],

@@ -1,4 +1,4 @@
-"""Writes of the initiatives app, and who may make them.
+"""Writes of the initiatives app (who may make them: ``initiatives.permissions``).
 
 Each write validates first and writes in one transaction. A status move has one door,
 ``initiative_move`` (``initiative_start`` for a new initiative): it checks the workflow (the
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from schools.models import District, Role, School
+from schools.models import District, School
 
 from .models import (
     GATED,
@@ -28,48 +28,6 @@ from .models import (
     Status,
     StatusChange,
 )
-
-# --- who may do what --------------------------------------------------------------------
-
-
-def linked_school_ids(initiative: Initiative) -> set[int]:
-    """Every school the initiative concerns, including those outside the reader's scope."""
-    links = Initiative.schools.through.objects.filter(initiative_id=initiative.pk)
-    return set(links.values_list("school_id", flat=True))
-
-
-def can_edit(access, initiative: Initiative, school_ids: set[int] | None = None) -> bool:
-    """District admins edit their district's initiatives; a whole-district initiative is theirs
-    alone. A school initiative is also edited by someone who is principal of *every* school
-    it concerns: a plan that binds a school needs that school's principal."""
-    if access.unrestricted or access.is_district_admin(initiative.district_id):
-        return True
-    if initiative.whole_district:
-        return False
-    ids = linked_school_ids(initiative) if school_ids is None else school_ids
-    return bool(ids) and all(Role.PRINCIPAL in access.roles_at(i) for i in ids)
-
-
-def can_create(access) -> bool:
-    return access.has_role(Role.PRINCIPAL, Role.DISTRICT_ADMIN)
-
-
-def creatable_schools(access):
-    """Schools a user may start an initiative for: where they are principal, or their
-    district's schools for a district admin."""
-    schools = School.objects.select_related("district").order_by("name")
-    if access.unrestricted:
-        return schools
-    ids = {i for i in access.school_ids if Role.PRINCIPAL in access.roles_at(i)}
-    admin_districts = [d for d in access.district_ids if access.is_district_admin(d)]
-    return schools.filter(pk__in=ids) | schools.filter(district_id__in=admin_districts)
-
-
-def can_write_for_school(access, school: School) -> bool:
-    """SWOT analyses and reflections are written by the school's principal or a district
-    admin; everyone who sees the school reads them."""
-    return access.has_role(Role.PRINCIPAL, Role.DISTRICT_ADMIN, school=school)
-
 
 # --- the status workflow ----------------------------------------------------------------
 

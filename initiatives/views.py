@@ -1,10 +1,11 @@
 """Initiative pages: the principal's workspace from the why to the sign-offs.
 
 Every object comes through the scoped managers (``@scoped_object``: another school's object
-answers 404). Everyone who sees an initiative reads it; ``services.can_edit`` decides who
-changes it (403 otherwise). A view validates its form and calls one service (writes: a
-refused move or budget line comes back as an error on its field) or one selector (reads:
-the pages' contexts are built in ``initiatives.selectors``).
+answers 404). Everyone who sees an initiative reads it;
+``permissions.can_edit_initiative`` decides who changes it (403 otherwise). A view
+validates its form and calls one service (writes: a refused move or budget line comes back
+as an error on its field) or one selector (reads: the pages' contexts are built in
+``initiatives.selectors``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from schools.exports import csv_response
 from schools.models import School
 from schools.scoping import scoped_object
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .forms import (
     BudgetLineForm,
     ComplianceItemForm,
@@ -41,8 +42,8 @@ def _initiatives():
 
 
 def _require_editor(request, initiative: Initiative) -> set[int]:
-    school_ids = services.linked_school_ids(initiative)
-    if not services.can_edit(request.access, initiative, school_ids):
+    school_ids = permissions.linked_school_ids(initiative)
+    if not permissions.can_edit_initiative(request.access, initiative, school_ids):
         raise PermissionDenied("Only the principal of its schools or a district admin may do this.")
     return school_ids
 
@@ -66,7 +67,7 @@ def initiative_list(request):
         {
             "rows": selectors.initiative_list(),
             "school": None,
-            "can_create": services.can_create(request.access),
+            "can_create": permissions.can_create(request.access),
             "schools": selectors.schools_in_view(),
         },
     )
@@ -80,8 +81,8 @@ def school_initiatives(request, school):
         {
             "rows": selectors.initiative_list(school=school),
             "school": school,
-            "can_create": services.can_create(request.access),
-            "can_write": services.can_write_for_school(request.access, school),
+            "can_create": permissions.can_create(request.access),
+            "can_write": permissions.can_write_for_school(request.access, school),
             "latest_swot": selectors.latest_swot(school),
         },
     )
@@ -94,9 +95,9 @@ def school_initiatives(request, school):
 @require_http_methods(["GET", "POST"])
 def initiative_new(request):
     """Two steps: the why (what changes for teaching and learning), then the what."""
-    if not services.can_create(request.access):
+    if not permissions.can_create(request.access):
         raise PermissionDenied("Principals and district admins start initiatives.")
-    schools = services.creatable_schools(request.access)
+    schools = permissions.creatable_schools(request.access)
     district_admin = any(request.access.is_district_admin(d) for d in request.access.district_ids)
     step = request.POST.get("step", "why")
     why = WhyForm(request.POST or None)
@@ -323,7 +324,7 @@ def compliance_edit(request, item):
 
 @scoped_object(School, methods=["GET", "POST"])
 def swot_list(request, school):
-    can_write = services.can_write_for_school(request.access, school)
+    can_write = permissions.can_write_for_school(request.access, school)
     form = SwotForm(request.POST or None, school=school) if can_write else None
     if request.method == "POST":
         if form is None:
@@ -342,7 +343,7 @@ def swot_list(request, school):
 
 @scoped_object(lambda: Swot.objects.select_related("school"), methods=["GET", "POST"])
 def swot_edit(request, swot):
-    if not services.can_write_for_school(request.access, swot.school):
+    if not permissions.can_write_for_school(request.access, swot.school):
         raise PermissionDenied("The principal or a district admin records the SWOT.")
     form = SwotForm(request.POST or None, instance=swot, school=swot.school)
     if request.method == "POST" and form.is_valid():
@@ -359,7 +360,7 @@ def swot_edit(request, swot):
 
 @scoped_object(School, methods=["GET", "POST"])
 def reflections(request, school):
-    can_write = services.can_write_for_school(request.access, school)
+    can_write = permissions.can_write_for_school(request.access, school)
     form = None
     if can_write:
         form = ReflectionForm(

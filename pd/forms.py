@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from schools.forms import CrispyFormMixin, EditTokenMixin, Form, ModelForm, ScopedFormMixin
-from schools.models import Membership, Role, School, StaffMember
+from schools.models import Membership, School, StaffMember
+from schools.permissions import schools_for
 from schools.pillars import Pillar
 
 from .models import (
@@ -21,8 +22,7 @@ from .models import (
     PDSession,
     SessionPillar,
 )
-
-PD_ROLES = (Role.COACH, Role.PRINCIPAL, Role.DISTRICT_ADMIN)
+from .permissions import can_facilitate, can_use_pd
 
 
 class DateInput(forms.DateInput):
@@ -33,13 +33,15 @@ class TimeInput(forms.TimeInput):
     input_type = "time"
 
 
+def _coach_ids():
+    return Membership.objects.filter(role__in=can_facilitate.roles).values("user_id")
+
+
 def facilitator_choices(user_ids=None) -> list:
     """Coaches and Learning Leaders the user may see, as one grouped choice list.
 
     Values are ``u<id>`` for a coach's account and ``s<id>`` for a Learning Leader."""
-    coaches = get_user_model().objects.filter(
-        pk__in=Membership.objects.filter(role=Role.COACH).values("user_id")
-    )
+    coaches = get_user_model().objects.filter(pk__in=_coach_ids())
     leaders = StaffMember.objects.filter(
         pk__in=LearningLeader.objects.values("staff_id")
     ).select_related("school")
@@ -60,7 +62,8 @@ def parse_facilitator(value: str) -> tuple[object | None, StaffMember | None]:
         user = (
             get_user_model()
             .objects.filter(
-                pk=pk, pk__in=Membership.objects.filter(role=Role.COACH).values("user_id")
+                pk=pk,
+                pk__in=_coach_ids(),
             )
             .first()
         )
@@ -123,7 +126,7 @@ class SessionForm(EditTokenMixin, ModelForm):
     def __init__(self, *args, access, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.access = access
-        school_ids = None if access.unrestricted else access.school_ids_with_role(*PD_ROLES)
+        school_ids = schools_for(access, can_use_pd)
         schools = School.objects.order_by("name")
         if school_ids is not None:
             schools = schools.filter(pk__in=school_ids)
@@ -180,7 +183,7 @@ class SessionLogForm(SessionForm):
                     "pillars": [Pillar.PROFESSIONAL_LEARNING],
                 }
             )
-            if access.has_role(Role.COACH):
+            if can_facilitate(access):
                 self.initial["facilitator"] = f"u{user.pk}"
 
     def roster_school_ids(self) -> list[int]:

@@ -3,7 +3,8 @@ feedback and reports. The three public pages (check-in, feedback, needs poll), w
 a token link without an account, are in ``pd.public_views``.
 
 Every object comes through the scoped managers (``@scoped_object``: another school's object
-answers 404), then ``require_role`` answers 403 for a role that does not use PD (tech staff).
+answers 404), then ``pd.permissions.can_use_pd`` answers 403 for a role that does not use
+PD (tech staff).
 A view parses its form, then calls one service (``pd.services``: writes) or one selector
 (``pd.selectors``: the reports and their CSV files, a session's page, the roster), and
 renders, redirects or streams.
@@ -25,13 +26,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from schools.exports import csv_response
 from schools.forms import EARLIEST_DATE, LATEST_DATE
 from schools.models import School
-from schools.scoping import require_role, require_role_at_any, scoped_object
+from schools.permissions import schools_for
+from schools.scoping import scoped_object
 from schools.web import absolute_url, qr_svg
 
 from . import selectors, services
 from .filters import SessionFilter
 from .forms import (
-    PD_ROLES,
     AddAttendeesForm,
     AttendanceForm,
     LeaderForm,
@@ -41,6 +42,7 @@ from .forms import (
     SessionLogForm,
 )
 from .models import CheckinMode, PDNeedsPoll, PDSession
+from .permissions import can_use_pd
 
 PER_PAGE = 25
 STAFF_PER_PAGE = 50
@@ -51,7 +53,7 @@ def _pd_school_ids(access) -> frozenset[int] | None:
 
     Scope is not enough: someone who is tech staff at Cedar and coach at Maple sees Cedar,
     but works with Maple's PD only."""
-    return None if access.unrestricted else access.school_ids_with_role(*PD_ROLES)
+    return schools_for(access, can_use_pd)
 
 
 def _pd_schools(access):
@@ -76,7 +78,7 @@ def _sessions():
 def _require_session_role(access, session: PDSession) -> list[School]:
     """403 unless the user holds a PD role at one of the session's schools they can see."""
     schools = selectors.session_schools(session)
-    require_role_at_any(access, schools, *PD_ROLES)
+    can_use_pd.require_at_any(access, schools)
     return schools
 
 
@@ -86,7 +88,7 @@ def _require_session_role(access, session: PDSession) -> list[School]:
 @login_required
 @require_GET
 def session_list(request):
-    require_role(request.access, *PD_ROLES)
+    can_use_pd.require(request.access)
     filterset = SessionFilter(
         request.GET, queryset=selectors.sessions_list(_pd_sessions(request.access))
     )
@@ -114,7 +116,7 @@ def _month(value: str | None) -> date:
 @login_required
 @require_GET
 def calendar_view(request):
-    require_role(request.access, *PD_ROLES)
+    can_use_pd.require(request.access)
     first = _month(request.GET.get("month"))
     filterset = SessionFilter(request.GET, queryset=_pd_sessions(request.access))
     weeks = selectors.month_grid(first.year, first.month, filterset.qs)
@@ -147,7 +149,7 @@ def _roster_context(form: SessionLogForm) -> dict:
 @login_required
 @require_http_methods(["GET", "POST"])
 def session_new(request):
-    require_role(request.access, *PD_ROLES)
+    can_use_pd.require(request.access)
     form = SessionLogForm(
         request.POST or None,
         access=request.access,
@@ -185,7 +187,7 @@ def session_new(request):
 @scoped_object(School)
 def roster_partial(request, school):
     """The attendee checkboxes of a school (and ``also`` schools), for the logging form."""
-    require_role(request.access, *PD_ROLES, school=school)
+    can_use_pd.require(request.access, school=school)
     also = {int(v) for v in request.GET.getlist("also") if v.isdigit()}
     roster, count = selectors.attendee_roster([school.pk, *also], among=_pd_schools(request.access))
     context = {
@@ -309,7 +311,7 @@ def feedback_request(request, session):
 
 @scoped_object(School, methods=["GET", "POST"])
 def leaders(request, school):
-    require_role(request.access, *PD_ROLES, school=school)
+    can_use_pd.require(request.access, school=school)
     form = LeaderForm(request.POST or None, school=school)
     if request.method == "POST" and form.is_valid():
         try:
@@ -338,7 +340,7 @@ def leaders(request, school):
 
 @scoped_object(School, methods=["GET", "POST"])
 def polls(request, school):
-    require_role(request.access, *PD_ROLES, school=school)
+    can_use_pd.require(request.access, school=school)
     form = PollForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -357,7 +359,7 @@ def polls(request, school):
 
 @scoped_object(lambda: PDNeedsPoll.objects.select_related("school"))
 def poll_results(request, poll):
-    require_role(request.access, *PD_ROLES, school=poll.school)
+    can_use_pd.require(request.access, school=poll.school)
     return render(
         request,
         "pd/poll_results.html",
@@ -375,7 +377,7 @@ def poll_results(request, poll):
 @login_required
 @require_GET
 def reports(request):
-    require_role(request.access, *PD_ROLES)
+    can_use_pd.require(request.access)
     schools = _pd_schools(request.access)
     form = ReportForm(request.GET or None, schools=schools)
     data = form.cleaned_data if form.is_valid() else {}

@@ -23,9 +23,8 @@ from datetime import date, timedelta
 
 from django.db.models import Avg, Count, Exists, F, FilteredRelation, Min, OuterRef, Q, Sum
 from django.urls import NoReverseMatch, reverse
-from django.utils.module_loading import import_string
 
-from schools import numbers
+from schools import numbers, permissions
 from schools.models import TEACHING_POSITIONS, Grade, School, StaffMember, device_target
 from schools.pillars import Pillar
 
@@ -72,15 +71,16 @@ class Context:
 class Records:
     """A page that shows the records behind an indicator.
 
-    ``roles`` is the dotted path of the roles tuple the page's own view asks for (read
-    when needed, so readiness names the very rule the page applies, without importing
-    the app at start-up); None when anyone who sees the school may open it. ``school_arg``
+    ``capability`` names the capability the page's own view asks for (looked up when
+    needed in ``schools.permissions``, so readiness names the very rule the page applies,
+    without importing the app at start-up); None when anyone who sees the school may open
+    it. ``school_arg``
     says how the school is passed: ``"pk"`` in the path, ``"query"`` as ``?school=``, or
     ``""`` not at all.
     """
 
     url_name: str
-    roles: str | None = None
+    capability: str | None = None
     school_arg: str = "pk"
 
     def url(self, school: School) -> str:
@@ -91,9 +91,9 @@ class Records:
         return reverse(self.url_name)
 
     def opens_for(self, access, school: School) -> bool:
-        if self.roles is None:
+        if self.capability is None:
             return True
-        return access.has_role(*import_string(self.roles), school=school)
+        return permissions.can(access, self.capability, school=school)
 
 
 @dataclass(frozen=True)
@@ -378,13 +378,13 @@ def _shares(schools, rows: dict, part: str, whole: str, what: str) -> dict[int, 
     return out
 
 
-# The pages the evidence links to, with the roles their views ask for.
-_COVERAGE = Records("equity:coverage", roles="equity.inventory.filters.READERS")
-_PD_REPORTS = Records("pd:reports", roles="pd.forms.PD_ROLES", school_arg="query")
-_PD_LEADERS = Records("pd:leaders", roles="pd.forms.PD_ROLES")
-_PD_POLLS = Records("pd:polls", roles="pd.forms.PD_ROLES")
-_SURVEYS = Records("stakeholders:home", roles="stakeholders.services.STORY_ROLES", school_arg="")
-_COMMUNITY = Records("stakeholders:community", roles="stakeholders.services.STORY_ROLES")
+# The pages the evidence links to, with the capability their views ask for.
+_COVERAGE = Records("equity:coverage", capability="equity.read_inventory")
+_PD_REPORTS = Records("pd:reports", capability="pd.use_pd", school_arg="query")
+_PD_LEADERS = Records("pd:leaders", capability="pd.use_pd")
+_PD_POLLS = Records("pd:polls", capability="pd.use_pd")
+_SURVEYS = Records("stakeholders:home", capability="stakeholders.tell_stories", school_arg="")
+_COMMUNITY = Records("stakeholders:community", capability="stakeholders.tell_stories")
 _SWOTS = Records("initiatives:swot_list")
 _INITIATIVES = Records("initiatives:school")
 _REFLECTIONS = Records("initiatives:reflections")

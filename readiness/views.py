@@ -2,7 +2,7 @@
 admin), and the "recompute now" buttons. Pages only read stored snapshots; the jobs compute.
 
 Every object comes through the scoped managers (``@scoped_object``: another school's object
-answers 404); ``require_role`` / ``require_district_admin`` then answer 403.
+answers 404); ``readiness.permissions`` / ``require_district_admin`` then answer 403.
 """
 
 from __future__ import annotations
@@ -15,16 +15,14 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from schools.models import District, Role, School
+from schools.models import District, School
 from schools.pillars import Pillar
-from schools.scoping import require_district_admin, require_role, scoped_object
+from schools.scoping import require_district_admin, scoped_object
 from schools.selectors import SCHOOLS_PER_PAGE
 
 from . import selectors, services
 from .forms import SORT_CHOICES, DistrictFilterForm, TargetsForm
-
-READERS = (Role.PRINCIPAL, Role.DISTRICT_ADMIN, Role.COACH, Role.TECH_STAFF)
-RECOMPUTERS = (Role.PRINCIPAL, Role.DISTRICT_ADMIN)
+from .permissions import can_read_readiness, can_recompute
 
 
 def _schools():
@@ -48,7 +46,7 @@ def index(request):
 
 @scoped_object(_schools)
 def school_page(request, school):
-    require_role(request.access, *READERS, school=school)
+    can_read_readiness.require(request.access, school=school)
     data = selectors.school_dashboard(school, request.access)
     return render(
         request,
@@ -56,7 +54,7 @@ def school_page(request, school):
         {
             "school": school,
             **data,
-            "can_recompute": request.access.has_role(*RECOMPUTERS, school=school),
+            "can_recompute": can_recompute(request.access, school),
             "is_district_admin": request.access.is_district_admin(school.district_id),
         },
     )
@@ -65,7 +63,7 @@ def school_page(request, school):
 @scoped_object(_schools)
 def school_status(request, school):
     """The run-status fragment (htmx polls it while a run is pending)."""
-    require_role(request.access, *READERS, school=school)
+    can_read_readiness.require(request.access, school=school)
     run = selectors.last_run_for_school(school)
     response = render(
         request,
@@ -80,7 +78,7 @@ def school_status(request, school):
 
 @scoped_object(_schools, methods=["POST"])
 def school_recompute(request, school):
-    require_role(request.access, *RECOMPUTERS, school=school)
+    can_recompute.require(request.access, school=school)
     _run, queued = services.recompute(
         district_id=school.district_id, school_id=school.pk, user=request.user
     )

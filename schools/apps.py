@@ -7,6 +7,11 @@ class SchoolsConfig(AppConfig):
     verbose_name = "Schools"
 
     def ready(self):
+        from django.utils.module_loading import autodiscover_modules
+
         from . import lookups
 
         lookups.register()
+        # Every app's capabilities (``<app>/permissions.py``) join schools.permissions'
+        # registry, so a template or an indicator can ask one by name.
+        autodiscover_modules("permissions")

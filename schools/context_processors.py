@@ -1,18 +1,12 @@
-from .models import Role
+from .permissions import roles_held
 from .scoping import NO_ACCESS
 
 
 def access(request):
-    """Expose the user's roles to templates so navigation shows what they may use."""
+    """Expose the user's access to templates: the navigation asks capabilities of it
+    (``access|can:"pd.use_pd"``); the home page shows a section per school role held."""
     acc = getattr(request, "access", NO_ACCESS)
-    roles = acc.all_roles
     return {
         "access": acc,
-        "nav": {
-            "district_admin": Role.DISTRICT_ADMIN in roles,
-            "principal": Role.PRINCIPAL in roles,
-            "coach": Role.COACH in roles,
-            "tech_staff": Role.TECH_STAFF in roles,
-            "any_role": bool(roles),
-        },
+        "nav": {**roles_held(acc), "any_role": bool(acc.all_roles)},
     }

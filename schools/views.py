@@ -7,15 +7,10 @@ from django.views.decorators.http import require_GET
 
 from . import selectors, services
 from .forms import DistrictSettingsForm, SchoolForm, StaffMemberForm, StaffSearchForm
-from .models import District, Role, School, StaffMember
-from .scoping import require_district_admin, require_role, scoped_object
+from .models import District, School, StaffMember
+from .permissions import can_edit_roster, can_edit_school, home_sections
+from .scoping import require_district_admin, scoped_object
 from .selectors import SCHOOLS_PER_PAGE
-
-SCHOOL_EDITORS = (Role.PRINCIPAL, Role.DISTRICT_ADMIN)
-ROSTER_EDITORS = (Role.PRINCIPAL, Role.DISTRICT_ADMIN, Role.COACH)
-# The equity pages' rules (equity.inventory's READERS / WRITERS), for the links on the school page.
-INVENTORY_READERS = (Role.TECH_STAFF, Role.PRINCIPAL, Role.DISTRICT_ADMIN)
-DEVICE_HANDLERS = (Role.TECH_STAFF, Role.DISTRICT_ADMIN)
 
 
 def _schools():
@@ -37,14 +32,14 @@ def home(request):
         for district in districts
     ]
     # The schools where the user holds a school role: a few, whatever the district's size.
-    role_ids = access.school_ids_with_role(Role.PRINCIPAL, Role.COACH, Role.TECH_STAFF)
+    sections = home_sections(access)
+    role_ids = frozenset().union(*sections.values())
     mine = selectors.with_roster_counts(
         selectors.schools_by_need(School.objects.filter(pk__in=role_ids))
     )
 
-    def where(role):
-        ids = access.school_ids_with_role(role)
-        return [s for s in mine if s.pk in ids]
+    def where(section):
+        return [s for s in mine if s.pk in sections[section]]
 
     return render(
         request,
@@ -54,9 +49,9 @@ def home(request):
                 (district, list(schools[:HOME_SCHOOLS]), schools.count())
                 for district, schools in by_need
             ],
-            "principal_schools": where(Role.PRINCIPAL),
-            "coach_schools": where(Role.COACH),
-            "tech_schools": where(Role.TECH_STAFF),
+            "principal_schools": where("principal"),
+            "coach_schools": where("coach"),
+            "tech_schools": where("tech_staff"),
         },
     )
 
@@ -78,17 +73,15 @@ def school_detail(request, school):
         {
             "school": school,
             "members": selectors.school_members(school),
-            "can_edit": request.access.has_role(*SCHOOL_EDITORS, school=school),
+            "can_edit": can_edit_school(request.access, school),
             "staff_count": selectors.school_staff(school).count(),
-            "can_see_inventory": request.access.has_role(*INVENTORY_READERS, school=school),
-            "can_handle_devices": request.access.has_role(*DEVICE_HANDLERS, school=school),
         },
     )
 
 
 @scoped_object(_schools, methods=["GET", "POST"])
 def school_edit(request, school):
-    require_role(request.access, *SCHOOL_EDITORS, school=school)
+    can_edit_school.require(request.access, school=school)
     form = SchoolForm(
         request.POST or None,
         instance=school,
@@ -117,7 +110,7 @@ def staff_list(request, school):
         "search": search,
         "search_errors": form.errors.get("q"),
         "include_inactive": include_inactive,
-        "can_edit_roster": request.access.has_role(*ROSTER_EDITORS, school=school),
+        "can_edit_roster": can_edit_roster(request.access, school),
     }
     template = "schools/_staff_table.html" if request.htmx else "schools/staff_list.html"
     return render(request, template, context)
@@ -125,7 +118,7 @@ def staff_list(request, school):
 
 @scoped_object(School, methods=["GET", "POST"])
 def staff_add(request, school):
-    require_role(request.access, *ROSTER_EDITORS, school=school)
+    can_edit_roster.require(request.access, school=school)
     form = StaffMemberForm(request.POST or None, school=school)
     if request.method == "POST" and form.is_valid():
         try:
@@ -140,7 +133,7 @@ def staff_add(request, school):
 
 @scoped_object(lambda: StaffMember.objects.select_related("school"), methods=["GET", "POST"])
 def staff_edit(request, staff):
-    require_role(request.access, *ROSTER_EDITORS, school=staff.school)
+    can_edit_roster.require(request.access, school=staff.school)
     form = StaffMemberForm(request.POST or None, instance=staff, school=staff.school)
     if request.method == "POST" and form.is_valid():
         try:

@@ -12,7 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from schools.models import Role, School
+from schools.models import School
 from schools.scoping import scopes_disabled
 from schools.signals import bulk_changed
 
@@ -39,12 +39,6 @@ from .models import (
     Survey,
 )
 from .starters import STARTERS
-
-# Who may do what (docs/stakeholders.md): surveys and their results are the principal's
-# (and the district admin's); anyone leading a school's people may record a story.
-SURVEY_ROLES = (Role.PRINCIPAL, Role.DISTRICT_ADMIN)
-STORY_ROLES = (Role.PRINCIPAL, Role.COACH, Role.DISTRICT_ADMIN)
-COMMUNITY_ROLES = (Role.PRINCIPAL, Role.DISTRICT_ADMIN)
 
 CLOSED = _("This survey is closed.")
 USED = _("This personal link has already been used to answer.")

@@ -3,8 +3,9 @@ principals, coaches and district admins record stories; principals and district 
 partnerships, the communication plan and its log. Who may do what: docs/stakeholders.md.
 
 Objects come through the scoped managers (``@scoped_object``: another school's object
-answers 404); ``require_role`` then answers 403. The respondent pages (``respond``,
-``thanks``) need no account and only reach the invitation their token names.
+answers 404); the capabilities of ``stakeholders.permissions`` then answer 403. The
+respondent pages (``respond``, ``thanks``) need no account and only reach the invitation
+their token names.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from schools.exports import csv_response
 from schools.models import School
-from schools.scoping import require_role, require_role_at_any, scoped_object
+from schools.permissions import schools_for
+from schools.scoping import scoped_object
 from schools.web import absolute_url, qr_svg
 
 from . import selectors, services
@@ -48,7 +50,7 @@ from .models import (
     Story,
     Survey,
 )
-from .services import COMMUNITY_ROLES, STORY_ROLES, SURVEY_ROLES
+from .permissions import can_manage_community, can_run_surveys, can_tell_stories
 
 PER_PAGE = 25
 
@@ -58,13 +60,13 @@ def _manageable(access):
     schools = School.objects.order_by("name")
     if access.unrestricted:
         return schools
-    return schools.filter(pk__in=access.school_ids_with_role(*SURVEY_ROLES))
+    return schools.filter(pk__in=schools_for(access, can_run_surveys))
 
 
 def _require_survey_role(access, survey: Survey) -> list[School]:
     """403 unless the user runs surveys at one of the survey's schools they can see."""
     schools = list(School.objects.filter(surveys=survey).order_by("name"))
-    require_role_at_any(access, schools, *SURVEY_ROLES)
+    can_run_surveys.require_at_any(access, schools)
     return schools
 
 
@@ -75,21 +77,21 @@ def _require_survey_role(access, survey: Survey) -> list[School]:
 @require_GET
 def home(request):
     access = request.access
-    require_role(access, *STORY_ROLES)
+    can_tell_stories.require(access)
     manageable = _manageable(access)
     links = Survey.schools.through.objects.filter(school__in=manageable)
     surveys = Survey.objects.filter(pk__in=links.values("survey_id"))
     page = Paginator(selectors.surveys_list(surveys), PER_PAGE).get_page(request.GET.get("page"))
     schools = School.objects.order_by("name")
     if not access.unrestricted:
-        schools = schools.filter(pk__in=access.school_ids_with_role(*STORY_ROLES))
+        schools = schools.filter(pk__in=schools_for(access, can_tell_stories))
     return render(
         request,
         "stakeholders/home.html",
         {
             "page": page,
             "schools": list(schools),
-            "can_survey": access.has_role(*SURVEY_ROLES),
+            "can_survey": can_run_surveys(access),
         },
     )
 
@@ -97,7 +99,7 @@ def home(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def survey_new(request):
-    require_role(request.access, *SURVEY_ROLES)
+    can_run_surveys.require(request.access)
     form = SurveyNewForm(request.POST or None, schools=_manageable(request.access))
     if request.method == "POST" and form.is_valid():
         try:
@@ -465,7 +467,7 @@ def thanks(request, token):
 
 @scoped_object(School)
 def community(request, school):
-    require_role(request.access, *STORY_ROLES, school=school)
+    can_tell_stories.require(request.access, school=school)
     data = selectors.community(school)
     return render(
         request,
@@ -474,7 +476,7 @@ def community(request, school):
             "school": school,
             **data,
             "money": selectors.partnerships_money(data["partnerships"]),
-            "can_manage": request.access.has_role(*COMMUNITY_ROLES, school=school),
+            "can_manage": can_manage_community(request.access, school),
             "log_form": LogForm(),
         },
     )
@@ -502,13 +504,13 @@ def _story_form_view(request, school, story):
 
 @scoped_object(School, methods=["GET", "POST"])
 def story_add(request, school):
-    require_role(request.access, *STORY_ROLES, school=school)
+    can_tell_stories.require(request.access, school=school)
     return _story_form_view(request, school, Story(school=school))
 
 
 @scoped_object(lambda: Story.objects.select_related("school"), methods=["GET", "POST"])
 def story_edit(request, story):
-    require_role(request.access, *STORY_ROLES, school=story.school)
+    can_tell_stories.require(request.access, school=story.school)
     return _story_form_view(request, story.school, story)
 
 
@@ -533,19 +535,19 @@ def _partnership_form_view(request, school, partnership):
 
 @scoped_object(School, methods=["GET", "POST"])
 def partnership_add(request, school):
-    require_role(request.access, *COMMUNITY_ROLES, school=school)
+    can_manage_community.require(request.access, school=school)
     return _partnership_form_view(request, school, Partnership(school=school))
 
 
 @scoped_object(lambda: Partnership.objects.select_related("school"), methods=["GET", "POST"])
 def partnership_edit(request, partnership):
-    require_role(request.access, *COMMUNITY_ROLES, school=partnership.school)
+    can_manage_community.require(request.access, school=partnership.school)
     return _partnership_form_view(request, partnership.school, partnership)
 
 
 @scoped_object(School, methods=["GET", "POST"])
 def plan_edit(request, school):
-    require_role(request.access, *COMMUNITY_ROLES, school=school)
+    can_manage_community.require(request.access, school=school)
     plan = CommunicationPlan.objects.filter(school=school).first() or CommunicationPlan(
         school=school
     )
@@ -567,7 +569,7 @@ def plan_edit(request, school):
 
 @scoped_object(School, methods=["POST"])
 def log_add(request, school):
-    require_role(request.access, *COMMUNITY_ROLES, school=school)
+    can_manage_community.require(request.access, school=school)
     form = LogForm(request.POST)
     form.instance.school = school
     if form.is_valid():

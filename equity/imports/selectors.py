@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from schools.models import District, Role, School
+from schools.models import District, School
+from schools.permissions import schools_for
 
-# Who may import at a school (the upload pages and the task use the same rule).
-IMPORT_ROLES = (Role.TECH_STAFF, Role.PRINCIPAL, Role.DISTRICT_ADMIN)
+from ..permissions import can_import
 
 
 class ImportSetupError(Exception):
@@ -14,13 +14,8 @@ class ImportSetupError(Exception):
 
 def allowed_school_ids(access, district_id: int) -> set[int] | None:
     """The schools of ``district_id`` where ``access`` may import (None: all of them)."""
-    if access.unrestricted:
-        return None
-    return {
-        s
-        for s in access.school_ids_with_role(*IMPORT_ROLES)
-        if access.school_district.get(s) == district_id
-    }
+    ids = schools_for(access, can_import, district=district_id)
+    return None if ids is None else set(ids)
 
 
 def resolve_place(

@@ -7,13 +7,14 @@ from django.shortcuts import redirect, render
 from core import queue
 from schools.exports import csv_response
 from schools.models import School
-from schools.scoping import require_role, scoped_object
+from schools.scoping import scoped_object
 
+from ..permissions import can_import
 from .devices import import_devices as import_device_file
 from .forms import ImportForm
 from .models import ImportJob
 from .readers import Source
-from .selectors import IMPORT_ROLES, allowed_school_ids
+from .selectors import allowed_school_ids
 from .students import import_students as import_student_file
 from .tasks import progress_key, run_import
 
@@ -42,7 +43,7 @@ def import_students(request, school):
 
 
 def _import_page(request, school, kind):
-    require_role(request.access, *IMPORT_ROLES, school=school)
+    can_import.require(request.access, school=school)
     bound = request.method == "POST"
     form = ImportForm(request.POST if bound else None, request.FILES if bound else None, kind=kind)
     result = None
@@ -130,7 +131,7 @@ def _progress(job: ImportJob) -> dict:
 
 @scoped_object(_jobs)
 def import_job(request, job):
-    require_role(request.access, *IMPORT_ROLES, school=job.school)
+    can_import.require(request.access, school=job.school)
     context = {
         "job": job,
         "progress": _progress(job),
@@ -143,6 +144,6 @@ def import_job(request, job):
 
 @scoped_object(_jobs)
 def import_job_errors(request, job):
-    require_role(request.access, *IMPORT_ROLES, school=job.school)
+    can_import.require(request.access, school=job.school)
     rows = ([e["row"], e["column"], e["message"]] for e in job.errors)
     return csv_response(f"import-{job.pk}-errors.csv", ["row", "column", "message"], rows)

@@ -21,9 +21,11 @@ from django import forms
 from django.db.models import Q
 
 from schools.filters import FilterSet
-from schools.models import Role, School
+from schools.models import School
+from schools.permissions import schools_for
 from schools.widgets import LongSelect
 
+from ..permissions import can_read_inventory
 from .models import Assignment, Device, DeviceKind, DeviceModel, DeviceStatus
 
 # sort key → (label, ordering). The pk keeps the order total, so pages are stable.
@@ -35,18 +37,6 @@ SORTS = {
     "updated": ("Recently changed", ("-updated_at", "-pk")),
 }
 DEFAULT_SORT = "asset_tag"
-
-# Who reads the inventory (the views import this; writing is for tech staff and admins).
-READERS = (Role.TECH_STAFF, Role.PRINCIPAL, Role.DISTRICT_ADMIN)
-
-
-def readable_school_ids(access) -> frozenset[int] | None:
-    """Schools whose inventory the user reads (None: every school, for a superuser).
-
-    Scope is not enough: a coach at Maple who is tech staff at Cedar sees Maple, but reads
-    only Cedar's inventory.
-    """
-    return None if access.unrestricted else access.school_ids_with_role(*READERS)
 
 
 def narrow(queryset, access, ids, field: str = "school_id"):
@@ -74,7 +64,9 @@ def names_only(field) -> None:
 
 def _schools(request):
     # Built per request, inside the user's scope, narrowed to the schools the user reads.
-    return narrow(School.objects.all(), request.access, readable_school_ids(request.access), "pk")
+    return narrow(
+        School.objects.all(), request.access, schools_for(request.access, can_read_inventory), "pk"
+    )
 
 
 def _models(request):

@@ -230,9 +230,10 @@ class BulkForm(ScopedFormMixin, Form):
     def __init__(self, *args, access, writable_school_ids=(), **kwargs):
         super().__init__(*args, **kwargs)
         # Scoped by the mixin; narrowed to the schools where the user may act (the scope
-        # already says so when that is every school the user sees).
+        # already says so when that is every school the user sees; None: every school).
         field = self.fields["school"]
-        field.queryset = narrow(field.queryset, access, frozenset(writable_school_ids), "pk")
+        ids = None if writable_school_ids is None else frozenset(writable_school_ids)
+        field.queryset = narrow(field.queryset, access, ids, "pk")
         names_only(field)
 
     def clean(self):

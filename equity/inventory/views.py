@@ -1,7 +1,7 @@
 """The tech staff pages: inventory, device pages, speed desks, audits, the catalog, coverage.
 
 Every object comes through the scoped managers (``@scoped_object``: another school's object
-answers 404), then ``require_role`` says who may act: tech staff, principals and district
+answers 404), then ``equity.permissions`` says who may act: tech staff, principals and district
 admins read; tech staff and district admins write. Writes go through ``equity.inventory.services``.
 """
 
@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponseNotAllowed
@@ -25,14 +25,16 @@ from django_htmx.http import reswap, retarget
 
 from core import auditlog as audit_log
 from schools.exports import csv_response
-from schools.models import District, Role, School
-from schools.scoping import require_role, scoped_object
+from schools.models import District, School
+from schools.permissions import schools_for
+from schools.scoping import scoped_object
 from schools.selectors import SCHOOLS_PER_PAGE
 
+from ..permissions import can_handle_devices, can_read_inventory
 from . import selectors, services
 from .coverage import CSV_HEADER as COVERAGE_CSV_HEADER
 from .coverage import coverage_summary, csv_rows, rows_for, school_coverage
-from .filters import READERS, DeviceFilter, narrow, readable_school_ids
+from .filters import DeviceFilter, narrow
 from .forms import (
     AuditScanForm,
     BackFromRepairForm,
@@ -57,7 +59,6 @@ from .models import (
     ReturnCondition,
 )
 
-WRITERS = (Role.TECH_STAFF, Role.DISTRICT_ADMIN)
 PER_PAGE = 50
 AUE_WARNING = timedelta(days=365)
 
@@ -68,20 +69,6 @@ def _schools():
 
 def _devices():
     return Device.objects.select_related("model", "school", "school__district")
-
-
-def _holds_role_in_district(access, district, *roles: str) -> bool:
-    if Role.DISTRICT_ADMIN in roles and access.is_district_admin(district):
-        return True
-    return any(
-        access.school_district.get(school_id) == district.pk
-        for school_id in access.school_ids_with_role(*roles)
-    )
-
-
-def _require_in_district(access, district, *roles: str) -> None:
-    if not (access.unrestricted or _holds_role_in_district(access, district, *roles)):
-        raise PermissionDenied("Your role does not allow this.")
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -147,7 +134,7 @@ def _inventory_queryset(access):
     devices = Device.objects.select_related("model", "school").annotate(
         holder_local_id=Subquery(holder.values("student__local_id")[:1])
     )
-    ids = readable_school_ids(access)
+    ids = schools_for(access, can_read_inventory)
     if ids is None:
         return devices
     # The district is implied by the schools, but saying it lets PostgreSQL read the list in
@@ -194,7 +181,7 @@ def _csv(queryset):
 @login_required
 @require_GET
 def inventory(request):
-    require_role(request.access, *READERS)
+    can_read_inventory.require(request.access)
     filterset = DeviceFilter(
         request.GET, queryset=_inventory_queryset(request.access), request=request
     )
@@ -203,8 +190,8 @@ def inventory(request):
     page = ForwardPaginator(filterset.qs, PER_PAGE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
-    writable = request.access.school_ids_with_role(*WRITERS)
-    can_write = bool(writable) or request.access.unrestricted
+    writable = schools_for(request.access, can_handle_devices)
+    can_write = writable is None or bool(writable)
     context = {
         "filter": filterset,
         "page": page,
@@ -237,8 +224,8 @@ def devices_bulk(request):
     """
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
-    require_role(request.access, *WRITERS)
-    writable = request.access.school_ids_with_role(*WRITERS)
+    can_handle_devices.require(request.access)
+    writable = schools_for(request.access, can_handle_devices)
     if request.method != "POST":
         ids = [int(v) for v in request.GET.getlist("bulk-ids") if v.isdigit()]
         devices = list(_inventory_queryset(request.access).filter(pk__in=ids))
@@ -369,7 +356,7 @@ def _aue_state(device: Device) -> str | None:
 
 
 def _device_page(request, device: Device, *, bound=None, status: int = 200):
-    can_write = request.access.has_role(*WRITERS, school=device.school)
+    can_write = can_handle_devices(request.access, device.school)
     forms = []
     if can_write:
         for key, action in ACTIONS.items():
@@ -398,7 +385,7 @@ def _device_page(request, device: Device, *, bound=None, status: int = 200):
 
 @scoped_object(_devices)
 def device_detail(request, device):
-    require_role(request.access, *READERS, school=device.school)
+    can_read_inventory.require(request.access, school=device.school)
     return _device_page(request, device)
 
 
@@ -406,7 +393,7 @@ def device_detail(request, device):
 def device_action(request, device, action):
     if action not in ACTIONS:
         raise Http404("No such action.")
-    require_role(request.access, *WRITERS, school=device.school)
+    can_handle_devices.require(request.access, school=device.school)
     form = ACTIONS[action].form(request.POST, prefix=action)
     form.helper.form_action = reverse("equity:device_action", args=[device.pk, action])
     if form.is_valid():
@@ -447,7 +434,7 @@ def _desk(request, school, *, form_class, template: str, act):
 
 @scoped_object(_schools, methods=["GET", "POST"])
 def checkout(request, school):
-    require_role(request.access, *WRITERS, school=school)
+    can_handle_devices.require(request.access, school=school)
 
     def act(form):
         services.device_check_out(device=form.device, student=form.student, by=request.user)
@@ -458,7 +445,7 @@ def checkout(request, school):
 
 @scoped_object(_schools, methods=["GET", "POST"])
 def checkin(request, school):
-    require_role(request.access, *WRITERS, school=school)
+    can_handle_devices.require(request.access, school=school)
 
     def act(form):
         condition = form.cleaned_data["condition"]
@@ -506,7 +493,7 @@ def _scan_message(scan: services.AuditScan, tag: str) -> tuple[str, str]:
 
 @scoped_object(_schools, methods=["GET", "POST"])
 def audit(request, school):
-    require_role(request.access, *WRITERS, school=school)
+    can_handle_devices.require(request.access, school=school)
     started = _audit_started(request, school)
     if request.method == "POST" and "start" in request.POST:
         request.session[_audit_key(school)] = timezone.now().isoformat()
@@ -559,7 +546,7 @@ def audit(request, school):
 
 @scoped_object(_schools, methods=["GET", "POST"])
 def device_add(request, school):
-    require_role(request.access, *WRITERS, school=school)
+    can_handle_devices.require(request.access, school=school)
     form = DeviceForm(request.POST or None, school=school)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -584,7 +571,7 @@ def device_add(request, school):
 
 @scoped_object(District)
 def device_models(request, district):
-    _require_in_district(request.access, district, *READERS)
+    can_read_inventory.require_in_district(request.access, district)
     today = timezone.localdate()
     return render(
         request,
@@ -594,15 +581,14 @@ def device_models(request, district):
             "models": DeviceModel.objects.filter(district=district),
             "today": today,
             "warn_before": today + AUE_WARNING,
-            "can_add": _holds_role_in_district(request.access, district, *WRITERS)
-            or request.access.unrestricted,
+            "can_add": can_handle_devices.in_district(request.access, district),
         },
     )
 
 
 @scoped_object(District, methods=["GET", "POST"])
 def device_model_add(request, district):
-    _require_in_district(request.access, district, *WRITERS)
+    can_handle_devices.require_in_district(request.access, district)
     form = DeviceModelForm(request.POST or None, district=district)
     if request.method == "POST" and form.is_valid():
         model = form.save()
@@ -629,7 +615,7 @@ def _status_rows(status_counts: dict[str, int]) -> list[tuple[str, int]]:
 
 @scoped_object(_schools)
 def coverage(request, school):
-    require_role(request.access, *READERS, school=school)
+    can_read_inventory.require(request.access, school=school)
     (row,) = school_coverage(School.objects.filter(pk=school.pk))
     chart = {
         "type": "bar",
@@ -651,7 +637,7 @@ def coverage(request, school):
             "coverage_chart": chart,
             "status_chart": _status_chart(row.status_counts),
             "status_rows": _status_rows(row.status_counts),
-            "can_handle_devices": request.access.has_role(*WRITERS, school=school),
+            "can_handle_devices": can_handle_devices(request.access, school),
         },
     )
 
@@ -661,10 +647,13 @@ CHART_SCHOOLS = 25
 
 @scoped_object(District)
 def district_coverage(request, district):
-    _require_in_district(request.access, district, *READERS)
+    can_read_inventory.require_in_district(request.access, district)
     access = request.access
     schools = narrow(
-        School.objects.filter(district=district), access, readable_school_ids(access), "pk"
+        School.objects.filter(district=district),
+        access,
+        schools_for(access, can_read_inventory),
+        "pk",
     )
     # The figures of every school come from the cache (coverage_summary); the page shows
     # the schools of one page of the table and the chart's first 25, with their names.

@@ -2,7 +2,7 @@
 device agreement (signed at the station or accepted by link), charges, and the rollover.
 
 Same pattern as equity/inventory/views.py: ``@scoped_object`` loads the object (another
-school's is a 404), ``require_role`` says who may act, and every write goes through
+school's is a 404), ``equity.permissions`` says who may act, and every write goes through
 services.py or rollover.py.
 """
 
@@ -19,13 +19,12 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import reswap, retarget
 
 from core import auditlog as audit
-from equity.inventory.filters import READERS
 from equity.inventory.models import Assignment
-from equity.inventory.views import WRITERS
+from equity.permissions import can_handle_devices, can_read_inventory
 from schools import numbers
 from schools.exports import csv_response
 from schools.models import District, Grade, School
-from schools.scoping import require_district_admin, require_role, scoped_object
+from schools.scoping import require_district_admin, scoped_object
 
 from . import selectors, services
 from .forms import (
@@ -75,11 +74,11 @@ def _assignments():
 
 @scoped_object(_schools, methods=["GET", "POST"])
 def station_events(request, school):
-    require_role(request.access, *READERS, school=school)
-    can_write = request.access.has_role(*WRITERS, school=school)
+    can_read_inventory.require(request.access, school=school)
+    can_write = can_handle_devices(request.access, school)
     form = StationEventForm(request.POST or None, school=school) if can_write else None
     if request.method == "POST":
-        require_role(request.access, *WRITERS, school=school)
+        can_handle_devices.require(request.access, school=school)
         if form.is_valid():
             form.instance.created_by = request.user
             event = form.save()
@@ -149,7 +148,7 @@ def _station(request, event, *, form_class, act, template, partial):
 
 @scoped_object(_events, methods=["GET", "POST"])
 def handout_station(request, event):
-    require_role(request.access, *WRITERS, school=event.school)
+    can_handle_devices.require(request.access, school=event.school)
     if event.kind != StationKind.HANDOUT:
         return redirect(event)
 
@@ -178,7 +177,7 @@ def handout_station(request, event):
 
 @scoped_object(_events, methods=["GET", "POST"])
 def collection_station(request, event):
-    require_role(request.access, *WRITERS, school=event.school)
+    can_handle_devices.require(request.access, school=event.school)
     if event.kind != StationKind.COLLECTION:
         return redirect(event)
     if request.method == "GET" and request.GET.get("format") == "csv":
@@ -226,13 +225,13 @@ def collection_station(request, event):
 @scoped_object(_assignments, methods=["GET", "POST"])
 def assignment_acceptance(request, assignment):
     school = assignment.device.school
-    require_role(request.access, *READERS, school=school)
-    can_write = request.access.has_role(*WRITERS, school=school)
+    can_read_inventory.require(request.access, school=school)
+    can_write = can_handle_devices(request.access, school)
     acceptance = Acceptance.objects.filter(assignment=assignment).select_related("agreement")
     acceptance = acceptance.first()
     form = SignatureForm(request.POST or None)
     if request.method == "POST":
-        require_role(request.access, *WRITERS, school=school)
+        can_handle_devices.require(request.access, school=school)
         try:
             if "make_link" in request.POST:
                 acceptance = services.acceptance_for(assignment)
@@ -275,7 +274,7 @@ def assignment_acceptance(request, assignment):
 
 @scoped_object(_assignments)
 def acceptance_signature(request, assignment):
-    require_role(request.access, *READERS, school=assignment.device.school)
+    can_read_inventory.require(request.access, school=assignment.device.school)
     acceptance = Acceptance.objects.filter(assignment=assignment, signature__isnull=False).first()
     if acceptance is None:
         from django.http import Http404
@@ -288,7 +287,7 @@ def acceptance_signature(request, assignment):
 
 @scoped_object(_assignments)
 def acceptance_print(request, assignment):
-    require_role(request.access, *READERS, school=assignment.device.school)
+    can_read_inventory.require(request.access, school=assignment.device.school)
     acceptance = (
         Acceptance.objects.filter(assignment=assignment, accepted_at__isnull=False)
         .select_related("agreement")
@@ -324,11 +323,11 @@ CHARGES_LISTED = 200
 
 @scoped_object(_schools, methods=["GET", "POST"])
 def charges(request, school):
-    require_role(request.access, *READERS, school=school)
-    can_write = request.access.has_role(*WRITERS, school=school)
+    can_read_inventory.require(request.access, school=school)
+    can_write = can_handle_devices(request.access, school)
     form = ChargeForm(request.POST or None) if can_write else None
     if request.method == "POST":
-        require_role(request.access, *WRITERS, school=school)
+        can_handle_devices.require(request.access, school=school)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -376,7 +375,7 @@ def _charges():
 @scoped_object(_charges, methods=["POST"])
 def charge_resolve(request, charge):
     school = charge.device.school
-    require_role(request.access, *WRITERS, school=school)
+    can_handle_devices.require(request.access, school=school)
     form = ChargeResolveForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose paid or waived.")

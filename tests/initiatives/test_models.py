@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from initiatives import services
+from initiatives import permissions, services
 from initiatives.forms import BudgetLineForm, ComplianceItemForm, PlanForm
 from initiatives.models import (
     STANDARD_COMPLIANCE,
@@ -314,7 +314,7 @@ def test_whole_district_initiatives_link_every_school(district, maple, cedar, di
         by=district_admin,
     )
     assert initiative.whole_district
-    assert services.linked_school_ids(initiative) == {maple.pk, cedar.pk}
+    assert permissions.linked_school_ids(initiative) == {maple.pk, cedar.pk}
 
 
 def test_a_school_opened_later_joins_the_whole_district_initiatives(

@@ -798,11 +798,6 @@ NOT_EVIDENCE = {
     "stakeholders.services.question_move": "the order of questions; no indicator reads it",
     "stakeholders.services.you_said_save": "the 'you said, we did' note; no indicator reads it",
     # initiatives
-    "initiatives.services.can_create": READS,
-    "initiatives.services.can_edit": READS,
-    "initiatives.services.can_write_for_school": READS,
-    "initiatives.services.creatable_schools": READS,
-    "initiatives.services.linked_school_ids": READS,
     "initiatives.services.move_problems": READS,
     # accounts: people and memberships are not evidence (the staff roster is)
     "accounts.services.account_switch_refusal": READS,
