@@ -34,7 +34,7 @@ from .models import (
 
 def linked_school_ids(initiative: Initiative) -> set[int]:
     """Every school the initiative concerns, including those outside the reader's scope."""
-    links = Initiative.schools.through.objects.filter(initiative_id=initiative.pk)
+    links = Initiative.schools.through.unscoped.filter(initiative_id=initiative.pk)
     return set(links.values_list("school_id", flat=True))
 
 
@@ -139,7 +139,7 @@ def initiative_move(
     Refuses a move the rules forbid (ValidationError keyed ``status``, ``override_reason``
     or ``learning_goals``), under the row's lock so two moves cannot cross. The history row
     keeps who moved it and, when the listening rule was overridden, the reason."""
-    locked = Initiative._base_manager.select_for_update().get(pk=initiative.pk)
+    locked = Initiative.unscoped.select_for_update().get(pk=initiative.pk)
     previous = locked.status
     if previous == to:
         raise ValidationError({"status": "The initiative is already in this status."})
@@ -186,9 +186,7 @@ def initiative_create(
     schools = list(schools)
     if whole_district is not None:
         district = whole_district
-        school_ids = set(
-            School._base_manager.filter(district=district).values_list("pk", flat=True)
-        )
+        school_ids = set(School.unscoped.filter(district=district).values_list("pk", flat=True))
     else:
         if not schools:
             raise ValidationError({"schools": "Choose at least one school."})
