@@ -13,7 +13,7 @@ from .services import account_switch_refusal
 def district_members(district: District, *, by: User, access: Access) -> list[Membership]:
     """The district's memberships, each with ``can_switch``: whether ``by`` may switch that
     person's account on or off (``account_switch_refusal``), read in one query."""
-    elsewhere = Membership._base_manager.filter(user=OuterRef("user_id")).exclude(district=district)
+    elsewhere = Membership.unscoped.filter(user=OuterRef("user_id")).exclude(district=district)
     memberships = list(
         school_selectors.district_members(district).annotate(elsewhere=Exists(elsewhere))
     )

@@ -102,7 +102,7 @@ def membership_remove(*, membership: Membership, by: User) -> None:
 
 def roles_elsewhere(user: User, district: District) -> bool:
     """Whether ``user`` holds a role in a district other than ``district`` (any scope)."""
-    return Membership._base_manager.filter(user=user).exclude(district=district).exists()
+    return Membership.unscoped.filter(user=user).exclude(district=district).exists()
 
 
 def account_switch_refusal(

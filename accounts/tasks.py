@@ -3,7 +3,7 @@ from smtplib import SMTPException
 from celery import shared_task
 
 from schools.models import Membership
-from schools.scoping import scopes_disabled
+from schools.scoping import outside_scope
 
 from . import services
 
@@ -11,7 +11,7 @@ from . import services
 @shared_task(autoretry_for=(SMTPException, OSError), retry_backoff=True, max_retries=5)
 def send_invitation(membership_id: int) -> bool:
     """E-mail the invitation of one membership; nothing if it was revoked meanwhile."""
-    with scopes_disabled():
+    with outside_scope():
         membership = (
             Membership.objects.select_related("user", "school", "district")
             .filter(pk=membership_id)

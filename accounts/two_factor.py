@@ -12,7 +12,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from schools.models import District, Membership
-from schools.scoping import scopes_disabled
+from schools.scoping import outside_scope
 
 from .models import User
 from .permissions import can_see_student_records
@@ -25,7 +25,7 @@ def is_required(user: User) -> bool:
 
     A superuser sees every district's records, so any district's requirement covers them.
     """
-    with scopes_disabled():
+    with outside_scope():
         if user.is_superuser:
             return District.objects.filter(require_two_factor=True).exists()
         return Membership.objects.filter(

@@ -30,7 +30,6 @@ from datetime import date
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from core.auditlog import Kind, record
 from equity.imports.models import ImportJob
@@ -38,6 +37,7 @@ from equity.inventory.models import Assignment, DeviceEvent, Student
 from equity.inventory.services import devices_release
 from equity.year.models import Acceptance, Charge
 from schools.models import District, School
+from schools.scoping import outside_scope
 from stakeholders.models import Audience, Invitation, InvitationKind, PersonResponse
 
 from .models import PurgeRecord, Retention
@@ -137,7 +137,7 @@ def _finish(*, district, school, scope, by, by_label, students, counts) -> Purge
 
 def purge_school(school: School, *, by=None, by_label: str = "") -> PurgeResult:
     """Every student of ``school`` and what hangs on them; one transaction."""
-    with scopes_disabled(), transaction.atomic():
+    with outside_scope(), transaction.atomic():
         students, counts = _purge_students(
             Student.objects.filter(school=school), district=school.district, by=by
         )
@@ -156,7 +156,7 @@ def purge_school(school: School, *, by=None, by_label: str = "") -> PurgeResult:
 
 def purge_student(student: Student, *, by=None, by_label: str = "") -> PurgeResult:
     """One student and what hangs on them. The record keeps the school, not the ID."""
-    with scopes_disabled(), transaction.atomic():
+    with outside_scope(), transaction.atomic():
         school = student.school
         students, counts = _purge_students(
             Student.objects.filter(pk=student.pk), district=school.district, by=by
@@ -195,7 +195,7 @@ def apply_retention(today: date | None = None) -> PurgeResult:
     due gets no record, so the log is not filled with empty purges.
     """
     result = PurgeResult()
-    with scopes_disabled():
+    with outside_scope():
         rules = list(
             Retention.objects.filter(years_after_leaving__isnull=False).select_related("district")
         )

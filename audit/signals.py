@@ -8,10 +8,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
-from django_scopes import scopes_disabled
 
 from core.auditlog import Kind, record
 from schools.models import Membership, School
+from schools.scoping import outside_scope
 from schools.signals import access_refused, csv_downloaded
 
 # Records a person deletes through a page. Bulk link-row replacement (a session's schools,
@@ -21,7 +21,7 @@ AUDITED_DELETIONS = ("schools.Membership", "stakeholders.Question")
 
 
 def _user_district_id(user) -> int | None:
-    with scopes_disabled():
+    with outside_scope():
         return (
             Membership.objects.filter(user=user)
             .order_by("district_id")
@@ -52,7 +52,7 @@ def _on_delete(sender, instance, **kwargs):
     school_id = getattr(instance, "school_id", None)
     district_id = getattr(instance, "district_id", None)
     if district_id is None and school_id is not None:
-        with scopes_disabled():
+        with outside_scope():
             district_id = (
                 School.objects.filter(pk=school_id).values_list("district_id", flat=True).first()
             )

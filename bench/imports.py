@@ -316,11 +316,11 @@ def time_naive(path: Path, district, limit: int) -> tuple[int, float]:
 
     from equity.inventory.models import Device, DeviceEvent, DeviceModel, EventKind
     from schools.models import School
-    from schools.scoping import scopes_disabled
+    from schools.scoping import outside_scope
 
     done = 0
     started = time.perf_counter()
-    with scopes_disabled(), transaction.atomic(), open(path, encoding="utf-8") as f:
+    with outside_scope(), transaction.atomic(), open(path, encoding="utf-8") as f:
         for row in csv.DictReader(f):
             if done >= limit:
                 break
@@ -363,9 +363,9 @@ def _memory_child(path: str, district_id: int, queue) -> None:
 
     setup()
     from schools.models import District
-    from schools.scoping import scopes_disabled
+    from schools.scoping import outside_scope
 
-    with scopes_disabled():
+    with outside_scope():
         district = District.objects.get(pk=district_id)
         before = _status_kib("VmRSS")
         tracemalloc.start()
@@ -407,10 +407,10 @@ def memory(path: Path, district) -> dict:
 
 
 def measure(size: int) -> dict:
-    from schools.scoping import scopes_disabled
+    from schools.scoping import outside_scope
 
     n = rows_for(size)
-    with scopes_disabled(), tempfile.TemporaryDirectory() as tmp:
+    with outside_scope(), tempfile.TemporaryDirectory() as tmp:
         full, small = Path(tmp) / "devices.csv", Path(tmp) / "devices-small.csv"
         write_file(full, n)
         write_file(small, n // 10)

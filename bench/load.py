@@ -60,12 +60,12 @@ def plan() -> dict:
     from initiatives.models import Initiative
     from pd.models import PDSession
     from schools.models import Membership, Role
-    from schools.scoping import scopes_disabled
+    from schools.scoping import outside_scope
     from stakeholders.models import Survey
 
     people: dict[str, list[dict]] = {"principal": [], "coach": [], "tech": []}
     roles = {Role.PRINCIPAL: "principal", Role.COACH: "coach", Role.TECH_STAFF: "tech"}
-    with scopes_disabled():
+    with outside_scope():
         memberships = (
             Membership.objects.filter(user__email__endswith="@" + DOMAIN, role__in=list(roles))
             .exclude(school=None)

@@ -46,14 +46,14 @@ PASSWORD_FREE_LOGINS = {
 def _targets():
     """The seeded objects the pages are asked about (scopes off: this is the bench's own read)."""
     from django.db.models import Count
-    from django_scopes import scopes_disabled
 
     from equity.inventory.models import Device, DeviceModel
     from initiatives.models import Initiative
     from schools.models import School
+    from schools.scoping import outside_scope
     from stakeholders.models import Survey
 
-    with scopes_disabled():
+    with outside_scope():
         school = School.objects.get(code="S0001", district__name="Scale District")
         district = school.district
         device = (
@@ -169,10 +169,10 @@ def measure(size: int) -> dict:
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
-    from schools.scoping import scopes_disabled
+    from schools.scoping import outside_scope
 
     targets = _targets()
-    with scopes_disabled():
+    with outside_scope():
         users = {
             who: get_user_model().objects.get(email=email)
             for who, email in PASSWORD_FREE_LOGINS.items()

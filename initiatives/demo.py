@@ -30,7 +30,7 @@ from django.utils.formats import date_format
 from pd.models import PDSession
 from schools.models import District, Role, School
 from schools.pillars import Pillar
-from schools.scoping import scopes_disabled
+from schools.scoping import outside_scope
 from stakeholders.models import Survey
 from stakeholders.services import copy_starter
 
@@ -91,7 +91,7 @@ def _walk(initiative, steps, by) -> None:
 
 @transaction.atomic
 def seed(district: District, schools: dict[str, School]) -> None:
-    with scopes_disabled():
+    with outside_scope():
         if Initiative.objects.filter(district=district).exists():
             return
         if "MGE" not in schools or "LVH" not in schools:
@@ -198,7 +198,7 @@ def seed(district: District, schools: dict[str, School]) -> None:
                 ),
             ]
         )
-        Survey.schools.through.objects.bulk_create(
+        Survey.schools.through.unscoped.bulk_create(
             Survey.schools.through(survey_id=s.pk, school_id=school.pk)
             for s, school in zip(surveys, [maple, maple, lakeview], strict=True)
         )

@@ -150,7 +150,7 @@ class Initiative(EditGuard, models.Model):
             return []
         return [
             item
-            for item in ComplianceItem._base_manager.filter(initiative_id=self.pk)
+            for item in ComplianceItem.unscoped.filter(initiative_id=self.pk)
             if not item.settled
         ]
 
@@ -160,7 +160,7 @@ class Initiative(EditGuard, models.Model):
         if (
             self.pk is not None
             and not self.has_pedagogy_plan
-            and BudgetLine._base_manager.filter(initiative_id=self.pk)
+            and BudgetLine.unscoped.filter(initiative_id=self.pk)
             .exclude(stage=Stage.PLANNED)
             .exists()
         ):
@@ -297,7 +297,7 @@ class BudgetLine(models.Model):
 
     def clean(self):
         if self.stage != Stage.PLANNED and self.initiative_id:
-            initiative = Initiative._base_manager.get(pk=self.initiative_id)
+            initiative = Initiative.unscoped.get(pk=self.initiative_id)
             if not initiative.has_pedagogy_plan:
                 raise ValidationError(
                     {
@@ -538,7 +538,7 @@ class Reflection(models.Model):
         if (
             self.initiative_id
             and self.school_id
-            and not Initiative.schools.through.objects.filter(
+            and not Initiative.schools.through.unscoped.filter(
                 initiative_id=self.initiative_id, school_id=self.school_id
             ).exists()
         ):

@@ -31,7 +31,7 @@ _leads_school = capability(
 
 def linked_school_ids(initiative: Initiative) -> set[int]:
     """Every school the initiative concerns, including those outside the reader's scope."""
-    links = Initiative.schools.through.objects.filter(initiative_id=initiative.pk)
+    links = Initiative.schools.through.unscoped.filter(initiative_id=initiative.pk)
     return set(links.values_list("school_id", flat=True))
 
 

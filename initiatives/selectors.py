@@ -53,9 +53,9 @@ def initiative_rows(initiatives):
     and the next open milestone as subqueries), their visible schools, their pillars.
 
     ``budget_total`` is every line; ``budget_used`` is committed + spent."""
-    next_open = Milestone._base_manager.filter(
-        initiative=OuterRef("pk"), done_on__isnull=True
-    ).order_by("due_on", "pk")
+    next_open = Milestone.unscoped.filter(initiative=OuterRef("pk"), done_on__isnull=True).order_by(
+        "due_on", "pk"
+    )
     return (
         initiatives.select_related("owner")
         .annotate(
@@ -103,7 +103,7 @@ def budget_by(initiative: Initiative, dimension: str) -> BudgetTable:
     choices = {"category": Category, "funding_source": FundingSource}[dimension]
     sums: dict[str, dict[str, Decimal]] = {}
     for row in (
-        BudgetLine._base_manager.filter(initiative=initiative)
+        BudgetLine.unscoped.filter(initiative=initiative)
         .values(dimension, "stage")
         .annotate(total=Sum("amount"))
         .order_by()
@@ -138,7 +138,7 @@ def pd_reach(initiative: Initiative) -> dict:
     people = 0
     if sessions:
         # Counted over every attendance row of these sessions: a number, never a name.
-        people = Attendance._base_manager.filter(
+        people = Attendance.unscoped.filter(
             session__in=[s.pk for s in sessions], status=AttendanceStatus.ATTENDED
         ).aggregate(n=Count("staff", distinct=True))["n"]
     return {

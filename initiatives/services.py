@@ -97,7 +97,7 @@ def initiative_move(
     Refuses a move the rules forbid (ValidationError keyed ``status``, ``override_reason``
     or ``learning_goals``), under the row's lock so two moves cannot cross. The history row
     keeps who moved it and, when the listening rule was overridden, the reason."""
-    locked = Initiative._base_manager.select_for_update().get(pk=initiative.pk)
+    locked = Initiative.unscoped.select_for_update().get(pk=initiative.pk)
     previous = locked.status
     if previous == to:
         raise ValidationError({"status": "The initiative is already in this status."})
@@ -144,9 +144,7 @@ def initiative_create(
     schools = list(schools)
     if whole_district is not None:
         district = whole_district
-        school_ids = set(
-            School._base_manager.filter(district=district).values_list("pk", flat=True)
-        )
+        school_ids = set(School.unscoped.filter(district=district).values_list("pk", flat=True))
     else:
         if not schools:
             raise ValidationError({"schools": "Choose at least one school."})

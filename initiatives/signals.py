@@ -16,7 +16,7 @@ def _join_whole_district_initiatives(sender, instance, created, raw=False, **kwa
     from .models import Initiative
 
     links = Initiative.schools.through
-    ids = Initiative._base_manager.filter(
+    ids = Initiative.unscoped.filter(
         district_id=instance.district_id, whole_district=True
     ).values_list("pk", flat=True)
     links.objects.bulk_create(links(initiative_id=pk, school_id=instance.pk) for pk in ids)

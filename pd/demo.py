@@ -19,7 +19,7 @@ from django.utils.formats import date_format
 
 from schools.models import TEACHING_POSITIONS, District, Role, School, StaffMember
 from schools.pillars import Pillar
-from schools.scoping import scopes_disabled
+from schools.scoping import outside_scope
 
 from .models import (
     Attendance,
@@ -155,7 +155,7 @@ def _teaching(school: School) -> list[StaffMember]:
 
 @transaction.atomic
 def seed(district: District, schools: dict[str, School]) -> None:
-    with scopes_disabled():
+    with outside_scope():
         if PDSession.objects.filter(schools__district=district).exists():
             return
         rng = random.Random(4)  # the same term on every fresh database
@@ -233,7 +233,7 @@ def seed(district: District, schools: dict[str, School]) -> None:
             pillars.append([Pillar.OPPORTUNITY, Pillar.ENGAGEMENT])
             pools.append([s for school in both for s in _teaching(school)[NO_PD_PER_SCHOOL:]])
         PDSession.objects.bulk_create(sessions)
-        PDSession.schools.through.objects.bulk_create(
+        PDSession.schools.through.unscoped.bulk_create(
             PDSession.schools.through(pdsession_id=s.pk, school_id=school.pk)
             for s, schools_of in zip(sessions, links, strict=True)
             for school in schools_of

@@ -50,7 +50,7 @@ class SessionFilter(FilterSet):
     # Filtering through a subquery keeps a session of several schools on one row.
     def by_school(self, queryset, name, value):
         return queryset.filter(
-            pk__in=PDSession.schools.through.objects.filter(school=value).values("pdsession_id")
+            pk__in=PDSession.schools.through.unscoped.filter(school=value).values("pdsession_id")
         )
 
     def by_pillar(self, queryset, name, value):

@@ -20,7 +20,7 @@ from django.utils.crypto import constant_time_compare
 from core import queue
 from schools import numbers
 from schools.models import School, StaffMember
-from schools.scoping import scopes_disabled
+from schools.scoping import outside_scope
 from schools.signals import bulk_changed
 from schools.web import absolute_url
 
@@ -80,7 +80,7 @@ def _check_initiative(initiative, school_ids: set[int]) -> None:
     """A session serves an initiative of one of its own schools."""
     if initiative is None:
         return
-    links = initiative.schools.through._default_manager.filter(
+    links = initiative.schools.through.unscoped.filter(
         initiative_id=initiative.pk, school_id__in=school_ids
     )
     if not links.exists():
@@ -95,7 +95,7 @@ def _link_schools(session: PDSession, school_ids: set[int]) -> None:
     Written through the join table rather than ``session.schools.set()``: the related
     manager only sees the editor's schools, while this must act on every link, including
     those to schools outside the editor's scope that the caller keeps."""
-    links = PDSession.schools.through.objects
+    links = PDSession.schools.through.unscoped
     links.filter(pdsession=session).exclude(school_id__in=school_ids).delete()
     present = set(links.filter(pdsession=session).values_list("school_id", flat=True))
     links.bulk_create(
@@ -105,7 +105,7 @@ def _link_schools(session: PDSession, school_ids: set[int]) -> None:
 
 def _school_ids(session: PDSession) -> set[int]:
     """Every school of the session (the join table: also those outside the user's scope)."""
-    links = PDSession.schools.through.objects.filter(pdsession_id=session.pk)
+    links = PDSession.schools.through.unscoped.filter(pdsession_id=session.pk)
     return set(links.values_list("school_id", flat=True))
 
 
@@ -237,7 +237,7 @@ def session_update(
             if s.pk not in new_ids:
                 by_school[s.pk] = {"School taking part": [s.name, "—"]}
         # Schools outside the editor's scope stay linked: nobody removes what they cannot see.
-        linked = PDSession.schools.through.objects.filter(pdsession=session)
+        linked = PDSession.schools.through.unscoped.filter(pdsession=session)
         hidden = set(linked.values_list("school_id", flat=True)) - {s.pk for s in old_schools}
         _link_schools(session, {s.pk for s in schools} | hidden)
     pillar_rows = SessionPillar.objects.filter(session=session)
@@ -253,7 +253,7 @@ def session_update(
     if "Duration (minutes)" in changes:
         # Full attendees follow the new length; partial hours that were typed stay.
         old_hours = PDSession(duration_minutes=int(changes["Duration (minutes)"][0])).hours
-        Attendance._base_manager.filter(
+        Attendance.unscoped.filter(
             session=session, status=AttendanceStatus.ATTENDED, hours=old_hours
         ).update(hours=session.hours)
     return _log(session=session, by=by, changes=by_school)
@@ -297,9 +297,7 @@ def attendance_update(
 @transaction.atomic
 def attendees_add(*, session: PDSession, staff: Iterable[StaffMember], by) -> int:
     school_ids = set(School.objects.filter(pd_sessions=session).values_list("pk", flat=True))
-    existing = set(
-        Attendance._base_manager.filter(session=session).values_list("staff_id", flat=True)
-    )
+    existing = set(Attendance.unscoped.filter(session=session).values_list("staff_id", flat=True))
     new = [s for s in staff if s.school_id in school_ids and s.pk not in existing]
     Attendance.objects.bulk_create(
         Attendance(session=session, staff=s, status=AttendanceStatus.ATTENDED, hours=session.hours)
@@ -353,7 +351,7 @@ def session_by_token(*, checkin_token: str = "", feedback_token: str = "") -> PD
     )
     if not (checkin_token or feedback_token):
         return None
-    with scopes_disabled():
+    with outside_scope():
         return PDSession.objects.filter(**lookup).first()
 
 
@@ -369,7 +367,7 @@ def _roster_member(session: PDSession, email: str) -> StaffMember | None:
     email = normalize_email(email)
     if not email:
         return None
-    with scopes_disabled():
+    with outside_scope():
         return (
             StaffMember.objects.active()
             .filter(school__pd_sessions=session, email__iexact=email)
@@ -397,7 +395,7 @@ def checkin_code_request(*, session: PDSession, email: str, now=None) -> Checkin
     staff = _roster_member(session, email)
     if staff is None:
         return None
-    with transaction.atomic(), scopes_disabled():
+    with transaction.atomic(), outside_scope():
         # The person's row is locked so that two requests at once count each other.
         StaffMember.objects.select_for_update().filter(pk=staff.pk).first()
         recent = CheckinCode.objects.filter(
@@ -415,7 +413,7 @@ def checkin_code_request(*, session: PDSession, email: str, now=None) -> Checkin
 def send_checkin_code_email(*, code_id: int, now=None) -> bool:
     """E-mail a code (the task's work). A code already used or expired is not sent."""
     now = now or timezone.now()
-    with scopes_disabled():
+    with outside_scope():
         code = (
             CheckinCode.objects.select_related("session", "staff")
             .filter(pk=code_id, used_at__isnull=True, expires_at__gt=now)
@@ -439,7 +437,7 @@ def _check_in(session: PDSession, staff: StaffMember, now) -> tuple[Attendance, 
     """Mark ``staff`` attended for the whole session (they proved their address).
 
     Call it inside a transaction: it locks the attendance row (``checkin_with_code``)."""
-    with scopes_disabled():
+    with outside_scope():
         attendance, created = Attendance.objects.select_for_update().get_or_create(
             session=session,
             staff=staff,
@@ -473,7 +471,7 @@ def checkin_with_code(
     _require_open(session, now)
     staff = _roster_member(session, email)
     typed = "".join(ch for ch in (code or "") if ch.isdigit())
-    with transaction.atomic(), scopes_disabled():
+    with transaction.atomic(), outside_scope():
         live = (
             list(
                 CheckinCode.objects.select_for_update()
@@ -527,7 +525,7 @@ def attendance_by_feedback_link(token: str) -> Attendance | None:
         return None
     if not isinstance(data, dict):
         return None
-    with scopes_disabled():
+    with outside_scope():
         return (
             Attendance.objects.select_related("session", "staff")
             .filter(pk=data.get("a"), session_id=data.get("s"), status=AttendanceStatus.ATTENDED)
@@ -537,7 +535,7 @@ def attendance_by_feedback_link(token: str) -> Attendance | None:
 
 def named_feedback_of(attendance: Attendance) -> Feedback | None:
     """The answer this attendee gave under their name, if any (their own link shows it)."""
-    with scopes_disabled():
+    with outside_scope():
         return Feedback.objects.filter(
             session_id=attendance.session_id, staff_id=attendance.staff_id
         ).first()
@@ -551,7 +549,7 @@ def feedback_submit(
     the session allows it), otherwise anonymous, keeping only the rating, the text and
     the day."""
     today = timezone.localdate()
-    with scopes_disabled():
+    with outside_scope():
         if staff is None or not session.allow_named_feedback:
             return Feedback.objects.create(
                 session=session, rating=rating, will_apply=will_apply, submitted_on=today
@@ -575,7 +573,7 @@ def feedback_link_request(*, session: PDSession, email: str, now=None) -> bool:
     email = normalize_email(email)
     if not email or not session.allow_named_feedback:
         return False
-    with transaction.atomic(), scopes_disabled():
+    with transaction.atomic(), outside_scope():
         attendance = (
             Attendance.objects.select_for_update()
             .filter(
@@ -616,7 +614,7 @@ def _feedback_email(session: PDSession, attendance: Attendance) -> None:
 
 def send_feedback_link_email(*, attendance_id: int) -> bool:
     """E-mail one attendee their personal feedback link (the task's work)."""
-    with scopes_disabled():
+    with outside_scope():
         attendance = (
             Attendance.objects.select_related("session", "staff")
             .filter(pk=attendance_id, status=AttendanceStatus.ATTENDED)
@@ -642,7 +640,7 @@ def send_feedback_emails(*, session: PDSession, now=None) -> int:
     with their own personal feedback link."""
     now = now or timezone.now()
     sent = 0
-    with scopes_disabled():
+    with outside_scope():
         pending = list(
             Attendance.objects.filter(
                 session=session,
@@ -688,7 +686,7 @@ def poll_create(*, school: School, period: str, opens_on: date, closes_on: date,
 
 
 def poll_by_token(token: str) -> PDNeedsPoll | None:
-    with scopes_disabled():
+    with outside_scope():
         return PDNeedsPoll.objects.select_related("school").filter(token=token).first()
 
 
@@ -701,7 +699,7 @@ def poll_answer(*, poll: PDNeedsPoll, topics: Iterable[str], other: str = "") ->
     other = other.strip()
     if not topics and not other:
         raise ValidationError({"topics": "Tick at least one topic or describe another need."})
-    with scopes_disabled():
+    with outside_scope():
         response = PDNeedsResponse.objects.create(
             poll=poll, other=other, submitted_on=timezone.localdate()
         )

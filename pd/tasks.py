@@ -2,7 +2,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from schools.scoping import scopes_disabled
+from schools.scoping import outside_scope
 
 from . import services
 from .models import PDSession
@@ -11,7 +11,7 @@ from .models import PDSession
 @shared_task(autoretry_for=(SMTPException, OSError), retry_backoff=True, max_retries=5)
 def send_feedback_requests(session_id: int) -> int:
     """E-mail each attendee who was not asked yet their personal feedback link."""
-    with scopes_disabled():
+    with outside_scope():
         session = PDSession.objects.filter(pk=session_id).first()
     if session is None:
         return 0

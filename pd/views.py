@@ -67,7 +67,7 @@ def _pd_sessions(access):
     sessions = PDSession.objects.all()
     if ids is None:
         return sessions
-    links = PDSession.schools.through.objects.filter(school_id__in=ids)
+    links = PDSession.schools.through.unscoped.filter(school_id__in=ids)
     return sessions.filter(pk__in=links.values("pdsession_id"))
 
 

@@ -213,9 +213,7 @@ def _devices(schools, ctx: Context) -> dict[int, dict]:
         computing = ~Q(model__kind=DeviceKind.HOTSPOT)
         return {
             row.pop("school_id"): row
-            for row in Device._base_manager.filter(
-                usable_q(ctx.today), school_id__in=_ids(schools, ctx)
-            )
+            for row in Device.unscoped.filter(usable_q(ctx.today), school_id__in=_ids(schools, ctx))
             .values("school_id")
             .annotate(
                 usable=Count("pk", filter=computing),
@@ -242,7 +240,7 @@ def _students(schools, ctx: Context) -> dict[int, dict]:
         known = ~Q(home_internet=HomeInternet.UNKNOWN) | hotspot
         return {
             row.pop("school_id"): row
-            for row in Student._base_manager.filter(school_id__in=_ids(schools, ctx), active=True)
+            for row in Student.unscoped.filter(school_id__in=_ids(schools, ctx), active=True)
             .annotate(
                 hotspot=FilteredRelation(
                     "assignments",
@@ -281,7 +279,7 @@ def _teaching_staff(schools, ctx: Context) -> dict[int, dict]:
             # subquery per target.
             same = {"staff__school__district__pd_hour_target": raw} if len(targets) > 1 else {}
             at_target |= Q(
-                pk__in=Attendance._base_manager.filter(
+                pk__in=Attendance.unscoped.filter(
                     staff__school_id__in=_ids(schools, ctx),
                     **same,
                     status=AttendanceStatus.ATTENDED,
@@ -295,7 +293,7 @@ def _teaching_staff(schools, ctx: Context) -> dict[int, dict]:
             )
         return {
             row.pop("school_id"): row
-            for row in StaffMember._base_manager.filter(
+            for row in StaffMember.unscoped.filter(
                 school_id__in=_ids(schools, ctx), active=True, position__in=TEACHING_POSITIONS
             )
             .values("school_id")
@@ -316,7 +314,7 @@ def _pd_attended(schools, ctx: Context) -> dict[int, dict]:
         embedded = Q(session__job_embedded=True) | Q(session__ongoing_series=True)
         return {
             row.pop("staff__school_id"): row
-            for row in Attendance._base_manager.filter(
+            for row in Attendance.unscoped.filter(
                 staff__school_id__in=_ids(schools, ctx),
                 status=AttendanceStatus.ATTENDED,
                 session__date__gte=ctx.year_ago,
@@ -339,7 +337,7 @@ def _initiatives(schools, ctx: Context) -> dict[int, dict]:
     from initiatives.models import Initiative
 
     def compute():
-        links = Initiative.schools.through.objects.filter(
+        links = Initiative.schools.through.unscoped.filter(
             school_id__in=_ids(schools, ctx),
             initiative__status__in=ACTIVE_INITIATIVE,
             initiative__created_at__date__lte=ctx.today,
@@ -580,7 +578,7 @@ def learning_leaders(schools, ctx):
     from pd.models import LearningLeader
 
     leaders = dict(
-        LearningLeader._base_manager.filter(
+        LearningLeader.unscoped.filter(
             school_id__in=_ids(schools, ctx), cohort_year=cohort_year(ctx.today), staff__active=True
         )
         .values_list("school_id")
@@ -620,7 +618,7 @@ def pd_feedback(schools, ctx):
     # A session of several schools counts for each of them.
     rows = {
         row["school_id"]: row
-        for row in PDSession.schools.through.objects.filter(
+        for row in PDSession.schools.through.unscoped.filter(
             school_id__in=_ids(schools, ctx),
             pdsession__feedback__submitted_on__gte=ctx.year_ago,
             pdsession__feedback__submitted_on__lte=ctx.today,
@@ -656,7 +654,7 @@ def needs_poll(schools, ctx):
     from pd.models import PDNeedsPoll
 
     polls = dict(
-        PDNeedsPoll._base_manager.filter(
+        PDNeedsPoll.unscoped.filter(
             school_id__in=_ids(schools, ctx), opens_on__gte=ctx.year_ago, opens_on__lte=ctx.today
         )
         .values_list("school_id")
@@ -712,7 +710,7 @@ def _closed_surveys(schools, ctx: Context) -> dict[int, dict[int, set[str]]]:
     def compute():
         found: dict[int, dict[int, set[str]]] = {}
         rows = (
-            Survey.schools.through.objects.filter(
+            Survey.schools.through.unscoped.filter(
                 _closed_in_year(ctx), school_id__in=_ids(schools, ctx)
             )
             .values_list("school_id", "survey_id", "survey__invitations__audience")
@@ -745,7 +743,7 @@ def _agreement_groups(schools, ctx: Context) -> dict[tuple[int, str], list[dict]
         items = Q()
         for audience, questions in AGREEMENT_ITEMS.items():
             items |= Q(response__audience=audience) & questions
-        answers = Answer._base_manager.filter(
+        answers = Answer.unscoped.filter(
             items,
             response__submitted_on__gte=ctx.year_ago,
             response__submitted_on__lte=ctx.today,
@@ -912,7 +910,7 @@ def shown_rates(survey_ids) -> dict[int, tuple[int, int]]:
     if not ids:
         return {}
     minimums = dict(
-        Survey.schools.through.objects.filter(survey_id__in=ids)
+        Survey.schools.through.unscoped.filter(survey_id__in=ids)
         .values_list("survey_id")
         .annotate(m=Min("school__district__survey_min_group"))
         .values_list("survey_id", "m")
@@ -920,7 +918,7 @@ def shown_rates(survey_ids) -> dict[int, tuple[int, int]]:
     )
     answered: dict[int, dict[str, int]] = {sid: {} for sid in ids}
     for survey_id, audience, n in (
-        Response._base_manager.filter(survey_id__in=ids)
+        Response.unscoped.filter(survey_id__in=ids)
         .values_list("survey_id", "audience")
         .annotate(n=Count("pk"))
         .values_list("survey_id", "audience", "n")
@@ -956,7 +954,7 @@ def communication_plans(schools, ctx):
     from stakeholders.models import CommunicationPlan
 
     plans = dict(
-        CommunicationPlan._base_manager.filter(school_id__in=_ids(schools, ctx))
+        CommunicationPlan.unscoped.filter(school_id__in=_ids(schools, ctx))
         .exclude(daily_tool="")
         .values_list("school_id")
         .annotate(n=Count("channels"))
@@ -988,13 +986,13 @@ def _stories(schools, ctx: Context) -> dict[int, dict]:
         since = ctx.today - timedelta(days=STORY_DAYS - 1)
         return {
             row.pop("school_id"): row
-            for row in Story._base_manager.filter(
+            for row in Story.unscoped.filter(
                 school_id__in=_ids(schools, ctx), date__gte=since, date__lte=ctx.today
             )
             .annotate(
-                is_shared=Exists(StoryShare._base_manager.filter(story=OuterRef("pk"))),
+                is_shared=Exists(StoryShare.unscoped.filter(story=OuterRef("pk"))),
                 by_others=Exists(
-                    StoryPerson._base_manager.filter(story=OuterRef("pk"), role__in=OTHER_TELLERS)
+                    StoryPerson.unscoped.filter(story=OuterRef("pk"), role__in=OTHER_TELLERS)
                 ),
             )
             .values("school_id")
@@ -1080,7 +1078,7 @@ def swot_recent(schools, ctx):
 
     year = cohort_year(ctx.today)
     done = set(
-        Swot._base_manager.filter(school_id__in=_ids(schools, ctx))
+        Swot.unscoped.filter(school_id__in=_ids(schools, ctx))
         .filter(
             Q(year=year)
             | Q(year=year - 1, updated_at__date__gte=ctx.year_ago, updated_at__date__lte=ctx.today)
@@ -1134,7 +1132,7 @@ def partnerships_active(schools, ctx):
     from stakeholders.models import Partnership
 
     counts = dict(
-        Partnership._base_manager.filter(
+        Partnership.unscoped.filter(
             school_id__in=_ids(schools, ctx), active=True, started_on__lte=ctx.today
         )
         .values_list("school_id")
@@ -1168,7 +1166,7 @@ def external_funding(schools, ctx):
     external = Q(**{f"{lines}funding_source__in": [FundingSource.GRANT, FundingSource.DONATION]})
     rows = {
         row.pop("school_id"): row
-        for row in Initiative.schools.through.objects.filter(
+        for row in Initiative.schools.through.unscoped.filter(
             school_id__in=_ids(schools, ctx),
             initiative__status__in=ACTIVE_INITIATIVE,
             initiative__created_at__date__lte=ctx.today,
@@ -1214,7 +1212,7 @@ def initiatives_evaluated(schools, ctx):
     from initiatives.models import Initiative, Reflection, StatusChange
 
     retired = Exists(
-        StatusChange._base_manager.filter(
+        StatusChange.unscoped.filter(
             initiative_id=OuterRef("initiative_id"),
             to_status="retired",
             at__date__gte=ctx.year_ago,
@@ -1222,7 +1220,7 @@ def initiatives_evaluated(schools, ctx):
         )
     )
     evaluated = Exists(
-        Reflection._base_manager.filter(
+        Reflection.unscoped.filter(
             initiative_id=OuterRef("initiative_id"),
             written_on__gte=ctx.year_ago,
             written_on__lte=ctx.today,
@@ -1230,7 +1228,7 @@ def initiatives_evaluated(schools, ctx):
     )
     rows = {
         row.pop("school_id"): row
-        for row in Initiative.schools.through.objects.filter(
+        for row in Initiative.schools.through.unscoped.filter(
             school_id__in=_ids(schools, ctx), initiative__created_at__date__lte=ctx.today
         )
         .annotate(retired_recently=retired, evaluated=evaluated)

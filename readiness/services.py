@@ -24,7 +24,7 @@ from django.utils import timezone
 from core.queue import enqueue, is_pending, send
 from schools.models import District, School
 from schools.pillars import Pillar
-from schools.scoping import scopes_disabled
+from schools.scoping import outside_scope
 
 from .indicators import REGISTRY, Context, Reading, overall, weighted_mean
 from .models import IndicatorTarget, ReadinessRun, RunKind, RunStatus, Snapshot
@@ -40,7 +40,7 @@ def targets_for(district_ids) -> dict[int, dict[str, tuple[float, float]]]:
     district's IndicatorTarget rows (one query)."""
     defaults = {key: (spec.target, spec.weight) for key, spec in REGISTRY.items()}
     found = {d: dict(defaults) for d in district_ids}
-    for row in IndicatorTarget._base_manager.filter(district_id__in=list(district_ids)):
+    for row in IndicatorTarget.unscoped.filter(district_id__in=list(district_ids)):
         if row.indicator in REGISTRY and row.district_id in found:
             default_weight = REGISTRY[row.indicator].weight
             found[row.district_id][row.indicator] = (
@@ -128,7 +128,7 @@ def score_school(
 def compute(schools, as_of: date | None = None) -> list[SchoolResult]:
     """Every indicator for every school of ``schools`` (a queryset or list), as of a day."""
     as_of = as_of or timezone.localdate()
-    with scopes_disabled():
+    with outside_scope():
         query = schools.order_by().values("pk") if isinstance(schools, QuerySet) else None
         schools = list(schools)
         ctx = Context(today=as_of, schools_query=query)
@@ -150,14 +150,12 @@ def compute(schools, as_of: date | None = None) -> list[SchoolResult]:
 def _latest_ids(school_ids):
     """A subquery of the latest snapshot id of each school."""
     latest = (
-        Snapshot._base_manager.filter(school=OuterRef("pk"))
+        Snapshot.unscoped.filter(school=OuterRef("pk"))
         .order_by("-computed_at", "-pk")
         .values("pk")[:1]
     )
     return (
-        School._base_manager.filter(pk__in=school_ids)
-        .annotate(latest=Subquery(latest))
-        .values("latest")
+        School.unscoped.filter(pk__in=school_ids).annotate(latest=Subquery(latest)).values("latest")
     )
 
 
@@ -174,7 +172,7 @@ def latest_snapshots(school_ids, *, scores_only: bool = False) -> dict[int, Snap
     """Each school's latest snapshot (one query). ``scores_only`` reads only the scores
     (``Scores``, no model instance, no indicators' JSON of about 4 KB a school): lists of
     1,800 schools show only the overall and pillar scores."""
-    snapshots = Snapshot._base_manager.filter(pk__in=_latest_ids(list(school_ids)))
+    snapshots = Snapshot.unscoped.filter(pk__in=_latest_ids(list(school_ids)))
     if scores_only:
         fields = Scores._fields
         return {row[0]: Scores(*row) for row in snapshots.values_list(*fields)}
@@ -190,14 +188,12 @@ def store(run: ReadinessRun, results: list[SchoolResult], at: datetime) -> tuple
     ids = [r.school.pk for r in results]
     with transaction.atomic():
         done = set(
-            Snapshot._base_manager.filter(run=run, school_id__in=ids).values_list(
-                "school_id", flat=True
-            )
+            Snapshot.unscoped.filter(run=run, school_id__in=ids).values_list("school_id", flat=True)
         )
         # Only what the comparison needs: not the indicators' JSON of every school.
         latest = {
             school_id: (pk, fingerprint, computed_at)
-            for pk, school_id, fingerprint, computed_at in Snapshot._base_manager.filter(
+            for pk, school_id, fingerprint, computed_at in Snapshot.unscoped.filter(
                 pk__in=_latest_ids(ids)
             ).values_list("pk", "school_id", "fingerprint", "computed_at")
         }
@@ -227,17 +223,17 @@ def store(run: ReadinessRun, results: list[SchoolResult], at: datetime) -> tuple
                 )
             )
         if unchanged:
-            Snapshot._base_manager.filter(pk__in=unchanged).update(confirmed_at=at)
+            Snapshot.unscoped.filter(pk__in=unchanged).update(confirmed_at=at)
         # One INSERT for the district (PostgreSQL takes 65,535 parameters: 6,553 schools).
-        Snapshot._base_manager.bulk_create(new)
+        Snapshot.unscoped.bulk_create(new)
     return len(new), len(unchanged)
 
 
 def district_summary(district_id: int) -> dict:
     """The mean overall and pillar scores of the district's schools' latest snapshots."""
     rows = list(
-        Snapshot._base_manager.filter(
-            pk__in=_latest_ids(School._base_manager.filter(district_id=district_id).values("pk"))
+        Snapshot.unscoped.filter(
+            pk__in=_latest_ids(School.unscoped.filter(district_id=district_id).values("pk"))
         ).values_list("overall", "pillars")
     )
 
@@ -261,8 +257,8 @@ def request_run(
     """Record a run and queue it once the current transaction commits."""
     from .tasks import compute_run
 
-    with scopes_disabled():
-        run = ReadinessRun._base_manager.create(
+    with outside_scope():
+        run = ReadinessRun.unscoped.create(
             district_id=district_id,
             school_id=school_id,
             kind=kind,
@@ -326,14 +322,14 @@ def without_jit():
 def execute_run(run_id: int, *, final_attempt: bool = True) -> ReadinessRun | None:
     """Compute and store one run. A run already done is left alone (re-delivery stores
     nothing). Failures are written to the run, so the dashboards show them."""
-    runs = ReadinessRun._base_manager.filter(pk=run_id)
+    runs = ReadinessRun.unscoped.filter(pk=run_id)
     run = runs.select_related("district", "school").first()
     if run is None or run.status == RunStatus.DONE:
         return None
     runs.update(status=RunStatus.RUNNING, started_at=timezone.now(), attempts=run.attempts + 1)
     try:
-        with scopes_disabled():
-            schools = School._base_manager.select_related("district").order_by("pk")
+        with outside_scope():
+            schools = School.unscoped.select_related("district").order_by("pk")
             if run.school_id:
                 schools = schools.filter(pk=run.school_id)
             else:
@@ -380,8 +376,8 @@ def _failure_message(exc: Exception) -> str:
 
 def run_now(*, district_id: int, school_id: int | None = None, kind: str, as_of=None):
     """Create a run and execute it in this process (the command line, the demo)."""
-    with scopes_disabled():
-        run = ReadinessRun._base_manager.create(
+    with outside_scope():
+        run = ReadinessRun.unscoped.create(
             district_id=district_id, school_id=school_id, kind=kind, as_of=as_of
         )
     return execute_run(run.pk)
@@ -402,7 +398,7 @@ LOST_AFTER = timedelta(minutes=15)
 def waiting_change_run(district_id: int) -> ReadinessRun | None:
     """The district's change run that has not started yet, if any: later changes join it."""
     return (
-        ReadinessRun._base_manager.filter(
+        ReadinessRun.unscoped.filter(
             district_id=district_id, kind=RunKind.CHANGE, status=RunStatus.QUEUED
         )
         .order_by("-created_at", "-pk")
@@ -424,18 +420,18 @@ def claim_change_run(district_id: int) -> ReadinessRun | None:
     is (a cache flag read as "already queued" while Redis was down, so no run was ever
     queued). The district's row is locked while looking, so two commits at once create
     one run. The run leaves "queued" when it starts: changes after that queue the next."""
-    with scopes_disabled(), transaction.atomic():
-        list(District._base_manager.select_for_update().filter(pk=district_id).values("pk"))
+    with outside_scope(), transaction.atomic():
+        list(District.unscoped.select_for_update().filter(pk=district_id).values("pk"))
         waiting = waiting_change_run(district_id)
         if waiting is not None and not _is_lost(waiting):
             return None
         if waiting is not None:
-            ReadinessRun._base_manager.filter(pk=waiting.pk, status=RunStatus.QUEUED).update(
+            ReadinessRun.unscoped.filter(pk=waiting.pk, status=RunStatus.QUEUED).update(
                 status=RunStatus.FAILED,
                 finished_at=timezone.now(),
                 error="Its queue message was lost; a later change queued a new run.",
             )
-        return ReadinessRun._base_manager.create(district_id=district_id, kind=RunKind.CHANGE)
+        return ReadinessRun.unscoped.create(district_id=district_id, kind=RunKind.CHANGE)
 
 
 class _QueueAfterCommit:
@@ -505,5 +501,5 @@ def save_targets(district, values: dict[str, tuple[float, float]]) -> None:
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        IndicatorTarget._base_manager.filter(district=district).delete()
-        IndicatorTarget._base_manager.bulk_create(wanted)
+        IndicatorTarget.unscoped.filter(district=district).delete()
+        IndicatorTarget.unscoped.bulk_create(wanted)

@@ -25,7 +25,7 @@ def districts_of_schools(school_ids) -> set[int]:
     missing = [s for s in school_ids if s and s not in _district_of_school]
     if missing:
         _district_of_school.update(
-            School._base_manager.filter(pk__in=missing).values_list("pk", "district_id")
+            School.unscoped.filter(pk__in=missing).values_list("pk", "district_id")
         )
     return {_district_of_school[s] for s in school_ids if s in _district_of_school}
 
@@ -46,7 +46,7 @@ def _assignment(sender, instance, **kwargs):
         district = instance.device.district_id
     else:
         district = (
-            Device._base_manager.filter(pk=instance.device_id)
+            Device.unscoped.filter(pk=instance.device_id)
             .values_list("district_id", flat=True)
             .first()
         )
@@ -55,7 +55,7 @@ def _assignment(sender, instance, **kwargs):
 
 def _attendance(sender, instance, **kwargs):
     school = (
-        StaffMember._base_manager.filter(pk=instance.staff_id).values_list("school_id", flat=True)
+        StaffMember.unscoped.filter(pk=instance.staff_id).values_list("school_id", flat=True)
     ).first()
     note_change(districts_of_schools([school]))
 
@@ -69,7 +69,7 @@ def _session_schools(session_field: str):
 
         pk = getattr(instance, session_field)
         model = Survey if sender.__name__ == "Survey" else PDSession
-        schools = model.schools.through.objects.filter(**{f"{model._meta.model_name}_id": pk})
+        schools = model.schools.through.unscoped.filter(**{f"{model._meta.model_name}_id": pk})
         note_change(districts_of_schools(list(schools.values_list("school_id", flat=True))))
 
     return handler
@@ -94,7 +94,7 @@ def _survey_rows(sender, instance, **kwargs):
 
     if _cascaded(instance, kwargs):
         return
-    schools = Survey.schools.through.objects.filter(survey_id=instance.survey_id)
+    schools = Survey.schools.through.unscoped.filter(survey_id=instance.survey_id)
     note_change(districts_of_schools(list(schools.values_list("school_id", flat=True))))
 
 
@@ -109,7 +109,7 @@ def _via(parent: str, field_name: str):
             return
         model = apps.get_model(parent)
         school = (
-            model._base_manager.filter(pk=getattr(instance, field_name))
+            model.unscoped.filter(pk=getattr(instance, field_name))
             .values_list("school_id", flat=True)
             .first()
         )
@@ -125,7 +125,7 @@ def _initiative_rows(sender, instance, **kwargs):
     if _cascaded(instance, kwargs):
         return
     district = (
-        Initiative._base_manager.filter(pk=instance.initiative_id)
+        Initiative.unscoped.filter(pk=instance.initiative_id)
         .values_list("district_id", flat=True)
         .first()
     )
@@ -141,7 +141,7 @@ def _school_links(sender, instance, action, pk_set, reverse, **kwargs):
         return
     ids = list(
         pk_set
-        or instance.schools.through.objects.filter(
+        or instance.schools.through.unscoped.filter(
             **{f"{instance._meta.model_name}_id": instance.pk}
         ).values_list("school_id", flat=True)
     )
@@ -222,5 +222,5 @@ def _school_saved(sender, instance, **kwargs):
 def _feedback(sender, instance, **kwargs):
     from pd.models import PDSession
 
-    schools = PDSession.schools.through.objects.filter(pdsession_id=instance.session_id)
+    schools = PDSession.schools.through.unscoped.filter(pdsession_id=instance.session_id)
     note_change(districts_of_schools(list(schools.values_list("school_id", flat=True))))

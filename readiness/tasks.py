@@ -1,4 +1,4 @@
-"""Readiness jobs. Every task takes a run id (or nothing) and reloads under scopes_disabled.
+"""Readiness jobs. Every task takes a run id (or nothing) and reloads outside the scope.
 
 - ``compute_run``: compute one ReadinessRun (a school or a whole district). Late
   acknowledgement, so a worker that dies mid-run leaves the message to be delivered again;
@@ -13,7 +13,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from schools.models import District
-from schools.scoping import scopes_disabled
+from schools.scoping import outside_scope
 
 from . import services
 from .models import RunKind
@@ -32,15 +32,15 @@ from .models import RunKind
     time_limit=25 * 60,
 )
 def compute_run(self, run_id: int) -> bool:
-    with scopes_disabled():
+    with outside_scope():
         run = services.execute_run(run_id, final_attempt=self.request.retries >= self.max_retries)
     return run is not None
 
 
 @shared_task(acks_late=True, soft_time_limit=5 * 60, time_limit=6 * 60)
 def compute_all_districts() -> int:
-    with scopes_disabled():
-        ids = list(District._base_manager.values_list("pk", flat=True))
+    with outside_scope():
+        ids = list(District.unscoped.values_list("pk", flat=True))
     for district_id in ids:
         services.request_run(district_id=district_id, kind=RunKind.NIGHTLY)
     return len(ids)

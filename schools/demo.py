@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from .models import District, Grade, Membership, Position, Role, School, StaffMember
-from .scoping import scopes_disabled
+from .scoping import outside_scope
 
 DEMO_PASSWORD = "pillarwise-demo"  # noqa: S105 - published on purpose, DEBUG only
 DOMAIN = "riverbend.example.org"
@@ -169,7 +169,7 @@ def _roster(school: School) -> list[StaffMember]:
 def seed_demo() -> list[DemoLogin]:
     """Create or refresh the demo district; running it again changes nothing."""
     User = get_user_model()
-    with scopes_disabled():
+    with outside_scope():
         district, _ = District.objects.get_or_create(
             slug="riverbend", defaults={"name": "Riverbend Unified School District"}
         )

@@ -25,10 +25,9 @@ from typing import NamedTuple
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django_scopes import get_scope, scope
 
 from .numbers import plain
-from .scoping import current_request
+from .scoping import captured_scope, current_request
 from .signals import csv_downloaded
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -85,18 +84,18 @@ def csv_response(
     sent, which happens after the view (and ScopeMiddleware's scope) has returned. The
     scope active when this function is called is therefore captured here and re-activated
     while the rows are read, so a scoped queryset is still filtered to what the user may
-    see instead of failing (or, under scopes_disabled, leaking).
+    see instead of failing (or, outside the scope, leaking).
     """
     _audit_export(filename)
     writer = csv.writer(_Echo())
-    captured = dict(get_scope())
+    in_scope = captured_scope()
     zone = timezone.get_current_timezone()  # the district's, like the page's
     header = [neutralise(cell) for cell in header]
 
     def lines():
         # The BOM tells Excel the file is UTF-8; without it "Niño" opens as "NiÃ±o".
         yield BOM + writer.writerow(header)
-        with scope(**captured), timezone.override(zone):
+        with in_scope(), timezone.override(zone):
             for row in rows:
                 yield writer.writerow([neutralise(cell) for cell in row])
 

@@ -10,9 +10,9 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import UniqueConstraint
 from django.forms.models import InlineForeignKeyField, construct_instance
 from django.utils.text import capfirst, get_text_list
-from django_scopes import scopes_disabled
 
 from .models import GRADE_BANDS, District, School, StaffMember, time_zone_choices
+from .scoping import outside_scope, unscoped, visible
 
 # The dates a form accepts. Far enough either side of any school record, and far enough from
 # the calendar's ends (year 1 and 9999) that adding or taking a year, a month or a school
@@ -178,7 +178,7 @@ class ScopedFormMixin:
             if isinstance(f, forms.ModelChoiceField):
                 # Rebuilt from the manager, never from the class-level queryset, which may
                 # hold the scope of whichever request imported the module first.
-                qs = f.queryset.model._default_manager.all()
+                qs = visible(f.queryset.model)
                 limit = f.get_limit_choices_to()
                 f.queryset = qs.complex_filter(limit) if limit else qs
 
@@ -215,8 +215,8 @@ class EditTokenMixin:
         except ValueError:
             posted = None
         current = (
-            type(self.instance)
-            ._base_manager.filter(pk=self.instance.pk)
+            unscoped(type(self.instance))
+            .filter(pk=self.instance.pk)
             .values_list("updated_at", flat=True)
             .first()
         )
@@ -323,14 +323,14 @@ class ModelForm(InputRulesMixin, ScopedFormMixin, CrispyFormMixin, forms.ModelFo
 
     def _collides(self, model, values, constraint) -> bool:
         instance = self.instance
-        with scopes_disabled():  # the database's rule spans schools; the answer is yes/no
+        with outside_scope():  # the database's rule spans schools; the answer is yes/no
             if constraint is not None and constraint.condition is not None:
                 try:
                     constraint.validate(model, instance)
                 except ValidationError:
                     return True
                 return False
-            rows = model._base_manager.filter(**values)
+            rows = unscoped(model).filter(**values)
             if not instance._state.adding and instance.pk is not None:
                 rows = rows.exclude(pk=instance.pk)
             return rows.exists()

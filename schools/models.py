@@ -297,9 +297,7 @@ class School(models.Model):
         would no longer teach, or None (one query, outside the scope: any school counts)."""
         if self.pk is None:
             return None
-        tops = School._base_manager.filter(feeds_into_id=self.pk).values_list(
-            "highest_grade", flat=True
-        )
+        tops = School.unscoped.filter(feeds_into_id=self.pk).values_list("highest_grade", flat=True)
         for top in sorted(set(tops)):
             if not self.lowest_grade <= top + 1 <= self.highest_grade:
                 return top

@@ -32,6 +32,7 @@ from django.utils.text import slugify
 from .bulk import copy_rows, reserve_ids
 from .demo import FIRST, LAST
 from .models import District, Grade, Membership, Position, Role, School, StaffMember
+from .scoping import unscoped
 
 DEFAULT_NAME = "Scale District"
 DEFAULT_PASSWORD = "pillarwise-scale"  # noqa: S105 - a benchmark district's published login
@@ -242,7 +243,7 @@ class ScaleContext:
     def bulk(self, model: type[models.Model], objects: list[models.Model]) -> list:
         """``bulk_create`` for the small tables, counted like ``copy``."""
         started = time.perf_counter()
-        created = model._base_manager.bulk_create(objects, batch_size=2000)
+        created = unscoped(model).bulk_create(objects, batch_size=2000)
         stats = self.stats.setdefault(model._meta.db_table, TableStats())
         stats.rows += len(created)
         stats.seconds += time.perf_counter() - started
@@ -428,7 +429,7 @@ def _band_fields(grades: dict[int, int]) -> dict[str, int]:
 def _unique_slug(name: str) -> str:
     base = slugify(name)[:40] or "district"
     slug, n = base, 2
-    while District._base_manager.filter(slug=slug).exists():
+    while District.unscoped.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
 
@@ -444,7 +445,7 @@ def build_district(
 ) -> ScaleContext:
     """The district, its schools, the logins and memberships; returns the builders' context."""
     district = District(name=name, slug=_unique_slug(name))
-    District._base_manager.bulk_create([district])
+    District.unscoped.bulk_create([district])
     ctx = ctx_factory(district)
     rng = ctx.rng("schools")
     plans = plan_schools(students, schools, rng)
@@ -482,7 +483,7 @@ def build_district(
 def login_domain(slug: str) -> str:
     """``scale.test``; a second scale district in the same database (its logins cannot take
     the same addresses) gets ``<its slug>.scale.test``."""
-    taken = get_user_model()._base_manager.filter(email=f"admin@{DOMAIN}").exists()
+    taken = get_user_model().objects.filter(email=f"admin@{DOMAIN}").exists()
     return f"{slug}.{DOMAIN}" if taken else DOMAIN
 
 

@@ -7,12 +7,26 @@ districts of their memberships), so *every* query through the default manager is
 doing anything, and form choice fields only offer what the user may see.
 
 Outside a scope (a Celery task, a management command, the shell) a scoped query raises
-``ScopeError`` instead of leaking. Code that legitimately works across schools says so with
-``scopes_disabled()``, or runs as a user with ``activate(access_for(user))``.
+``ScopeError`` instead of leaking. Code that legitimately works across schools goes through
+the one named door, or runs as a user with ``activate(access_for(user))``:
 
-The scope state is django-scopes' (``scope()``/``scopes_disabled()``), so the fail-closed
-behaviour is the library's; this module adds a set of schools per user, district-wide
-memberships, and multi-valued paths (a PD session of several schools) without duplicates.
+- ``Model.unscoped`` (every scoped model has it, and so has every many-to-many link table:
+  ``Initiative.schools.through.unscoped``): a plain manager, never the default one, with
+  the model's own queryset methods. For tasks, management commands, uniqueness checks,
+  readiness's set-based reads, purges, the benchmark and the demo seeds. Never for a
+  view's read on behalf of a person, except narrowed by an object the page already loaded
+  through the scope (a visible initiative's budget lines), to spare the scope's subquery.
+- ``outside_scope()``: a block in which the default managers themselves see every school,
+  for work that goes through Django's own machinery (related managers, cascading deletes,
+  a form's unique validation, an importer's many reads) on behalf of no person.
+
+tests/test_scope_door.py fails on any other way around (``_base_manager``, django-scopes'
+``scopes_disabled``, ``.through.objects``...) outside this module.
+
+The scope state is django-scopes' (``scope()``/``scopes_disabled()``, used here only), so
+the fail-closed behaviour is the library's; this module adds a set of schools per user,
+district-wide memberships, and multi-valued paths (a PD session of several schools) without
+duplicates.
 """
 
 from __future__ import annotations
@@ -24,6 +38,8 @@ from dataclasses import dataclass, field
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import class_prepared
+from django.dispatch import receiver
 from django.utils import timezone
 from django_scopes import ScopeError, get_scope, scope, scopes_disabled
 
@@ -36,10 +52,13 @@ __all__ = [
     "ScopedManager",
     "access_for",
     "activate",
+    "captured_scope",
+    "outside_scope",
     "require_district_admin",
     "require_role",
     "scoped_object",
-    "scopes_disabled",
+    "unscoped",
+    "visible",
 ]
 
 SCHOOL = "school"
@@ -175,6 +194,35 @@ def activate(access: Access):
         yield
 
 
+def outside_scope():
+    """The named door for a block: every default manager sees every school inside it.
+
+    For work on behalf of no person that goes through Django's own machinery (related
+    managers, cascades, unique validation): tasks, commands, purges, seeds. A single read
+    across schools says ``Model.unscoped`` instead."""
+    return scopes_disabled()
+
+
+def captured_scope():
+    """The scope active now, to enter again later in the same request: ``with
+    captured_scope()():`` (a streamed download reads its rows after the view returned)."""
+    state = dict(get_scope())
+    return lambda: scope(**state)
+
+
+def unscoped(model) -> models.Manager:
+    """The door for code holding any model class (a bulk writer, a form mixin):
+    ``model.unscoped`` for a scoped model or link table, its plain manager for a model no
+    scope filters (the user)."""
+    return getattr(model, UNSCOPED, None) or model._base_manager
+
+
+def visible(model) -> models.QuerySet:
+    """Every row of ``model`` the active scope shows (its default manager, scoped for a
+    school-owned model): for code that holds a model class rather than naming it."""
+    return model._default_manager.all()
+
+
 _current_request: ContextVar = ContextVar("pillarwise_current_request", default=None)
 
 
@@ -228,7 +276,8 @@ class UnscopedQuerySet(models.QuerySet):
         raise ScopeError(
             f"{self.model.__name__} was queried outside a scope. Inside a request the user's "
             "scope is active; elsewhere use schools.scoping.activate(access_for(user)) or, "
-            "for deliberate cross-school work, scopes_disabled()."
+            f"for deliberate cross-school work, {self.model.__name__}.unscoped or "
+            "schools.scoping.outside_scope()."
         )
 
     _fetch_all = count = exists = aggregate = iterator = _refuse
@@ -245,6 +294,26 @@ def _unscoped_class(queryset_class: type) -> type:
             f"Unscoped{queryset_class.__name__}", (UnscopedQuerySet, queryset_class), {}
         )
     return _UNSCOPED_CLASSES[queryset_class]
+
+
+UNSCOPED = "unscoped"
+_UNSCOPED_MANAGERS: dict[type, type] = {}
+
+
+def _unscoped_manager_class(queryset_class: type) -> type:
+    """A plain manager keeping the model's own queryset methods (``Device.unscoped.usable()``)."""
+    if queryset_class not in _UNSCOPED_MANAGERS:
+        _UNSCOPED_MANAGERS[queryset_class] = models.Manager.from_queryset(
+            queryset_class, f"Unscoped{queryset_class.__name__}Manager"
+        )
+    return _UNSCOPED_MANAGERS[queryset_class]
+
+
+@receiver(class_prepared)
+def _door_to_link_tables(sender, **kwargs):
+    """A many-to-many link table (``Survey.schools.through``) gets the same door."""
+    if sender._meta.auto_created and not hasattr(sender, UNSCOPED):
+        sender.add_to_class(UNSCOPED, models.Manager())
 
 
 def _is_multivalued(model, path: str) -> bool:
@@ -318,6 +387,12 @@ class ScopedManager(models.Manager):
     def concerns(self) -> str | None:
         return self._declared()._concerns
 
+    def contribute_to_class(self, cls, name):
+        """Declaring a scoped manager also gives the model its door, ``Model.unscoped``."""
+        super().contribute_to_class(cls, name)
+        if name != UNSCOPED and UNSCOPED not in {m.name for m in cls._meta.local_managers}:
+            cls.add_to_class(UNSCOPED, _unscoped_manager_class(self._queryset_class)())
+
     def deconstruct(self):  # pragma: no cover - only used if use_in_migrations were set
         return (
             False,
@@ -336,7 +411,7 @@ class ScopedManager(models.Manager):
             by_district = Q(**{f"{self.district_path}__in": whole})
             q = (q | by_district) if ids else by_district
         if _is_multivalued(self.model, self.scope_path):
-            q = Q(pk__in=self.model._base_manager.filter(q).values("pk"))
+            q = Q(pk__in=self.model.unscoped.filter(q).values("pk"))
         if self.concerns:
             q &= self.concerns_q(state)
         return q
@@ -365,7 +440,7 @@ class ScopedManager(models.Manager):
         For district-wide uniqueness checks (an asset tag taken at another school) that a
         scoped ``validate_unique`` cannot see; it answers yes/no and reveals nothing else.
         """
-        return self.model._base_manager.filter(**lookups).exists()
+        return self.model.unscoped.filter(**lookups).exists()
 
 
 def require_role(access: Access, *roles: str, school=None) -> None:

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from schools.models import District, School, StaffMember
-from schools.scoping import scopes_disabled
+from schools.scoping import outside_scope
 
 from .models import (
     Answer,
@@ -187,7 +187,7 @@ def _answers(rng, survey, audience_sizes: dict[str, int], day, *, lean: dict[str
 
 
 def seed(district: District, schools: dict[str, School]) -> None:
-    with scopes_disabled(), transaction.atomic():
+    with outside_scope(), transaction.atomic():
         if Survey.objects.filter(schools__district=district).exists():
             return
         rng = random.Random(5)

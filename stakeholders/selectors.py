@@ -25,7 +25,7 @@ from django.db.models.functions import Coalesce
 
 from schools.models import School
 from schools.pillars import Pillar
-from schools.scoping import scopes_disabled
+from schools.scoping import outside_scope
 
 from .models import (
     LIKERT_VALUES,
@@ -114,7 +114,7 @@ def surveys_list(surveys):
     """Surveys with their schools, response count and minimum group (two queries for any
     number). Show the count only through the ``answer_count`` filter with ``min_group``."""
     strictest = (
-        Survey.schools.through.objects.filter(survey_id=OuterRef("pk"))
+        Survey.schools.through.unscoped.filter(survey_id=OuterRef("pk"))
         .values("survey_id")
         .annotate(m=Min("school__district__survey_min_group"))
         .values("m")
@@ -136,7 +136,7 @@ def survey_questions(survey: Survey) -> list[Question]:
 def respondent_questions(survey: Survey) -> list[Question]:
     """The questions a public link shows. A respondent has no account and so no scope: the
     link's token has already named this one survey, and only its questions are read."""
-    with scopes_disabled():
+    with outside_scope():
         return survey_questions(survey)
 
 
@@ -475,7 +475,7 @@ def headline_results(surveys: Iterable[Survey] | Iterable[int]) -> dict[int, dic
     if not ids:
         return {}
     minimums = dict(
-        Survey.schools.through.objects.filter(survey_id__in=ids)
+        Survey.schools.through.unscoped.filter(survey_id__in=ids)
         .values_list("survey_id")
         .annotate(m=Min("school__district__survey_min_group"))
         .values_list("survey_id", "m")

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from schools.models import School
-from schools.scoping import scopes_disabled
+from schools.scoping import outside_scope
 from schools.signals import bulk_changed
 
 from .models import (
@@ -48,7 +48,7 @@ def _check_initiative(survey: Survey, schools: Iterable[School]) -> None:
     if survey.initiative_id is None:
         return
     school_ids = {s.pk for s in schools}
-    with scopes_disabled():
+    with outside_scope():
         shared = survey.initiative.schools.filter(pk__in=school_ids).exists()
     if not shared:
         raise ValidationError(
@@ -58,7 +58,7 @@ def _check_initiative(survey: Survey, schools: Iterable[School]) -> None:
 
 def _school_ids(survey: Survey) -> set[int]:
     """Every school of the survey (the join table: also those outside the user's scope)."""
-    links = Survey.schools.through.objects.filter(survey_id=survey.pk)
+    links = Survey.schools.through.unscoped.filter(survey_id=survey.pk)
     return set(links.values_list("school_id", flat=True))
 
 
@@ -283,7 +283,7 @@ def person_links_add(*, survey: Survey, audience: str, people: list[tuple[str, s
 
 def invitation_by_token(token: str) -> Invitation | None:
     """The invitation a public link names (the only object a respondent ever reaches)."""
-    with scopes_disabled():
+    with outside_scope():
         return Invitation.objects.select_related("survey").filter(token=token).first()
 
 
@@ -293,7 +293,7 @@ def invitation_by_token(token: str) -> Invitation | None:
 def _answer_rows(questions: list[Question], answers: Mapping[int, object]) -> list[Answer]:
     errors: dict[str, str] = {}
     rows: list[Answer] = []
-    with scopes_disabled():
+    with outside_scope():
         valid_choices = {
             (c.question_id, c.pk)
             for c in Choice.objects.filter(question__in=[q.pk for q in questions])
@@ -345,7 +345,7 @@ def response_submit(
         raise ValidationError(CLOSED)
     if language not in survey.languages():
         language = Language.ENGLISH
-    with scopes_disabled():
+    with outside_scope():
         questions = list(Question.objects.filter(survey=survey))
         rows = _answer_rows(questions, answers)
         if not rows:

@@ -571,7 +571,7 @@ class DeviceImporter(Importer):
             pk, _maker, current = self.models[key]
             aue = self.model_aue(key)
             if current != aue:
-                DeviceModel._base_manager.filter(pk=pk).update(auto_update_expiration=aue)
+                DeviceModel.unscoped.filter(pk=pk).update(auto_update_expiration=aue)
         self.school_names = self.schools.names
         self.now_text = self.now.isoformat()
         self.updates = fastwrite.ChangeTable(*DEVICE_CHANGES)

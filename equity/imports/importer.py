@@ -31,7 +31,7 @@ from operator import itemgetter
 from django.db import IntegrityError, transaction
 
 from schools.models import District, School
-from schools.scoping import scopes_disabled
+from schools.scoping import outside_scope
 from schools.signals import bulk_changed
 
 from .readers import Column, Invalid, RowError, Source, Unreadable, as_source, map_header, quoted
@@ -268,7 +268,7 @@ class Importer:
 
     # the run
     def run(self, source_or_binary) -> ImportResult:
-        with scopes_disabled():
+        with outside_scope():
             self._run(as_source(source_or_binary))
         if not self.result.ok:  # nothing was written, so nothing was created or updated
             self.result.created = self.result.updated = self.result.unchanged = 0

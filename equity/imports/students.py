@@ -114,7 +114,7 @@ class StudentImporter(Importer):
         return StudentRow(line, local_id, school_id, grade, needs_touch, home_internet)
 
     def _existing(self, rows) -> dict[str, ExistingStudent]:
-        found = Student._base_manager.filter(
+        found = Student.unscoped.filter(
             district=self.district, local_id__in=[r.local_id for r in rows]
         ).values_list("local_id", *ExistingStudent._fields)
         return {local_id: ExistingStudent(*rest) for local_id, *rest in found}

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-from schools.scoping import access_for, scopes_disabled
+from schools.scoping import access_for, outside_scope
 
 from .devices import DeviceImporter
 from .importer import ImportResult
@@ -51,7 +51,7 @@ def run_import(self, job_id: int) -> bool:
     the import is inside one transaction, so those updates become visible only at its
     end; the same numbers also go to the cache, which the job page reads meanwhile.
     """
-    with scopes_disabled():
+    with outside_scope():
         takeable = [Status.QUEUED]
         if (self.request.delivery_info or {}).get("redelivered"):
             takeable += [Status.VALIDATING, Status.WRITING]

@@ -436,7 +436,7 @@ def _fingerprint(schools, today: date) -> tuple[str, list[int]]:
         .values_list("pk", "kind", "touchscreen", "unit_price", "auto_update_expiration")
     )
     stamps = list(
-        District._base_manager.filter(pk__in=districts)
+        District.unscoped.filter(pk__in=districts)
         .order_by("pk")
         .annotate(students=_latest(Student), devices=_latest(Device))
         .values_list("pk", "students", "devices")
@@ -447,7 +447,7 @@ def _fingerprint(schools, today: date) -> tuple[str, list[int]]:
 
 def _latest(model):
     # ORDER BY ... LIMIT 1 reads one entry of the (district, updated_at) index backwards.
-    latest = model._base_manager.filter(district_id=OuterRef("pk")).order_by("-updated_at")
+    latest = model.unscoped.filter(district_id=OuterRef("pk")).order_by("-updated_at")
     return Subquery(latest.values("updated_at")[:1])
 
 

@@ -308,7 +308,7 @@ def run_rollover(district: District, leavers_csv: str = "", *, by, today=None) -
         active=False, left_on=today, leave_reason=LeaveReason.COMPLETED, updated_at=now
     )
     enrolled.update(grade=F("grade") + 1, updated_at=now)
-    next_school = School._base_manager.filter(pk=OuterRef("school_id")).values("feeds_into_id")
+    next_school = School.unscoped.filter(pk=OuterRef("school_id")).values("feeds_into_id")
     enrolled.filter(grade__gt=F("school__highest_grade")).update(
         school_id=Subquery(next_school[:1]), homeroom="", updated_at=now
     )

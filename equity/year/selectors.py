@@ -20,7 +20,7 @@ from equity.inventory.models import (
     Student,
 )
 from schools.models import School
-from schools.scoping import scopes_disabled
+from schools.scoping import outside_scope
 
 from .models import Acceptance, PriceListEntry, StationEvent
 
@@ -138,7 +138,7 @@ def acceptance_by_token(token: str) -> Acceptance | None:
     """The acceptance a public link names, read outside any user's scope; None if unknown."""
     if not token:
         return None
-    with scopes_disabled():
+    with outside_scope():
         return (
             Acceptance.objects.filter(token=token)
             .select_related(

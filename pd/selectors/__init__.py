@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db.models import Count, Prefetch, Q
 
 from schools.models import School, StaffMember
-from schools.scoping import scopes_disabled
+from schools.scoping import outside_scope
 from schools.web import absolute_url
 
 from ..models import (
@@ -135,7 +135,7 @@ def month_grid(year: int, month: int, sessions) -> list[list[tuple[date, list[PD
 def feedback_summary(session: PDSession) -> dict:
     """Count, mean and distribution of a session's ratings, and the answers (two queries)."""
     answers = list(
-        Feedback._base_manager.filter(session=session).select_related("staff").order_by("-pk")
+        Feedback.unscoped.filter(session=session).select_related("staff").order_by("-pk")
     )
     distribution = Counter(a.rating for a in answers)
     mean = (
@@ -159,7 +159,7 @@ def session_schools(session: PDSession) -> list[School]:
 def session_school_names(session: PDSession) -> list[str]:
     """Every school of the session, by name: the public pages (check-in, feedback) name
     them to a visitor who has no account and so no scope."""
-    with scopes_disabled():
+    with outside_scope():
         return [s.name for s in School.objects.filter(pd_sessions=session).order_by("name")]
 
 
@@ -255,17 +255,17 @@ def polls_of(school: School):
 
 
 def poll_results(poll: PDNeedsPoll) -> dict:
-    responses = PDNeedsResponse._base_manager.filter(poll=poll)
+    responses = PDNeedsResponse.unscoped.filter(poll=poll)
     return {
         "responses": responses.count(),
-        "ranked": needs_ranked(PDNeedsPoll._base_manager.filter(pk=poll.pk)),
+        "ranked": needs_ranked(PDNeedsPoll.unscoped.filter(pk=poll.pk)),
         "other": list(responses.exclude(other="").values_list("other", flat=True)[:200]),
     }
 
 
 def last_format(user) -> str | None:
     return (
-        PDSession._base_manager.filter(created_by=user)
+        PDSession.unscoped.filter(created_by=user)
         .order_by("-created_at", "-pk")
         .values_list("format", flat=True)
         .first()

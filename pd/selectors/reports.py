@@ -184,7 +184,7 @@ def _attended_kwargs(period: Period) -> dict:
 
 def _attendances(staff, period: Period):
     """Attended rows of ``staff`` (a scoped staff queryset) in the period."""
-    return Attendance._base_manager.filter(
+    return Attendance.unscoped.filter(
         staff__in=staff.active().values("pk"), **_attended_kwargs(period)
     )
 
@@ -280,7 +280,7 @@ def feedback_by_format(sessions, period: Period) -> list[dict]:
     """Mean rating and number of answers per format (one query)."""
     found = {
         row["session__format"]: row
-        for row in Feedback._base_manager.filter(
+        for row in Feedback.unscoped.filter(
             session__in=sessions.filter(date__gte=period.since, date__lte=period.until).values("pk")
         )
         .values("session__format")
@@ -302,7 +302,7 @@ def feedback_by_format(sessions, period: Period) -> list[dict]:
 def needs_ranked(polls) -> list[dict]:
     """Need topics of ``polls`` ranked by how many answers ticked them (one query)."""
     counts = dict(
-        PDNeedsChoice._base_manager.filter(response__poll__in=polls.values("pk"))
+        PDNeedsChoice.unscoped.filter(response__poll__in=polls.values("pk"))
         .values_list("topic")
         .annotate(n=Count("pk"))
         .order_by()
@@ -353,7 +353,7 @@ def report_scope(
         period = Period.last_year(until)
     chosen = schools.filter(pk=school.pk) if school else schools
     if school:
-        links = PDSession.schools.through.objects.filter(school=school)
+        links = PDSession.schools.through.unscoped.filter(school=school)
         sessions = sessions.filter(pk__in=links.values("pdsession_id"))
     return ReportScope(
         period=period,

@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
-from django_scopes import scopes_disabled
 
 from audit import purge
 from equity.inventory.models import Student
 from schools.models import School
+from schools.scoping import outside_scope
 
 
 class Command(BaseCommand):
@@ -25,7 +25,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, school=None, student=None, district=None, **options):
         label = "purge_students command"
-        with scopes_disabled():
+        with outside_scope():
             if school:
                 found = School.objects.select_related("district").filter(code=school)
                 if district:

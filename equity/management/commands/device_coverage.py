@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from equity.inventory.coverage import school_coverage
 from schools.models import School
-from schools.scoping import scopes_disabled
+from schools.scoping import outside_scope
 
 
 class Command(BaseCommand):
@@ -18,7 +18,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, school=None, district=None, json=False, **options):
-        with scopes_disabled():
+        with outside_scope():
             schools = School.objects.all()
             if district:
                 schools = schools.filter(district__slug=district)

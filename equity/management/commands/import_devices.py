@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from equity.imports import devices as device_import
 from equity.imports import readers
 from equity.imports import selectors as import_selectors
-from schools.scoping import scopes_disabled
+from schools.scoping import outside_scope
 
 
 def add_common_arguments(parser) -> None:
@@ -25,7 +25,7 @@ def add_common_arguments(parser) -> None:
 
 def run(command: BaseCommand, function, *, path, school, district, **kwargs) -> None:
     """Resolve the place, import the file, report; CommandError (exit 1) on any error."""
-    with scopes_disabled():
+    with outside_scope():
         try:
             district_obj, school_obj = import_selectors.resolve_place(school, district)
         except import_selectors.ImportSetupError as exc:

@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from equity.year import rollover
 from schools.models import District
-from schools.scoping import scopes_disabled
+from schools.scoping import outside_scope
 
 
 class Command(BaseCommand):
@@ -31,7 +31,7 @@ class Command(BaseCommand):
                 text = Path(leavers).read_text(encoding="utf-8-sig")
             except (OSError, UnicodeDecodeError) as exc:
                 raise CommandError(f"Cannot read {leavers}: {exc}") from None
-        with scopes_disabled():
+        with outside_scope():
             districts = District.objects.order_by("name")
             if district:
                 districts = districts.filter(Q(name__iexact=district) | Q(slug__iexact=district))

@@ -12,7 +12,7 @@ from django.utils import timezone
 from pd import selectors
 from schools.dates import shown_date
 from schools.models import StaffMember
-from schools.scoping import scopes_disabled
+from schools.scoping import outside_scope
 
 
 class Command(BaseCommand):
@@ -35,7 +35,7 @@ class Command(BaseCommand):
             period = selectors.Period(since=start, until=today)
         else:
             period = selectors.Period.last_year(today)
-        with scopes_disabled():
+        with outside_scope():
             staff = StaffMember.objects.all()
             if school:
                 staff = staff.filter(school__code=school)

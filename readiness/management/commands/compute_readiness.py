@@ -13,7 +13,7 @@ from readiness import services
 from readiness.models import RunKind
 from schools.models import District, School
 from schools.pillars import Pillar
-from schools.scoping import scopes_disabled
+from schools.scoping import outside_scope
 
 
 class Command(BaseCommand):
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print a JSON list.")
 
     def handle(self, *args, school=None, district=None, **options):
-        with scopes_disabled():
+        with outside_scope():
             runs = self._targets(school, district)
             school_ids = []
             for district_id, school_id in runs:

@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from schools import scale
 from schools.models import District
-from schools.scoping import scopes_disabled
+from schools.scoping import outside_scope
 
 # Order matters: initiatives before PD and stakeholders, which link sessions and surveys
 # to them.
@@ -55,8 +55,8 @@ class Command(BaseCommand):
         schools = schools or scale.default_school_count(students)
         if schools > students:
             raise CommandError(f"{schools:,} schools cannot share {students:,} students.")
-        with scopes_disabled():
-            if District._base_manager.filter(name=district).exists():
+        with outside_scope():
+            if District.unscoped.filter(name=district).exists():
                 raise CommandError(
                     f'A district named "{district}" exists already; seed_scale builds a new '
                     "one. Choose another --district name or use a fresh database."
