@@ -11,7 +11,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from core import auditlog as audit_log
 from schools.models import School
+from schools.scoping import activate
 from schools.signals import bulk_changed
 
 from .models import (
@@ -296,6 +298,67 @@ def devices_retire(*, devices: Iterable[Device], by, note: str = "", at=None) ->
     )
     bulk_changed.send(sender=Device, district_ids={d.district_id for d in retiring})
     return len(retiring)
+
+
+BULK_MOVE, BULK_RETIRE = "move", "retire"
+
+
+class BulkDone(NamedTuple):
+    count: int
+    action: str  # BULK_MOVE or BULK_RETIRE
+    school: School | None  # where they moved
+
+
+def devices_bulk_action(
+    *,
+    access,
+    ids: list[int],
+    action: str,
+    by,
+    writable_school_ids,
+    school: School | None = None,
+    note: str = "",
+) -> BulkDone:
+    """Move or retire the devices ``ids`` for ``access``: all of them, or none.
+
+    None when one of them is outside the user's scope (recorded as a refusal; the answer
+    says how many, nothing about them), at a school where the user may not write
+    (``writable_school_ids``), or refused by ``devices_move`` / ``devices_retire``. Every
+    refusal is a ValidationError whose messages are whole sentences for the user."""
+    with activate(access):  # what this person sees, whoever calls (a page, a task)
+        devices = list(Device.objects.filter(pk__in=ids).select_related("school"))
+    if len(devices) != len(ids):
+        missing = len(ids) - len(devices)
+        audit_log.record(
+            audit_log.Kind.DENIED_SCOPE,
+            object_type="equity.device",
+            detail=f"bulk action: {missing} of {len(ids)} ids outside scope",
+        )
+        raise ValidationError(
+            f"{missing} of the {len(ids)} selected devices {'is' if missing == 1 else 'are'} "
+            "not in your schools, so nothing was changed."
+        )
+    if not access.unrestricted:
+        writable = set(writable_school_ids)
+        locked_out = sorted({d.school.name for d in devices if d.school_id not in writable})
+        if locked_out:
+            raise ValidationError(
+                f"Your role does not allow changing devices at {', '.join(locked_out)}, "
+                "so nothing was changed."
+            )
+    try:
+        if action == BULK_MOVE:
+            count = devices_move(devices=devices, school=school, by=by)
+        elif action == BULK_RETIRE:
+            count = devices_retire(devices=devices, by=by, note=note)
+        else:
+            raise ValidationError(f"Unknown action {action!r}.")
+    except ValidationError as exc:
+        raise ValidationError("Nothing was changed: " + " ".join(exc.messages)) from None
+    audit_log.record(
+        audit_log.Kind.BULK, object_type="equity.device", detail=f"{action} {count} devices"
+    )
+    return BulkDone(count, action, school if action == BULK_MOVE else None)
 
 
 RELEASE_NOTE = (

@@ -39,6 +39,7 @@ from pd.models import PDSession
 from readiness import services as readiness
 from readiness.models import ReadinessRun, RunKind, RunStatus
 from readiness.tasks import compute_run
+from schools.scoping import access_for
 from stakeholders.models import (
     CommunicationPlan,
     Invitation,
@@ -176,6 +177,21 @@ def _(w):
 
     devices = DeviceFactory.create_batch(3, school=w.cedar)
     return lambda: services.devices_retire(devices=devices, by=w.tech)
+
+
+@path("equity.inventory.services.devices_bulk_action")
+def _(w):
+    from equity.inventory import services
+
+    devices = DeviceFactory.create_batch(3, school=w.cedar)
+    access = access_for(w.tech)
+    return lambda: services.devices_bulk_action(
+        access=access,
+        ids=[d.pk for d in devices],
+        action=services.BULK_RETIRE,
+        by=w.tech,
+        writable_school_ids={w.cedar.pk},
+    )
 
 
 @path("equity.inventory.services.devices_release")
