@@ -3,7 +3,7 @@ change to a device records a DeviceEvent, so the device page tells its whole sto
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
@@ -239,6 +239,14 @@ def audit_scan(*, school: School, asset_tag: str, since, by) -> AuditScan:
     return AuditScan("seen_missing" if missing else "seen", device)
 
 
+def device_move_refusal(asset_tag: str, status: str) -> str | None:
+    """Why a device may not change school now (None: it may). Asked by ``devices_move`` and
+    by the bulk path (the importer) alike: a device out with a student stays where it is."""
+    if status == DeviceStatus.ASSIGNED:
+        return f"{asset_tag} is checked out; check it in before moving it"
+    return None
+
+
 @transaction.atomic
 def devices_move(*, devices: Iterable[Device], school: School, by, at=None) -> int:
     """Move devices to another school of the same district (not ones out with a student)."""
@@ -248,8 +256,8 @@ def devices_move(*, devices: Iterable[Device], school: School, by, at=None) -> i
     for device in devices:
         if device.district_id != school.district_id:
             errors.append(f"{device.asset_tag} belongs to another district.")
-        elif device.status == DeviceStatus.ASSIGNED:
-            errors.append(f"{device.asset_tag} is checked out; check it in before moving it.")
+        elif refusal := device_move_refusal(device.asset_tag, device.status):
+            errors.append(f"{refusal}.")
     if errors:
         raise ValidationError(errors)
     moved = [d for d in devices if d.school_id != school.pk]
@@ -398,6 +406,31 @@ def devices_release(*, student_ids, by=None, at=None) -> int:
     return len(held)
 
 
+def _quoted(value: str) -> str:
+    return f'"{value}"'
+
+
+def device_row_problems(
+    *, asset_tag: str, serial_number: str, quote: Callable[[str], str] = _quoted
+) -> dict[str, str]:
+    """What is wrong with a device's identifying cells, per field (empty: nothing), in the
+    words the importer shows after a column's name (``quote`` shows a value: the importer
+    shortens long ones). Asked by ``device_create`` and by the importers for every row; the
+    lengths are the model's."""
+    problems = {}
+    serial_max = Device._meta.get_field("serial_number").max_length
+    tag_max = Device._meta.get_field("asset_tag").max_length
+    if not serial_number:
+        problems["serial_number"] = "is blank; every device needs its serial number"
+    elif len(serial_number) > serial_max:
+        problems["serial_number"] = f"{quote(serial_number)} is longer than {serial_max} characters"
+    if not asset_tag:
+        problems["asset_tag"] = "is blank; every device needs an asset tag"
+    elif len(asset_tag) > tag_max:
+        problems["asset_tag"] = f"{quote(asset_tag)} is longer than {tag_max} characters"
+    return problems
+
+
 @transaction.atomic
 def device_create(
     *,
@@ -418,6 +451,10 @@ def device_create(
     """
     asset_tag = asset_tag.strip()
     serial_number = serial_number.strip()
+    labels = {"asset_tag": "The asset tag", "serial_number": "The serial number"}
+    problems = device_row_problems(asset_tag=asset_tag, serial_number=serial_number)
+    if problems:
+        raise ValidationError({f: f"{labels[f]} {message}." for f, message in problems.items()})
     errors = {}
     if model.district_id != school.district_id:
         errors["model"] = "This model is not in the district's catalog."

@@ -249,6 +249,45 @@ def _(w):
     return lambda: student_import.import_students(csv, district=w.district, default_school=w.maple)
 
 
+@path("equity.inventory.bulk.devices_bulk_upsert")
+def _(w):
+    from equity.inventory import bulk
+
+    model = DeviceModelFactory(district=w.district)
+    moving = DeviceFactory(school=w.cedar, model=model)
+    rows = [
+        bulk.DeviceUpsert(
+            f"BULK-{n}",
+            f"SN-BULK-{n}",
+            model.pk,
+            model.maker,
+            w.cedar.pk,
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
+        for n in range(3)
+    ]
+    rows.append(
+        bulk.DeviceUpsert(
+            moving.asset_tag, moving.serial_number, model.pk, model.maker, w.maple.pk, None,
+            None, None, None, None,
+        )
+    )  # fmt: skip
+    return lambda: bulk.devices_bulk_upsert(rows, district=w.district, by=w.tech)
+
+
+@path("equity.inventory.bulk.students_bulk_upsert")
+def _(w):
+    from equity.inventory import bulk
+
+    StudentFactory(school=w.maple, local_id="B-0", grade=3)
+    rows = [bulk.StudentUpsert(f"B-{n}", None, 3 + n, None, None) for n in range(3)]
+    return lambda: bulk.students_bulk_upsert(rows, district=w.district, default_school=w.maple)
+
+
 @path("equity.imports.tasks.run_import")
 def _(w):
     from equity.imports import tasks
@@ -776,6 +815,13 @@ NOT_EVIDENCE = {
     # equity
     "equity.inventory.services.device_record_seen": "an audit sighting; no indicator reads it",
     "equity.inventory.services.audit_scan": "an audit sighting; no indicator reads it",
+    "equity.inventory.services.device_move_refusal": READS,
+    "equity.inventory.services.device_row_problems": READS,
+    "equity.inventory.bulk.devices_existing": READS,
+    "equity.inventory.bulk.device_serial_holders": READS,
+    "equity.inventory.bulk.device_changes": READS,
+    "equity.inventory.bulk.students_existing": READS,
+    "equity.inventory.bulk.student_target": READS,
     "equity.year.services.accept_by_link": "the device agreement; no indicator reads it",
     "equity.year.services.accept_signed": "the device agreement; no indicator reads it",
     "equity.year.services.acceptance_for": "the agreement's paperwork; no indicator reads it",
@@ -847,6 +893,7 @@ NOT_EVIDENCE = {
 
 WRITE_MODULES = [
     "equity.inventory.services",
+    "equity.inventory.bulk",
     "equity.year.services",
     "equity.year.rollover",
     "equity.imports.tasks",
