@@ -13,7 +13,6 @@ from django.utils.formats import date_format
 
 from equity.inventory.bulk import (
     DevicesBulkUpsert,
-    DeviceUpsert,
     device_changes,
     device_serial_holders,
     devices_existing,
@@ -433,23 +432,6 @@ class DeviceImporter(Importer):
             return self.models[key][1]
         return self.new_models[key].maker
 
-    def _upsert(self, row: DeviceRow) -> DeviceUpsert:
-        """The row as the inventory's bulk write takes it (model_id None: a catalog entry
-        the import will create)."""
-        model = self.models.get(row.model_key)
-        return DeviceUpsert(
-            row.asset_tag,
-            row.serial,
-            model[0] if model is not None else None,
-            model[1] if model is not None else self.maker_of(row.model_key),
-            row.school_id,
-            row.status,
-            row.purchase_date,
-            row.funding_source,
-            row.notes,
-            row.aue,
-        )
-
     def check(self, rows):
         if not rows:
             return
@@ -479,7 +461,8 @@ class DeviceImporter(Importer):
                     f"{quoted(row.asset_tag)} is already used by another device in the district",
                 )
                 continue
-            changes = device_changes(self._upsert(row), ex)
+            model = self.models.get(row.model_key)
+            changes = device_changes(row, ex, model[0] if model is not None else None)
             refusal = "school" in changes and device_move_refusal(row.asset_tag, ex.status)
             if refusal:
                 column = self.col("school")
@@ -544,7 +527,8 @@ class DeviceImporter(Importer):
         COPY; changed ones by one ``UPDATE ... FROM`` at the end)."""
         if any(row is None for row in rows):
             raise _FileChanged
-        self.writer.write([self._upsert(row) for row in rows])
+        models = self.models
+        self.writer.write(rows, model_of=lambda row: models[row.model_key][:2])
 
     def after_writing(self):
         self.writer.finish()

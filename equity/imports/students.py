@@ -9,7 +9,6 @@ from django.utils import timezone
 from equity.inventory.bulk import (
     ExistingStudent,
     StudentsBulkUpsert,
-    StudentUpsert,
     student_target,
     students_existing,
 )
@@ -113,13 +112,7 @@ class StudentImporter(Importer):
 
     def _target(self, row: StudentRow, ex: ExistingStudent | None) -> ExistingStudent:
         """The student as the row leaves them (the inventory's rule: blank cells keep)."""
-        return student_target(self._upsert(row), ex, self.default_school_id)
-
-    @staticmethod
-    def _upsert(row: StudentRow) -> StudentUpsert:
-        return StudentUpsert(
-            row.local_id, row.school_id, row.grade, row.needs_touch, row.home_internet
-        )
+        return student_target(row, ex, self.default_school_id)
 
     def check(self, rows):
         if not rows:
@@ -172,7 +165,7 @@ class StudentImporter(Importer):
         bulk write)."""
         if any(row is None for row in rows):
             raise _FileChanged
-        self.writer.write([self._upsert(row) for row in rows])
+        self.writer.write(rows)  # StudentRow has StudentUpsert's names
 
     def after_writing(self):
         self.writer.finish()

@@ -104,11 +104,12 @@ def device_serial_holders(district_id: int, serials: list[str]) -> dict[tuple[st
     }
 
 
-def device_changes(row: DeviceUpsert, ex: ExistingDevice) -> dict[str, object]:
-    """What writing ``row`` would change on the existing device (blank cells keep)."""
+def device_changes(row: DeviceUpsert, ex: ExistingDevice, model_id: int | None) -> dict:
+    """What writing ``row`` (with catalog entry ``model_id``; None: one not created yet)
+    would change on the existing device (blank cells keep)."""
     changes: dict[str, object] = {}
-    if row.model_id is None or row.model_id != ex.model_id:
-        changes["model"] = row.model_id
+    if model_id is None or model_id != ex.model_id:
+        changes["model"] = model_id
     if row.serial != ex.serial_number:
         changes["serial_number"] = row.serial
     if row.school_id is not None and row.school_id != ex.school_id:
@@ -177,6 +178,10 @@ DEVICE_CHANGES = (
 )
 
 
+def _model_of(row: DeviceUpsert) -> tuple[int | None, str]:
+    return row.model_id, row.maker
+
+
 class DevicesBulkUpsert:
     """Create or update a district's devices, batch by batch, in the caller's transaction:
     ``begin()``, ``write(rows)`` per batch, ``finish()``.
@@ -208,11 +213,14 @@ class DevicesBulkUpsert:
         self.updates = fastwrite.ChangeTable(*DEVICE_CHANGES)
         self.updates.create()
 
-    def write(self, rows: list[DeviceUpsert]) -> None:
+    def write(self, rows: list[DeviceUpsert], model_of=None) -> None:
         """One batch: new devices and their history through COPY, changes to the temp table.
 
         The new devices get their ids from the table's sequence first (``reserve_ids``), so
-        their "Added to inventory" events are written in the same pass."""
+        their "Added to inventory" events are written in the same pass. ``rows`` may be any
+        tuples with DeviceUpsert's names but for the model: ``model_of(row)`` gives its
+        (model id, maker) (the importer's rows name a catalog key; no copy per row)."""
+        model_of = model_of or _model_of
         existing = devices_existing(self.district_id, [r.asset_tag for r in rows])
         new = [row for row in rows if row.asset_tag not in existing]
         ids = iter(reserve_ids(Device, len(new)))
@@ -221,6 +229,7 @@ class DevicesBulkUpsert:
         district_id, default_school = self.district_id, self.default_school_id
         school_names, suffix = self.school_names, self.note_suffix
         for row in rows:
+            model_id, maker = model_of(row)
             ex = existing.get(row.asset_tag)
             if ex is None:
                 pk, school_id = next(ids), row.school_id or default_school
@@ -229,8 +238,8 @@ class DevicesBulkUpsert:
                         pk,
                         district_id,
                         school_id,
-                        row.model_id,
-                        row.maker,
+                        model_id,
+                        maker,
                         row.asset_tag,
                         row.serial,
                         row.status or DeviceStatus.IN_STOCK,
@@ -244,15 +253,15 @@ class DevicesBulkUpsert:
                 )
                 events.append((pk, CREATED, now, by_id, school_id, None, "", "", ""))
                 continue
-            changes = device_changes(row, ex)
+            changes = device_changes(row, ex, model_id)
             if not changes:
                 continue
             school_id = changes.get("school", ex.school_id)
             changed.append(
                 (
                     ex.pk,
-                    row.model_id,
-                    row.maker,
+                    model_id,
+                    maker,
                     row.serial,
                     school_id,
                     changes.get("purchase_date", ex.purchase_date),
@@ -403,7 +412,8 @@ class StudentsBulkUpsert:
         self.updates.create()
 
     def write(self, rows: list[StudentUpsert]) -> None:
-        """One batch: new students through COPY, changed ones to the temporary table."""
+        """One batch: new students through COPY, changed ones to the temporary table.
+        ``rows`` may be any tuples with StudentUpsert's names (the importer's, as read)."""
         existing = students_existing(self.district_id, [r.local_id for r in rows])
         new = [row for row in rows if row.local_id not in existing]
         ids = iter(reserve_ids(Student, len(new)))

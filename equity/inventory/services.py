@@ -406,6 +406,10 @@ def devices_release(*, student_ids, by=None, at=None) -> int:
     return len(held)
 
 
+SERIAL_MAX = Device._meta.get_field("serial_number").max_length
+ASSET_TAG_MAX = Device._meta.get_field("asset_tag").max_length
+
+
 def _quoted(value: str) -> str:
     return f'"{value}"'
 
@@ -418,8 +422,7 @@ def device_row_problems(
     shortens long ones). Asked by ``device_create`` and by the importers for every row; the
     lengths are the model's."""
     problems = {}
-    serial_max = Device._meta.get_field("serial_number").max_length
-    tag_max = Device._meta.get_field("asset_tag").max_length
+    serial_max, tag_max = SERIAL_MAX, ASSET_TAG_MAX
     if not serial_number:
         problems["serial_number"] = "is blank; every device needs its serial number"
     elif len(serial_number) > serial_max:

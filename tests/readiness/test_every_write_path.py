@@ -288,6 +288,23 @@ def _(w):
     return lambda: bulk.students_bulk_upsert(rows, district=w.district, default_school=w.maple)
 
 
+@path("equity.imports.services.import_file_now")
+def _(w):
+    from equity.imports import services as import_services
+    from equity.imports.readers import Source
+
+    source = Source(io.BytesIO(b"student_id,grade\nN-1,3\nN-2,4\n"))
+    return lambda: import_services.import_file_now(
+        school=w.maple,
+        kind=ImportJob.Kind.STUDENTS,
+        source=source,
+        fmt=None,
+        dry_run=False,
+        by=w.district_admin,
+        allowed_school_ids=None,
+    )
+
+
 @path("equity.imports.tasks.run_import")
 def _(w):
     from equity.imports import tasks
@@ -833,6 +850,7 @@ NOT_EVIDENCE = {
     "equity.year.rollover.read_leavers": READS,
     "equity.year.services.set_price": "the price list; no indicator reads it",
     "equity.imports.tasks.progress_key": READS,
+    "equity.imports.services.import_job_queue": "queues a job; its run (run_import) is a path",
     # pd
     "pd.services.checkin_code_request": "e-mails a code; the attendance comes with the code",
     "pd.services.send_checkin_code_email": "sends an e-mail",
@@ -897,6 +915,7 @@ WRITE_MODULES = [
     "equity.year.services",
     "equity.year.rollover",
     "equity.imports.tasks",
+    "equity.imports.services",
     "pd.services",
     "pd.tasks",
     "stakeholders.services",
