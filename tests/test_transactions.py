@@ -17,6 +17,7 @@ MODULES = [
     *sorted(ROOT.glob("*/*/services.py")),  # an app's packages (equity/inventory, equity/year)
     ROOT / "accounts" / "two_factor.py",
     ROOT / "equity" / "year" / "rollover.py",
+    ROOT / "equity" / "inventory" / "bulk.py",  # the set-based writes the importers call
     ROOT / "audit" / "purge.py",
 ]
 WRITES = {

@@ -11,17 +11,14 @@ from typing import NamedTuple
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from equity.inventory import fastwrite
-from equity.inventory.fastwrite import day, number, text
-from equity.inventory.models import (
-    Device,
-    DeviceEvent,
-    DeviceKind,
-    DeviceModel,
-    DeviceStatus,
-    EventKind,
+from equity.inventory.bulk import (
+    DevicesBulkUpsert,
+    device_changes,
+    device_serial_holders,
+    devices_existing,
 )
-from schools.bulk import reserve_ids
+from equity.inventory.models import Device, DeviceKind, DeviceModel, DeviceStatus
+from equity.inventory.services import device_move_refusal, device_row_problems
 
 from .importer import Importer, ImportResult, RowCheck, Schools, _FileChanged
 from .readers import (
@@ -128,19 +125,6 @@ class DeviceRow(NamedTuple):
     aue: date | None  # this device's own auto-update expiration, when the row gives one
 
 
-class Existing(NamedTuple):
-    pk: int
-    school_id: int
-    model_id: int
-    serial_number: str
-    maker: str
-    status: str
-    purchase_date: date | None
-    funding_source: str
-    notes: str
-    aue: date | None
-
-
 @dataclass
 class ModelSpec:
     maker: str
@@ -220,14 +204,9 @@ class DeviceImporter(Importer):
 
         serial = value.get("serial_number", "")
         asset_tag = value.get("asset_tag", "") or (serial if self.google else "")
-        if not serial:
-            bad("serial_number", "is blank; every device needs its serial number")
-        elif len(serial) > 100:
-            bad("serial_number", f"{quoted(serial)} is longer than 100 characters")
-        if not asset_tag:
-            bad("asset_tag", "is blank; every device needs an asset tag")
-        elif len(asset_tag) > 64:
-            bad("asset_tag", f"{quoted(asset_tag)} is longer than 64 characters")
+        problems = device_row_problems(asset_tag=asset_tag, serial_number=serial, quote=quoted)
+        for field_name, message in problems.items():
+            bad(field_name, message)
 
         cells_of_model = tuple(map(value.get, MODEL_FIELDS))
         model_key = self.model_seen.get(cells_of_model)
@@ -453,48 +432,11 @@ class DeviceImporter(Importer):
             return self.models[key][1]
         return self.new_models[key].maker
 
-    def _existing(self, rows: list[DeviceRow]) -> dict[str, Existing]:
-        where, params = fastwrite.among("asset_tag", [r.asset_tag for r in rows])
-        found = fastwrite.fetch(
-            "SELECT asset_tag, id, school_id, model_id, serial_number, maker, status, "  # noqa: S608
-            "purchase_date, funding_source, notes, auto_update_expiration FROM equity_device "
-            f"WHERE district_id = %s AND {where}",
-            [self.district.pk, *params],
-        )
-        return {tag: Existing(*rest) for tag, *rest in found}
-
-    def _changes(self, row: DeviceRow, ex: Existing) -> dict[str, object]:
-        changes: dict[str, object] = {}
-        model = self.models.get(row.model_key)
-        if model is None or model[0] != ex.model_id:
-            changes["model"] = row.model_key
-        if row.serial != ex.serial_number:
-            changes["serial_number"] = row.serial
-        if row.school_id is not None and row.school_id != ex.school_id:
-            changes["school"] = row.school_id
-        if row.purchase_date is not None and row.purchase_date != ex.purchase_date:
-            changes["purchase_date"] = row.purchase_date
-        if row.funding_source is not None and row.funding_source != ex.funding_source:
-            changes["funding_source"] = row.funding_source
-        if row.notes is not None and row.notes != ex.notes:
-            changes["notes"] = row.notes
-        if row.aue is not None and row.aue != ex.aue:
-            changes["auto_update_expiration"] = row.aue
-        return changes
-
     def check(self, rows):
         if not rows:
             return
-        existing = self._existing(rows)
-        where, params = fastwrite.among("serial_number", list({r.serial for r in rows}))
-        holders: dict[tuple[str, str], str] = {
-            (maker.lower(), serial): tag
-            for serial, maker, tag in fastwrite.fetch(
-                "SELECT serial_number, maker, asset_tag FROM equity_device "  # noqa: S608
-                f"WHERE district_id = %s AND {where}",
-                [self.district.pk, *params],
-            )
-        }
+        existing = devices_existing(self.district.pk, [r.asset_tag for r in rows])
+        holders = device_serial_holders(self.district.pk, list({r.serial for r in rows}))
         result = self.result
         for row in rows:
             holder = holders.get((self.maker_of(row.model_key).lower(), row.serial))
@@ -519,16 +461,14 @@ class DeviceImporter(Importer):
                     f"{quoted(row.asset_tag)} is already used by another device in the district",
                 )
                 continue
-            changes = self._changes(row, ex)
-            if "school" in changes and ex.status == DeviceStatus.ASSIGNED:
+            model = self.models.get(row.model_key)
+            changes = device_changes(row, ex, model[0] if model is not None else None)
+            refusal = "school" in changes and device_move_refusal(row.asset_tag, ex.status)
+            if refusal:
                 column = self.col("school")
                 if self.google:
                     column = self.col("org_unit" if "org_unit" in self.header.index else "location")
-                self.error(
-                    row.line,
-                    column,
-                    f"{row.asset_tag} is checked out; check it in before moving it",
-                )
+                self.error(row.line, column, refusal)
                 continue
             if row.status is not None and row.status != ex.status:
                 result.status_kept += 1
@@ -572,149 +512,26 @@ class DeviceImporter(Importer):
             aue = self.model_aue(key)
             if current != aue:
                 DeviceModel.unscoped.filter(pk=pk).update(auto_update_expiration=aue)
-        self.school_names = self.schools.names
-        self.now_text = self.now.isoformat()
-        self.updates = fastwrite.ChangeTable(*DEVICE_CHANGES)
-        self.updates.create()
+        self.writer = DevicesBulkUpsert(
+            district_id=self.district.pk,
+            by_id=self.user.pk if self.user is not None else None,
+            now=self.now,
+            school_names=self.schools.names,
+            default_school_id=self.default_school_id,
+            note_suffix=" (import)",
+        )
+        self.writer.begin()
 
     def write(self, rows):
-        """One batch: new devices and their history through COPY, changes to the temp table.
-
-        The new devices get their ids from the table's sequence first (``reserve_ids``), so
-        their "Added to inventory" events are written in the same pass. Changed devices are
-        collected in a temporary table and written by one ``UPDATE ... FROM`` at the end.
-        """
+        """One batch, through the inventory's bulk write (new devices and their history by
+        COPY; changed ones by one ``UPDATE ... FROM`` at the end)."""
         if any(row is None for row in rows):
             raise _FileChanged
-        existing = self._existing(rows)
-        new = [row for row in rows if row.asset_tag not in existing]
-        ids = iter(reserve_ids(Device, len(new)))
-        devices, events, changed = [], [], []
-        now, by_id = self.now, self.user.pk if self.user is not None else None
-        district_id, default_school = self.district.pk, self.default_school_id
-        models, school_names = self.models, self.school_names
-        for row in rows:
-            model_id, maker, _aue = models[row.model_key]
-            ex = existing.get(row.asset_tag)
-            if ex is None:
-                pk, school_id = next(ids), row.school_id or default_school
-                devices.append(
-                    (
-                        pk,
-                        district_id,
-                        school_id,
-                        model_id,
-                        maker,
-                        row.asset_tag,
-                        row.serial,
-                        row.status or DeviceStatus.IN_STOCK,
-                        row.purchase_date,
-                        row.funding_source or "",
-                        row.notes or "",
-                        row.aue,
-                        now,
-                        now,
-                    )
-                )
-                events.append((pk, CREATED, now, by_id, school_id, None, "", "", ""))
-                continue
-            changes = self._changes(row, ex)
-            if not changes:
-                continue
-            school_id = changes.get("school", ex.school_id)
-            changed.append(
-                (
-                    ex.pk,
-                    model_id,
-                    maker,
-                    row.serial,
-                    school_id,
-                    changes.get("purchase_date", ex.purchase_date),
-                    changes.get("funding_source", ex.funding_source),
-                    changes.get("notes", ex.notes),
-                    changes.get("auto_update_expiration", ex.aue),
-                )
-            )
-            if school_id != ex.school_id:
-                note = f"to {school_names[school_id]} (import)"
-                events.append((ex.pk, MOVED, now, by_id, ex.school_id, None, "", "", note))
-                events.append((ex.pk, ARRIVED, now, by_id, school_id, None, "", "", ""))
-        stamp = self.now_text
-        fastwrite.write_rows(
-            Device,
-            DEVICE_COPY_FIELDS,
-            devices,
-            lambda r: (
-                f"{r[0]}\t{r[1]}\t{r[2]}\t{r[3]}\t{text(r[4])}\t{text(r[5])}\t{text(r[6])}"
-                f"\t{r[7]}\t{day(r[8])}\t{r[9]}\t{text(r[10])}\t{day(r[11])}\t{stamp}\t{stamp}\n"
-            ),
-        )
-        self.updates.add(changed)
-        fastwrite.write_rows(
-            DeviceEvent,
-            EVENT_COPY_FIELDS,
-            events,
-            lambda r: f"{r[0]}\t{r[1]}\t{stamp}\t{number(r[3])}\t{r[4]}\t\\N\t\t\t{text(r[8])}\n",
-        )
+        models = self.models
+        self.writer.write(rows, model_of=lambda row: models[row.model_key][:2])
 
     def after_writing(self):
-        self.updates.apply(self.now)
-
-
-CREATED, MOVED, ARRIVED = str(EventKind.CREATED), str(EventKind.MOVED), str(EventKind.ARRIVED)
-
-
-# The columns the importer writes. copy_rows applies no Django default, so every NOT NULL
-# column is here (created_at / updated_at are the import's start, as the events' time).
-DEVICE_COPY_FIELDS = [
-    "id",
-    "district",
-    "school",
-    "model",
-    "maker",
-    "asset_tag",
-    "serial_number",
-    "status",
-    "purchase_date",
-    "funding_source",
-    "notes",
-    "auto_update_expiration",
-    "created_at",
-    "updated_at",
-]
-
-
-EVENT_COPY_FIELDS = [
-    "device",
-    "kind",
-    "at",
-    "by",
-    "school",
-    "student",
-    "circumstance",
-    "place",
-    "note",
-]
-
-
-DEVICE_CHANGES = (
-    Device,
-    (
-        ("id", "bigint PRIMARY KEY"),
-        ("model_id", "bigint NOT NULL"),
-        ("maker", "varchar(100) NOT NULL"),
-        ("serial_number", "varchar(100) NOT NULL"),
-        ("school_id", "bigint NOT NULL"),
-        ("purchase_date", "date NULL"),
-        ("funding_source", "varchar(20) NOT NULL"),
-        ("notes", "text NOT NULL"),
-        ("auto_update_expiration", "date NULL"),
-    ),
-    lambda r: (
-        f"{r[0]}\t{r[1]}\t{text(r[2])}\t{text(r[3])}\t{r[4]}\t{day(r[5])}\t{r[6]}\t{text(r[7])}"
-        f"\t{day(r[8])}\n"
-    ),
-)
+        self.writer.finish()
 
 
 def import_devices(source_or_binary, *, fmt: str | None = None, **kwargs) -> ImportResult:

@@ -6,10 +6,13 @@ from typing import NamedTuple
 
 from django.utils import timezone
 
-from equity.inventory import fastwrite
-from equity.inventory.fastwrite import STUDENT_COPY_FIELDS, text
-from equity.inventory.models import HomeInternet, Student
-from schools.bulk import reserve_ids
+from equity.inventory.bulk import (
+    ExistingStudent,
+    StudentsBulkUpsert,
+    student_target,
+    students_existing,
+)
+from equity.inventory.models import Student
 
 from .importer import Importer, ImportResult, RowCheck, Schools, _FileChanged
 from .readers import (
@@ -40,15 +43,6 @@ class StudentRow(NamedTuple):
     grade: int
     needs_touch: bool | None
     home_internet: str | None
-
-
-class ExistingStudent(NamedTuple):
-    pk: int
-    school_id: int
-    grade: int
-    needs_touch: bool
-    home_internet: str
-    active: bool
 
 
 class StudentImporter(Importer):
@@ -114,30 +108,11 @@ class StudentImporter(Importer):
         return StudentRow(line, local_id, school_id, grade, needs_touch, home_internet)
 
     def _existing(self, rows) -> dict[str, ExistingStudent]:
-        found = Student.unscoped.filter(
-            district=self.district, local_id__in=[r.local_id for r in rows]
-        ).values_list("local_id", *ExistingStudent._fields)
-        return {local_id: ExistingStudent(*rest) for local_id, *rest in found}
+        return students_existing(self.district.pk, [r.local_id for r in rows])
 
     def _target(self, row: StudentRow, ex: ExistingStudent | None) -> ExistingStudent:
-        """The student as the row leaves them (blank cells keep what was there)."""
-        if ex is None:
-            return ExistingStudent(
-                0,
-                row.school_id or self.default_school_id,
-                row.grade,
-                bool(row.needs_touch),
-                row.home_internet or HomeInternet.UNKNOWN,
-                True,
-            )
-        return ExistingStudent(
-            ex.pk,
-            row.school_id or ex.school_id,
-            row.grade,
-            ex.needs_touch if row.needs_touch is None else row.needs_touch,
-            row.home_internet or ex.home_internet,
-            True,
-        )
+        """The student as the row leaves them (the inventory's rule: blank cells keep)."""
+        return student_target(row, ex, self.default_school_id)
 
     def check(self, rows):
         if not rows:
@@ -178,71 +153,22 @@ class StudentImporter(Importer):
                 self.result.unchanged += 1
 
     def before_writing(self):
-        self.now = timezone.now()
-        self.stamp = self.now.isoformat()
-        self.updates = fastwrite.ChangeTable(*STUDENT_CHANGES)
-        self.updates.create()
+        self.writer = StudentsBulkUpsert(
+            district_id=self.district.pk,
+            now=timezone.now(),
+            default_school_id=self.default_school_id,
+        )
+        self.writer.begin()
 
     def write(self, rows):
-        """New students through COPY; changed ones to the temp table (one UPDATE at the end)."""
+        """New students through COPY; changed ones by one UPDATE at the end (the inventory's
+        bulk write)."""
         if any(row is None for row in rows):
             raise _FileChanged
-        existing = self._existing(rows)
-        new = [row for row in rows if row.local_id not in existing]
-        ids = iter(reserve_ids(Student, len(new)))
-        created, changed = [], []
-        district_id, now = self.district.pk, self.now
-        for row in rows:
-            ex = existing.get(row.local_id)
-            target = self._target(row, ex)
-            if ex is None:
-                created.append(
-                    (
-                        next(ids),
-                        district_id,
-                        target.school_id,
-                        row.local_id,
-                        target.grade,
-                        target.needs_touch,
-                        target.home_internet,
-                        "",
-                        False,
-                        True,
-                        None,
-                        "",
-                        now,
-                        now,
-                    )
-                )
-            elif target != ex:
-                changed.append(target._replace(pk=ex.pk)[:5])
-        stamp = self.stamp
-        fastwrite.write_rows(
-            Student,
-            STUDENT_COPY_FIELDS,
-            created,
-            lambda r: (
-                f"{r[0]}\t{r[1]}\t{r[2]}\t{text(r[3])}\t{r[4]}\t{'t' if r[5] else 'f'}"
-                f"\t{r[6]}\t\tf\tt\t\\N\t\t{stamp}\t{stamp}\n"
-            ),
-        )
-        self.updates.add(changed)
+        self.writer.write(rows)  # StudentRow has StudentUpsert's names
 
     def after_writing(self):
-        self.updates.apply(self.now, active=True)
-
-
-STUDENT_CHANGES = (
-    Student,
-    (
-        ("id", "bigint PRIMARY KEY"),
-        ("school_id", "bigint NOT NULL"),
-        ("grade", "smallint NOT NULL"),
-        ("needs_touch", "boolean NOT NULL"),
-        ("home_internet", "varchar(10) NOT NULL"),
-    ),
-    lambda r: f"{r[0]}\t{r[1]}\t{r[2]}\t{'t' if r[3] else 'f'}\t{r[4]}\n",
-)
+        self.writer.finish()
 
 
 def import_students(source_or_binary, **kwargs) -> ImportResult:

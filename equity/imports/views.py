@@ -1,7 +1,6 @@
 """Upload pages for device and student lists, and the page that follows a large import."""
 
 from django.core.cache import cache
-from django.db import transaction
 from django.shortcuts import redirect, render
 
 from core import queue
@@ -10,12 +9,11 @@ from schools.models import School
 from schools.scoping import scoped_object
 
 from ..permissions import can_import
-from .devices import import_devices as import_device_file
+from . import services
 from .forms import ImportForm
 from .models import ImportJob
 from .readers import Source
 from .selectors import allowed_school_ids
-from .students import import_students as import_student_file
 from .tasks import progress_key, run_import
 
 # Up to this many data rows the import runs in the request; above, a worker runs it.
@@ -53,30 +51,25 @@ def _import_page(request, school, kind):
         fmt = form.cleaned_data.get("format") or None
         dry_run = form.cleaned_data["dry_run"]
         if source.error is None and source.data_rows > SYNC_ROW_LIMIT:
-            with transaction.atomic():
-                job = ImportJob.objects.create(
-                    school=school,
-                    kind=kind,
-                    format=fmt or "",
-                    dry_run=dry_run,
-                    filename=upload.name[:255],
-                    rows_total=source.data_rows,
-                    content=source.read_text(),
-                    created_by=request.user,
-                )
-                queue.enqueue(run_import, job.pk)
+            job = services.import_job_queue(
+                school=school,
+                kind=kind,
+                source=source,
+                filename=upload.name,
+                fmt=fmt,
+                dry_run=dry_run,
+                by=request.user,
+            )
             return redirect(job)
-        options = {
-            "district": school.district,
-            "default_school": school,
-            "allowed_school_ids": allowed_school_ids(request.access, school.district_id),
-            "user": request.user,
-            "dry_run": dry_run,
-        }
-        if kind == ImportJob.Kind.DEVICES:
-            result = import_device_file(source, fmt=fmt, **options)
-        else:
-            result = import_student_file(source, **options)
+        result = services.import_file_now(
+            school=school,
+            kind=kind,
+            source=source,
+            fmt=fmt,
+            dry_run=dry_run,
+            by=request.user,
+            allowed_school_ids=allowed_school_ids(request.access, school.district_id),
+        )
     return render(
         request,
         "equity/import_form.html",

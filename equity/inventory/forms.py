@@ -11,6 +11,7 @@ from schools.widgets import LongSelect
 
 from .filters import names_only, narrow
 from .models import Circumstance, Device, DeviceModel, ReturnCondition, Student
+from .services import BULK_MOVE, BULK_RETIRE
 
 
 def no_tag_helper() -> FormHelper:
@@ -209,7 +210,7 @@ class IdListField(forms.Field):
 
 
 class BulkForm(ScopedFormMixin, Form):
-    MOVE, RETIRE = "move", "retire"
+    MOVE, RETIRE = BULK_MOVE, BULK_RETIRE
     # Its fields share the inventory page with the filters (which also have a "school").
     prefix = "bulk"
 

@@ -3,7 +3,7 @@ change to a device records a DeviceEvent, so the device page tells its whole sto
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
@@ -11,9 +11,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from core import auditlog as audit_log
 from schools.models import School
+from schools.permissions import schools_for
+from schools.scoping import activate
 from schools.signals import bulk_changed
 
+from ..permissions import can_handle_devices
 from .models import (
     Assignment,
     Circumstance,
@@ -237,6 +241,14 @@ def audit_scan(*, school: School, asset_tag: str, since, by) -> AuditScan:
     return AuditScan("seen_missing" if missing else "seen", device)
 
 
+def device_move_refusal(asset_tag: str, status: str) -> str | None:
+    """Why a device may not change school now (None: it may). Asked by ``devices_move`` and
+    by the bulk path (the importer) alike: a device out with a student stays where it is."""
+    if status == DeviceStatus.ASSIGNED:
+        return f"{asset_tag} is checked out; check it in before moving it"
+    return None
+
+
 @transaction.atomic
 def devices_move(*, devices: Iterable[Device], school: School, by, at=None) -> int:
     """Move devices to another school of the same district (not ones out with a student)."""
@@ -246,8 +258,8 @@ def devices_move(*, devices: Iterable[Device], school: School, by, at=None) -> i
     for device in devices:
         if device.district_id != school.district_id:
             errors.append(f"{device.asset_tag} belongs to another district.")
-        elif device.status == DeviceStatus.ASSIGNED:
-            errors.append(f"{device.asset_tag} is checked out; check it in before moving it.")
+        elif refusal := device_move_refusal(device.asset_tag, device.status):
+            errors.append(f"{refusal}.")
     if errors:
         raise ValidationError(errors)
     moved = [d for d in devices if d.school_id != school.pk]
@@ -298,6 +310,67 @@ def devices_retire(*, devices: Iterable[Device], by, note: str = "", at=None) ->
     return len(retiring)
 
 
+BULK_MOVE, BULK_RETIRE = "move", "retire"
+
+
+class BulkDone(NamedTuple):
+    count: int
+    action: str  # BULK_MOVE or BULK_RETIRE
+    school: School | None  # where they moved
+
+
+def devices_bulk_action(
+    *,
+    access,
+    ids: list[int],
+    action: str,
+    by,
+    school: School | None = None,
+    note: str = "",
+) -> BulkDone:
+    """Move or retire the devices ``ids`` for ``access``: all of them, or none.
+
+    None when one of them is outside the user's scope (recorded as a refusal; the answer
+    says how many, nothing about them), at a school where the user may not handle devices
+    (``equity.permissions.can_handle_devices``, asked here, not by the caller), or refused
+    by ``devices_move`` / ``devices_retire``. Every refusal is a ValidationError whose
+    messages are whole sentences for the user."""
+    with activate(access):  # what this person sees, whoever calls (a page, a task)
+        devices = list(Device.objects.filter(pk__in=ids).select_related("school"))
+    if len(devices) != len(ids):
+        missing = len(ids) - len(devices)
+        audit_log.record(
+            audit_log.Kind.DENIED_SCOPE,
+            object_type="equity.device",
+            detail=f"bulk action: {missing} of {len(ids)} ids outside scope",
+        )
+        raise ValidationError(
+            f"{missing} of the {len(ids)} selected devices {'is' if missing == 1 else 'are'} "
+            "not in your schools, so nothing was changed."
+        )
+    if not access.unrestricted:
+        writable = schools_for(access, can_handle_devices)
+        locked_out = sorted({d.school.name for d in devices if d.school_id not in writable})
+        if locked_out:
+            raise ValidationError(
+                f"Your role does not allow changing devices at {', '.join(locked_out)}, "
+                "so nothing was changed."
+            )
+    try:
+        if action == BULK_MOVE:
+            count = devices_move(devices=devices, school=school, by=by)
+        elif action == BULK_RETIRE:
+            count = devices_retire(devices=devices, by=by, note=note)
+        else:
+            raise ValidationError(f"Unknown action {action!r}.")
+    except ValidationError as exc:
+        raise ValidationError("Nothing was changed: " + " ".join(exc.messages)) from None
+    audit_log.record(
+        audit_log.Kind.BULK, object_type="equity.device", detail=f"{action} {count} devices"
+    )
+    return BulkDone(count, action, school if action == BULK_MOVE else None)
+
+
 RELEASE_NOTE = (
     "The student record of the person who held it was removed, so it is back in stock. "
     "Collect it if it is still out."
@@ -335,6 +408,34 @@ def devices_release(*, student_ids, by=None, at=None) -> int:
     return len(held)
 
 
+SERIAL_MAX = Device._meta.get_field("serial_number").max_length
+ASSET_TAG_MAX = Device._meta.get_field("asset_tag").max_length
+
+
+def _quoted(value: str) -> str:
+    return f'"{value}"'
+
+
+def device_row_problems(
+    *, asset_tag: str, serial_number: str, quote: Callable[[str], str] = _quoted
+) -> dict[str, str]:
+    """What is wrong with a device's identifying cells, per field (empty: nothing), in the
+    words the importer shows after a column's name (``quote`` shows a value: the importer
+    shortens long ones). Asked by ``device_create`` and by the importers for every row; the
+    lengths are the model's."""
+    problems = {}
+    serial_max, tag_max = SERIAL_MAX, ASSET_TAG_MAX
+    if not serial_number:
+        problems["serial_number"] = "is blank; every device needs its serial number"
+    elif len(serial_number) > serial_max:
+        problems["serial_number"] = f"{quote(serial_number)} is longer than {serial_max} characters"
+    if not asset_tag:
+        problems["asset_tag"] = "is blank; every device needs an asset tag"
+    elif len(asset_tag) > tag_max:
+        problems["asset_tag"] = f"{quote(asset_tag)} is longer than {tag_max} characters"
+    return problems
+
+
 @transaction.atomic
 def device_create(
     *,
@@ -355,6 +456,10 @@ def device_create(
     """
     asset_tag = asset_tag.strip()
     serial_number = serial_number.strip()
+    labels = {"asset_tag": "The asset tag", "serial_number": "The serial number"}
+    problems = device_row_problems(asset_tag=asset_tag, serial_number=serial_number)
+    if problems:
+        raise ValidationError({f: f"{labels[f]} {message}." for f, message in problems.items()})
     errors = {}
     if model.district_id != school.district_id:
         errors["model"] = "This model is not in the district's catalog."

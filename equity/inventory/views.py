@@ -23,7 +23,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_htmx.http import reswap, retarget
 
-from core import auditlog as audit_log
 from schools.exports import csv_response
 from schools.models import District, School
 from schools.permissions import schools_for
@@ -245,52 +244,21 @@ def devices_bulk(request):
         problems = [e for errors in form.errors.values() for e in errors]
         messages.error(request, "Nothing was changed: " + " ".join(problems))
         return redirect(back)
-    ids = form.cleaned_data["ids"]
-    devices = list(Device.objects.filter(pk__in=ids).select_related("school"))
-    if len(devices) != len(ids):
-        missing = len(ids) - len(devices)
-        audit_log.record(
-            audit_log.Kind.DENIED_SCOPE,
-            object_type="equity.device",
-            detail=f"bulk action: {missing} of {len(ids)} ids outside scope",
-        )
-        messages.error(
-            request,
-            f"{missing} of the {len(ids)} selected devices {'is' if missing == 1 else 'are'} "
-            "not in your schools, so nothing was changed.",
-        )
-        return redirect(back)
-    locked_out = sorted(
-        {d.school.name for d in devices if d.school_id not in writable}
-        if not request.access.unrestricted
-        else set()
-    )
-    if locked_out:
-        messages.error(
-            request,
-            f"Your role does not allow changing devices at {', '.join(locked_out)}, "
-            "so nothing was changed.",
-        )
-        return redirect(back)
+    data = form.cleaned_data
     try:
-        if form.cleaned_data["action"] == BulkForm.MOVE:
-            target = form.cleaned_data["school"]
-            count = services.devices_move(devices=devices, school=target, by=request.user)
-            done = f"moved to {target.name}"
-        else:
-            count = services.devices_retire(
-                devices=devices, by=request.user, note=form.cleaned_data["note"]
-            )
-            done = "retired"
-    except ValidationError as exc:
-        messages.error(request, "Nothing was changed: " + " ".join(exc.messages))
-    else:
-        audit_log.record(
-            audit_log.Kind.BULK,
-            object_type="equity.device",
-            detail=f"{form.cleaned_data['action']} {count} devices",
+        done = services.devices_bulk_action(
+            access=request.access,
+            ids=data["ids"],
+            action=data["action"],
+            by=request.user,
+            school=data["school"],
+            note=data["note"],
         )
-        messages.success(request, f"{count} device{'' if count == 1 else 's'} {done}.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        what = f"moved to {done.school.name}" if done.school else "retired"
+        messages.success(request, f"{done.count} device{'' if done.count == 1 else 's'} {what}.")
     return redirect(back)
 
 

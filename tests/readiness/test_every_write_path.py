@@ -39,6 +39,7 @@ from pd.models import PDSession
 from readiness import services as readiness
 from readiness.models import ReadinessRun, RunKind, RunStatus
 from readiness.tasks import compute_run
+from schools.scoping import access_for
 from stakeholders.models import (
     CommunicationPlan,
     Invitation,
@@ -178,6 +179,20 @@ def _(w):
     return lambda: services.devices_retire(devices=devices, by=w.tech)
 
 
+@path("equity.inventory.services.devices_bulk_action")
+def _(w):
+    from equity.inventory import services
+
+    devices = DeviceFactory.create_batch(3, school=w.cedar)
+    access = access_for(w.tech)
+    return lambda: services.devices_bulk_action(
+        access=access,
+        ids=[d.pk for d in devices],
+        action=services.BULK_RETIRE,
+        by=w.tech,
+    )
+
+
 @path("equity.inventory.services.devices_release")
 def _(w):
     from equity.inventory import services
@@ -231,6 +246,62 @@ def _(w):
 
     csv = io.BytesIO(b"student_id,grade\nI-1,3\nI-2,4\nI-3,5\n")
     return lambda: student_import.import_students(csv, district=w.district, default_school=w.maple)
+
+
+@path("equity.inventory.bulk.devices_bulk_upsert")
+def _(w):
+    from equity.inventory import bulk
+
+    model = DeviceModelFactory(district=w.district)
+    moving = DeviceFactory(school=w.cedar, model=model)
+    rows = [
+        bulk.DeviceUpsert(
+            f"BULK-{n}",
+            f"SN-BULK-{n}",
+            model.pk,
+            model.maker,
+            w.cedar.pk,
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
+        for n in range(3)
+    ]
+    rows.append(
+        bulk.DeviceUpsert(
+            moving.asset_tag, moving.serial_number, model.pk, model.maker, w.maple.pk, None,
+            None, None, None, None,
+        )
+    )  # fmt: skip
+    return lambda: bulk.devices_bulk_upsert(rows, district=w.district, by=w.tech)
+
+
+@path("equity.inventory.bulk.students_bulk_upsert")
+def _(w):
+    from equity.inventory import bulk
+
+    StudentFactory(school=w.maple, local_id="B-0", grade=3)
+    rows = [bulk.StudentUpsert(f"B-{n}", None, 3 + n, None, None) for n in range(3)]
+    return lambda: bulk.students_bulk_upsert(rows, district=w.district, default_school=w.maple)
+
+
+@path("equity.imports.services.import_file_now")
+def _(w):
+    from equity.imports import services as import_services
+    from equity.imports.readers import Source
+
+    source = Source(io.BytesIO(b"student_id,grade\nN-1,3\nN-2,4\n"))
+    return lambda: import_services.import_file_now(
+        school=w.maple,
+        kind=ImportJob.Kind.STUDENTS,
+        source=source,
+        fmt=None,
+        dry_run=False,
+        by=w.district_admin,
+        allowed_school_ids=None,
+    )
 
 
 @path("equity.imports.tasks.run_import")
@@ -760,6 +831,13 @@ NOT_EVIDENCE = {
     # equity
     "equity.inventory.services.device_record_seen": "an audit sighting; no indicator reads it",
     "equity.inventory.services.audit_scan": "an audit sighting; no indicator reads it",
+    "equity.inventory.services.device_move_refusal": READS,
+    "equity.inventory.services.device_row_problems": READS,
+    "equity.inventory.bulk.devices_existing": READS,
+    "equity.inventory.bulk.device_serial_holders": READS,
+    "equity.inventory.bulk.device_changes": READS,
+    "equity.inventory.bulk.students_existing": READS,
+    "equity.inventory.bulk.student_target": READS,
     "equity.year.services.accept_by_link": "the device agreement; no indicator reads it",
     "equity.year.services.accept_signed": "the device agreement; no indicator reads it",
     "equity.year.services.acceptance_for": "the agreement's paperwork; no indicator reads it",
@@ -771,6 +849,7 @@ NOT_EVIDENCE = {
     "equity.year.rollover.read_leavers": READS,
     "equity.year.services.set_price": "the price list; no indicator reads it",
     "equity.imports.tasks.progress_key": READS,
+    "equity.imports.services.import_job_queue": "queues a job; its run (run_import) is a path",
     # pd
     "pd.services.checkin_code_request": "e-mails a code; the attendance comes with the code",
     "pd.services.send_checkin_code_email": "sends an e-mail",
@@ -826,9 +905,11 @@ NOT_EVIDENCE = {
 
 WRITE_MODULES = [
     "equity.inventory.services",
+    "equity.inventory.bulk",
     "equity.year.services",
     "equity.year.rollover",
     "equity.imports.tasks",
+    "equity.imports.services",
     "pd.services",
     "pd.tasks",
     "stakeholders.services",
