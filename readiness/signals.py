@@ -14,17 +14,14 @@ from schools.signals import evidence_changed
 
 from .services import note_change
 
-_district_of_school: dict[int, int] = {}
-
 
 def districts_of_schools(school_ids) -> set[int]:
-    """The districts of these schools (a school never changes district; remembered)."""
-    missing = [s for s in school_ids if s and s not in _district_of_school]
-    if missing:
-        _district_of_school.update(
-            School._base_manager.filter(pk__in=missing).values_list("pk", "district_id")
-        )
-    return {_district_of_school[s] for s in school_ids if s in _district_of_school}
+    """The districts of these schools: one query per announce, not remembered, since a
+    deleted school's id may come back for another district (SQLite reuses ids)."""
+    ids = [s for s in school_ids if s]
+    if not ids:
+        return set()
+    return set(School._base_manager.filter(pk__in=ids).values_list("district_id", flat=True))
 
 
 def _evidence_changed(sender, district_ids=(), school_ids=(), **kwargs):

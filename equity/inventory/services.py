@@ -52,8 +52,9 @@ def _event(device: Device, kind: str, by, at=None, **fields) -> DeviceEvent:
 
 
 def _announce(device: Device) -> None:
-    """The device's status or holder changed: readiness evidence of its school."""
-    evidence_changed.send(sender=Device, school_ids=[device.school_id])
+    """The device's status or holder changed: readiness evidence (the device carries its
+    district, so the listener needs no query)."""
+    evidence_changed.send(sender=Device, district_ids=[device.district_id])
 
 
 def _close_open_assignment(
