@@ -38,6 +38,7 @@ from equity.inventory.services import devices_release
 from equity.year.models import Acceptance, Charge
 from schools.models import District, School
 from schools.scoping import outside_scope
+from schools.signals import evidence_changed
 from stakeholders.models import Audience, Invitation, InvitationKind, PersonResponse
 
 from .models import PurgeRecord, Retention
@@ -91,6 +92,7 @@ def _purge_students(students, *, district: District, by=None) -> tuple[int, dict
         {lid for _, lid in rows},
     )
     counts["equity.student"] = Student.objects.filter(pk__in=ids).delete()[0]
+    evidence_changed.send(sender=Student, district_ids={district.pk})
     return len(ids), counts
 
 

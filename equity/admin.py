@@ -2,10 +2,13 @@ from django.contrib import admin
 
 from equity.inventory.models import Assignment, Device, DeviceEvent, DeviceModel, Student
 from equity.year.models import Charge, DeviceAgreement, PriceListEntry, RolloverRun, StationEvent
+from schools.admin import EvidenceAdmin
 
 
 @admin.register(DeviceModel)
-class DeviceModelAdmin(admin.ModelAdmin):
+class DeviceModelAdmin(EvidenceAdmin):
+    """Its auto-update expiration decides which devices are usable."""
+
     list_display = [
         "maker",
         "name",
@@ -20,7 +23,7 @@ class DeviceModelAdmin(admin.ModelAdmin):
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(EvidenceAdmin):
     list_display = ["asset_tag", "serial_number", "model", "school", "status"]
     list_filter = ["status", "model__kind", "school__district"]
     search_fields = ["=asset_tag", "=serial_number"]
@@ -30,7 +33,7 @@ class DeviceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Student)
-class StudentAdmin(admin.ModelAdmin):
+class StudentAdmin(EvidenceAdmin):
     list_display = ["local_id", "school", "grade", "needs_touch", "home_internet", "active"]
     list_filter = ["grade", "needs_touch", "home_internet", "active"]
     search_fields = ["=local_id"]
@@ -39,7 +42,8 @@ class StudentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(EvidenceAdmin):
+    evidence = "device__district_id"
     list_display = ["device", "student", "checked_out_at", "checked_in_at", "condition_on_return"]
     raw_id_fields = ["device", "student", "checked_out_by", "checked_in_by"]
     show_full_result_count = False

@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin
 from django.db import models
 
+from schools.admin import EvidenceAdmin
 from schools.forms import ModelForm
 
 from . import services
@@ -92,7 +93,7 @@ class InitiativeAdminForm(ModelForm):
 
 
 @admin.register(Initiative)
-class InitiativeAdmin(admin.ModelAdmin):
+class InitiativeAdmin(EvidenceAdmin):
     form = InitiativeAdminForm
     list_display = ["title", "district", "status", "whole_district", "involves_devices"]
     list_filter = ["status", "whole_district", "involves_devices"]
@@ -127,12 +128,14 @@ class InitiativeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Swot)
-class SwotAdmin(admin.ModelAdmin):
+class SwotAdmin(EvidenceAdmin):
+    evidence = "school__district_id"
     list_display = ["school", "year"]
     raw_id_fields = ["created_by"]
 
 
 @admin.register(Reflection)
-class ReflectionAdmin(admin.ModelAdmin):
+class ReflectionAdmin(EvidenceAdmin):
+    evidence = "school__district_id"
     list_display = ["school", "written_on", "connection", "initiative"]
     raw_id_fields = ["author"]

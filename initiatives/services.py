@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from schools.models import District, School
+from schools.signals import evidence_changed
 
 from .models import (
     GATED,
@@ -66,6 +67,11 @@ def move_problems(
     return errors
 
 
+def _announce(initiative: Initiative) -> None:
+    """An initiative's plan, status or parts changed: evidence of its district."""
+    evidence_changed.send(sender=Initiative, district_ids=[initiative.district_id])
+
+
 def _refuse(*problems: dict[str, list[str]]) -> None:
     errors: dict[str, list[str]] = {}
     for found in problems:
@@ -83,6 +89,7 @@ def initiative_start(*, initiative: Initiative, by) -> StatusChange:
         raise ValueError("initiative_start saves a new initiative; move a saved one.")
     _refuse(move_problems(initiative=initiative, from_status=None, to=initiative.status))
     initiative.save()
+    _announce(initiative)
     return StatusChange.objects.create(
         initiative=initiative, from_status="", to_status=initiative.status, by=by
     )
@@ -111,6 +118,7 @@ def initiative_move(
     locked.status = to
     locked.save(update_fields=["status", "updated_at"])
     initiative.status, initiative.updated_at = locked.status, locked.updated_at
+    _announce(locked)
     return StatusChange.objects.create(
         initiative=locked,
         from_status=previous,
@@ -189,6 +197,7 @@ def initiative_update(*, initiative: Initiative, pillars: Iterable[str]) -> Init
     _refuse(initiative.plan_problems())
     initiative.save(update_fields=PLAN_FIELDS)
     _set_pillars(initiative, pillars)
+    _announce(initiative)
     return initiative
 
 
@@ -201,4 +210,8 @@ def save_part(obj, **extra):
         setattr(obj, name, value)
     obj.clean()
     obj.save()
+    if getattr(obj, "school_id", None):  # a SWOT or reflection counts for its school
+        evidence_changed.send(sender=type(obj), school_ids=[obj.school_id])
+    else:
+        _announce(obj.initiative)
     return obj

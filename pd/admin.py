@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from schools.admin import EvidenceAdmin
+
 from .models import (
     Attendance,
     Feedback,
@@ -24,7 +26,8 @@ class AttendanceInline(admin.TabularInline):
 
 
 @admin.register(PDSession)
-class PDSessionAdmin(admin.ModelAdmin):
+class PDSessionAdmin(EvidenceAdmin):
+    evidence = "schools__district_id"
     list_display = ["title", "date", "format", "job_embedded", "ongoing_series"]
     list_filter = ["format", "job_embedded", "ongoing_series"]
     search_fields = ["title"]
@@ -33,19 +36,22 @@ class PDSessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(admin.ModelAdmin):
+class FeedbackAdmin(EvidenceAdmin):
+    evidence = "session__schools__district_id"
     list_display = ["session", "rating", "submitted_on", "anonymous"]
     raw_id_fields = ["session", "staff"]
 
 
 @admin.register(LearningLeader)
-class LearningLeaderAdmin(admin.ModelAdmin):
+class LearningLeaderAdmin(EvidenceAdmin):
+    evidence = "school__district_id"
     list_display = ["staff", "school", "cohort_year"]
     raw_id_fields = ["staff", "nominated_by"]
 
 
 @admin.register(PDNeedsPoll)
-class PDNeedsPollAdmin(admin.ModelAdmin):
+class PDNeedsPollAdmin(EvidenceAdmin):
+    evidence = "school__district_id"
     list_display = ["school", "period", "opens_on", "closes_on"]
 
 

@@ -21,7 +21,7 @@ from core import queue
 from schools import numbers
 from schools.models import School, StaffMember
 from schools.scoping import outside_scope
-from schools.signals import bulk_changed
+from schools.signals import evidence_changed
 from schools.web import absolute_url
 
 from .models import (
@@ -193,9 +193,8 @@ def session_log(
         Attendance(session=session, staff=a, status=AttendanceStatus.ATTENDED, hours=session.hours)
         for a in attendees
     )
-    # The session was saved before its schools were linked (through the join table, like
-    # its attendance, without signals): say which schools' evidence changed.
-    bulk_changed.send(sender=PDSession, school_ids=school_ids)
+    # Say which schools' evidence changed (the session, its schools and its attendance).
+    evidence_changed.send(sender=PDSession, school_ids=school_ids)
     return session
 
 
@@ -256,6 +255,8 @@ def session_update(
         Attendance.unscoped.filter(
             session=session, status=AttendanceStatus.ATTENDED, hours=old_hours
         ).update(hours=session.hours)
+    gone = {s.pk for s in old_schools}
+    evidence_changed.send(sender=PDSession, school_ids=_school_ids(session) | gone)
     return _log(session=session, by=by, changes=by_school)
 
 
@@ -290,7 +291,7 @@ def attendance_update(
             changed.append(attendance)
     Attendance.objects.bulk_update(changed, ["status", "hours", "updated_at"])
     if changed:
-        bulk_changed.send(sender=Attendance, school_ids=_school_ids(session))
+        evidence_changed.send(sender=Attendance, school_ids=_school_ids(session))
     return _log(session=session, by=by, changes=changes)
 
 
@@ -304,7 +305,7 @@ def attendees_add(*, session: PDSession, staff: Iterable[StaffMember], by) -> in
         for s in new
     )
     if new:
-        bulk_changed.send(sender=Attendance, school_ids=school_ids)
+        evidence_changed.send(sender=Attendance, school_ids=school_ids)
     changes: dict[int, dict[str, list[str]]] = {}
     for s in new:
         changes.setdefault(s.school_id, {})[f"Attendance: {s}"] = ["not recorded", "Attended"]
@@ -498,6 +499,7 @@ def checkin_with_code(
                 used_at=now
             )
             result = _check_in(session, staff, now)
+            evidence_changed.send(sender=Attendance, school_ids=[staff.school_id])
     if match is None:
         raise ValidationError({"code": WRONG_CODE})
     return result
@@ -551,14 +553,16 @@ def feedback_submit(
     today = timezone.localdate()
     with outside_scope():
         if staff is None or not session.allow_named_feedback:
-            return Feedback.objects.create(
+            feedback = Feedback.objects.create(
                 session=session, rating=rating, will_apply=will_apply, submitted_on=today
             )
-        feedback, _ = Feedback.objects.update_or_create(
-            session=session,
-            staff=staff,
-            defaults={"rating": rating, "will_apply": will_apply, "submitted_on": today},
-        )
+        else:
+            feedback, _ = Feedback.objects.update_or_create(
+                session=session,
+                staff=staff,
+                defaults={"rating": rating, "will_apply": will_apply, "submitted_on": today},
+            )
+    evidence_changed.send(sender=Feedback, school_ids=_school_ids(session))
     return feedback
 
 
@@ -672,17 +676,21 @@ def leader_nominate(
         raise ValidationError({"staff": f"{staff} is already in the {cohort_year} cohort."})
     if not why.strip():
         raise ValidationError({"why_nominated": "Say why this person leads among colleagues."})
-    return LearningLeader.objects.create(
+    leader = LearningLeader.objects.create(
         staff=staff, school=school, cohort_year=cohort_year, why_nominated=why, nominated_by=by
     )
+    evidence_changed.send(sender=LearningLeader, school_ids=[school.pk])
+    return leader
 
 
 def poll_create(*, school: School, period: str, opens_on: date, closes_on: date, by):
     if opens_on > closes_on:
         raise ValidationError({"closes_on": "The poll must close on or after the day it opens."})
-    return PDNeedsPoll.objects.create(
+    poll = PDNeedsPoll.objects.create(
         school=school, period=period, opens_on=opens_on, closes_on=closes_on, created_by=by
     )
+    evidence_changed.send(sender=PDNeedsPoll, school_ids=[school.pk])
+    return poll
 
 
 def poll_by_token(token: str) -> PDNeedsPoll | None:

@@ -452,8 +452,8 @@ class _QueueAfterCommit:
 def note_change(district_ids) -> None:
     """Evidence of these districts changed: lead to exactly one delayed run per district.
 
-    Every write path ends here, through a model signal (readiness/signals.py) or
-    ``schools.signals.bulk_changed``. Within one transaction only one callback per
+    Every write path ends here: it announces ``schools.signals.evidence_changed``, which
+    readiness/signals.py listens to. Within one transaction only one callback per
     district is registered (a 1,000-row import registers one); after the commit
     ``claim_change_run`` lets only one run wait at a time. A rollback queues nothing."""
     connection = transaction.get_connection()

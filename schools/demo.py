@@ -12,6 +12,7 @@ from django.db import transaction
 
 from .models import District, Grade, Membership, Position, Role, School, StaffMember
 from .scoping import outside_scope
+from .signals import evidence_changed
 
 DEMO_PASSWORD = "pillarwise-demo"  # noqa: S105 - published on purpose, DEBUG only
 DOMAIN = "riverbend.example.org"
@@ -215,6 +216,9 @@ def seed_demo() -> list[DemoLogin]:
                     user=user, district=district, school=school, role=login.role
                 )
         _seed_other_apps(district, schools)
+        # Written with bulk_create and update(): said once for the district (readiness has
+        # computed the demo's history itself; a refresh is recomputed after the commit).
+        evidence_changed.send(sender=District, district_ids=[district.pk])
     return LOGINS
 
 

@@ -7,8 +7,8 @@ writer) and builds the schools app's own rows. Each other app's ``scale.py`` has
 ``build(ctx)`` that adds its rows, called in the order the command lists.
 
 Big tables are written with ``schools.bulk.copy_rows`` (PostgreSQL COPY), small ones with
-``bulk_create``; neither sends model signals, so nothing is queued while seeding and the
-readiness run at the end sees the finished district. Rows are generated school by school
+``bulk_create``; nothing announces ``evidence_changed``, so nothing is queued while seeding
+and the readiness run at the end sees the finished district. Rows are generated school by school
 in chunks, so memory holds one chunk of tuples, never millions of model instances.
 """
 

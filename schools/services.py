@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from .models import District, School, StaffMember
+from .signals import evidence_changed
 
 
 @transaction.atomic
@@ -11,6 +12,7 @@ def school_update(*, school: School, data: dict) -> School:
         setattr(school, name, value)
     school.full_clean()
     school.save()
+    evidence_changed.send(sender=School, school_ids=[school.pk])
     return school
 
 
@@ -19,7 +21,8 @@ def district_update_settings(*, district: District, data: dict) -> District:
     for name, value in data.items():
         setattr(district, name, value)
     district.full_clean()
-    district.save()
+    district.save()  # its ratio, PD-hour target and survey group feed the indicators
+    evidence_changed.send(sender=District, district_ids=[district.pk])
     return district
 
 
@@ -28,4 +31,5 @@ def staff_member_save(*, staff: StaffMember) -> StaffMember:
     staff.email = staff.email.strip().lower()
     staff.full_clean()
     staff.save()
+    evidence_changed.send(sender=StaffMember, school_ids=[staff.school_id])
     return staff

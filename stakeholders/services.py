@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from schools.models import School
 from schools.scoping import outside_scope
-from schools.signals import bulk_changed
+from schools.signals import evidence_changed
 
 from .models import (
     LOCKED,
@@ -148,6 +148,7 @@ def survey_create(
     _sync_audiences(survey, audiences)
     if starter:
         copy_starter(survey, starter)
+    evidence_changed.send(sender=Survey, school_ids=[s.pk for s in schools])
     return survey
 
 
@@ -174,9 +175,11 @@ def survey_update(
         raise ValidationError(
             {"anonymous": "Remove the personal links before making the survey anonymous."}
         )
+    was = _school_ids(survey)
     survey.save()
     survey.schools.set(schools)
     _sync_audiences(survey, audiences)
+    evidence_changed.send(sender=Survey, school_ids=was | _school_ids(survey))
     return survey
 
 
@@ -188,6 +191,7 @@ def survey_close(*, survey: Survey, today: date | None = None) -> Survey:
         raise ValidationError(CLOSED)
     survey.closed_on = today
     survey.save(update_fields=["closed_on"])
+    evidence_changed.send(sender=Survey, school_ids=_school_ids(survey))
     return survey
 
 
@@ -225,6 +229,7 @@ def question_save(*, question: Question, choices: list[tuple[str, str]]) -> Ques
             Choice(question=question, position=i, text=en, text_es=es)
             for i, (en, es) in enumerate(choices, 1)
         )
+    evidence_changed.send(sender=Question, school_ids=_school_ids(question.survey))
     return question
 
 
@@ -246,6 +251,7 @@ def question_move(*, question: Question, up: bool) -> None:
 def question_delete(*, question: Question) -> None:
     _check_unlocked(question.survey)
     question.delete()
+    evidence_changed.send(sender=Question, school_ids=_school_ids(question.survey))
 
 
 # --- invitations ----------------------------------------------------------------------
@@ -260,7 +266,7 @@ def expected_update(*, survey: Survey, expected: Mapping[str, int | None]) -> No
             link.expected = expected[link.audience]
             link.full_clean()
     Invitation.objects.bulk_update(links, ["expected"])
-    bulk_changed.send(sender=Invitation, school_ids=_school_ids(survey))  # the response rate
+    evidence_changed.send(sender=Invitation, school_ids=_school_ids(survey))  # the response rate
 
 
 @transaction.atomic
@@ -277,7 +283,7 @@ def person_links_add(*, survey: Survey, audience: str, people: list[tuple[str, s
     ).exists():
         raise ValidationError({"audience": "Choose one of the survey's audiences."})
     Invitation.objects.bulk_create(links)
-    bulk_changed.send(sender=Invitation, school_ids=_school_ids(survey))
+    evidence_changed.send(sender=Invitation, school_ids=_school_ids(survey))
     return len(links)
 
 
@@ -371,6 +377,7 @@ def response_submit(
             except IntegrityError as exc:
                 raise ValidationError(USED) from exc
             Invitation.objects.filter(pk=invitation.pk).update(used_on=today)
+    evidence_changed.send(sender=Response, school_ids=_school_ids(survey))
     return response
 
 
@@ -393,6 +400,7 @@ def story_save(*, story: Story, roles: Iterable[str], shares: Mapping[str, str],
     StoryShare.objects.bulk_create(
         StoryShare(story=story, channel=c, url=u) for c, u in sorted(shares.items())
     )
+    evidence_changed.send(sender=Story, school_ids=[story.school_id])
     return story
 
 
@@ -415,6 +423,7 @@ def partnership_save(*, partnership: Partnership, benefits: Iterable[str]) -> Pa
     PartnershipBenefit.objects.bulk_create(
         PartnershipBenefit(partnership=partnership, benefit=b) for b in benefits
     )
+    evidence_changed.send(sender=Partnership, school_ids=[partnership.school_id])
     return partnership
 
 
@@ -429,6 +438,7 @@ def plan_save(*, plan: CommunicationPlan, channels: Iterable[str], by) -> Commun
     plan.save()
     PlanChannelUse.objects.filter(plan=plan).delete()
     PlanChannelUse.objects.bulk_create(PlanChannelUse(plan=plan, channel=c) for c in channels)
+    evidence_changed.send(sender=CommunicationPlan, school_ids=[plan.school_id])
     return plan
 
 

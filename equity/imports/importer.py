@@ -32,7 +32,7 @@ from django.db import IntegrityError, transaction
 
 from schools.models import District, School
 from schools.scoping import outside_scope
-from schools.signals import bulk_changed
+from schools.signals import evidence_changed
 
 from .readers import Column, Invalid, RowError, Source, Unreadable, as_source, map_header, quoted
 
@@ -182,7 +182,7 @@ class Importer:
     """The two-pass machinery; DeviceImporter and StudentImporter say what a row is."""
 
     kind = ""
-    model: type | None = None  # what the import writes (the sender of ``bulk_changed``)
+    model: type | None = None  # what the import writes (the sender of ``evidence_changed``)
     columns: tuple[Column, ...] = ()
 
     def __init__(
@@ -335,9 +335,9 @@ class Importer:
                 if counter.n != done:
                     raise _FileChanged
                 self.after_writing()
-                # COPY and UPDATE ... FROM send no model signals; whoever runs the import
-                # (the upload page's task, the command line), readiness hears of it once.
-                bulk_changed.send(sender=self.model, district_ids={self.district.pk})
+                # Whoever runs the import (the upload page's task, the command line),
+                # readiness hears of it once.
+                evidence_changed.send(sender=self.model, district_ids={self.district.pk})
         except (_FileChanged, IntegrityError, Unreadable):
             self.writing = False
             self.error(

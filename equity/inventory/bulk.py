@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from schools.bulk import reserve_ids
-from schools.signals import bulk_changed
+from schools.signals import evidence_changed
 
 from . import fastwrite
 from .fastwrite import STUDENT_COPY_FIELDS, day, number, text
@@ -322,7 +322,7 @@ def devices_bulk_upsert(
     writer.begin()
     writer.write(rows)
     writer.finish()
-    bulk_changed.send(sender=Device, district_ids={district.pk})
+    evidence_changed.send(sender=Device, district_ids={district.pk})
 
 
 # --- students ----------------------------------------------------------------------------
@@ -350,9 +350,9 @@ class StudentUpsert(NamedTuple):
 
 def students_existing(district_id: int, local_ids: list[str]) -> dict[str, ExistingStudent]:
     """The district's students with these local IDs, in any school (one query)."""
-    found = Student.unscoped.filter(
-        district_id=district_id, local_id__in=local_ids
-    ).values_list("local_id", *ExistingStudent._fields)
+    found = Student.unscoped.filter(district_id=district_id, local_id__in=local_ids).values_list(
+        "local_id", *ExistingStudent._fields
+    )
     return {local_id: ExistingStudent(*rest) for local_id, *rest in found}
 
 
@@ -471,4 +471,4 @@ def students_bulk_upsert(rows: list[StudentUpsert], *, district, default_school=
     writer.begin()
     writer.write(rows)
     writer.finish()
-    bulk_changed.send(sender=Student, district_ids={district.pk})
+    evidence_changed.send(sender=Student, district_ids={district.pk})

@@ -15,7 +15,7 @@ from core import auditlog as audit_log
 from schools.models import School
 from schools.permissions import schools_for
 from schools.scoping import activate
-from schools.signals import bulk_changed
+from schools.signals import evidence_changed
 
 from ..permissions import can_handle_devices
 from .models import (
@@ -53,6 +53,12 @@ def _event(device: Device, kind: str, by, at=None, **fields) -> DeviceEvent:
         school_id=device.school_id,
         **fields,
     )
+
+
+def _announce(device: Device) -> None:
+    """The device's status or holder changed: readiness evidence (the device carries its
+    district, so the listener needs no query)."""
+    evidence_changed.send(sender=Device, district_ids=[device.district_id])
 
 
 def _close_open_assignment(
@@ -110,6 +116,7 @@ def device_check_out(
         ) from None
     device.status = DeviceStatus.ASSIGNED
     device.save(update_fields=["status", "updated_at"])
+    _announce(device)
     _event(device, EventKind.CHECK_OUT, by, at, student=student)
     return assignment
 
@@ -146,6 +153,7 @@ def device_check_in(
     else:
         device.status = DeviceStatus.IN_STOCK
     device.save(update_fields=["status", "updated_at"])
+    _announce(device)
     return assignment
 
 
@@ -172,6 +180,7 @@ def device_report_missing(
     assignment = _close_open_assignment(device, by=by, at=at)
     device.status = DeviceStatus.STOLEN if stolen else DeviceStatus.LOST
     device.save(update_fields=["status", "updated_at"])
+    _announce(device)
     return _event(
         device,
         EventKind.STOLEN if stolen else EventKind.LOST,
@@ -191,6 +200,7 @@ def device_recover(*, device: Device, by, note: str = "", at=None) -> DeviceEven
         raise ValidationError(f"{device.asset_tag} was not missing.")
     device.status = DeviceStatus.IN_STOCK
     device.save(update_fields=["status", "updated_at"])
+    _announce(device)
     return _event(device, EventKind.RECOVERED, by, at, note=note)
 
 
@@ -203,6 +213,7 @@ def device_send_to_repair(*, device: Device, by, note: str = "", at=None) -> Dev
     _close_open_assignment(device, by=by, at=at, condition=ReturnCondition.DAMAGED)
     device.status = DeviceStatus.IN_REPAIR
     device.save(update_fields=["status", "updated_at"])
+    _announce(device)
     return _event(
         device, EventKind.REPAIR_SENT, by, at, circumstance=Circumstance.DAMAGED, note=note
     )
@@ -215,6 +226,7 @@ def device_return_from_repair(*, device: Device, by, note: str = "", at=None) ->
         raise ValidationError(f"{device.asset_tag} is not in repair.")
     device.status = DeviceStatus.IN_STOCK
     device.save(update_fields=["status", "updated_at"])
+    _announce(device)
     return _event(device, EventKind.REPAIR_RETURNED, by, at, note=note)
 
 
@@ -282,7 +294,7 @@ def devices_move(*, devices: Iterable[Device], school: School, by, at=None) -> i
     )
     Device.objects.filter(pk__in=[d.pk for d in moved]).update(school=school, updated_at=at)
     if moved:
-        bulk_changed.send(sender=Device, district_ids={school.district_id})
+        evidence_changed.send(sender=Device, district_ids={school.district_id})
     return len(moved)
 
 
@@ -306,7 +318,7 @@ def devices_retire(*, devices: Iterable[Device], by, note: str = "", at=None) ->
     Device.objects.filter(pk__in=[d.pk for d in retiring]).update(
         status=DeviceStatus.RETIRED, updated_at=at
     )
-    bulk_changed.send(sender=Device, district_ids={d.district_id for d in retiring})
+    evidence_changed.send(sender=Device, district_ids={d.district_id for d in retiring})
     return len(retiring)
 
 
@@ -404,7 +416,7 @@ def devices_release(*, student_ids, by=None, at=None) -> int:
     Device.objects.filter(pk__in=[pk for pk, *_ in held]).update(
         status=DeviceStatus.IN_STOCK, updated_at=at
     )
-    bulk_changed.send(sender=Device, district_ids={district for *_, district in held})
+    evidence_changed.send(sender=Device, district_ids={district for *_, district in held})
     return len(held)
 
 
@@ -492,4 +504,5 @@ def device_create(
             {"asset_tag": f"Asset tag {asset_tag} or serial {serial_number} was just taken."}
         ) from None
     _event(device, EventKind.CREATED, by, at=device.created_at)
+    _announce(device)
     return device

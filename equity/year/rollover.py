@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from equity.inventory.models import Assignment, LeaveReason, Student
 from schools.models import GRADE_BANDS, District, Grade, School
-from schools.signals import bulk_changed
+from schools.signals import evidence_changed
 
 from .models import RolloverRun, school_year_of
 
@@ -324,5 +324,5 @@ def run_rollover(district: District, leavers_csv: str = "", *, by, today=None) -
         School.objects.bulk_update(
             schools.values(), [name for name, *_ in GRADE_BANDS], batch_size=500
         )
-    bulk_changed.send(sender=Student, district_ids={district.pk})
+    evidence_changed.send(sender=Student, district_ids={district.pk})
     return run

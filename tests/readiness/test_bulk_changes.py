@@ -1,5 +1,5 @@
 """Set-based writes (moving or retiring devices in bulk, the year's rollover) send no model
-signals; they say so with schools.signals.bulk_changed and readiness queues one run."""
+signals; they announce schools.signals.evidence_changed and readiness queues one run."""
 
 import pytest
 from django.db import connection

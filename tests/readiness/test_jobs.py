@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import weakref
 from datetime import timedelta
 from unittest import mock
 
@@ -20,6 +21,7 @@ from readiness import services, tasks
 from readiness.indicators import REGISTRY, cohort_year
 from readiness.models import IndicatorTarget, ReadinessRun, RunKind, RunStatus, Snapshot
 from schools.pillars import Pillar
+from schools.signals import evidence_changed
 from stakeholders.models import (
     Answer,
     CommunicationPlan,
@@ -308,10 +310,17 @@ def committed(django_capture_on_commit_callbacks):
     return block
 
 
+def _changed(school):
+    """One write of evidence, announced as every write path announces it."""
+    StudentFactory(school=school)
+    evidence_changed.send(sender=Student, school_ids=[school.pk])
+
+
 def test_a_thousand_saves_in_one_transaction_enqueue_one_delayed_run(maple, enqueued, committed):
     with committed(), transaction.atomic():
         for i in range(1000):
             Student(school=maple, local_id=f"S{i}", grade=3).save()
+            evidence_changed.send(sender=Student, school_ids=[maple.pk])
     assert enqueued.call_count == 1
     assert enqueued.call_args.kwargs["countdown"] == services.debounce_seconds()
     run = ReadinessRun.objects.get(pk=enqueued.call_args.args[0][0])
@@ -321,13 +330,13 @@ def test_a_thousand_saves_in_one_transaction_enqueue_one_delayed_run(maple, enqu
 def test_changes_after_commit_wait_for_the_run_already_queued(maple, cedar, enqueued, committed):
     for _ in range(5):
         with committed():
-            StudentFactory(school=maple)
-            StaffMemberFactory(school=cedar)
+            _changed(maple)
+            _changed(cedar)
     assert enqueued.call_count == 1
     # Once that run starts, the next change queues a new one.
     services.execute_run(enqueued.call_args.args[0][0])
     with committed():
-        StudentFactory(school=maple)
+        _changed(maple)
     assert enqueued.call_count == 2
 
 
@@ -335,7 +344,7 @@ def test_a_rolled_back_change_queues_nothing(maple, enqueued, committed):
     with committed():
         try:
             with transaction.atomic():
-                StudentFactory(school=maple)
+                _changed(maple)
                 raise RuntimeError
         except RuntimeError:
             pass
@@ -356,9 +365,11 @@ def test_a_thousand_row_csv_import_enqueues_one_run(district_admin, maple, enque
     assert enqueued.call_count == 1
 
 
-def test_evidence_in_each_watched_model_marks_its_district(maple, elsewhere, enqueued, committed):
+def test_an_announced_change_marks_the_district_of_its_schools(
+    maple, elsewhere, enqueued, committed
+):
     with committed():
-        PDSessionFactory(schools=[elsewhere])
+        evidence_changed.send(sender=Student, school_ids=[elsewhere.pk])
     assert enqueued.call_count == 1
     run = ReadinessRun.objects.get(pk=enqueued.call_args.args[0][0])
     assert run.district_id == elsewhere.district_id
@@ -394,53 +405,59 @@ def test_a_submitted_survey_response_marks_the_district_once(maple, elsewhere, e
     assert run.district_id == elsewhere.district_id
 
 
-def _new_evidence(school):
-    """One save of each evidence model the stakeholders and initiatives apps added."""
-    from initiatives.services import initiative_move
-
+def _bare_writes(school):
+    """One save of each evidence model, with no write path around it (what the model
+    signals used to catch; a write path announces, tests/readiness/test_every_write_path.py)."""
     story = StoryFactory(school=school)
     plan = CommunicationPlan.objects.create(school=school, daily_tool="Class app")
     item = initiative(school, status="planning", why="w", goals="g")
     listened = survey([school])
     return [
+        lambda: StudentFactory(school=school),
+        lambda: DeviceFactory(school=school),
+        lambda: StaffMemberFactory(school=school),
+        lambda: PDSessionFactory(schools=[school]),
         lambda: ResponseFactory(survey=listened, audience="students"),
         lambda: Invitation.objects.create(survey=listened, audience="teachers", expected=5),
-        lambda: StoryFactory(school=school),
         lambda: StoryShare.objects.create(story=story, channel="newsletter"),
-        lambda: StoryPerson.objects.create(story=story, role="families"),
-        lambda: PartnershipFactory(school=school),
         lambda: PlanChannelUse.objects.create(plan=plan, channel="website"),
-        lambda: CommunicationPlan.objects.filter(pk=plan.pk).first().save(),
         lambda: BudgetLineFactory(initiative=item),
         lambda: SwotFactory(school=school, year=2031),
-        lambda: ReflectionFactory(school=school, initiative=item),
-        lambda: initiative_move(initiative=item, to="idea", by=None),
+        lambda: story.delete(),
+        lambda: listened.delete(),
     ]
 
 
-def test_each_new_evidence_model_marks_its_district(maple, elsewhere, enqueued, committed):
-    changes = _new_evidence(elsewhere)
+def _receivers(signal):
+    for _key, ref, *_ in signal.receivers:
+        receiver = ref() if isinstance(ref, weakref.ReferenceType) else ref
+        if receiver is not None:
+            yield receiver
+
+
+def test_readiness_listens_to_evidence_changed_alone(maple, elsewhere, enqueued, committed):
+    """No model's save or delete, and no task's end, reaches readiness: only the announce."""
+    from celery.signals import task_postrun
+    from django.db.models import signals
+
+    model_signals = [
+        signals.post_save,
+        signals.pre_save,
+        signals.post_delete,
+        signals.pre_delete,
+        signals.m2m_changed,
+        task_postrun,
+    ]
+    for signal in model_signals:
+        modules = {getattr(r, "__module__", "") for r in _receivers(signal)}
+        assert not {m for m in modules if m.startswith("readiness")}, signal
+    assert {r.__module__ for r in _receivers(evidence_changed)} == {"readiness.signals"}
+    writes = _bare_writes(elsewhere)
     connection.run_on_commit.clear()
-    for change in changes:
-        started(elsewhere.district_id)
-        before = enqueued.call_count
+    for write in writes:
         with committed():
-            change()
-        assert enqueued.call_count == before + 1
-        run = ReadinessRun.objects.get(pk=enqueued.call_args.args[0][0])
-        assert run.district_id == elsewhere.district_id
-
-
-def test_deleting_a_story_or_survey_marks_the_district_once(maple, elsewhere, enqueued, committed):
-    story = StoryFactory(school=elsewhere)
-    StoryShare.objects.create(story=story, channel="newsletter")
-    listened = survey([elsewhere])
-    ResponseFactory.create_batch(3, survey=listened)
-    connection.run_on_commit.clear()
-    with committed():
-        story.delete()
-        listened.delete()
-    assert enqueued.call_count == 1
+            write()
+    assert enqueued.call_count == 0
 
 
 # --- the command -------------------------------------------------------------------------
@@ -500,18 +517,6 @@ def test_every_demo_school_has_a_score_for_each_of_the_seven_pillars():
         for school in schools
     }
     assert {code: gaps for code, gaps in missing.items() if gaps} == {}
-
-
-def test_deleting_a_session_marks_the_district_of_its_schools(
-    maple, elsewhere, enqueued, committed
-):
-    session = PDSessionFactory(schools=[elsewhere])
-    connection.run_on_commit.clear()
-    with committed():
-        session.delete()
-    assert enqueued.call_count == 1
-    run = ReadinessRun.objects.get(pk=enqueued.call_args.args[0][0])
-    assert run.district_id == elsewhere.district_id
 
 
 @pytest.fixture
