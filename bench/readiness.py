@@ -20,6 +20,10 @@ stored (fingerprint of values, evidence counts, targets and weights; pillar scor
 overall): a floor that read less than the job would fail here.
 
 Run by hand: ``DATABASE_URL=... python -m bench.readiness --size 1000000``.
+
+Why one long module: most of it is the SQL floor, one statement with a CTE per evidence
+table, which must be read whole beside the job it is checked against; the driver around it
+is short.
 """
 
 from __future__ import annotations

@@ -1,5 +1,10 @@
 """Writes of the PD app. Each validates first and writes in one transaction; every edit of a
-session (its details or its attendance) records a PDSessionChange saying who changed what."""
+session (its details or its attendance) records a PDSessionChange saying who changed what.
+
+Why one long module: every write of the PD app shares the session change log (``_log``)
+and its per-school rows, the check-in token rules and the evidence announcement; splitting
+sessions from attendance would split one history across modules.
+"""
 
 from __future__ import annotations
 

@@ -13,6 +13,12 @@ so has a mean of survey answers from fewer respondents than the district's minim
 (readiness never scores a group the results page hides). Counts of things a school does in
 Pillarwise (needs polls, surveyed audiences, stories shared, partnerships, a plan, a SWOT)
 are measured even when zero: the records are kept here, so "none in 12 months" is known.
+
+Why one long module: it is the registry. Every indicator sits beside the others so a reader
+compares their formulas, targets and "no evidence" rules at a glance, and the shared
+set-based reads (``_devices``, the staff and survey figures) are memoised once per run in
+the ``Context`` they all share; split by pillar, the shared reads would need a module of
+their own that every pillar imports, and the one-page view of what is measured is lost.
 """
 
 from __future__ import annotations

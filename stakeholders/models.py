@@ -9,6 +9,10 @@ Anonymity is a property of the schema: ``Response`` and ``Answer`` have no colum
 could name a person (no user, no address, no browser, no time finer than the day). The one
 place a response meets a person is ``PersonResponse``, which only a non-anonymous survey's
 person link may create. Rules and formulas are in docs/stakeholders.md.
+
+Why one long module: surveys, responses and stories are tied by the anonymity rules
+written into their schema; keeping the tables together keeps that promise readable in one
+place.
 """
 
 from __future__ import annotations

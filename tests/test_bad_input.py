@@ -16,6 +16,10 @@ beyond a column's type) and on SQLite (which refuses integers beyond 64 bits).
   error, no row written, and no name of another school.
 - Every link a deletion empties (``on_delete=SET_NULL``) is emptied, then every page is
   opened and every form sent.
+
+Why one long module: one probe over every page of the scoping matrix, with the per-field
+hostile values and the expectations it checks them against; the parts read one shared
+record of each page's forms and query parameters.
 """
 
 from __future__ import annotations

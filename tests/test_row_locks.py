@@ -20,6 +20,9 @@ creations at once, or run after a row lock taken earlier in the same transaction
 
 What it cannot see: a check-then-insert written by hand (``exists()`` then ``create()``)
 races the same way and needs a unique constraint too; this scan does not find it.
+
+Why one long module: the source scan, its ``LOCK_TESTS`` registry and the transactional
+tests that the registry names belong together, so a new lock is added in one place.
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@
 Every object comes through the scoped managers (``@scoped_object``: another school's object
 answers 404), then ``equity.permissions`` says who may act: tech staff, principals and district
 admins read; tech staff and district admins write. Writes go through ``equity.inventory.services``.
+
+Why one long module: the inventory's pages (list, device page, desks, audit, catalog,
+coverage) share the inventory queryset, the forward paginator and the back-link rules; each
+view is thin (parse, ask a capability, call a service or selector, render).
 """
 
 from __future__ import annotations

@@ -15,6 +15,10 @@ broker is back.
 function of the domain apps' services and tasks, every management command and every model
 admin of the domain apps is either a path here or named in ``NOT_EVIDENCE`` with the
 reason. A new one fails until it is classified.
+
+Why one long module: it is the registry of every write path (one ``@path`` per service,
+task, command and admin action) beside the check that the registry is complete; split, a
+path could be left out of every part without any part noticing.
 """
 
 from __future__ import annotations

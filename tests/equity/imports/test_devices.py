@@ -1,4 +1,9 @@
-"""import_devices: formats, encodings, all-or-nothing, upserts, district-wide uniqueness."""
+"""import_devices: formats, encodings, all-or-nothing, upserts, district-wide uniqueness.
+
+Why one long module: the device importer's cases, one section per kind of file a district
+uploads (our columns, a Google Admin export, encodings, upserts, uniqueness), sharing the
+row builders at the top.
+"""
 
 import csv
 import io
