@@ -18,7 +18,13 @@ def _contract(contract_id: str) -> dict:
 
 
 def _project_apps() -> set[str]:
-    return {c.name for c in apps.get_app_configs() if Path(c.path).is_relative_to(ROOT)}
+    """The apps whose code is the project's: at the top of the repository, not installed
+    packages (CI's virtualenv, ``.venv``, sits inside the repository too)."""
+    return {
+        c.name
+        for c in apps.get_app_configs()
+        if Path(c.path).is_relative_to(ROOT) and Path(c.path).relative_to(ROOT).parts[0] == c.name
+    }
 
 
 def _layered() -> set[str]:
