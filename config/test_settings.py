@@ -50,6 +50,22 @@ for _name, _value in EMBEDDED.items():
     if not os.environ.get(_name):
         os.environ[_name] = _value
 
+
+def _redis_url_for_this_worker(url: str, worker: str) -> str:
+    """Under pytest-xdist each worker (gw0, gw1, ...) takes its own Redis database, the
+    one the shell names plus the worker's number, as each takes its own test database:
+    one worker's cache flush or queue never reaches another's."""
+    match = re.fullmatch(r"(rediss?://[^/]+)(?:/(\d*))?", url)
+    number = re.fullmatch(r"gw(\d+)", worker)
+    if not (match and number):
+        return url
+    return f"{match.group(1)}/{int(match.group(2) or 0) + int(number.group(1))}"
+
+
+os.environ["REDIS_URL"] = _redis_url_for_this_worker(
+    os.environ["REDIS_URL"], os.environ.get("PYTEST_XDIST_WORKER", "")
+)
+
 from .settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -204,7 +204,13 @@ WHERE = {
 
 
 def _suite_settings(extra: dict) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in HOSTILE and k not in WHERE}
+    # The suite may itself run under pytest-xdist; the child is told its worker, if any,
+    # by ``extra`` alone.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in HOSTILE and k not in WHERE and k != "PYTEST_XDIST_WORKER"
+    }
     env.update(DJANGO_SETTINGS_MODULE="config.test_settings", **WHERE, **extra)
     result = subprocess.run(
         [sys.executable, "-c", DUMP],
@@ -289,3 +295,14 @@ def test_the_dockerfile_build_step_names_every_part():
     assert set(PARTS) <= set(values)
     result = _run(values, "check")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_each_xdist_worker_takes_its_own_redis_database():
+    from config.test_settings import _redis_url_for_this_worker as for_worker
+
+    assert for_worker("redis://127.0.0.1:6379/3", "gw2") == "redis://127.0.0.1:6379/5"
+    assert for_worker("redis://127.0.0.1:6379", "gw1") == "redis://127.0.0.1:6379/1"
+    assert for_worker("redis://127.0.0.1:6379/3", "") == "redis://127.0.0.1:6379/3"
+    assert for_worker("memory://", "gw1") == "memory://"
+    worker_one = _suite_settings({"PYTEST_XDIST_WORKER": "gw1"})
+    assert worker_one["REDIS_URL"] == repr("redis://127.0.0.1:6390/6")
