@@ -60,6 +60,8 @@ class ScopedViewSet(viewsets.GenericViewSet):
 
     permission_classes = [permissions.IsAuthenticated, TokenWritePermission]
     model = None  # the model of the rows it serves
+    # The capability its list asks (anywhere), as the list page does: 403 without it.
+    list_capability = None
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator's dry run
@@ -88,6 +90,8 @@ class ScopedViewSet(viewsets.GenericViewSet):
         if self.lookup_url_kwarg_value() is not None:
             # The object before the method: another school's object answers 404 to all.
             self.object = self.get_object()
+        elif self.action == "list" and self.list_capability is not None:
+            self.list_capability.require(access)
 
     def lookup_url_kwarg_value(self):
         return self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)

@@ -158,6 +158,7 @@ class DeviceModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
     """The device catalogs of the caller's districts."""
 
     model = DeviceModel
+    list_capability = can_read_inventory
     serializer_class = s.DeviceModelSerializer
     pagination_class = cursor("pk")
 
@@ -181,6 +182,7 @@ class DeviceViewSet(
     """Devices, filtered by school, status, model or the start of the asset tag."""
 
     model = Device
+    list_capability = can_read_inventory
     serializer_class = s.DeviceSerializer
     pagination_class = cursor("asset_tag")
     filter_backends = [DjangoFilterBackend]
@@ -287,6 +289,7 @@ class StudentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     """Students, pseudonymous: the district's local ID, grade and flags, never a name."""
 
     model = Student
+    list_capability = can_read_inventory
     serializer_class = s.StudentSerializer
     pagination_class = cursor("local_id")
     filter_backends = [DjangoFilterBackend]
@@ -308,6 +311,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     """Who holds which device: check a device out (POST) and back in (its check-in)."""
 
     model = Assignment
+    list_capability = can_read_inventory
     serializer_class = s.AssignmentSerializer
     pagination_class = cursor("-checked_out_at", "-pk")
     filter_backends = [DjangoFilterBackend]
@@ -378,6 +382,7 @@ class DeviceEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
     """Each device's history: check-outs, returns, losses, repairs, audits."""
 
     model = DeviceEvent
+    list_capability = can_read_inventory
     serializer_class = s.DeviceEventSerializer
     pagination_class = cursor("-at", "-pk")
     filter_backends = [DjangoFilterBackend]
@@ -402,6 +407,7 @@ class PDSessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
     """PD sessions; one session's page carries its attendance (the caller's schools')."""
 
     model = PDSession
+    list_capability = can_use_pd
     serializer_class = s.PDSessionSerializer
     pagination_class = cursor("-date", "-pk")
 
@@ -461,6 +467,7 @@ class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
     """Stakeholder surveys and their results, small groups hidden as on the results page."""
 
     model = Survey
+    list_capability = can_run_surveys
     serializer_class = s.SurveySerializer
     pagination_class = cursor("-opens_on", "-pk")
 
