@@ -3,6 +3,7 @@ pseudonymous ones only); writes are parsed here and done by the apps' services."
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from equity.inventory.models import (
@@ -72,6 +73,9 @@ class DeviceSerializer(serializers.ModelSerializer):
     model_name = serializers.CharField(source="model.name", read_only=True)
     kind = serializers.CharField(source="model.kind", read_only=True)
     updates_until = serializers.DateField(source="aue", read_only=True, allow_null=True)
+    funding_source = serializers.ChoiceField(
+        choices=FundingSource.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Device
@@ -134,6 +138,9 @@ class AssignmentSerializer(serializers.ModelSerializer):
     asset_tag = serializers.CharField(source="device.asset_tag", read_only=True)
     student_local_id = serializers.CharField(source="student.local_id", read_only=True)
     school = serializers.IntegerField(source="device.school_id", read_only=True)
+    condition_on_return = serializers.ChoiceField(
+        choices=ReturnCondition.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Assignment
@@ -184,10 +191,22 @@ class CheckInSerializer(serializers.Serializer):
 
 
 class DeviceEventSerializer(serializers.ModelSerializer):
+    circumstance = serializers.ChoiceField(
+        choices=Circumstance.choices, allow_blank=True, read_only=True
+    )
+
     class Meta:
         model = DeviceEvent
         fields = ["id", "device", "kind", "at", "school", "student", "circumstance", "note"]
         read_only_fields = fields
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", "example": "08:30:00"}
+)
+class LocalTimeField(serializers.TimeField):
+    """A time of day in the district's zone, without an offset (OpenAPI's ``time`` format
+    would demand one)."""
 
 
 # --- PD -----------------------------------------------------------------------------------
@@ -204,6 +223,7 @@ class AttendanceSerializer(serializers.ModelSerializer):
 
 
 class PDSessionSerializer(serializers.ModelSerializer):
+    start_time = LocalTimeField(read_only=True, allow_null=True)
     schools = serializers.SerializerMethodField()
     pillars = serializers.SerializerMethodField()
 
