@@ -112,6 +112,10 @@ INSTALLED_APPS = [
     "equity",
     "readiness",
     "audit",
+    "rest_framework",  # the REST API (api/), its schema and its Swagger UI files
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -410,6 +414,49 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [NONE],
         "object-src": [NONE],
     }
+}
+
+# The REST API (api/, docs/api.md): personal tokens, the caller's scope, cursor pages,
+# per-token rate limits counted in the cache (Redis in production).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": env.str("API_RATE_LIMIT", default="1200/minute")},
+    "EXCEPTION_HANDLER": "api.base.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Pillarwise API",
+    "DESCRIPTION": "Schools, devices, students (pseudonymous), assignments, PD, surveys, "
+    "initiatives, readiness and coverage, in the caller's scope. See docs/api.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_error_responses",
+    ],
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+    },
+    "SECURITY": [{"bearerAuth": []}],
+    "ENUM_NAME_OVERRIDES": {
+        "DeviceStatusEnum": "equity.inventory.models.DeviceStatus",
+        "ReturnConditionEnum": "equity.inventory.models.ReturnCondition",
+        "AttendanceStatusEnum": "pd.models.AttendanceStatus",
+        "InitiativeStatusEnum": "initiatives.models.Status",
+        "GradeEnum": "schools.models.Grade",
+    },
 }
 
 # Failed sign-ins (django-axes): after AXES_FAILURE_LIMIT failures for one e-mail address,

@@ -26,6 +26,8 @@ class Kind(models.TextChoices):
     DELETE = "delete", "Deletion"
     PURGE = "purge", "Student records purged"
     RETENTION = "retention", "Retention setting changed"
+    API_TOKEN = "api_token", "API token made or revoked"
+    API_WRITE = "api_write", "Change through the API"
 
 
 class AuditEvent(models.Model):

@@ -202,6 +202,49 @@ def _swot(school):
 # --- end initiatives ---
 
 
+# --- api (helper) ---
+@dataclass(frozen=True)
+class Api:
+    """A route of the REST API, checked with a bearer token (tests/test_scoping_matrix.py).
+
+    ``make`` is None for a list (its items must never be another school's); otherwise
+    ``make(school)`` creates an object of ``school`` and returns the route's kwargs."""
+
+    make: Callable[..., dict] | None = None
+    methods: tuple[str, ...] = ("GET",)
+    level: str = "school"
+
+
+def _school_scored(school):
+    from tests.factories import ReadinessSnapshotFactory
+
+    ReadinessSnapshotFactory(school=school)
+    return _school(school)
+
+
+def _device_model(school):
+    from tests.factories import DeviceModelFactory
+
+    return {"pk": DeviceModelFactory(district=school.district).pk}
+
+
+def _student(school):
+    from tests.factories import StudentFactory
+
+    return {"pk": StudentFactory(school=school).pk}
+
+
+def _device_event(school):
+    from equity.inventory.models import DeviceEvent
+    from tests.factories import open_assignment
+
+    device = open_assignment(school).device_id
+    return {"pk": DeviceEvent.objects.filter(device_id=device).values_list("pk", flat=True)[0]}
+
+
+# --- end api ---
+
+
 CASES: dict[str, object] = {
     "healthz": PUBLIC,
     # accounts
@@ -349,6 +392,40 @@ CASES: dict[str, object] = {
     "audit:log": Scoped(_district, level="district"),
     "audit:privacy": Scoped(_district, methods=("GET", "POST"), level="district"),
     # --- end audit ---
+    # --- api (helper) ---
+    "api:schema": PUBLIC,
+    "api:docs": PUBLIC,
+    "api:tokens": SIGNED_IN,
+    "api:school-list": Api(),
+    "api:school-detail": Api(_school),
+    "api:school-readiness": Api(_school_scored),
+    "api:school-readiness-history": Api(_school),
+    "api:school-coverage": Api(_school),
+    "api:device_model-list": Api(),
+    "api:device_model-detail": Api(_device_model, level="district"),
+    "api:device-list": Api(methods=("GET", "POST")),
+    "api:device-detail": Api(_device),
+    "api:device-report-lost": Api(_device, methods=("POST",)),
+    "api:device-report-stolen": Api(_device, methods=("POST",)),
+    "api:device-send-to-repair": Api(_device, methods=("POST",)),
+    "api:device-back-from-repair": Api(_device, methods=("POST",)),
+    "api:device-recovered": Api(_device, methods=("POST",)),
+    "api:student-list": Api(),
+    "api:student-detail": Api(_student),
+    "api:assignment-list": Api(methods=("GET", "POST")),
+    "api:assignment-detail": Api(_assignment),
+    "api:assignment-check-in": Api(_assignment, methods=("POST",)),
+    "api:device_event-list": Api(),
+    "api:device_event-detail": Api(_device_event),
+    "api:pd_session-list": Api(),
+    "api:pd_session-detail": Api(_pd_session),
+    "api:pd_session-attendance": Api(_pd_session, methods=("POST",)),
+    "api:survey-list": Api(),
+    "api:survey-detail": Api(_survey),
+    "api:survey-results": Api(_survey),
+    "api:initiative-list": Api(),
+    "api:initiative-detail": Api(_initiative),
+    # --- end api ---
 }
 
 # Public URLs that need arguments to be reversed.

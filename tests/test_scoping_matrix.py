@@ -10,7 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from schools.models import Role
 from tests.factories import MembershipFactory, UserFactory
-from tests.scoping_cases import CASES, PUBLIC, PUBLIC_KWARGS, SIGNED_IN, Scoped
+from tests.scoping_cases import CASES, PUBLIC, PUBLIC_KWARGS, SIGNED_IN, Api, Scoped
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 OTHER_SCHOOL_MARKERS = [b"Cedar Middle", b"Hidden Hollow"]
@@ -133,3 +133,78 @@ def test_the_admin_is_for_superusers_only(client, member):
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+# --- api (helper): every route of /api/v1/, every method, with a bearer token ---
+
+API_NAMES = [n for n in SITE_NAMES if isinstance(CASES.get(n), Api)]
+API_OBJECTS = [n for n in API_NAMES if CASES[n].make is not None]
+API_LISTS = [n for n in API_NAMES if CASES[n].make is None]
+
+
+def _bearer(user):
+    from api.services import token_create
+
+    return {"Authorization": f"Bearer {token_create(user=user, name='matrix', read_only=False)[1]}"}
+
+
+def test_it_checks_every_api_route():
+    assert len(API_NAMES) > 20 and API_LISTS and API_OBJECTS
+    for name in API_LISTS:
+        assert name.replace("-list", "-detail") in CASES, f"{name} needs its -detail route"
+
+
+@pytest.mark.parametrize("name", API_OBJECTS)
+def test_api_answers_404_for_another_schools_object(
+    name, client, member, admin_member, maple, cedar, elsewhere
+):
+    case = CASES[name]
+    outsiders = [(admin_member, elsewhere)]
+    if case.level == "school":
+        outsiders += [(member, cedar), (member, elsewhere)]
+    else:
+        outsiders += [(member, elsewhere)]
+    for user, school in outsiders:
+        url = reverse(name, kwargs=case.make(school))
+        headers = _bearer(user)
+        for method in METHODS:
+            response = _request(client, method, url, headers=headers)
+            assert response.status_code == 404, (name, user.email, school.name, method)
+
+
+@pytest.mark.parametrize("name", API_OBJECTS)
+def test_api_serves_its_own_schools_object(name, client, member, admin_member, maple):
+    case = CASES[name]
+    user = member if case.level == "school" else admin_member
+    url = reverse(name, kwargs=case.make(maple))
+    headers = _bearer(user)
+    response = client.get(url, headers=headers)
+    assert response.status_code == (200 if "GET" in case.methods else 405), name
+    if "POST" in case.methods:
+        # An empty body is either enough (every field optional) or bad input on its fields.
+        response = client.post(url, {}, content_type="application/json", headers=headers)
+        assert response.status_code in (200, 201, 400), (name, response.content)
+
+
+@pytest.mark.parametrize("name", API_NAMES)
+def test_api_refuses_anonymous_callers(name, client, maple):
+    case = CASES[name]
+    url = reverse(name, kwargs=case.make(maple) if case.make else None)
+    for method in METHODS:
+        response = _request(client, method, url)
+        assert response.status_code == 401, (name, method, response.status_code)
+
+
+@pytest.mark.parametrize("name", API_LISTS)
+def test_api_lists_show_only_the_callers_schools(name, client, member, maple, cedar, elsewhere):
+    detail = CASES[name.replace("-list", "-detail")]
+    make = detail.make
+    theirs = {make(elsewhere)["pk"]}
+    if detail.level == "school":
+        theirs.add(make(cedar)["pk"])
+    mine = make(maple)["pk"]
+    response = client.get(reverse(name), headers=_bearer(member))
+    assert response.status_code == 200, name
+    ids = {row["id"] for row in response.json()["results"]}
+    assert mine in ids, name
+    assert not ids & theirs, name

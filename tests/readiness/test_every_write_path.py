@@ -923,6 +923,11 @@ for _label in ADMIN_ROWS:
 
 READS = "reads only"
 NOT_EVIDENCE = {
+    # api: its writes to the apps go through their services, classified above
+    "api.services.token_create": "a personal API token; no indicator reads it",
+    "api.services.token_revoke": "a personal API token; no indicator reads it",
+    "api.services.token_touch": "a token's last use; no indicator reads it",
+    "command:create_api_token": "makes a personal API token; no indicator reads it",
     # equity
     "equity.inventory.services.device_record_seen": "an audit sighting; no indicator reads it",
     "equity.inventory.services.audit_scan": "an audit sighting; no indicator reads it",
@@ -1028,6 +1033,7 @@ WRITE_MODULES = [
     "audit.purge",
     "audit.tasks",
     "core.tasks",
+    "api.services",
 ]
 PROJECT_APPS = {
     "accounts",
@@ -1038,6 +1044,7 @@ PROJECT_APPS = {
     "pd",
     "equity",
     "audit",
+    "api",
 }
 
 
