@@ -8,7 +8,9 @@
   window.ui = window.SwaggerUIBundle({
     url: box.dataset.schemaUrl,
     dom_id: "#swagger-ui",
-    deepLinking: true,
+    // No deep links: Swagger UI puts them inside the operation's toggle button, a link
+    // nested in a button that screen readers do not announce.
+    deepLinking: false,
     presets: [window.SwaggerUIBundle.presets.apis],
     layout: "BaseLayout",
     requestInterceptor: function (request) {
