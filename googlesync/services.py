@@ -494,7 +494,12 @@ def run_finish(run: SyncRun, result: SyncResult | None, error: str = "") -> None
 
 def google_record(device: Device) -> GoogleDevice | None:
     """Google's record of a device the caller loaded through the scope."""
-    return GoogleDevice.unscoped.filter(device=device).first()
+    return GoogleDevice.unscoped.filter(device=device).select_related("school").first()
+
+
+def _fresh(device: Device) -> Device:
+    """The device as it is now (the caller's copy may predate a report or a recovery)."""
+    return Device.unscoped.select_related("school").get(pk=device.pk)
 
 
 def _connection_of(record: GoogleDevice) -> GoogleConnection:
@@ -510,6 +515,7 @@ DISABLE_FROM = {DeviceStatus.LOST, DeviceStatus.STOLEN}
 def google_disable(*, device: Device, by) -> DeviceEvent:
     """Disable a lost or stolen device in Google, its notes saying the district's message.
     Google is asked first; only its yes is recorded (a no changes nothing here)."""
+    device = _fresh(device)
     record = google_record(device)
     if record is None:
         raise ValidationError("Google has no record of this device.")
@@ -535,6 +541,7 @@ def google_disable(*, device: Device, by) -> DeviceEvent:
 
 def google_reenable(*, device: Device, by) -> DeviceEvent:
     """Re-enable a recovered device in Google (and clear the lost-device message)."""
+    device = _fresh(device)
     record = google_record(device)
     if record is None:
         raise ValidationError("Google has no record of this device.")
@@ -556,6 +563,7 @@ def google_reenable(*, device: Device, by) -> DeviceEvent:
 
 def google_write_back(*, device: Device, by, location: str) -> DeviceEvent:
     """Write the asset tag and a location to the device's annotated fields in Google."""
+    device = _fresh(device)
     record = google_record(device)
     if record is None:
         raise ValidationError("Google has no record of this device.")

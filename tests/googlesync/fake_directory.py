@@ -68,6 +68,7 @@ class FakeDirectory:
         self.token_requests: list[dict] = []  # the verified claims of each assertion
         self.calls: list[tuple[str, str, dict]] = []  # (method, route, query or body)
         self.lock = threading.Lock()
+        self._sorted: list[dict] | None = None  # the devices by serial, until one is added
         httpserver.expect_request("/token", method="POST").respond_with_handler(self._token)
         httpserver.expect_request(
             re.compile(API + r":batchChangeStatus$"), method="POST"
@@ -120,6 +121,7 @@ class FakeDirectory:
         users=("student1@riverbend.example",),
     ):
         google_id = f"dev-{serial}"
+        self._sorted = None
         self.devices[google_id] = {
             "kind": "admin#directory#chromeosdevice",
             "deviceId": google_id,
@@ -198,7 +200,9 @@ class FakeDirectory:
             return _error(404, "notFound", "Resource Not Found: customer")
         if query.get("projection") != "FULL" or "chromeosdevices(" not in query.get("fields", ""):
             return _error(400, "invalid", "Expected projection=FULL and a fields mask")
-        items = sorted(self.devices.values(), key=lambda d: d["serialNumber"])
+        if self._sorted is None or len(self._sorted) != len(self.devices):
+            self._sorted = sorted(self.devices.values(), key=lambda d: d["serialNumber"])
+        items = self._sorted
         ou = query.get("orgUnitPath")
         if ou:
             below = query.get("includeChildOrgunits") == "true"
