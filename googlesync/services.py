@@ -24,18 +24,16 @@ from django.utils import timezone
 from equity.inventory import bulk, fastwrite
 from equity.inventory.models import (
     Device,
-    DeviceEvent,
     DeviceKind,
     DeviceModel,
     DeviceStatus,
-    EventKind,
 )
 from equity.inventory.services import device_row_problems, devices_retire
 from schools.scoping import outside_scope
 from schools.signals import evidence_changed
 
 from .crypto import seal
-from .directory import DISABLE, REENABLE, Directory, GoogleProblem, expiration, when
+from .directory import Directory, GoogleProblem, expiration, when
 from .models import GoogleConnection, GoogleDevice, GoogleStatus, OrgUnit, SyncRun, school_for
 
 BATCH = 5_000
@@ -185,7 +183,7 @@ def sync(
     directory = Directory(connection, on_backoff=backed_off)
     query = ""
     if result.delta:
-        query = f"sync:{timezone.localtime(connection.last_full_sync_at):%Y-%m-%d}.."
+        query = f"sync:{timezone.localtime(connection.last_full_sync_at).date().isoformat()}.."
 
     def page_read(n):
         result.pages += 1
@@ -469,6 +467,7 @@ def approve(*, connection: GoogleConnection, by) -> None:
     )
 
 
+@transaction.atomic
 def run_finish(run: SyncRun, result: SyncResult | None, error: str = "") -> None:
     fields = {"finished_at": timezone.now()}
     if result is None:
@@ -487,118 +486,3 @@ def run_finish(run: SyncRun, result: SyncResult | None, error: str = "") -> None
             result={k: v[:500] if isinstance(v, list) else v for k, v in data.items()},
         )
     SyncRun.unscoped.filter(pk=run.pk).update(**fields)
-
-
-# --- acting on Google ------------------------------------------------------------------------
-
-
-def google_record(device: Device) -> GoogleDevice | None:
-    """Google's record of a device the caller loaded through the scope."""
-    return GoogleDevice.unscoped.filter(device=device).select_related("school").first()
-
-
-def _fresh(device: Device) -> Device:
-    """The device as it is now (the caller's copy may predate a report or a recovery)."""
-    return Device.unscoped.select_related("school").get(pk=device.pk)
-
-
-def _connection_of(record: GoogleDevice) -> GoogleConnection:
-    connection = GoogleConnection.unscoped.filter(district_id=record.district_id).first()
-    if connection is None or not connection.has_key:
-        raise ValidationError("The district is not connected to Google.")
-    return connection
-
-
-DISABLE_FROM = {DeviceStatus.LOST, DeviceStatus.STOLEN}
-
-
-def google_disable(*, device: Device, by) -> DeviceEvent:
-    """Disable a lost or stolen device in Google, its notes saying the district's message.
-    Google is asked first; only its yes is recorded (a no changes nothing here)."""
-    device = _fresh(device)
-    record = google_record(device)
-    if record is None:
-        raise ValidationError("Google has no record of this device.")
-    if device.status not in DISABLE_FROM:
-        raise ValidationError("Only a device reported lost or stolen is disabled in Google.")
-    if record.status != GoogleStatus.ACTIVE:
-        raise ValidationError(
-            f"Google has it as {record.get_status_display().lower()}, not active."
-        )
-    connection = _connection_of(record)
-    try:
-        directory = Directory(connection, write=True)
-        directory.annotate(record.google_id, {"notes": connection.lost_message})
-        directory.change_status(record.google_id, DISABLE)
-        status = directory.status_of(record.google_id)
-    except GoogleProblem as exc:
-        raise ValidationError(f"{exc} Nothing was changed in Pillarwise.") from None
-    answer = (
-        f"Disabled in Google Admin with the lost-device message. Google now reports it {status}."
-    )
-    return _record(device, record, by, {"status": status or GoogleStatus.DISABLED}, answer)
-
-
-def google_reenable(*, device: Device, by) -> DeviceEvent:
-    """Re-enable a recovered device in Google (and clear the lost-device message)."""
-    device = _fresh(device)
-    record = google_record(device)
-    if record is None:
-        raise ValidationError("Google has no record of this device.")
-    if device.status in DISABLE_FROM:
-        raise ValidationError("Record the device as recovered before re-enabling it.")
-    if record.status != GoogleStatus.DISABLED:
-        raise ValidationError("Google does not have it disabled.")
-    connection = _connection_of(record)
-    try:
-        directory = Directory(connection, write=True)
-        directory.change_status(record.google_id, REENABLE)
-        directory.annotate(record.google_id, {"notes": ""})
-        status = directory.status_of(record.google_id)
-    except GoogleProblem as exc:
-        raise ValidationError(f"{exc} Nothing was changed in Pillarwise.") from None
-    answer = f"Re-enabled in Google Admin. Google now reports it {status}."
-    return _record(device, record, by, {"status": status or GoogleStatus.ACTIVE}, answer)
-
-
-def google_write_back(*, device: Device, by, location: str) -> DeviceEvent:
-    """Write the asset tag and a location to the device's annotated fields in Google."""
-    device = _fresh(device)
-    record = google_record(device)
-    if record is None:
-        raise ValidationError("Google has no record of this device.")
-    location = " ".join(location.split())
-    if len(location) > 200:
-        raise ValidationError({"location": "A location is at most 200 characters."})
-    connection = _connection_of(record)
-    try:
-        answer = Directory(connection, write=True).annotate(
-            record.google_id, {"annotatedAssetId": device.asset_tag, "annotatedLocation": location}
-        )
-    except GoogleProblem as exc:
-        raise ValidationError(f"{exc} Nothing was changed in Pillarwise.") from None
-    asset_id = answer.get("annotatedAssetId", "")
-    place = answer.get("annotatedLocation", "")
-    note = (
-        f"Asset tag and location written to Google Admin. Google now has asset ID "
-        f"{asset_id or '(none)'}, location {place or '(none)'}."
-    )
-    return _record(
-        device, record, by, {"annotated_asset_id": asset_id, "annotated_location": place}, note
-    )
-
-
-@transaction.atomic
-def _record(device: Device, record: GoogleDevice, by, changes: dict, note: str) -> DeviceEvent:
-    """Google said yes: its record here follows, and the device's history says who asked
-    and what Google answered."""
-    GoogleDevice.unscoped.filter(pk=record.pk).update(**changes)
-    event = DeviceEvent.unscoped.create(
-        device=device,
-        kind=EventKind.GOOGLE,
-        by=by,
-        at=timezone.now(),
-        school_id=device.school_id,
-        note=note,
-    )
-    return event

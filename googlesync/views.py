@@ -18,7 +18,7 @@ from equity.permissions import can_handle_devices
 from schools.models import District, School
 from schools.scoping import require_district_admin, scoped_object
 
-from . import selectors, services
+from . import actions, selectors, services
 from .forms import ConnectionForm, OrgUnitForm, WriteBackForm
 from .models import GoogleConnection, GoogleStatus, SyncRun
 from .tasks import progress_key, run_sync
@@ -158,9 +158,9 @@ def reports(request, district):
 
 
 ACTIONS = {
-    "disable": (services.google_disable, "{tag} was disabled in Google."),
-    "enable": (services.google_reenable, "{tag} was re-enabled in Google."),
-    "write": (services.google_write_back, "The asset tag and location of {tag} are in Google."),
+    "disable": (actions.google_disable, "{tag} was disabled in Google."),
+    "enable": (actions.google_reenable, "{tag} was re-enabled in Google."),
+    "write": (actions.google_write_back, "The asset tag and location of {tag} are in Google."),
 }
 
 
@@ -190,7 +190,7 @@ def device_panel(sender, *, request, device, can_write, **kwargs) -> str | None:
     """The Google panel on a device's page (``equity.inventory.signals.device_page_panels``):
     what Google last said, and the action the device's state calls for. One query; none
     shown for a device Google does not know."""
-    record = services.google_record(device)
+    record = actions.google_record(device)
     if record is None:
         return None
     missing = device.status in (DeviceStatus.LOST, DeviceStatus.STOLEN)

@@ -298,3 +298,24 @@ class FakeDirectory:
                     }
                 )
         return _json({"changeChromeOsDeviceStatusResults": results})
+
+
+_SHARED: list = []
+
+
+def shared_fake() -> FakeDirectory:
+    """One fake Google for the whole test process, emptied for each caller: for code that
+    arranges its world without fixtures (tests/readiness/test_every_write_path.py). The
+    caller points GOOGLE_DIRECTORY_API_URL at ``api_url``."""
+    from pytest_httpserver import HTTPServer
+
+    if not _SHARED:
+        server = HTTPServer(host="127.0.0.1", port=0)
+        server.start()
+        import atexit
+
+        atexit.register(server.stop)
+        _SHARED.append(server)
+    server = _SHARED[0]
+    server.clear()
+    return FakeDirectory(server)

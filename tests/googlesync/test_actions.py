@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from equity.inventory import services as inventory
 from equity.inventory.models import DeviceEvent, EventKind
-from googlesync import services
+from googlesync import actions, services
 from googlesync.models import GoogleDevice
 from tests.factories import DeviceFactory, DeviceModelFactory
 
@@ -73,7 +73,7 @@ def test_google_refusing_leaves_pillarwise_unchanged_and_says_why(google, synced
 def test_disable_survives_a_quota_answer(google, synced, tech):
     inventory.device_report_missing(device=synced, by=tech, stolen=True)
     google.faults = [(429, "batchChangeStatus")]
-    services.google_disable(device=synced, by=tech)
+    actions.google_disable(device=synced, by=tech)
     assert google.devices["dev-SN-77"]["status"] == "DISABLED"
 
 
@@ -81,7 +81,7 @@ def test_only_a_missing_device_is_disabled(synced, tech):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError, match="lost or stolen"):
-        services.google_disable(device=synced, by=tech)
+        actions.google_disable(device=synced, by=tech)
 
 
 def test_asset_tag_and_location_written_back(google, synced, tech, login):
