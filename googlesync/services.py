@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
+from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
 
@@ -29,12 +30,13 @@ from equity.inventory.models import (
     DeviceStatus,
 )
 from equity.inventory.services import device_row_problems, devices_retire
+from schools.bulk import copy_into
 from schools.scoping import outside_scope
 from schools.signals import evidence_changed
 
 from .crypto import seal
 from .directory import Directory, GoogleProblem, expiration, when
-from .models import GoogleConnection, GoogleDevice, GoogleStatus, OrgUnit, SyncRun, school_for
+from .models import GoogleConnection, GoogleStatus, OrgUnit, SyncRun, school_for
 
 BATCH = 5_000
 NOTE = " (Google sync)"
@@ -379,51 +381,75 @@ def _write(connection, items: list[Seen], result: SyncResult, *, by, progress: P
         transaction.set_rollback(True)
 
 
+INCOMING = "googlesync_incoming"
+INCOMING_COLUMNS = (
+    ("google_id", "varchar(100) NOT NULL"),
+    ("serial_number", "varchar(100) NOT NULL"),
+    ("model_name", "varchar(300) NOT NULL"),
+    ("status", "varchar(20) NOT NULL"),
+    ("org_unit_path", "varchar(400) NOT NULL"),
+    ("school_id", "bigint NULL"),
+    ("annotated_asset_id", "varchar(200) NOT NULL"),
+    ("annotated_location", "varchar(200) NOT NULL"),
+    ("auto_update_expiration", "date NULL"),
+    ("last_sync", "timestamp with time zone NULL"),
+    ("chosen", "boolean NOT NULL"),
+    ("device_id", "bigint NULL"),
+)
+UPSERTED = [name for name, _kind in INCOMING_COLUMNS[1:-2]]
+
+
 def _store_google_records(district_id, items, chosen, school_of, now) -> None:
-    """Google's record of every device listed, linked to the inventory's device by serial."""
-    for start in range(0, len(items), BATCH):
-        batch = items[start : start + BATCH]
-        linked = dict(
-            Device.unscoped.filter(
-                district_id=district_id, serial_number__in=[i.serial for i in batch]
-            ).values_list("serial_number", "pk")
-        )
-        links = {
-            i.google_id: linked.get(i.serial) if chosen.get(i.serial) is i else None for i in batch
-        }
-        # A device now linked to another Google record (re-enrolled) lets go of the old one.
-        GoogleDevice.unscoped.filter(
-            district_id=district_id, device_id__in=[pk for pk in links.values() if pk]
-        ).exclude(google_id__in=list(links)).update(device=None)
-        GoogleDevice.unscoped.bulk_create(
-            [
-                GoogleDevice(
-                    district_id=district_id,
-                    google_id=i.google_id,
-                    serial_number=i.serial,
-                    model_name=i.model,
-                    status=i.status,
-                    org_unit_path=i.org_unit[:400],
-                    school_id=school_of[i.org_unit],
-                    annotated_asset_id=i.asset_id,
-                    annotated_location=i.location,
-                    auto_update_expiration=i.aue,
-                    last_sync=i.last_sync,
-                    device_id=links[i.google_id],
-                    seen_at=now,
+    """Google's record of every device listed, linked to the inventory's device with its
+    serial (the chosen record of a serial only), in three statements whatever the fleet:
+    the records into a temporary table (COPY on PostgreSQL), the links they take over let
+    go, then one INSERT ... ON CONFLICT DO UPDATE (PostgreSQL and SQLite alike)."""
+    adapt = db.ops.adapt_datetimefield_value
+    names = [name for name, _kind in INCOMING_COLUMNS[:-1]]
+    with db.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {INCOMING}")
+        spec = ", ".join(f"{name} {kind}" for name, kind in INCOMING_COLUMNS)
+        cursor.execute(f"CREATE TEMPORARY TABLE {INCOMING} ({spec})")
+        copy_into(
+            INCOMING,
+            names,
+            (
+                (
+                    i.google_id, i.serial, i.model, i.status, i.org_unit[:400],
+                    school_of[i.org_unit], i.asset_id, i.location, i.aue,
+                    adapt(i.last_sync), chosen.get(i.serial) is i,
                 )
-                for i in batch
+                for i in items
                 if i.google_id
-            ],
-            batch_size=1000,
-            update_conflicts=True,
-            unique_fields=["district", "google_id"],
-            update_fields=[
-                "serial_number", "model_name", "status", "org_unit_path", "school",
-                "annotated_asset_id", "annotated_location", "auto_update_expiration",
-                "last_sync", "device", "seen_at",
-            ],
+            ),
         )  # fmt: skip
+        cursor.execute(
+            f"UPDATE {INCOMING} SET device_id = d.id FROM equity_device d "  # noqa: S608
+            f"WHERE {INCOMING}.chosen AND d.district_id = %s "
+            f"AND d.serial_number = {INCOMING}.serial_number",
+            [district_id],
+        )
+        if db.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {INCOMING}")  # a join plan, not a loop over both tables
+        # A device now linked to another Google record (re-enrolled) lets go of the old one.
+        target = "googlesync_googledevice"
+        cursor.execute(
+            f"UPDATE {target} SET device_id = NULL FROM {INCOMING} n "  # noqa: S608
+            f"WHERE {target}.district_id = %s AND {target}.device_id = n.device_id "
+            f"AND {target}.google_id <> n.google_id",
+            [district_id],
+        )
+        columns = ", ".join(UPSERTED)
+        cursor.execute(
+            f"INSERT INTO googlesync_googledevice (district_id, google_id, {columns}, "  # noqa: S608
+            "device_id, seen_at) SELECT %s, n.google_id, "
+            + ", ".join(f"n.{c}" for c in UPSERTED)
+            + f", n.device_id, %s FROM {INCOMING} n WHERE true "
+            "ON CONFLICT (district_id, google_id) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in [*UPSERTED, "device_id", "seen_at"]),
+            [district_id, adapt(now)],
+        )
+        cursor.execute(f"DROP TABLE {INCOMING}")
 
 
 def _store_org_units(district_id, items, school_of, now, *, full: bool) -> None:

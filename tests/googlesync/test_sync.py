@@ -213,3 +213,21 @@ def test_a_bad_key_file_is_a_field_error(district, district_admin, google):
             admin_email="a@b.example",
         )
     assert "key_file" in caught.value.error_dict
+
+
+def test_a_re_enrolled_device_links_to_its_new_google_record(google, connection):
+    google.add("SN-K1", ou="/Students/Maple")
+    services.sync(connection)
+    device = Device.unscoped.get(serial_number="SN-K1")
+    assert GoogleDevice.unscoped.get(google_id="dev-SN-K1").device == device
+    google.devices["dev-SN-K1"]["status"] = "DEPROVISIONED"
+    google.devices["dev-SN-K1-new"] = {
+        **google.devices["dev-SN-K1"],
+        "deviceId": "dev-SN-K1-new",
+        "status": "ACTIVE",
+    }
+    google._sorted = None
+    result = services.sync(connection)
+    assert result.retired == 0  # the active record wins for the serial
+    assert GoogleDevice.unscoped.get(google_id="dev-SN-K1-new").device == device
+    assert GoogleDevice.unscoped.get(google_id="dev-SN-K1").device is None
