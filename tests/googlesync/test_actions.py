@@ -108,3 +108,10 @@ def test_a_principal_reads_the_panel_but_may_not_act(google, synced, principal, 
     response = client.post(reverse("googlesync:device_action", args=[synced.pk, "write"]))
     assert response.status_code == 403
     assert google.calls[-1][1] == "list"  # nothing sent to Google
+
+
+def test_the_panel_costs_one_query(synced, tech, login, django_assert_num_queries):
+    client = login(tech)
+    with django_assert_num_queries(8):  # as any device page (tests/equity/inventory)
+        page = client.get(synced.get_absolute_url()).content.decode()
+    assert "In Google Admin" in page

@@ -160,3 +160,19 @@ def test_reports_cost_the_same_at_two_sizes(
     text = re.sub(r"\s+", " ", page)
     assert "Only in Pillarwise (14)" in text, re.findall(r"Only in Pillarwise[^:]*", text)
     assert "Not seen by Google for 90 days (14)" in text
+
+
+def test_a_run_under_way_shows_its_progress_and_polls(district, district_admin, login, connection):
+    from django.core.cache import cache
+
+    from googlesync.tasks import progress_key
+
+    run = SyncRun.unscoped.create(district=district, status=SyncRun.Status.READING)
+    cache.set(progress_key(run.pk), ("reading", 600, 0))
+    client = login(district_admin)
+    response = client.get(run.get_absolute_url(), HTTP_HX_REQUEST="true")
+    text = response.content.decode()
+    assert "Reading from Google: 600 devices so far." in text
+    assert 'hx-trigger="every 1s"' in text and "<h1" not in text  # the polled part alone
+    cache.set(progress_key(run.pk), ("writing", 300, 1200))
+    assert "Writing 300 of 1,200 devices." in client.get(run.get_absolute_url()).content.decode()
