@@ -21,12 +21,16 @@ def progress_key(run_id: int) -> str:
     return f"googlesync:run:{run_id}:progress"
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def run_sync(run_id: int) -> bool:
-    """Run one queued SyncRun (a run already taken is left alone: a redelivery does not
-    run it twice)."""
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
+def run_sync(self, run_id: int) -> bool:
+    """Run one queued SyncRun; a run already taken is left alone, except on a redelivery
+    (its worker was lost: its writes were rolled back with the run's one transaction, so
+    it starts again from the first page)."""
     with outside_scope():
-        if not SyncRun.unscoped.filter(pk=run_id, status=SyncRun.Status.QUEUED).update(
+        takeable = [SyncRun.Status.QUEUED]
+        if (self.request.delivery_info or {}).get("redelivered"):
+            takeable += [SyncRun.Status.READING, SyncRun.Status.WRITING]
+        if not SyncRun.unscoped.filter(pk=run_id, status__in=takeable).update(
             status=SyncRun.Status.READING
         ):
             return False

@@ -231,3 +231,16 @@ def test_a_re_enrolled_device_links_to_its_new_google_record(google, connection)
     assert result.retired == 0  # the active record wins for the serial
     assert GoogleDevice.unscoped.get(google_id="dev-SN-K1-new").device == device
     assert GoogleDevice.unscoped.get(google_id="dev-SN-K1").device is None
+
+
+def test_the_command_records_its_run(google, connection):
+    from googlesync.models import SyncRun
+
+    google.add("SN-L1", ou="/Students/Maple")
+    call_command("sync_google_devices", "--district", "riverbend", stdout=StringIO())
+    run = SyncRun.unscoped.get()
+    assert (run.status, run.created, run.by) == ("done", 1, None)
+    google.faults = [(403, "*")] * 10
+    with pytest.raises(CommandError):
+        call_command("sync_google_devices", "--district", "riverbend", stdout=StringIO())
+    assert SyncRun.unscoped.latest("pk").status == "failed"

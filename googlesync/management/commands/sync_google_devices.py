@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from googlesync import services
 from googlesync.directory import GoogleProblem
-from googlesync.models import GoogleConnection
+from googlesync.models import GoogleConnection, SyncRun
 from schools.scoping import outside_scope
 
 KEYS = (
@@ -44,10 +44,16 @@ class Command(BaseCommand):
             )
             if connection is None:
                 raise CommandError(f"District {district} has no Google connection.")
+            # Recorded as every run is (the district's Google page lists it).
+            run = SyncRun.unscoped.create(
+                district=connection.district, dry_run=dry_run, status=SyncRun.Status.READING
+            )
             try:
                 result = services.sync(connection, dry_run=dry_run, delta=delta)
             except GoogleProblem as exc:
+                services.run_finish(run, None, str(exc))
                 raise CommandError(str(exc)) from None
+            services.run_finish(run, result)
         data = result.as_json()
         if json:
             out = {key: data[key] for key in KEYS}
