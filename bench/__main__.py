@@ -29,8 +29,8 @@ from . import report
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DEFAULT_URL = "postgres://pillarwise:pillarwise@127.0.0.1:5432/pillarwise"
-PARTS = ["seed", "imports", "readiness", "pages", "api", "load"]
-MEASURED_ONCE = {"load"}  # at the largest size only
+PARTS = ["seed", "imports", "readiness", "pages", "api", "load", "google_sync"]
+MEASURED_ONCE = {"load", "google_sync"}  # at the largest size only
 
 
 def database_url_for(base_url: str, size: int) -> str:

@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
+    "googlesync",  # Chromebooks from Google Admin (docs/google-sync.md)
 ]
 
 MIDDLEWARE = [
@@ -368,6 +369,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "audit.tasks.apply_retention",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Each approved district's Chromebooks from Google Admin (googlesync/tasks.py).
+    "google-devices-nightly": {
+        "task": "googlesync.tasks.sync_all_districts",
+        "schedule": crontab(hour=env.int("GOOGLE_SYNC_NIGHTLY_HOUR", default=1), minute=45),
+    },
     # Tasks held while Redis was down (core/queue.py).
     "flush-pending-tasks": {
         "task": "core.tasks.flush_pending_tasks",
@@ -498,3 +504,15 @@ LOGGING = {
         "django": {"level": "INFO", "handlers": []},
     },
 }
+
+# Google Admin (googlesync, docs/google-sync.md). The Directory API's base URL (a server on
+# loopback in the tests and the benchmark); the token endpoint is the key file's token_uri.
+GOOGLE_DIRECTORY_API_URL = env.str(
+    "GOOGLE_DIRECTORY_API_URL", default="https://admin.googleapis.com/"
+)
+GOOGLE_API_TIMEOUT = env.float("GOOGLE_API_TIMEOUT", default=60.0)
+# Quota answers (403 rateLimitExceeded, 429, 503): wait base * 2**n seconds, this many times.
+GOOGLE_SYNC_BACKOFF_SECONDS = env.float("GOOGLE_SYNC_BACKOFF_SECONDS", default=1.0)
+GOOGLE_SYNC_MAX_RETRIES = env.int("GOOGLE_SYNC_MAX_RETRIES", default=7)
+# A Fernet key for the stored service-account keys; empty: derived from SECRET_KEY.
+GOOGLE_SYNC_ENCRYPTION_KEY = env.str("GOOGLE_SYNC_ENCRYPTION_KEY", default="")

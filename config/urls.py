@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("readiness.urls")),
     path("", include("audit.urls")),
     path("", include("api.urls")),
+    path("", include("googlesync.urls")),
 ]
 
 handler404 = "config.errors.not_found"

@@ -56,6 +56,20 @@ def _device_lost(school):
 # --- end equity: inventory makers ---
 
 
+# --- googlesync makers (helper) ---
+def _google_sync_run(school):
+    from googlesync.models import SyncRun
+
+    return {"pk": SyncRun.unscoped.create(district=school.district).pk}
+
+
+def _device_google_disable(school):
+    return {**_device(school), "action": "disable"}
+
+
+# --- end googlesync makers ---
+
+
 # --- equity: imports makers (helper) ---
 def _import_job(school):
     from equity.imports.models import ImportJob
@@ -426,6 +440,14 @@ CASES: dict[str, object] = {
     "api:initiative-list": Api(),
     "api:initiative-detail": Api(_initiative),
     # --- end api ---
+    # --- googlesync (helper) ---
+    "googlesync:connection": Scoped(_district, methods=("GET", "POST"), level="district"),
+    "googlesync:org_units": Scoped(_district, methods=("GET", "POST"), level="district"),
+    "googlesync:sync_now": Scoped(_district, methods=("POST",), level="district"),
+    "googlesync:reports": Scoped(_district, level="district"),
+    "googlesync:run": Scoped(_google_sync_run, level="district"),
+    "googlesync:device_action": Scoped(_device_google_disable, methods=("POST",)),
+    # --- end googlesync ---
 }
 
 # Public URLs that need arguments to be reversed.

@@ -345,6 +345,8 @@ class EventKind(models.TextChoices):
     RETIRED = "retired", "Retired"
     # Its holder's student record was purged: back in stock, naming no one.
     RELEASED = "released", "Back in stock (holder's record removed)"
+    # Something done to the device in Google Admin (googlesync): who asked, Google's answer.
+    GOOGLE = "google", "Google Admin"
 
 
 class Circumstance(models.TextChoices):

@@ -61,6 +61,7 @@ from .models import (
     DeviceStatus,
     ReturnCondition,
 )
+from .signals import device_page_panels
 
 PER_PAGE = 50
 AUE_WARNING = timedelta(days=365)
@@ -351,6 +352,13 @@ def _device_page(request, device: Device, *, bound=None, status: int = 200):
         ),
         "can_write": can_write,
         "action_forms": forms,
+        "panels": [
+            html
+            for _receiver, html in device_page_panels.send(
+                sender=Device, request=request, device=device, can_write=can_write
+            )
+            if html
+        ],
     }
     return render(request, "equity/device_detail.html", context, status=status)
 

@@ -333,6 +333,52 @@ def _(w):
     return lambda: tasks.run_import.run(job.pk)
 
 
+# --- googlesync: the sync writes devices through the inventory's bulk writer ------------
+
+
+def _google(w):
+    """A district connected to the shared fake Google, which lists one Chromebook of an org
+    unit mapped to Cedar (a new device: evidence)."""
+    from django.test import override_settings
+
+    from googlesync import services as google_sync
+    from tests.googlesync.fake_directory import shared_fake
+
+    fake = shared_fake()
+    # Every test that talks to the fake points the setting at its own server first.
+    override_settings(GOOGLE_DIRECTORY_API_URL=fake.api_url).enable()
+    connection = google_sync.connection_save(
+        district=w.district, by=None, key_file=fake.key_file(), admin_email=fake.admin
+    )
+    google_sync.org_unit_map(district=w.district, path="/Cedar", school=w.cedar)
+    fake.add("SN-GOOGLE-1", ou="/Cedar")
+    return connection
+
+
+@path("googlesync.services.sync")
+def _(w):
+    from googlesync import services as google_sync
+
+    connection = _google(w)
+    return lambda: google_sync.sync(connection)
+
+
+@path("googlesync.tasks.run_sync")
+def _(w):
+    from googlesync.models import SyncRun
+    from googlesync.tasks import run_sync
+
+    _google(w)
+    run = SyncRun.objects.create(district=w.district)
+    return lambda: run_sync(run.pk)
+
+
+@path("command:sync_google_devices")
+def _(w):
+    _google(w)
+    return lambda: call_command("sync_google_devices", "--district", "riverbend", stdout=StringIO())
+
+
 # --- equity: management commands and pages -----------------------------------------------
 
 
@@ -1014,6 +1060,26 @@ NOT_EVIDENCE = {
     "admin:equity.rolloverrun": "the record of a rollover",
     "admin:pd.pdneedsresponse": "an answer to a needs poll; the indicator counts polls",
     "admin:pd.pdsessionchange": "the session's edit history",
+    # googlesync: what the sync writes to the inventory is a path above; these write
+    # Google's side (the connection, the org-unit map, Google's record, the run's record).
+    "googlesync.services.read_key_file": "reads a key file",
+    "googlesync.services.connection_save": "the connection; no indicator reads it",
+    "googlesync.services.org_unit_map": "the org-unit map; the next sync is the path",
+    "googlesync.services.seen": "reads one device of Google's answer",
+    "googlesync.services.split_model": "reads a model name",
+    "googlesync.services.run_start": "queues a run; the run is a path",
+    "googlesync.services.approve": "the approval of the preview",
+    "googlesync.services.run_finish": "the run's record",
+    "googlesync.tasks.progress_key": "a cache key",
+    "googlesync.tasks.sync_all_districts": "queues runs; each run is a path",
+    "googlesync.actions.google_record": "reads Google's record",
+    "googlesync.actions.google_disable": "Google's status and the device's history, not its status",
+    "googlesync.actions.google_reenable": "Google's status and the device's history",
+    "googlesync.actions.google_write_back": "Google's annotated fields and the history",
+    "admin:googlesync.googleconnection": "the connection",
+    "admin:googlesync.orgunit": "the org-unit map",
+    "admin:googlesync.googledevice": "Google's record of a device",
+    "admin:googlesync.syncrun": "the record of a run",
 }
 
 WRITE_MODULES = [
@@ -1034,6 +1100,9 @@ WRITE_MODULES = [
     "audit.tasks",
     "core.tasks",
     "api.services",
+    "googlesync.services",
+    "googlesync.actions",
+    "googlesync.tasks",
 ]
 PROJECT_APPS = {
     "accounts",
@@ -1045,6 +1114,7 @@ PROJECT_APPS = {
     "equity",
     "audit",
     "api",
+    "googlesync",
 }
 
 
