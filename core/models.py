@@ -26,6 +26,8 @@ class Kind(models.TextChoices):
     DELETE = "delete", "Deletion"
     PURGE = "purge", "Student records purged"
     RETENTION = "retention", "Retention setting changed"
+    SSO_REFUSED = "sso_refused", "Refused: sign-in through the district's provider"
+    SIGN_IN_SETTINGS = "sign_in_settings", "Sign-in settings changed"
 
 
 class AuditEvent(models.Model):
