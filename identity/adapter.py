@@ -58,6 +58,8 @@ def social_app(provider: Provider) -> SocialApp:
                     "strict": True,
                     "want_assertion_signed": True,
                     "reject_idp_initiated_sso": True,
+                    # Our own URLs are checked too: allow a host such as "localhost".
+                    "allow_single_label_domains": True,
                 },
             },
         )
