@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from schools.models import District
 from schools.scoping import outside_scope
 
@@ -65,3 +67,18 @@ def passwords_refused(user) -> bool:
         return SignInSettings.objects.filter(
             district__memberships__user=user, passwords_allowed=False
         ).exists()
+
+
+def sign_in_origins(providers) -> list[str]:
+    """Where a sign-in form's redirect leads: each provider's sign-in origin.
+
+    The site's CSP limits form-action to itself, and browsers hold the redirects after a
+    form is sent to it too; a page that starts a sign-in adds these (identity.views).
+    """
+    origins = []
+    for provider in providers:
+        url = provider.idp_sso_url if provider.is_saml else provider.server_url
+        parts = urlsplit(url or "")
+        if parts.scheme in ("http", "https") and parts.netloc:
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+    return sorted(set(origins))

@@ -64,6 +64,16 @@ def settings_for(district: District) -> SignInSettings:
     return found or SignInSettings(district=district)
 
 
+def ensure_settings(district: District) -> SignInSettings:
+    """The district's settings row, created with the defaults on first use (the admin's page).
+
+    Settled by the unique district column, so two first visits at once make one row.
+    """
+    with outside_scope():
+        settings, _ = SignInSettings.objects.get_or_create(district=district)
+    return settings
+
+
 @transaction.atomic
 def save_settings(*, settings: SignInSettings, by) -> SignInSettings:
     settings.full_clean()

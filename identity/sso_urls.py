@@ -8,9 +8,15 @@ accounts app keeps those jobs.
 
 from functools import wraps
 
+from allauth.socialaccount.providers.openid_connect import views as oidc
 from allauth.socialaccount.providers.saml import views as saml
-from django.urls import include, path
+from django.urls import path
 from django.views.generic import TemplateView
+
+from schools.scoping import outside_scope
+
+from .models import Provider
+from .selectors import sign_in_origins
 
 
 def _with_host(view):
@@ -25,8 +31,29 @@ def _with_host(view):
     return wrapped
 
 
+def _may_leave_for_provider(view, kwarg):
+    """allauth's "continue to your provider" page posts to itself and is redirected to the
+    provider: the site's CSP form-action must allow that provider's origin on this page."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        with outside_scope():
+            provider = Provider.objects.filter(key=kwargs.get(kwarg), enabled=True).first()
+        if provider is not None:
+            response._csp_update = {"form-action": sign_in_origins([provider])}
+        return response
+
+    return wrapped
+
+
 urlpatterns = [
-    path("", include("allauth.socialaccount.providers.openid_connect.urls")),  # oidc/<id>/
+    path(
+        "oidc/<str:provider_id>/login/",
+        _may_leave_for_provider(oidc.login, "provider_id"),
+        name="openid_connect_login",
+    ),
+    path("oidc/<str:provider_id>/login/callback/", oidc.callback, name="openid_connect_callback"),
     path("saml/<str:organization_slug>/acs/", _with_host(saml.acs), name="saml_acs"),
     path(
         "saml/<str:organization_slug>/acs/finish/",
@@ -39,7 +66,11 @@ urlpatterns = [
         _with_host(saml.metadata),
         name="saml_metadata",
     ),
-    path("saml/<str:organization_slug>/login/", _with_host(saml.login), name="saml_login"),
+    path(
+        "saml/<str:organization_slug>/login/",
+        _may_leave_for_provider(_with_host(saml.login), "organization_slug"),
+        name="saml_login",
+    ),
     path(
         "login/cancelled/",
         TemplateView.as_view(template_name="socialaccount/login_cancelled.html"),

@@ -34,7 +34,7 @@ def _endpoints(request, provider: Provider) -> dict:
 @scoped_object(District, methods=["GET", "POST"])
 def sign_in_settings(request, district):
     require_district_admin(request.access, district)
-    settings = services.settings_for(district)
+    settings = services.ensure_settings(district)
     form = SignInSettingsForm(request.POST or None, instance=settings)
     if request.method == "POST" and form.is_valid():
         try:
@@ -116,7 +116,7 @@ def start(request):
             (p, social_app(p).get_provider(request).get_login_url(request))
             for p in selectors.providers_for_email(form.cleaned_data["email"])
         ]
-    return render(
+    response = render(
         request,
         "identity/start.html",
         {
@@ -126,3 +126,9 @@ def start(request):
         },
         status=400 if form.is_bound and not form.is_valid() else 200,
     )
+    if providers:
+        # django-csp: this page's buttons lead, through our redirect, to the providers.
+        response._csp_update = {
+            "form-action": selectors.sign_in_origins(p for p, _url in providers)
+        }
+    return response

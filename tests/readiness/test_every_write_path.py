@@ -988,6 +988,7 @@ NOT_EVIDENCE = {
     # identity: how people sign in is not evidence
     "identity.services.admit": "links a provider's account to an invited one",
     "identity.services.delete_provider": "sign-in settings",
+    "identity.services.ensure_settings": "sign-in settings",
     "identity.services.note_protocol_error": "the audit log",
     "identity.services.save_provider": "sign-in settings",
     "identity.services.save_settings": "sign-in settings",
