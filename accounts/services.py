@@ -67,6 +67,7 @@ def send_invitation_email(*, membership: Membership) -> None:
         "switched_off": not user.is_active,
         # The district's providers, which open the account straight away.
         "providers": ways["providers"],
+        "provider_names": [p.name for p in ways["providers"]],
         "sso_url": absolute_url(reverse("identity:start")),
         # A switched-off account gets no password link: it could not sign in with it, and
         # Django's own reset form skips such accounts too; nor does a district that signs

@@ -34,7 +34,7 @@ SAML_EMAIL_ATTRIBUTES = [
 
 def social_app(provider: Provider) -> SocialApp:
     """allauth's app for one provider, never saved (allauth's SocialApp table stays empty)."""
-    domains = services.settings_for(provider.district).domains()
+    domains = provider.district_settings().domains()
     common = {"verified_email": domains if provider.trust_email else False}
     if provider.is_saml:
         # Read from the metadata when the provider was saved (identity.forms), so a sign-in
@@ -85,7 +85,7 @@ def _saml_mapping(provider: Provider) -> dict:
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def list_apps(self, request, provider=None, client_id=None):
         with outside_scope():
-            rows = Provider.objects.select_related("district").filter(enabled=True)
+            rows = Provider.objects.select_related("district__sign_in").filter(enabled=True)
             if provider and provider not in ("saml", "openid_connect"):
                 rows = rows.filter(key=provider)
             elif provider == "saml":

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 from schools.models import District
@@ -155,6 +156,20 @@ class Provider(models.Model):
     @property
     def has_secret(self) -> bool:
         return bool(self.sealed_secret)
+
+    def login_url(self) -> str:
+        """allauth's URL that starts a sign-in with this provider (POST to it)."""
+        if self.is_saml:
+            return reverse("saml_login", kwargs={"organization_slug": self.key})
+        return reverse("openid_connect_login", kwargs={"provider_id": self.key})
+
+    def district_settings(self) -> SignInSettings:
+        """The district's settings, read with the provider when it was selected with
+        ``district__sign_in`` (defaults, unsaved, when the district never set them)."""
+        try:
+            return self.district.sign_in
+        except SignInSettings.DoesNotExist:
+            return SignInSettings(district=self.district)
 
     def secret(self) -> str | None:
         return sealing.unseal(self.sealed_secret)

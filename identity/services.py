@@ -57,13 +57,6 @@ class Admitted:
     mfa: bool
 
 
-def settings_for(district: District) -> SignInSettings:
-    """The district's sign-in settings (unsaved defaults when it never set them)."""
-    with outside_scope():
-        found = SignInSettings.objects.filter(district=district).first()
-    return found or SignInSettings(district=district)
-
-
 def ensure_settings(district: District) -> SignInSettings:
     """The district's settings row, created with the defaults on first use (the admin's page).
 
@@ -169,10 +162,10 @@ def admit(*, sociallogin, is_locked=lambda email: False) -> Admitted:
     """
     key = sociallogin.account.provider
     with outside_scope():
-        provider = Provider.objects.select_related("district").filter(key=key).first()
+        provider = Provider.objects.select_related("district__sign_in").filter(key=key).first()
     if provider is None or not provider.enabled:
         raise _refuse("provider_off", provider=provider)
-    settings = settings_for(provider.district)
+    settings = provider.district_settings()
     evidence = sociallogin.account.extra_data.get("pillarwise") or {}
     if provider.is_saml and not spend_assertion(evidence):
         raise _refuse("replayed", provider=provider)

@@ -9,7 +9,6 @@ from schools.models import District
 from schools.scoping import require_district_admin, scoped_object
 
 from . import selectors, services
-from .adapter import social_app
 from .forms import ProviderForm, SignInSettingsForm, StartForm
 from .models import Provider
 
@@ -113,8 +112,7 @@ def start(request):
     providers = None
     if request.method == "POST" and form.is_valid():
         providers = [
-            (p, social_app(p).get_provider(request).get_login_url(request))
-            for p in selectors.providers_for_email(form.cleaned_data["email"])
+            (p, p.login_url()) for p in selectors.providers_for_email(form.cleaned_data["email"])
         ]
     response = render(
         request,

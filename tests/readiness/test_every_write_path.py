@@ -992,7 +992,6 @@ NOT_EVIDENCE = {
     "identity.services.note_protocol_error": "the audit log",
     "identity.services.save_provider": "sign-in settings",
     "identity.services.save_settings": "sign-in settings",
-    "identity.services.settings_for": READS,
     "identity.services.spend_assertion": "spent SAML assertions",
     # audit
     "audit.purge.due_for_retention": READS,
