@@ -95,7 +95,7 @@ class ProviderForm(ModelForm):
                 return
         except Exception:  # noqa: BLE001 - any unreadable metadata is the person's to fix
             field = "metadata_xml" if xml else "metadata_url"
-            self.add_error(field, "This metadata could not be read as SAML 2.0 IdP metadata.")
+            self.add_error(field, "This metadata could not be read as SAML IdP metadata.")
             return
         idp = parsed.get("idp") or {}
         self.instance.idp_entity_id = idp.get("entityId", "")

@@ -99,7 +99,7 @@ class Provider(models.Model):
         GOOGLE = "google", "Google Workspace"
         ENTRA = "entra", "Microsoft Entra ID"
         OIDC = "oidc", "Another OpenID Connect provider"
-        SAML = "saml", "SAML 2.0 (ClassLink, Clever, ADFS, Okta…)"
+        SAML = "saml", "SAML (ClassLink, Clever, ADFS, Okta…)"
 
     OIDC_KINDS = (Kind.GOOGLE, Kind.ENTRA, Kind.OIDC)
 
@@ -115,8 +115,9 @@ class Provider(models.Model):
         "issuer or discovery URL",
         blank=True,
         max_length=300,
-        help_text="Google: https://accounts.google.com. Entra ID: "
-        "https://login.microsoftonline.com/<tenant id>/v2.0. Another provider: its issuer.",
+        help_text="Google: https://accounts.google.com (filled in if left empty). Entra ID: "
+        "the “OpenID Connect metadata document” address under Endpoints of the app "
+        "registration. Another provider: its issuer or discovery URL.",
     )
     client_id = models.CharField("client ID", max_length=300, blank=True)
     sealed_secret = models.TextField(blank=True, editable=False)

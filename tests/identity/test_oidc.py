@@ -338,3 +338,13 @@ def test_a_provider_needs_its_secret(client, login, district, district_admin, si
     assert response.status_code == 400
     assert "client secret" in response.content.decode()
     assert not Provider.objects.exists()
+
+
+def test_an_account_signed_in_through_the_provider_sees_only_its_schools(
+    client, oidc_provider, oidc_row, invited, maple, cedar, elsewhere
+):
+    oidc_provider.add_user(invited.email)
+    oidc_sign_in(client, oidc_provider, oidc_row, invited.email)
+    assert client.get(reverse("schools:school_detail", args=[maple.pk])).status_code == 200
+    for school in (cedar, elsewhere):
+        assert client.get(reverse("schools:school_detail", args=[school.pk])).status_code == 404

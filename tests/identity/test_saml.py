@@ -208,5 +208,5 @@ def test_unreadable_metadata_is_a_field_error(
         {"kind": Provider.Kind.SAML, "name": "Clever", "enabled": "on", "metadata_xml": "<oops"},
     )
     assert response.status_code == 400
-    assert "could not be read as SAML 2.0 IdP metadata" in response.content.decode()
+    assert "could not be read as SAML IdP metadata" in response.content.decode()
     assert not Provider.objects.exists()
