@@ -3,6 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.forms import PasswordResetForm as BasePasswordResetForm
 
 from core import queue
+from identity.selectors import passwords_refused
 from schools.forms import CrispyFormMixin, Form, InputRulesMixin
 from schools.models import Role, School
 
@@ -12,6 +13,15 @@ class LoginForm(InputRulesMixin, AuthenticationForm):
         label="E-mail address",
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if passwords_refused(user):
+            raise forms.ValidationError(
+                "Your district signs in through its own accounts, not a Pillarwise password. "
+                "Use “Sign in with your district account” below.",
+                code="sso_only",
+            )
 
 
 class PasswordResetForm(InputRulesMixin, BasePasswordResetForm):

@@ -10,6 +10,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from identity import mfa
+
 from . import two_factor
 
 # Session keys (set at sign-in by accounts.signals).
@@ -83,6 +85,10 @@ def refresh(session, user) -> None:
     """Decide what the session still owes: a code ("verify"), a set-up ("setup"), or nothing."""
     session[TWO_FACTOR_CHECKED] = int(time.time())
     if getattr(user, "otp_device", None) is not None:
+        session.pop(TWO_FACTOR, None)
+    elif mfa.vouched(session, user):
+        # Signed in through the district's provider, which proved a second factor that the
+        # district accepts instead of Pillarwise's own code.
         session.pop(TWO_FACTOR, None)
     elif two_factor.has_device(user):
         session[TWO_FACTOR] = "verify"

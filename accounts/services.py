@@ -12,6 +12,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from core import queue
+from identity.selectors import ways_to_sign_in
 from schools.models import District, Membership, Role, School
 from schools.scoping import Access, access_for
 from schools.web import absolute_url
@@ -59,13 +60,20 @@ def invite_user(
 
 def send_invitation_email(*, membership: Membership) -> None:
     user = membership.user
+    ways = ways_to_sign_in(membership.district, user)
     context = {
         "membership": membership,
         "user": user,
         "switched_off": not user.is_active,
+        # The district's providers, which open the account straight away.
+        "providers": ways["providers"],
+        "provider_names": [p.name for p in ways["providers"]],
+        "sso_url": absolute_url(reverse("identity:start")),
         # A switched-off account gets no password link: it could not sign in with it, and
-        # Django's own reset form skips such accounts too.
-        "needs_password": user.is_active and not user.has_usable_password(),
+        # Django's own reset form skips such accounts too; nor does a district that signs
+        # in through its provider only.
+        "needs_password": user.is_active and ways["password"] and not user.has_usable_password(),
+        "password": ways["password"],
         "set_password_url": set_password_url(user),
         "login_url": absolute_url(reverse("accounts:login")),
     }

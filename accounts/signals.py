@@ -6,6 +6,8 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
 
+from identity import mfa
+
 from . import middleware, services
 from .models import User, UserSession
 
@@ -17,6 +19,7 @@ def on_login(sender, request, user, **kwargs):
         session.save()
     UserSession.objects.get_or_create(session_key=session.session_key, defaults={"user": user})
     session[middleware.LAST_SEEN] = int(time.time())
+    mfa.remember(session, user)  # the provider's multi-factor claim, for an SSO sign-in
     middleware.refresh(session, user)
 
 

@@ -102,8 +102,16 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # Sign-in through the district's own provider (identity/, docs/sign-in.md): allauth's
+    # social accounts with two protocols. Its account pages are not mounted.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     # Pillarwise: one app per part of the job; `schools` is imported by all.
     "accounts",
+    "identity",  # each district's identity providers and the SSO sign-in rules
     "schools",
     "core",  # the task outbox and the audit log, which every app writes to
     "initiatives",
@@ -136,6 +144,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # allauth keeps its per-request context here (social sign-in, identity/).
+    "allauth.account.middleware.AccountMiddleware",
     # Signs out a session left idle longer than SESSION_IDLE_TIMEOUT.
     "accounts.middleware.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -479,6 +489,25 @@ AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are not kept here
 AXES_VERBOSE = False
 # Proxies in front of the app that append to X-Forwarded-For (0: use the socket address).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Sign-in through the district's provider (django-allauth; identity/, docs/sign-in.md).
+# Providers are per district rows (identity.Provider), turned into allauth apps per request
+# by the adapter; nobody signs up, a provider's sign-in opens an invited account only.
+ACCOUNT_ADAPTER = "identity.adapter.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "identity.adapter.SocialAccountAdapter"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+# Redirect URIs given to providers use the scheme people reach the site at.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = _base.scheme
+SOCIALACCOUNT_STORE_TOKENS = False  # Pillarwise calls no provider API after sign-in
+SOCIALACCOUNT_PROVIDERS = {
+    # Keeps the assertion id (replays) and AuthnContext (multi-factor) for identity.services.
+    "saml": {"provider_class": "identity.providers.DistrictSAMLProvider"},
+}
 
 # Two-factor (django-otp): the issuer shown in the authenticator app.
 OTP_TOTP_ISSUER = "Pillarwise"

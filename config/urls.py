@@ -7,6 +7,8 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
+    path("", include("identity.urls")),
+    path("sso/", include("identity.sso_urls")),
     path("", include("schools.urls")),
     path("", include("equity.urls")),
     path("", include("pd.urls")),

@@ -28,6 +28,8 @@ class Kind(models.TextChoices):
     RETENTION = "retention", "Retention setting changed"
     API_TOKEN = "api_token", "API token made or revoked"
     API_WRITE = "api_write", "Change through the API"
+    SSO_REFUSED = "sso_refused", "Refused: sign-in through the district's provider"
+    SIGN_IN_SETTINGS = "sign_in_settings", "Sign-in settings changed"
 
 
 class AuditEvent(models.Model):

@@ -16,7 +16,7 @@ from django.http import QueryDict
 from django.urls import reverse
 
 from tests.html_forms import Form, forms_of
-from tests.scoping_cases import CASES, PUBLIC, SIGNED_IN, Scoped
+from tests.scoping_cases import CASES, PUBLIC, PUBLIC_KWARGS, SIGNED_IN, Scoped
 from tests.test_scoping_matrix import SITE_NAMES
 
 # A warning that asks the person to confirm (a PD session that looks logged already) tells
@@ -99,6 +99,8 @@ PUBLIC_MAKERS = {
     "stakeholders:respond": _survey_link,
     "stakeholders:thanks": _survey_link,
     "equity:accept": _acceptance,
+    # identity: allauth's endpoints, named by a district's provider
+    **{name: make for name, make in PUBLIC_KWARGS.items() if callable(make)},
 }
 # Public pages that need an e-mailed secret no test holds without sending the mail.
 PUBLIC_WITHOUT_MAKER = {"accounts:password_reset_confirm"}

@@ -257,6 +257,46 @@ def _device_event(school):
 
 
 # --- end api ---
+# --- identity: sign-in providers (helper) ---
+def _provider(school, kind="oidc"):
+    from identity.models import Provider
+
+    provider = Provider(
+        district=school.district,
+        kind=kind,
+        name=f"Provider of {school.district.name}",
+        key=f"d{school.district_id}-{kind}-{Provider.objects.count()}",
+        server_url="https://idp.example.org",
+        client_id="client-id",
+        idp_entity_id="https://idp.example.org/saml",
+        idp_sso_url="https://idp.example.org/sso",
+        idp_x509cert="MIIBfake",
+    )
+    provider.set_secret("scoping-secret")
+    provider.save()
+    return provider
+
+
+def _provider_pk(school):
+    return {"pk": _provider(school).pk}
+
+
+def _oidc_key(school):
+    return {"provider_id": _provider(school).key}
+
+
+def _saml_key(school):
+    return {"organization_slug": _provider(school, "saml").key}
+
+
+# allauth's endpoints: public, and named by a district's provider. Those that answer only
+# the next step of a sign-in refuse a bare request with allauth's error page.
+SIGN_IN_STEPS = {
+    "openid_connect_callback": 401,  # no state: not the answer to a sign-in we started
+    "saml_finish_acs": 401,  # no response posted to the ACS first
+    "saml_sls": 400,  # no logout request or response
+}
+# --- end identity ---
 
 
 CASES: dict[str, object] = {
@@ -402,6 +442,22 @@ CASES: dict[str, object] = {
     "readiness:district_recompute": Scoped(_district, methods=("POST",), level="district"),
     "readiness:targets": Scoped(_district, methods=("GET", "POST"), level="district"),
     # --- end readiness ---
+    # --- identity (helper) ---
+    "identity:start": PUBLIC,
+    "identity:settings": Scoped(_district, methods=("GET", "POST"), level="district"),
+    "identity:provider_new": Scoped(_district, methods=("GET", "POST"), level="district"),
+    "identity:provider_edit": Scoped(_provider_pk, methods=("GET", "POST"), level="district"),
+    "identity:provider_delete": Scoped(_provider_pk, methods=("POST",), level="district"),
+    "openid_connect_login": PUBLIC,
+    "openid_connect_callback": PUBLIC,
+    "saml_login": PUBLIC,
+    "saml_acs": PUBLIC,
+    "saml_finish_acs": PUBLIC,
+    "saml_sls": PUBLIC,
+    "saml_metadata": PUBLIC,
+    "socialaccount_login_cancelled": PUBLIC,
+    "socialaccount_login_error": PUBLIC,
+    # --- end identity ---
     # --- audit (helper) ---
     "audit:log": Scoped(_district, level="district"),
     "audit:privacy": Scoped(_district, methods=("GET", "POST"), level="district"),
@@ -488,4 +544,13 @@ PUBLIC_KWARGS = {
     # --- equity: device year (helper) ---
     "equity:accept": {"token": "no-such-agreement-token"},
     # --- end equity: device year ---
+    # --- identity (helper): made for a school's district ---
+    "openid_connect_login": _oidc_key,
+    "openid_connect_callback": _oidc_key,
+    "saml_login": _saml_key,
+    "saml_acs": _saml_key,
+    "saml_finish_acs": _saml_key,
+    "saml_sls": _saml_key,
+    "saml_metadata": _saml_key,
+    # --- end identity ---
 }

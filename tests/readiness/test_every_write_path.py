@@ -1036,6 +1036,14 @@ NOT_EVIDENCE = {
     "accounts.services.set_active": "accounts and memberships",
     "accounts.services.set_password_url": READS,
     "accounts.tasks.send_invitation": "e-mail",
+    # identity: how people sign in is not evidence
+    "identity.services.admit": "links a provider's account to an invited one",
+    "identity.services.delete_provider": "sign-in settings",
+    "identity.services.ensure_settings": "sign-in settings",
+    "identity.services.note_protocol_error": "the audit log",
+    "identity.services.save_provider": "sign-in settings",
+    "identity.services.save_settings": "sign-in settings",
+    "identity.services.spend_assertion": "spent SAML assertions",
     # audit
     "audit.purge.due_for_retention": READS,
     "audit.purge.years_before": READS,
@@ -1096,6 +1104,7 @@ WRITE_MODULES = [
     "schools.services",
     "accounts.services",
     "accounts.tasks",
+    "identity.services",
     "audit.purge",
     "audit.tasks",
     "core.tasks",
@@ -1106,6 +1115,7 @@ WRITE_MODULES = [
 ]
 PROJECT_APPS = {
     "accounts",
+    "identity",
     "schools",
     "core",
     "initiatives",
