@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "accounts",
     "schools",
     "core",  # the task outbox and the audit log, which every app writes to
+    "software",  # the district's apps and their data-privacy agreements
     "initiatives",
     "stakeholders",
     "pd",
@@ -363,6 +364,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "apply-student-retention": {
         "task": "audit.tasks.apply_retention",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # Data-privacy agreements that expire within 60 days, to tech staff (software/tasks.py).
+    "remind-expiring-dpas": {
+        "task": "software.tasks.remind_expiring_dpas",
+        "schedule": crontab(hour=6, minute=15),
     },
     # Tasks held while Redis was down (core/queue.py).
     "flush-pending-tasks": {
