@@ -219,6 +219,43 @@ def send_request_link_email(*, request_id: int) -> bool:
     return True
 
 
+def send_request_update_email(*, request_id: int) -> bool:
+    """Tell a requester that their request was decided or needs more from them (a task's
+    work). Someone with an account gets the request's page; a teacher a new personal link
+    (which replaces the one sent before)."""
+    with transaction.atomic(), outside_scope():
+        request = (
+            AppRequest.objects.select_for_update()
+            .select_related("app", "district")
+            .filter(pk=request_id)
+            .first()
+        )
+        if request is None or not request.requester_email:
+            return False
+        if request.requested_by_id:
+            path = reverse("software:request_detail", args=[request.pk])
+        else:
+            token = request.new_link_token()
+            request.save(update_fields=["link_digest", "updated_at"])
+            path = reverse("software:public_request_status", args=[request.district.slug, token])
+        last = RequestNote.objects.filter(request=request).order_by("-created_at", "-pk").first()
+    context = {"request": request, "note": last, "url": absolute_url(path)}
+    send_mail(
+        subject=f"Your request for {request.app.name}: {request.get_status_display().lower()}",
+        message=render_to_string("software/email/request_update.txt", context),
+        from_email=None,
+        recipient_list=[request.requester_email],
+    )
+    return True
+
+
+def _tell_requesters(request_ids) -> None:
+    from .tasks import send_request_update
+
+    for pk in request_ids:
+        queue.enqueue(send_request_update, pk)
+
+
 def request_confirm(*, request: AppRequest) -> bool:
     """The requester followed their link: an unconfirmed request is submitted."""
     with transaction.atomic():
@@ -270,6 +307,8 @@ def request_review(
         if locked.status == RequestStatus.SUBMITTED:
             locked.status = RequestStatus.IN_REVIEW
             locked.save(update_fields=["status", "updated_at"])
+        if outcome == Outcome.RETURNED:
+            _tell_requesters([locked.pk])
         record(
             "app_request_reviewed",
             user=user,
@@ -327,6 +366,7 @@ def app_decide(
                     for r in closing
                 ]
             )
+            _tell_requesters(r.pk for r in closing)
         record(
             "app_decided",
             user=user,

@@ -15,6 +15,12 @@ def send_request_link(request_id: int) -> bool:
 
 
 @shared_task(autoretry_for=(SMTPException, OSError), retry_backoff=True, max_retries=5)
+def send_request_update(request_id: int) -> bool:
+    """E-mail a requester that their request was decided or needs more information."""
+    return services.send_request_update_email(request_id=request_id)
+
+
+@shared_task(autoretry_for=(SMTPException, OSError), retry_backoff=True, max_retries=5)
 def send_dpa_reminder(district_id: int, today: str) -> int:
     """E-mail one district's reviewers about its agreements expiring within 60 days."""
     from datetime import date

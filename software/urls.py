@@ -6,12 +6,12 @@ app_name = "software"
 
 urlpatterns = [
     path("apps/", views.app_list, name="app_list"),
-    path("apps/export.csv", views.app_export, name="app_export"),
     path("apps/<int:pk>/", views.app_detail, name="app_detail"),
     path("apps/<int:pk>/edit/", views.app_edit, name="app_edit"),
     path("apps/<int:pk>/decide/", views.app_decide, name="app_decide"),
     path("apps/district/<int:pk>/new/", views.app_create, name="app_create"),
     path("apps/district/<int:pk>/import/", views.app_import, name="app_import"),
+    path("apps/district/<int:pk>/export.csv", views.app_export, name="app_export"),
     path("apps/district/<int:pk>/steps/", views.step_list, name="step_list"),
     path("apps/steps/<int:pk>/", views.step_edit, name="step_edit"),
     path("apps/requests/", views.request_list, name="request_list"),

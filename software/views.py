@@ -89,16 +89,19 @@ def app_list(request):
     )
 
 
-@login_required
-@require_GET
-def app_export(request):
+@scoped_object(District)
+def app_export(request, district):
+    """The district's register as filtered on the list, in the import's columns."""
     form = RegisterFilterForm(request.GET)
     if not form.is_valid():
         messages.error(request, "The export was not made: correct the filters first.")
         return redirect("software:app_list")
     stamp = timezone.localdate().isoformat()
+    apps = _filtered(form).filter(district=district)
     return csv_response(
-        f"app-register-{stamp}.csv", register_csv.HEADER, register_csv.export_rows(_filtered(form))
+        f"app-register-{district.slug}-{stamp}.csv",
+        register_csv.HEADER,
+        register_csv.export_rows(apps),
     )
 
 

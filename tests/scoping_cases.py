@@ -400,7 +400,6 @@ CASES: dict[str, object] = {
     # --- end audit ---
     # --- software ---
     "software:app_list": SIGNED_IN,
-    "software:app_export": SIGNED_IN,
     "software:request_list": SIGNED_IN,
     "software:request_new": SIGNED_IN,
     "software:app_detail": Scoped(_app, level="district"),
@@ -408,6 +407,7 @@ CASES: dict[str, object] = {
     "software:app_decide": Scoped(_app, methods=("GET", "POST"), level="district"),
     "software:app_create": Scoped(_district, methods=("GET", "POST"), level="district"),
     "software:app_import": Scoped(_district, methods=("GET", "POST"), level="district"),
+    "software:app_export": Scoped(_district, level="district"),
     "software:step_list": Scoped(_district, methods=("GET", "POST"), level="district"),
     "software:step_edit": Scoped(_review_step, methods=("GET", "POST"), level="district"),
     "software:request_detail": Scoped(_app_request, methods=("GET", "POST"), level="district"),

@@ -424,7 +424,9 @@ def test_the_import_refuses_unknown_columns_and_other_files(district, district_a
 def test_the_export_neutralises_formulas(client, login, district_admin, district):
     App.objects.create(district=district, name="=HYPERLINK(1)")
     login(district_admin)
-    body = b"".join(client.get(reverse("software:app_export")).streaming_content).decode()
+    body = b"".join(
+        client.get(reverse("software:app_export", args=[district.pk])).streaming_content
+    ).decode()
     assert "'=HYPERLINK(1)" in body
 
 
@@ -452,3 +454,37 @@ def test_expiring_agreements_are_sent_once_to_tech_staff_and_admins(
     with django_capture_on_commit_callbacks(execute=True):
         assert remind_expiring_dpas() == 1
     assert len(mail.outbox) == 2
+
+
+def test_requesters_hear_of_the_decision_and_of_a_request_for_more(
+    district, district_admin, coach, maple, django_capture_on_commit_callbacks
+):
+    StaffMemberFactory(school=maple, email="ana@maple.example.org", full_name="Ana Alvarez")
+    with django_capture_on_commit_callbacks(execute=True):
+        teacher = services.request_app(
+            district=district, email="ana@maple.example.org", name="Flip", why="Video replies"
+        )
+        services.request_confirm(request=teacher)
+        mine = services.request_app(district=district, user=coach, name="Flip", why="Too")
+    mail.outbox.clear()
+    step = services.ensure_steps(district)[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_review(
+            request=mine, user=district_admin, outcome=Outcome.RETURNED, step=step,
+            text="Which grades would use it?",
+        )  # fmt: skip
+    (asked,) = mail.outbox
+    assert asked.to == [coach.email] and "Which grades would use it?" in asked.body
+    assert reverse("software:request_detail", args=[mine.pk]) in asked.body
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.app_decide(
+            app=mine.app, user=district_admin, decision=Decision.DENIED, reason="Ads to kids"
+        )
+    told = {m.to[0]: m for m in mail.outbox[1:]}
+    assert set(told) == {coach.email, "ana@maple.example.org"}
+    assert "denied" in told["ana@maple.example.org"].subject
+    # The teacher's new link opens her request.
+    link = told["ana@maple.example.org"].body.split("http://127.0.0.1:8000", 1)[1].split()[0]
+    teacher.refresh_from_db()
+    assert AppRequest.for_token(link.rstrip("/").split("/")[-1]).get() == teacher
