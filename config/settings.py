@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "identity",  # each district's identity providers and the SSO sign-in rules
     "schools",
     "core",  # the task outbox and the audit log, which every app writes to
+    "software",  # the district's apps and their data-privacy agreements
     "initiatives",
     "stakeholders",
     "pd",
@@ -383,6 +384,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "google-devices-nightly": {
         "task": "googlesync.tasks.sync_all_districts",
         "schedule": crontab(hour=env.int("GOOGLE_SYNC_NIGHTLY_HOUR", default=1), minute=45),
+    },
+    # Data-privacy agreements that expire within 60 days, to tech staff (software/tasks.py).
+    "remind-expiring-dpas": {
+        "task": "software.tasks.remind_expiring_dpas",
+        "schedule": crontab(hour=6, minute=15),
     },
     # Tasks held while Redis was down (core/queue.py).
     "flush-pending-tasks": {

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("audit.urls")),
     path("", include("api.urls")),
     path("", include("googlesync.urls")),
+    path("", include("software.urls")),
 ]
 
 handler404 = "config.errors.not_found"

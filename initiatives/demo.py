@@ -31,6 +31,7 @@ from pd.models import PDSession
 from schools.models import District, Role, School
 from schools.pillars import Pillar
 from schools.scoping import outside_scope
+from software.models import App
 from stakeholders.models import Survey
 from stakeholders.services import copy_starter
 
@@ -220,6 +221,11 @@ def seed(district: District, schools: dict[str, School]) -> None:
             settled.updated_by = principal
             return settled
 
+        # The writing initiative's privacy item cites the app in the district's register.
+        workspace = App.objects.filter(
+            district=district, name="Google Workspace for Education"
+        ).first()
+        standard[rollout.pk, ComplianceKind.DATA_PRIVACY].app = workspace
         ComplianceItem.objects.bulk_update(
             [
                 item(
@@ -277,7 +283,7 @@ def seed(district: District, schools: dict[str, School]) -> None:
                 item(idea, ComplianceKind.ACCESSIBILITY, ComplianceStatus.TO_DO),
                 item(idea, ComplianceKind.PARENT_NOTICE, ComplianceStatus.TO_DO),
             ],
-            ["status", "evidence_url", "waiver_reason", "detail", "updated_by"],
+            ["status", "evidence_url", "waiver_reason", "detail", "updated_by", "app"],
         )
 
         # The moves, now that surveys have closed (or not) and compliance is settled.

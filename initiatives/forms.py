@@ -218,8 +218,19 @@ class ComplianceItemForm(ModelForm):
 
     class Meta:
         model = ComplianceItem
-        fields = ["kind", "detail", "status", "waiver_reason", "evidence_url"]
+        fields = ["kind", "app", "detail", "status", "waiver_reason", "evidence_url"]
         widgets = {"waiver_reason": _rows(2)}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The apps of the initiative's own district (the form is built with its instance).
+        initiative = getattr(self.instance, "initiative", None)
+        if initiative is not None:
+            self.fields["app"].queryset = (
+                self.fields["app"]
+                .queryset.filter(district_id=initiative.district_id)
+                .order_by("name")
+            )
 
 
 class SwotForm(ModelForm):

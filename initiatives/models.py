@@ -150,7 +150,7 @@ class Initiative(EditGuard, models.Model):
             return []
         return [
             item
-            for item in ComplianceItem.unscoped.filter(initiative_id=self.pk)
+            for item in ComplianceItem.unscoped.filter(initiative_id=self.pk).select_related("app")
             if not item.settled
         ]
 
@@ -381,6 +381,17 @@ class ComplianceItem(models.Model):
         "reason for the waiver", blank=True, help_text="Required when the item is waived."
     )
     evidence_url = models.URLField("evidence link", blank=True)
+    app = models.ForeignKey(
+        "software.App",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="compliance_items",
+        verbose_name="app in the district's register",
+        help_text="For a privacy or accessibility item: the app it is about. An approved app "
+        "with a signed, current agreement settles the privacy item; with an accessibility "
+        "review, the accessibility item.",
+    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -403,10 +414,17 @@ class ComplianceItem(models.Model):
 
     @property
     def settled(self) -> bool:
-        """Done, or waived with a written reason."""
+        """Done, waived with a written reason, or settled by the register: the linked app
+        is approved with a current agreement (privacy) or an accessibility review."""
         if self.status == ComplianceStatus.DONE:
             return True
-        return self.status == ComplianceStatus.WAIVED and bool(self.waiver_reason.strip())
+        if self.status == ComplianceStatus.WAIVED and bool(self.waiver_reason.strip()):
+            return True
+        return self.settled_by_register
+
+    @property
+    def settled_by_register(self) -> bool:
+        return self.app_id is not None and self.app.satisfies(self.kind)
 
     def clean(self):
         if self.status == ComplianceStatus.WAIVED and not self.waiver_reason.strip():

@@ -295,7 +295,7 @@ def initiative_page(initiative: Initiative, access) -> InitiativePage:
     device figures the reader may see; every compliance item and history row."""
     school_ids = linked_school_ids(initiative)
     schools = list(School.objects.filter(pk__in=school_ids).order_by("name"))
-    compliance = list(ComplianceItem.objects.filter(initiative=initiative).select_related())
+    compliance = list(ComplianceItem.objects.filter(initiative=initiative).select_related("app"))
     milestones = list(Milestone.objects.filter(initiative=initiative))
     surveys = list(Survey.objects.filter(initiative=initiative).order_by("-closes_on", "pk"))
     heard = headline_results(surveys)

@@ -291,15 +291,16 @@ def signoff_add(request, initiative):
 
 COMPLIANCE_HINT = (
     "Pilot and rollout wait until every item is done or waived with a reason. Link the "
-    "evidence: the signed agreement, the review, the letter sent home."
+    "evidence: the signed agreement, the review, the letter sent home. A privacy or "
+    "accessibility item about an app is settled by the district's app register once the app "
+    "is approved with a current agreement (or an accessibility review)."
 )
 
 
 @scoped_object(_initiatives, methods=["GET", "POST"])
 def compliance_add(request, initiative):
     _require_editor(request, initiative)
-    form = ComplianceItemForm(request.POST or None)
-    form.instance.initiative = initiative
+    form = ComplianceItemForm(request.POST or None, instance=ComplianceItem(initiative=initiative))
     return _part(
         request,
         initiative,

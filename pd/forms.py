@@ -109,6 +109,7 @@ class SessionForm(EditTokenMixin, ModelForm):
             "ongoing_series",
             "objective",
             "pedagogical_why",
+            "apps",
             "tools_covered",
             "materials_url",
             "notes",
@@ -121,6 +122,7 @@ class SessionForm(EditTokenMixin, ModelForm):
             "objective": forms.Textarea(attrs={"rows": 2}),
             "pedagogical_why": forms.Textarea(attrs={"rows": 2}),
             "notes": forms.Textarea(attrs={"rows": 2}),
+            "apps": forms.CheckboxSelectMultiple,
         }
 
     def __init__(self, *args, access, user, **kwargs):
@@ -136,6 +138,16 @@ class SessionForm(EditTokenMixin, ModelForm):
         # ScopedFormMixin has already limited the choices to initiatives in the user's scope.
         self.fields["initiative"].label = "Initiative it serves"
         self.fields["initiative"].empty_label = "None"
+        self.fields["apps"].queryset = self.fields["apps"].queryset.order_by("name")
+        if self.instance.pk:
+            self.initial.setdefault(
+                "apps",
+                list(
+                    self.instance.apps.through.unscoped.filter(pdsession=self.instance).values_list(
+                        "app_id", flat=True
+                    )
+                ),
+            )
         if self.instance.pk:
             self.initial.setdefault(
                 "schools", list(School.objects.filter(pd_sessions=self.instance))

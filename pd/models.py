@@ -150,7 +150,20 @@ class PDSession(EditGuard, models.Model):
         blank=True,
         help_text="What this changes for students' learning; the tool comes second.",
     )
-    tools_covered = models.CharField(max_length=300, blank=True)
+    tools_covered = models.CharField(
+        "other tools covered",
+        max_length=300,
+        blank=True,
+        help_text="Tools that are not apps in the district's register (a device, a practice).",
+    )
+    apps = models.ManyToManyField(
+        "software.App",
+        blank=True,
+        related_name="pd_sessions",
+        verbose_name="apps covered",
+        help_text="Apps from the district's register; only approved apps are offered.",
+        limit_choices_to={"decision__in": ["approved", "approved_with_conditions"]},
+    )
     facilitator_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

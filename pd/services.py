@@ -60,7 +60,7 @@ LOGGED_FIELDS = {
     "ongoing_series": "Ongoing series",
     "objective": "Learning objective",
     "pedagogical_why": "Pedagogical why",
-    "tools_covered": "Tools covered",
+    "tools_covered": "Other tools covered",
     "facilitator_user": "Facilitator",
     "facilitator_staff": "Facilitator (Learning Leader)",
     "materials_url": "Materials link",
@@ -106,6 +106,24 @@ def _link_schools(session: PDSession, school_ids: set[int]) -> None:
     links.bulk_create(
         links.model(pdsession_id=session.pk, school_id=i) for i in sorted(school_ids - present)
     )
+
+
+def _link_apps(session: PDSession, apps) -> list[str] | None:
+    """Cite exactly ``apps`` (register entries); returns [before, after] names when they
+    changed. Through the join table, as for schools: apps of the register are the
+    district's, whoever edits."""
+    links = PDSession.apps.through.unscoped
+    wanted = {a.pk: a.name for a in apps}
+    before = dict(
+        links.filter(pdsession=session).values_list("app_id", "app__name").order_by("app__name")
+    )
+    if set(before) == set(wanted):
+        return None
+    links.filter(pdsession=session).exclude(app_id__in=wanted).delete()
+    links.bulk_create(
+        links.model(pdsession_id=session.pk, app_id=i) for i in sorted(set(wanted) - set(before))
+    )
+    return [", ".join(sorted(before.values())) or "—", ", ".join(sorted(wanted.values())) or "—"]
 
 
 def _school_ids(session: PDSession) -> set[int]:
@@ -164,6 +182,7 @@ def session_log(
     attendees: Iterable[StaffMember],
     by,
     duplicate_ok: bool = False,
+    apps: Iterable = (),
 ) -> PDSession:
     """Save a new session with its schools, pillars and attendees (all credited in full).
 
@@ -191,6 +210,7 @@ def session_log(
     session.created_by = by
     session.save()
     _link_schools(session, {s.pk for s in schools})
+    _link_apps(session, apps)
     SessionPillar.objects.bulk_create(
         SessionPillar(session=session, pillar=p) for p in dict.fromkeys(pillars)
     )
@@ -205,7 +225,13 @@ def session_log(
 
 @transaction.atomic
 def session_update(
-    *, session: PDSession, data: dict, schools: Iterable[School], pillars: Iterable[str], by
+    *,
+    session: PDSession,
+    data: dict,
+    schools: Iterable[School],
+    pillars: Iterable[str],
+    by,
+    apps: Iterable | None = None,
 ) -> PDSessionChange | None:
     """Apply an edit and log each changed field as [old, new]; nothing logged if unchanged."""
     token = session.__dict__.get("_edit_token")  # the edit form's lock (EditGuard)
@@ -253,6 +279,8 @@ def session_update(
         SessionPillar.objects.bulk_create(
             SessionPillar(session=session, pillar=p) for p in new_pillars
         )
+    if apps is not None and (cited := _link_apps(session, apps)):
+        changes["Apps covered"] = cited
     session.save()
     if "Duration (minutes)" in changes:
         # Full attendees follow the new length; partial hours that were typed stay.

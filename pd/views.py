@@ -166,6 +166,7 @@ def session_new(request):
                 attendees=form.cleaned_data["attendees"],
                 by=request.user,
                 duplicate_ok=form.cleaned_data["log_anyway"],
+                apps=form.cleaned_data["apps"],
             )
         except services.PossibleDuplicate as exc:
             duplicates = exc.sessions
@@ -207,6 +208,7 @@ def _detail_context(request, session, schools, attendance_form=None, add_form=No
         "attendance_form": attendance_form or AttendanceForm(rows=page.rows, session=session),
         "add_form": add_form or AddAttendeesForm(session=session),
         "visible_school_ids": request.access.school_ids,
+        "apps_covered": list(session.apps.order_by("name")),
     }
 
 
@@ -233,6 +235,7 @@ def session_edit(request, session):
                 schools=form.cleaned_data["schools"],
                 pillars=form.cleaned_data["pillars"],
                 by=request.user,
+                apps=form.cleaned_data["apps"],
             )
         except ValidationError as exc:
             form.add_error(None, exc)

@@ -392,6 +392,7 @@ _COMMUNITY = Records("stakeholders:community", capability="stakeholders.tell_sto
 _SWOTS = Records("initiatives:swot_list")
 _INITIATIVES = Records("initiatives:school")
 _REFLECTIONS = Records("initiatives:reflections")
+_APPS = Records("software:app_list", school_arg="")
 
 
 # --- learning spaces & environments ----------------------------------------------------
@@ -486,6 +487,61 @@ def pedagogy_plan(schools, ctx):
     rows = _initiatives(schools, ctx)
     return _shares(
         schools, rows, "planned", "active", "active initiatives with a why and learning goals"
+    )
+
+
+def _apps_in_use(schools, ctx: Context) -> dict[int, dict]:
+    """Per school: the register's apps cited by compliance items of its active initiatives,
+    and those of them cleared on the day: approved, with a signed agreement that has not
+    expired (``software.models.AppQuerySet.cleared``'s rule; one query)."""
+    from initiatives.models import Initiative
+
+    def compute():
+        links = Initiative.schools.through.unscoped.filter(
+            school_id__in=_ids(schools, ctx),
+            initiative__status__in=ACTIVE_INITIATIVE,
+            initiative__created_at__date__lte=ctx.today,
+            initiative__compliance_items__app__isnull=False,
+        )
+        app = "initiative__compliance_items__app"
+        cleared = (
+            Q(**{f"{app}__decision__in": ("approved", "approved_with_conditions")})
+            & Q(**{f"{app}__dpa_status": "signed"})
+            & (
+                Q(**{f"{app}__dpa_expires_on__isnull": True})
+                | Q(**{f"{app}__dpa_expires_on__gte": ctx.today})
+            )
+        )
+        return {
+            row.pop("school_id"): row
+            for row in links.values("school_id")
+            .annotate(
+                used=Count(app, distinct=True),
+                cleared=Count(app, filter=cleared, distinct=True),
+            )
+            .order_by()
+        }
+
+    return ctx.once("apps_in_use", compute)
+
+
+@indicator(
+    key="apps_cleared",
+    pillar=Pillar.SPACES,
+    label="Apps in active initiatives approved with a current privacy agreement",
+    unit=SHARE,
+    formula="apps of the district's register cited by compliance items of active initiatives "
+    "that are approved with a signed, unexpired data-privacy agreement ÷ those apps",
+    target=1.0,
+    weight=1,
+    action="Before an app reaches students, have the district approve it and sign its "
+    "data-privacy agreement; renew agreements before they expire.",
+    link=_APPS,
+)
+def apps_cleared(schools, ctx):
+    rows = _apps_in_use(schools, ctx)
+    return _shares(
+        schools, rows, "cleared", "used", "apps in use approved with a current agreement"
     )
 
 

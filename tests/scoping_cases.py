@@ -10,6 +10,7 @@ A URL that is not listed here fails the matrix: whoever adds a URL says what it 
 - The Django admin (``admin:*``) is for superusers only and is checked as a whole.
 """
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,6 +41,51 @@ def _staff(school):
 
 def _membership(school):
     return {"pk": MembershipFactory(school=school, district=school.district, user=UserFactory()).pk}
+
+
+# --- software: the app register ---
+_serial = itertools.count(1)
+
+
+def _app(school):
+    from software.models import App
+
+    return {"pk": App.objects.create(district=school.district, name=f"App {next(_serial)}").pk}
+
+
+def _app_request(school):
+    from software.models import App, AppRequest
+
+    app = App.objects.create(district=school.district, name=f"Requested {next(_serial)}")
+    made = AppRequest.objects.create(
+        district=school.district, app=app, school=school, requester_name="T", why="Reading"
+    )
+    return {"pk": made.pk}
+
+
+def _review_step(school):
+    from software.models import ReviewStep
+
+    step = ReviewStep.objects.create(district=school.district, name=f"Step {next(_serial)}")
+    return {"pk": step.pk}
+
+
+def _public_district(school):
+    return {"slug": school.district.slug}
+
+
+def _public_request_link(school):
+    from software.models import App, AppRequest
+
+    district = school.district
+    app = App.objects.create(district=district, name="Linked")
+    made = AppRequest(district=district, app=app, requester_name="T", why="Reading")
+    token = made.new_link_token()
+    made.save()
+    return {"slug": district.slug, "token": token}
+
+
+# --- end software ---
 
 
 # --- equity: inventory makers (helper) ---
@@ -504,6 +550,24 @@ CASES: dict[str, object] = {
     "googlesync:run": Scoped(_google_sync_run, level="district"),
     "googlesync:device_action": Scoped(_device_google_disable, methods=("POST",)),
     # --- end googlesync ---
+    # --- software ---
+    "software:app_list": SIGNED_IN,
+    "software:request_list": SIGNED_IN,
+    "software:request_new": SIGNED_IN,
+    "software:app_detail": Scoped(_app, level="district"),
+    "software:app_edit": Scoped(_app, methods=("GET", "POST"), level="district"),
+    "software:app_decide": Scoped(_app, methods=("GET", "POST"), level="district"),
+    "software:app_create": Scoped(_district, methods=("GET", "POST"), level="district"),
+    "software:app_import": Scoped(_district, methods=("GET", "POST"), level="district"),
+    "software:app_export": Scoped(_district, level="district"),
+    "software:step_list": Scoped(_district, methods=("GET", "POST"), level="district"),
+    "software:step_edit": Scoped(_review_step, methods=("GET", "POST"), level="district"),
+    "software:request_detail": Scoped(_app_request, methods=("GET", "POST"), level="district"),
+    "software:request_withdraw": Scoped(_app_request, methods=("POST",), level="district"),
+    "software:public_register": PUBLIC,
+    "software:public_request": PUBLIC,
+    "software:public_request_status": PUBLIC,
+    # --- end software ---
 }
 
 # Public URLs that need arguments to be reversed.
@@ -553,4 +617,8 @@ PUBLIC_KWARGS = {
     "saml_sls": _saml_key,
     "saml_metadata": _saml_key,
     # --- end identity ---
+    # A callable makes the object the public page is about (a district's public list).
+    "software:public_register": _public_district,
+    "software:public_request": _public_district,
+    "software:public_request_status": _public_request_link,
 }

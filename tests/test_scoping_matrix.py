@@ -132,7 +132,7 @@ def test_signed_in_pages_show_only_the_users_schools(name, client, member, cedar
 @pytest.mark.parametrize("name", PUBLIC_PAGES)
 def test_public_pages_answer_anyone(name, client, db, request):
     kwargs = PUBLIC_KWARGS.get(name)
-    if callable(kwargs):  # a public URL naming a real object (a district's provider)
+    if callable(kwargs):  # a public URL naming a real object (a district, its provider)
         kwargs = kwargs(request.getfixturevalue("maple"))
     response = client.get(reverse(name, kwargs=kwargs))
     expected = (SIGN_IN_STEPS[name],) if name in SIGN_IN_STEPS else (200, 302, 405)
