@@ -30,6 +30,8 @@ class Kind(models.TextChoices):
     API_WRITE = "api_write", "Change through the API"
     SSO_REFUSED = "sso_refused", "Refused: sign-in through the district's provider"
     SIGN_IN_SETTINGS = "sign_in_settings", "Sign-in settings changed"
+    APP_REGISTER = "app_register", "App register changed"
+    APP_REQUEST = "app_request", "App request"
 
 
 class AuditEvent(models.Model):

@@ -16,6 +16,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from core.auditlog import record
+from core.models import Kind
 from schools.scoping import outside_scope
 from schools.signals import evidence_changed
 
@@ -205,10 +206,10 @@ def import_register(*, district, raw: bytes, user) -> tuple[int, int, list[RowEr
             app.save()
             created, updated = created + new, updated + (not new)
         record(
-            "app_register_imported",
+            Kind.APP_REGISTER,
             user=user,
             district=district,
-            detail=f"{created} added, {updated} updated",
+            detail=f"imported: {created} added, {updated} updated",
         )
         evidence_changed.send(sender=App, district_ids=[district.pk])
     return created, updated, []

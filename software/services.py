@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from core import queue
 from core.auditlog import record
+from core.models import Kind
 from schools.models import District, Membership, Role, School, StaffMember
 from schools.scoping import outside_scope
 from schools.signals import evidence_changed
@@ -62,11 +63,11 @@ def app_save(*, app: App, user) -> App:
     with transaction.atomic():
         app.save()
         record(
-            "app_added" if created else "app_changed",
+            Kind.APP_REGISTER,
             user=user,
             district=app.district,
             obj=app,
-            detail=app.name,
+            detail=f"{'added' if created else 'changed'}: {app.name}"[:200],
         )
         _announce(app.district_id)
     return app
@@ -92,13 +93,24 @@ def ensure_steps(district: District) -> list[ReviewStep]:
 def step_save(*, step: ReviewStep, user) -> ReviewStep:
     with transaction.atomic():
         step.save()
-        record("review_step_saved", user=user, district=step.district, obj=step, detail=step.name)
+        record(
+            Kind.APP_REGISTER,
+            user=user,
+            district=step.district,
+            obj=step,
+            detail=f"review step saved: {step.name}",
+        )
     return step
 
 
 def step_delete(*, step: ReviewStep, user) -> None:
     with transaction.atomic():
-        record("review_step_removed", user=user, district=step.district, detail=step.name)
+        record(
+            Kind.APP_REGISTER,
+            user=user,
+            district=step.district,
+            detail=f"review step removed: {step.name}",
+        )
         step.delete()
 
 
@@ -183,7 +195,13 @@ def request_app(
             why=why.strip(),
             status=RequestStatus.SUBMITTED if user else RequestStatus.UNCONFIRMED,
         )
-        record("app_requested", user=user, district=district, obj=request, detail=app.name)
+        record(
+            Kind.APP_REQUEST,
+            user=user,
+            district=district,
+            obj=request,
+            detail=f"requested: {app.name}"[:200],
+        )
         if user is None:
             from .tasks import send_request_link
 
@@ -263,7 +281,7 @@ def request_confirm(*, request: AppRequest) -> bool:
             pk=request.pk, status=RequestStatus.UNCONFIRMED
         ).update(status=RequestStatus.SUBMITTED, updated_at=timezone.now())
         if updated:
-            record("app_request_confirmed", district=request.district, obj=request)
+            record(Kind.APP_REQUEST, district=request.district, obj=request, detail="confirmed")
     if updated:
         request.status = RequestStatus.SUBMITTED
     return bool(updated)
@@ -310,11 +328,11 @@ def request_review(
         if outcome == Outcome.RETURNED:
             _tell_requesters([locked.pk])
         record(
-            "app_request_reviewed",
+            Kind.APP_REQUEST,
             user=user,
             district=locked.district,
             obj=locked,
-            detail=f"{note.get_outcome_display()}{': ' + step.name if step else ''}",
+            detail=f"{note.get_outcome_display()}{': ' + step.name if step else ''}"[:200],
         )
     request.status = locked.status
     return note
@@ -368,11 +386,11 @@ def app_decide(
             )
             _tell_requesters(r.pk for r in closing)
         record(
-            "app_decided",
+            Kind.APP_REGISTER,
             user=user,
             district=locked.district,
             obj=locked,
-            detail=f"{locked.get_decision_display()}: {reason}",
+            detail=f"decided {locked.get_decision_display().lower()}: {locked.name}"[:200],
         )
         _announce(locked.district_id)
     for field in ("decision", "decision_reason", "conditions", "decided_by", "decided_at"):
@@ -385,7 +403,9 @@ def request_withdraw(*, request: AppRequest, user=None) -> None:
         locked = _lock_open(request)
         locked.status = RequestStatus.WITHDRAWN
         locked.save(update_fields=["status", "updated_at"])
-        record("app_request_withdrawn", user=user, district=locked.district, obj=locked)
+        record(
+            Kind.APP_REQUEST, user=user, district=locked.district, obj=locked, detail="withdrawn"
+        )
     request.status = RequestStatus.WITHDRAWN
 
 
