@@ -19,7 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import FilteredRelation, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_htmx.http import reswap, retarget
 
-from schools.exports import CsvColumn, csv_response, queryset_csv_response
+from schools.exports import csv_response, queryset_csv_response
 from schools.models import District, School
 from schools.permissions import schools_for
 from schools.scoping import scoped_object
@@ -153,52 +153,11 @@ def _inventory_queryset(access):
 
 
 FILTERS = ("q", "school", "status", "model", "kind")
-CSV_HEADER = [
-    "asset_tag",
-    "serial_number",
-    "school_code",
-    "school",
-    "maker",
-    "model",
-    "kind",
-    "status",
-    "student_id",
-    "purchase_date",
-    "funding_source",
-]
 
 
 def _csv(queryset):
-    """The filtered inventory as CSV: every device, the holder through one join (a page reads
-    it per row; a million correlated lookups would not do), written by PostgreSQL's COPY."""
-    # At most one open assignment per device (a database constraint): no row repeats.
-    devices = queryset.annotate(
-        open_assignment=FilteredRelation(
-            "assignments", condition=Q(assignments__checked_in_at__isnull=True)
-        )
-    )
-    columns = [
-        CsvColumn(header, path)
-        for header, path in zip(
-            CSV_HEADER,
-            [
-                "asset_tag",
-                "serial_number",
-                "school__code",
-                "school__name",
-                "model__maker",
-                "model__name",
-                "model__kind",
-                "status",
-                "open_assignment__student__local_id",
-                "purchase_date",
-                "funding_source",
-            ],
-            strict=True,
-        )
-    ]
     stamp = timezone.localdate().isoformat()
-    return queryset_csv_response(f"devices-{stamp}.csv", columns, devices)
+    return queryset_csv_response(f"devices-{stamp}.csv", *selectors.inventory_export(queryset))
 
 
 @login_required

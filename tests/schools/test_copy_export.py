@@ -120,7 +120,7 @@ def test_the_statement_keeps_its_parameters_bound(maple):
 
 
 @on_postgresql
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # autocommit, as a streamed response is
 def test_a_download_closed_early_leaves_the_connection_usable(maple):
     model = DeviceFactory(school=maple, asset_tag="B-00000").model
     Device.objects.bulk_create(
@@ -136,12 +136,15 @@ def test_a_download_closed_early_leaves_the_connection_usable(maple):
     )
     statement = copy_statement(
         Device.objects.order_by("asset_tag"),
-        [CsvColumn("tag", "asset_tag"), CsvColumn("notes", Value("x" * 200))],
+        [CsvColumn("tag", "asset_tag"), CsvColumn("notes", Value("x" * 2000))],
     )
     chunks = copy_chunks(statement)
     assert next(chunks)
     chunks.close()  # the person cancelled the download
     assert Device.objects.filter(asset_tag="B-00001").exists()
+    with connection.cursor() as cursor:  # the COPY's settings ended with it
+        cursor.execute("SHOW enable_sort")
+        assert cursor.fetchone() == ("on",)
 
 
 URL = reverse("equity:inventory")
