@@ -364,6 +364,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "audit.tasks.apply_retention",
         "schedule": crontab(hour=2, minute=30),
     },
+    # The twelve months of PD hours the reports keep per person move on (pd/hours.py).
+    "pd-hours-nightly": {
+        "task": "pd.tasks.move_hours_windows",
+        "schedule": crontab(hour=1, minute=15),
+    },
     # Tasks held while Redis was down (core/queue.py).
     "flush-pending-tasks": {
         "task": "core.tasks.flush_pending_tasks",

@@ -56,16 +56,22 @@ def _pd_school_ids(access) -> frozenset[int] | None:
     return schools_for(access, can_use_pd)
 
 
+def _every_visible(access, ids) -> bool:
+    """Whether ``ids`` are all the schools the scope shows: the scoped managers already say
+    so (by district for a district-wide membership), and a list of 1,800 ids only costs."""
+    return ids is None or ids == access.school_ids
+
+
 def _pd_schools(access):
     ids = _pd_school_ids(access)
     schools = School.objects.order_by("name")
-    return schools if ids is None else schools.filter(pk__in=ids)
+    return schools if _every_visible(access, ids) else schools.filter(pk__in=ids)
 
 
 def _pd_sessions(access):
     ids = _pd_school_ids(access)
     sessions = PDSession.objects.all()
-    if ids is None:
+    if _every_visible(access, ids):
         return sessions
     links = PDSession.schools.through.unscoped.filter(school_id__in=ids)
     return sessions.filter(pk__in=links.values("pdsession_id"))
@@ -403,6 +409,7 @@ def reports(request):
         {
             "form": form,
             "period": scope.period,
+            "kept_since": scope.kept_since,
             "school": scope.school,
             "summary": report.summary,
             "page": page,
