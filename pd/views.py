@@ -27,6 +27,7 @@ from schools.exports import csv_response
 from schools.forms import EARLIEST_DATE, LATEST_DATE
 from schools.models import School
 from schools.permissions import schools_for
+from schools.replica import reads_from_replica
 from schools.scoping import scoped_object
 from schools.web import absolute_url, qr_svg
 
@@ -382,6 +383,7 @@ def poll_results(request, poll):
 
 @login_required
 @require_GET
+@reads_from_replica
 def reports(request):
     can_use_pd.require(request.access)
     schools = _pd_schools(request.access)

@@ -317,11 +317,12 @@ def queryset_csv_response(
         return csv_response(filename, header, rows)
     _audit_export(filename)
     statement = copy_statement(queryset, columns)
+    using = queryset.db  # the replica's, for a view that reads from one (schools/replica.py)
     first = (BOM + _Writer().writerow([neutralise(cell) for cell in header])).encode()
 
     def body():
         yield first
-        yield from copy_chunks(statement, queryset.db)
+        yield from copy_chunks(statement, using)
 
     response = StreamingHttpResponse(body(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(True, filename)

@@ -30,6 +30,7 @@ from django_htmx.http import reswap, retarget
 from schools.exports import csv_response, queryset_csv_response
 from schools.models import District, School
 from schools.permissions import schools_for
+from schools.replica import reads_from_replica
 from schools.scoping import scoped_object
 from schools.selectors import SCHOOLS_PER_PAGE
 
@@ -164,14 +165,21 @@ def _csv(queryset):
 @require_GET
 def inventory(request):
     can_read_inventory.require(request.access)
-    status = 200
     if request.GET.get("format") == "csv":
-        export = DeviceFilter(
-            request.GET, queryset=_inventory_devices(request.access), request=request
-        )
-        if export.is_valid():
-            return _csv(export.qs)
-        status = 400  # never every device for a filter that was not understood: the page says why
+        return _inventory_export(request)
+    return _inventory_page(request)
+
+
+@reads_from_replica
+def _inventory_export(request):
+    export = DeviceFilter(request.GET, queryset=_inventory_devices(request.access), request=request)
+    if export.is_valid():
+        return _csv(export.qs)
+    # Never every device for a filter that was not understood: the page says why.
+    return _inventory_page(request, status=400)
+
+
+def _inventory_page(request, status=200):
     filterset = DeviceFilter(
         request.GET, queryset=_inventory_queryset(request.access), request=request
     )
