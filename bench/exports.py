@@ -58,9 +58,22 @@ def _devices(request):
     return selectors.inventory_export(devices.qs)
 
 
+def _pd_hours(request):
+    """The PD hours export's columns and queryset, as the reports view builds them."""
+    from pd import selectors
+    from pd.views import _pd_schools, _pd_sessions
+
+    scope = selectors.report_scope(
+        schools=_pd_schools(request.access), sessions=_pd_sessions(request.access)
+    )
+    _filename, columns, rows = selectors.hours_export(scope)
+    return columns, rows
+
+
 EXPORTS = [
     # (label, url name, query, columns and queryset of the same statement)
     ("device inventory, whole district", "equity:inventory", {"format": "csv"}, _devices),
+    ("PD hours per staff member, whole district", "pd:reports", {"export": "hours"}, _pd_hours),
 ]
 
 
@@ -99,10 +112,10 @@ def _copy_seconds(statement: str) -> float:
 
 
 def _python_seconds(columns, queryset) -> float:
-    from schools.exports import _values, csv_response
+    from schools.exports import column_values, csv_response
 
     started = time.perf_counter()
-    rows = _values(queryset, columns).iterator(chunk_size=2000)
+    rows = column_values(queryset, columns).iterator(chunk_size=2000)
     response = csv_response("python.csv", [c.header for c in columns], rows)
     for _chunk in response.streaming_content:
         pass

@@ -23,7 +23,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from schools.exports import csv_response
+from schools.exports import csv_response, queryset_csv_response
 from schools.forms import EARLIEST_DATE, LATEST_DATE
 from schools.models import School
 from schools.permissions import schools_for
@@ -397,7 +397,10 @@ def reports(request):
         until=data.get("until"),
     )
     export = request.GET.get("export")
-    if export:
+    refused = bool(export) and form.is_bound and not form.is_valid()
+    if export == "hours" and not refused:
+        return queryset_csv_response(*selectors.hours_export(scope))
+    if export and not refused:
         table = selectors.report_export(scope, export)
         if table is None:
             return HttpResponse("Unknown export.", status=400, content_type="text/plain")
@@ -409,6 +412,9 @@ def reports(request):
         request,
         "pd/reports.html",
         {
+            # An export whose period or school was not understood sends nothing, not the
+            # default year: the page says why.
+            "export_refused": refused,
             "form": form,
             "period": scope.period,
             "kept_since": scope.kept_since,
@@ -426,6 +432,7 @@ def reports(request):
             "needs": report.needs,
             "chart_data": report.chart_data,
         },
+        status=400 if refused else 200,
     )
 
 

