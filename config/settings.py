@@ -198,6 +198,23 @@ DATABASES = {"default": _database}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A PostgreSQL read replica for the district-wide reports and exports (schools/replica.py,
+# docs/scale.md "Past one machine"); unset, every read goes to the default database.
+_replica_url = env.str("REPLICA_DATABASE_URL", default="")
+if _replica_url:
+    try:
+        _replica = env.db_url_config(_replica_url)
+    except ValueError as exc:
+        raise _malformed("REPLICA_DATABASE_URL", exc) from None
+    if _replica.get("ENGINE") != "django.db.backends.postgresql" or not _replica.get("NAME"):
+        raise _malformed("REPLICA_DATABASE_URL", "it names no PostgreSQL database")
+    DATABASES["replica"] = {
+        **_replica,
+        "CONN_MAX_AGE": env.int("CONN_MAX_AGE", default=60),
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["schools.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -389,6 +406,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "remind-expiring-dpas": {
         "task": "software.tasks.remind_expiring_dpas",
         "schedule": crontab(hour=6, minute=15),
+    },
+    # The twelve months of PD hours the reports keep per person move on (pd/hours.py).
+    "pd-hours-nightly": {
+        "task": "pd.tasks.move_hours_windows",
+        "schedule": crontab(hour=1, minute=15),
     },
     # Tasks held while Redis was down (core/queue.py).
     "flush-pending-tasks": {

@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from schools.admin import EvidenceAdmin
 
+from . import hours as kept_hours
 from .models import (
     Attendance,
     Feedback,
@@ -33,6 +34,27 @@ class PDSessionAdmin(EvidenceAdmin):
     search_fields = ["title"]
     raw_id_fields = ["facilitator_user", "facilitator_staff", "created_by"]
     inlines = [PillarInline, AttendanceInline]
+
+    # Attendance edited here, or gone with a deleted session, is counted again in the kept
+    # hours (pd.hours), as every service that writes attendance does.
+    def _attendees(self, session_ids) -> set[int]:
+        rows = Attendance.unscoped.filter(session_id__in=list(session_ids))
+        return set(rows.values_list("staff_id", flat=True))
+
+    def save_related(self, request, form, formsets, change):
+        before = self._attendees([form.instance.pk]) if change else set()
+        super().save_related(request, form, formsets, change)
+        kept_hours.staff_changed(before | self._attendees([form.instance.pk]))
+
+    def delete_model(self, request, obj):
+        before = self._attendees([obj.pk])
+        super().delete_model(request, obj)
+        kept_hours.staff_changed(before)
+
+    def delete_queryset(self, request, queryset):
+        before = self._attendees(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        kept_hours.staff_changed(before)
 
 
 @admin.register(Feedback)

@@ -23,7 +23,7 @@ from django.utils.formats import date_format
 from schools.dates import shown_datetime
 from schools.models import EditGuard, School, StaffMember
 from schools.pillars import Pillar
-from schools.scoping import ScopedManager
+from schools.scoping import DISTRICT, ScopedManager
 
 # Self check-in opens this long before the start and closes this long after the end.
 CHECKIN_OPENS_BEFORE = timedelta(hours=1)
@@ -321,6 +321,46 @@ class Attendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.staff} — {self.get_status_display()}"
+
+
+class StaffHours(models.Model):
+    """A staff member's attended PD over the twelve months kept for their district
+    (``HoursWindow``): what the reports read instead of summing every attendance row per
+    request. Kept by pd.hours, which every write of attendance or of a session's date,
+    length or kind calls in its transaction; a staff member without a row had no PD."""
+
+    staff = models.OneToOneField(
+        StaffMember, on_delete=models.CASCADE, primary_key=True, related_name="pd_hours"
+    )
+    hours = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal(0))
+    sessions = models.PositiveIntegerField(default=0)
+    job_embedded_hours = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal(0))
+    ongoing_hours = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal(0))
+
+    objects = ScopedManager("staff__school")
+
+    def __str__(self) -> str:
+        return f"{self.staff_id}: {self.hours} h"
+
+
+class HoursWindow(models.Model):
+    """The twelve months ``StaffHours`` covers for a district: 365 days up to ``until``,
+    moved each night by ``pd.tasks.move_hours_windows`` (``refreshed_at``, shown on the
+    reports page)."""
+
+    district = models.OneToOneField(
+        "schools.District",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="pd_hours_window",
+    )
+    until = models.DateField()
+    refreshed_at = models.DateTimeField()
+
+    objects = ScopedManager("district", dimension=DISTRICT)
+
+    def __str__(self) -> str:
+        return f"{self.district_id}: to {self.until}"
 
 
 class Feedback(models.Model):

@@ -29,6 +29,7 @@ from schools.scoping import outside_scope
 from schools.signals import evidence_changed
 from schools.web import absolute_url
 
+from . import hours as kept_hours
 from .models import (
     CODE_ATTEMPTS,
     CODE_LIFETIME,
@@ -68,6 +69,8 @@ LOGGED_FIELDS = {
     "initiative": "Initiative",
     "allow_named_feedback": "Named feedback allowed",
 }
+# The edits that change what each attendee is credited in the kept hours (pd.hours).
+CREDIT_FIELDS = {"Date", "Duration (minutes)", "Job-embedded", "Ongoing series"}
 
 
 def _check_facilitator(*, facilitator_user, facilitator_staff) -> None:
@@ -218,6 +221,7 @@ def session_log(
         Attendance(session=session, staff=a, status=AttendanceStatus.ATTENDED, hours=session.hours)
         for a in attendees
     )
+    kept_hours.staff_changed(a.pk for a in attendees)
     # Say which schools' evidence changed (the session, its schools and its attendance).
     evidence_changed.send(sender=PDSession, school_ids=school_ids)
     return session
@@ -288,6 +292,8 @@ def session_update(
         Attendance.unscoped.filter(
             session=session, status=AttendanceStatus.ATTENDED, hours=old_hours
         ).update(hours=session.hours)
+    if changes.keys() & CREDIT_FIELDS:
+        kept_hours.sessions_changed([session.pk])
     gone = {s.pk for s in old_schools}
     evidence_changed.send(sender=PDSession, school_ids=_school_ids(session) | gone)
     return _log(session=session, by=by, changes=by_school)
@@ -323,6 +329,7 @@ def attendance_update(
             attendance.updated_at = timezone.now()
             changed.append(attendance)
     Attendance.objects.bulk_update(changed, ["status", "hours", "updated_at"])
+    kept_hours.staff_changed(a.staff_id for a in changed)
     if changed:
         evidence_changed.send(sender=Attendance, school_ids=_school_ids(session))
     return _log(session=session, by=by, changes=changes)
@@ -337,6 +344,7 @@ def attendees_add(*, session: PDSession, staff: Iterable[StaffMember], by) -> in
         Attendance(session=session, staff=s, status=AttendanceStatus.ATTENDED, hours=session.hours)
         for s in new
     )
+    kept_hours.staff_changed(s.pk for s in new)
     if new:
         evidence_changed.send(sender=Attendance, school_ids=school_ids)
     changes: dict[int, dict[str, list[str]]] = {}
@@ -532,6 +540,7 @@ def checkin_with_code(
                 used_at=now
             )
             result = _check_in(session, staff, now)
+            kept_hours.staff_changed([staff.pk])
             evidence_changed.send(sender=Attendance, school_ids=[staff.school_id])
     if match is None:
         raise ValidationError({"code": WRONG_CODE})

@@ -1,10 +1,13 @@
+import zoneinfo
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.utils import timezone
 
 from schools.scoping import outside_scope
 
 from . import services
+from .hours import keep_window
 from .models import PDSession
 
 
@@ -29,3 +32,21 @@ def send_checkin_code(code_id: int) -> bool:
 def send_feedback_link(attendance_id: int) -> bool:
     """E-mail one attendee their personal feedback link."""
     return services.send_feedback_link_email(attendance_id=attendance_id)
+
+
+def _today_in(time_zone: str, now=None):
+    """The date in the district's own zone (its PD day ends at its midnight, not UTC's)."""
+    return timezone.localtime(now or timezone.now(), zoneinfo.ZoneInfo(time_zone)).date()
+
+
+@shared_task
+def move_hours_windows() -> int:
+    """Each night: every district's kept PD hours counted over the 365 days to its today
+    (pd.hours.keep_window); the reports page shows when. Returns the districts counted."""
+    from schools.models import District
+
+    now = timezone.now()
+    districts = list(District.objects.values_list("pk", "time_zone"))
+    for district_id, zone in districts:
+        keep_window(district_id=district_id, until=_today_in(zone, now), now=now)
+    return len(districts)

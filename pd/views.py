@@ -23,10 +23,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from schools.exports import csv_response
+from schools.exports import csv_response, queryset_csv_response
 from schools.forms import EARLIEST_DATE, LATEST_DATE
 from schools.models import School
 from schools.permissions import schools_for
+from schools.replica import reads_from_replica
 from schools.scoping import scoped_object
 from schools.web import absolute_url, qr_svg
 
@@ -56,16 +57,22 @@ def _pd_school_ids(access) -> frozenset[int] | None:
     return schools_for(access, can_use_pd)
 
 
+def _every_visible(access, ids) -> bool:
+    """Whether ``ids`` are all the schools the scope shows: the scoped managers already say
+    so (by district for a district-wide membership), and a list of 1,800 ids only costs."""
+    return ids is None or ids == access.school_ids
+
+
 def _pd_schools(access):
     ids = _pd_school_ids(access)
     schools = School.objects.order_by("name")
-    return schools if ids is None else schools.filter(pk__in=ids)
+    return schools if _every_visible(access, ids) else schools.filter(pk__in=ids)
 
 
 def _pd_sessions(access):
     ids = _pd_school_ids(access)
     sessions = PDSession.objects.all()
-    if ids is None:
+    if _every_visible(access, ids):
         return sessions
     links = PDSession.schools.through.unscoped.filter(school_id__in=ids)
     return sessions.filter(pk__in=links.values("pdsession_id"))
@@ -379,6 +386,7 @@ def poll_results(request, poll):
 
 @login_required
 @require_GET
+@reads_from_replica
 def reports(request):
     can_use_pd.require(request.access)
     schools = _pd_schools(request.access)
@@ -392,7 +400,10 @@ def reports(request):
         until=data.get("until"),
     )
     export = request.GET.get("export")
-    if export:
+    refused = bool(export) and form.is_bound and not form.is_valid()
+    if export == "hours" and not refused:
+        return queryset_csv_response(*selectors.hours_export(scope))
+    if export and not refused:
         table = selectors.report_export(scope, export)
         if table is None:
             return HttpResponse("Unknown export.", status=400, content_type="text/plain")
@@ -404,8 +415,12 @@ def reports(request):
         request,
         "pd/reports.html",
         {
+            # An export whose period or school was not understood sends nothing, not the
+            # default year: the page says why.
+            "export_refused": refused,
             "form": form,
             "period": scope.period,
+            "kept_since": scope.kept_since,
             "school": scope.school,
             "summary": report.summary,
             "page": page,
@@ -420,6 +435,7 @@ def reports(request):
             "needs": report.needs,
             "chart_data": report.chart_data,
         },
+        status=400 if refused else 200,
     )
 
 

@@ -4,9 +4,40 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q
+
+from schools.exports import CsvColumn
 
 from .models import Device, DeviceEvent, DeviceStatus, EventKind
+
+# The inventory's CSV: (header, field) per column.
+INVENTORY_CSV = [
+    CsvColumn("asset_tag", "asset_tag"),
+    CsvColumn("serial_number", "serial_number"),
+    CsvColumn("school_code", "school__code"),
+    CsvColumn("school", "school__name"),
+    CsvColumn("maker", "model__maker"),
+    CsvColumn("model", "model__name"),
+    CsvColumn("kind", "model__kind"),
+    CsvColumn("status", "status"),
+    CsvColumn("student_id", "open_assignment__student__local_id"),
+    CsvColumn("purchase_date", "purchase_date"),
+    CsvColumn("funding_source", "funding_source"),
+]
+
+
+def inventory_export(devices):
+    """The columns and rows of the inventory's CSV for ``devices`` (scoped, filtered and
+    sorted as the list is): the holder comes through one join, where the list reads it per
+    row; a million correlated lookups would not do."""
+    # At most one open assignment per device (a database constraint): no row repeats.
+    rows = devices.annotate(
+        open_assignment=FilteredRelation(
+            "assignments", condition=Q(assignments__checked_in_at__isnull=True)
+        )
+    )
+    return INVENTORY_CSV, rows
+
 
 # A physical audit looks for the devices that should be somewhere in the building or with
 # a student; lost, stolen and retired devices are not expected.

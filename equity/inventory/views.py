@@ -27,9 +27,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_htmx.http import reswap, retarget
 
-from schools.exports import csv_response
+from schools.exports import csv_response, queryset_csv_response
 from schools.models import District, School
 from schools.permissions import schools_for
+from schools.replica import reads_from_replica
 from schools.scoping import scoped_object
 from schools.selectors import SCHOOLS_PER_PAGE
 
@@ -132,12 +133,9 @@ class ForwardPaginator(Paginator):
         return ForwardPage(rows[: self.per_page], number, self, has_more=len(rows) > self.per_page)
 
 
-def _inventory_queryset(access):
-    # One open assignment per device (a database constraint), so no ordering is needed.
-    holder = Assignment.objects.filter(device=OuterRef("pk"), checked_in_at__isnull=True).order_by()
-    devices = Device.objects.select_related("model", "school").annotate(
-        holder_local_id=Subquery(holder.values("student__local_id")[:1])
-    )
+def _inventory_devices(access):
+    """The devices the inventory lists for ``access``, without the holder."""
+    devices = Device.objects.select_related("model", "school")
     ids = schools_for(access, can_read_inventory)
     if ids is None:
         return devices
@@ -148,49 +146,44 @@ def _inventory_queryset(access):
     return narrow(devices.filter(district_id__in=districts), access, ids)
 
 
+def _inventory_queryset(access):
+    # One open assignment per device (a database constraint), so no ordering is needed.
+    holder = Assignment.objects.filter(device=OuterRef("pk"), checked_in_at__isnull=True).order_by()
+    return _inventory_devices(access).annotate(
+        holder_local_id=Subquery(holder.values("student__local_id")[:1])
+    )
+
+
 FILTERS = ("q", "school", "status", "model", "kind")
-CSV_HEADER = [
-    "asset_tag",
-    "serial_number",
-    "school_code",
-    "school",
-    "maker",
-    "model",
-    "kind",
-    "status",
-    "student_id",
-    "purchase_date",
-    "funding_source",
-]
 
 
 def _csv(queryset):
-    rows = queryset.values_list(
-        "asset_tag",
-        "serial_number",
-        "school__code",
-        "school__name",
-        "model__maker",
-        "model__name",
-        "model__kind",
-        "status",
-        "holder_local_id",
-        "purchase_date",
-        "funding_source",
-    ).iterator(chunk_size=2000)
     stamp = timezone.localdate().isoformat()
-    return csv_response(f"devices-{stamp}.csv", CSV_HEADER, rows)
+    return queryset_csv_response(f"devices-{stamp}.csv", *selectors.inventory_export(queryset))
 
 
 @login_required
 @require_GET
 def inventory(request):
     can_read_inventory.require(request.access)
+    if request.GET.get("format") == "csv":
+        return _inventory_export(request)
+    return _inventory_page(request)
+
+
+@reads_from_replica
+def _inventory_export(request):
+    export = DeviceFilter(request.GET, queryset=_inventory_devices(request.access), request=request)
+    if export.is_valid():
+        return _csv(export.qs)
+    # Never every device for a filter that was not understood: the page says why.
+    return _inventory_page(request, status=400)
+
+
+def _inventory_page(request, status=200):
     filterset = DeviceFilter(
         request.GET, queryset=_inventory_queryset(request.access), request=request
     )
-    if request.GET.get("format") == "csv":
-        return _csv(filterset.qs)
     page = ForwardPaginator(filterset.qs, PER_PAGE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -207,9 +200,10 @@ def inventory(request):
         ),
         "writable_school_ids": writable,
         "all_writable": request.access.unrestricted,
+        "export_refused": status == 400,
     }
     template = "equity/_inventory_results.html" if request.htmx else "equity/inventory.html"
-    return render(request, template, context)
+    return render(request, template, context, status=status)
 
 
 def _back_to_inventory(query_string: str) -> str:

@@ -6,13 +6,14 @@ schools costs what one school does. Formulas: docs/pd.md."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
     Avg,
     BooleanField,
     Case,
+    CharField,
     Count,
     DecimalField,
     ExpressionWrapper,
@@ -22,12 +23,12 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce, Round, TruncMonth
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from schools.exports import CsvTable
-from schools.models import TEACHING_POSITIONS, School, StaffMember
+from schools.exports import CsvColumn, CsvTable, column_values
+from schools.models import TEACHING_POSITIONS, District, Position, School, StaffMember
 
 from ..models import (
     Attendance,
@@ -65,7 +66,8 @@ class Period:
 
 
 def period_target(target: Decimal, period: Period) -> Decimal:
-    return (Decimal(target) * period.target_factor).quantize(Decimal("0.1"))
+    # Half up, as every figure (schools/numbers.py) and as SQL's round() in the hours CSV.
+    return (Decimal(target) * period.target_factor).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
 def _attended_in(period: Period, prefix: str = "") -> Q:
@@ -125,6 +127,32 @@ def staff_hours(staff, period: Period):
     )
 
 
+def kept_staff_hours(staff):
+    """``staff_hours``' annotations read from the hours kept for the district's window
+    (pd.hours: one row per person, no attendance summed); a person without a row had no PD
+    in the window. The window is 365 days, so the target is the yearly one."""
+    return (
+        staff.active()
+        .select_related("school", "school__district")
+        .annotate(
+            hours=Coalesce(F("pd_hours__hours"), Value(ZERO), output_field=HOURS),
+            sessions=Coalesce(F("pd_hours__sessions"), Value(0)),
+            job_embedded_hours=Coalesce(
+                F("pd_hours__job_embedded_hours"), Value(ZERO), output_field=HOURS
+            ),
+            ongoing_hours=Coalesce(F("pd_hours__ongoing_hours"), Value(ZERO), output_field=HOURS),
+            target=ExpressionWrapper(F("school__district__pd_hour_target"), output_field=HOURS),
+        )
+        .annotate(
+            below_target=Case(
+                When(Q(position__in=TEACHING_POSITIONS, hours__lt=F("target")), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+    )
+
+
 @dataclass
 class HoursSummary:
     staff: int = 0
@@ -172,6 +200,31 @@ def hours_summary(staff, period: Period) -> HoursSummary:
         job_embedded_hours=totals["job_embedded"] or ZERO,
         ongoing_hours=totals["ongoing"] or ZERO,
     )
+
+
+def kept_hours_summary(staff) -> HoursSummary:
+    """``hours_summary`` from the kept hours: one query over one row per person."""
+    teaching = Q(position__in=TEACHING_POSITIONS)
+    figures = kept_staff_hours(staff).aggregate(
+        staff=Count("pk"),
+        teaching=Count("pk", filter=teaching),
+        # Below the yearly target: no row (no hours) under a target above zero, or fewer hours.
+        below_target=Count(
+            "pk",
+            filter=teaching
+            & (
+                Q(pd_hours__isnull=True, school__district__pd_hour_target__gt=0)
+                | Q(pd_hours__hours__lt=F("school__district__pd_hour_target"))
+            ),
+        ),
+        no_pd=Count("pk", filter=Q(sessions=0)),
+        hours=Sum("hours"),
+        job_embedded_hours=Sum("job_embedded_hours"),
+        ongoing_hours=Sum("ongoing_hours"),
+    )
+    for name in ("hours", "job_embedded_hours", "ongoing_hours"):
+        figures[name] = figures[name] or ZERO
+    return HoursSummary(**figures)
 
 
 def _attended_kwargs(period: Period) -> dict:
@@ -333,6 +386,20 @@ class ReportScope:
     staff: object
     sessions: object
     polls: object
+    # When the period is the twelve months the hours are kept for (pd.hours): when they
+    # were last counted whole, shown on the page; None: the figures are summed directly.
+    kept_since: datetime | None = None
+
+    def staff_hours(self):
+        """The staff with their PD in the period: kept, or summed from attendance."""
+        if self.kept_since is not None:
+            return kept_staff_hours(self.staff)
+        return staff_hours(self.staff, self.period)
+
+    def hours_summary(self) -> HoursSummary:
+        if self.kept_since is not None:
+            return kept_hours_summary(self.staff)
+        return hours_summary(self.staff, self.period)
 
 
 def report_scope(
@@ -347,11 +414,24 @@ def report_scope(
     """The report over ``schools`` (the schools whose PD the person works with) and their
     ``sessions``, narrowed to ``school`` when one is chosen. The period runs from ``since``
     to ``until`` (today by default), a year when ``since`` is missing or after ``until``."""
+    chosen = schools.filter(pk=school.pk) if school else schools
+    kept_since = None
+    if since is None and until is None:
+        # The last twelve months: as kept for the districts of these schools, when one
+        # window covers them all (one query).
+        windows = list(
+            District.objects.filter(pk__in=chosen.values("district_id")).values_list(
+                "pd_hours_window__until", "pd_hours_window__refreshed_at"
+            )
+        )
+        untils = {kept_until for kept_until, _ in windows}
+        if windows and None not in untils and len(untils) == 1:
+            until = untils.pop()
+            kept_since = min(refreshed for _, refreshed in windows)
     until = until or today or timezone.localdate()
     period = Period(since=since or (until - timedelta(days=364)), until=until)
     if period.since > period.until:
         period = Period.last_year(until)
-    chosen = schools.filter(pk=school.pk) if school else schools
     if school:
         links = PDSession.schools.through.unscoped.filter(school=school)
         sessions = sessions.filter(pk__in=links.values("pdsession_id"))
@@ -361,13 +441,14 @@ def report_scope(
         staff=StaffMember.objects.filter(school__in=chosen),
         sessions=sessions,
         polls=polls_in(PDNeedsPoll.objects.filter(school__in=chosen), period),
+        kept_since=kept_since,
     )
 
 
 def report_rows(scope: ReportScope, show: str = "all"):
     """The staff table: everyone, those below the target, or those with no PD at all, the
     fewest hours first (lazy: the page shows a page of it)."""
-    rows = staff_hours(scope.staff, scope.period).order_by("hours", "full_name", "pk")
+    rows = scope.staff_hours().order_by("hours", "full_name", "pk")
     if show == "below":
         return rows.filter(below_target=True)
     if show == "none":
@@ -405,7 +486,7 @@ def report(scope: ReportScope, *, show: str = "all") -> Report:
     return Report(
         scope=scope,
         show=show,
-        summary=hours_summary(staff, period),
+        summary=scope.hours_summary(),
         rows=report_rows(scope, show),
         months=hours_by_month(staff, period),
         mix=format_mix(staff, period),
@@ -415,42 +496,60 @@ def report(scope: ReportScope, *, show: str = "all") -> Report:
     )
 
 
+def hours_export(scope: ReportScope):
+    """The staff table as a CSV: (filename, columns, rows), every cell an expression of the
+    query, so PostgreSQL writes the file (``schools.exports.queryset_csv_response``)."""
+    period = scope.period
+    rows = scope.staff_hours().order_by("school__name", "full_name", "pk")
+    position = Case(
+        *[When(position=value, then=Value(str(label))) for value, label in Position.choices],
+        default=F("position"),
+        output_field=CharField(),
+    )
+    columns = [
+        CsvColumn("Staff", "full_name"),
+        CsvColumn("E-mail", "email"),
+        CsvColumn("School", "school__code"),
+        CsvColumn("Position", position),
+        CsvColumn("Hours", "hours"),
+        CsvColumn("Sessions", "sessions"),
+        CsvColumn("Job-embedded hours", "job_embedded_hours"),
+        CsvColumn("Ongoing-series hours", "ongoing_hours"),
+        CsvColumn(
+            "Target for the period",
+            Round(
+                ExpressionWrapper(
+                    F("school__district__pd_hour_target")
+                    * Value(
+                        period.target_factor,
+                        output_field=DecimalField(max_digits=12, decimal_places=8),
+                    ),
+                    output_field=HOURS,
+                ),
+                1,
+                output_field=HOURS,
+            ),
+        ),
+        CsvColumn(
+            "Below target",
+            Case(
+                When(below_target=True, then=Value("yes")),
+                default=Value("no"),
+                output_field=CharField(),
+            ),
+        ),
+    ]
+    stamp = f"{period.since:%Y%m%d}-{period.until:%Y%m%d}"
+    return f"pd-hours-{stamp}.csv", columns, rows
+
+
 def report_export(scope: ReportScope, kind: str) -> CsvTable | None:
     """One of the report's tables as a CSV download (None for an unknown ``kind``)."""
     period = scope.period
     stamp = f"{period.since:%Y%m%d}-{period.until:%Y%m%d}"
     if kind == "hours":
-        rows = staff_hours(scope.staff, period).order_by("school__name", "full_name", "pk")
-        return CsvTable(
-            f"pd-hours-{stamp}.csv",
-            [
-                "Staff",
-                "E-mail",
-                "School",
-                "Position",
-                "Hours",
-                "Sessions",
-                "Job-embedded hours",
-                "Ongoing-series hours",
-                "Target for the period",
-                "Below target",
-            ],
-            (
-                [
-                    s.full_name,
-                    s.email,
-                    s.school.code,
-                    s.get_position_display(),
-                    s.hours,
-                    s.sessions,
-                    s.job_embedded_hours,
-                    s.ongoing_hours,
-                    period_target(s.school.district.pd_hour_target, period),
-                    "yes" if s.below_target else "no",
-                ]
-                for s in rows.iterator()
-            ),
-        )
+        filename, columns, rows = hours_export(scope)
+        return CsvTable(filename, [c.header for c in columns], column_values(rows, columns))
     if kind == "leaders":
         reach = leader_reach(scope.staff, scope.sessions, period)
         rows = [

@@ -1015,6 +1015,8 @@ NOT_EVIDENCE = {
     "pd.services.poll_by_token": READS,
     "pd.services.poll_answer": "an answer to a needs poll; the indicator counts polls",
     "pd.tasks.send_feedback_requests": "sends e-mails; the feedback comes later",
+    "pd.tasks.move_hours_windows": "the reports' kept PD hours; readiness reads attendance",
+    "command:keep_pd_hours": "the reports' kept PD hours; readiness reads attendance",
     # stakeholders
     "stakeholders.services.copy_starter": "a step of survey_create, which marks the district",
     "stakeholders.services.invitation_by_token": READS,

@@ -1,0 +1,123 @@
+"""PD hours per staff member, kept: the figures the reports read instead of summing every
+attendance row of the district on each request.
+
+``StaffHours`` holds, per staff member, the attended hours, sessions, job-embedded and
+ongoing-series hours of the 365 days of their district's ``HoursWindow`` (to ``until``).
+Two things keep it right:
+
+- every write that changes what a person was credited (logging a session, adding
+  attendees, editing attendance, a check-in, a session's new date, length or kind, the
+  admin's edits and deletes) calls ``staff_changed`` or ``sessions_changed`` in its own
+  transaction, which recomputes those people's rows for the window (a few grouped rows);
+- each night ``pd.tasks.move_hours_windows`` moves every district's window to its today
+  (``keep_window``: one grouped insert for the district), which is also the backfill
+  (migration 0007 and ``manage.py keep_pd_hours``).
+
+The rule for a row is ``pd.selectors.staff_hours``' rule; tests/pd/test_kept_hours.py holds
+them equal after every kind of write.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from schools.models import StaffMember
+
+from .models import Attendance, AttendanceStatus, HoursWindow, StaffHours
+
+WINDOW_DAYS = 365
+BATCH = 5000
+
+
+def window_since(until: date) -> date:
+    return until - timedelta(days=WINDOW_DAYS - 1)
+
+
+def _tallies(people: Q, until: date):
+    """Attended rows of ``people`` in the window to ``until``, summed per staff member."""
+    return (
+        Attendance.unscoped.filter(
+            people,
+            status=AttendanceStatus.ATTENDED,
+            session__date__gte=window_since(until),
+            session__date__lte=until,
+        )
+        .values("staff_id")
+        .annotate(
+            total=Sum("hours"),
+            count=Count("pk"),
+            job_embedded=Sum("hours", filter=Q(session__job_embedded=True)),
+            ongoing=Sum("hours", filter=Q(session__ongoing_series=True)),
+        )
+        .order_by()
+    )
+
+
+def _write(tallies) -> None:
+    rows = (
+        StaffHours(
+            staff_id=t["staff_id"],
+            hours=t["total"] or 0,
+            sessions=t["count"],
+            job_embedded_hours=t["job_embedded"] or 0,
+            ongoing_hours=t["ongoing"] or 0,
+        )
+        for t in tallies.iterator(chunk_size=BATCH)
+    )
+    StaffHours.unscoped.bulk_create(rows, batch_size=BATCH)
+
+
+@transaction.atomic
+def keep_window(*, district_id: int, until: date, now=None) -> HoursWindow:
+    """Every staff member of the district counted again over the 365 days to ``until``."""
+    people = Q(staff__school__district_id=district_id)
+    StaffHours.unscoped.filter(people).delete()
+    _write(_tallies(people, until))
+    window, _ = HoursWindow.unscoped.update_or_create(
+        district_id=district_id, defaults={"until": until, "refreshed_at": now or timezone.now()}
+    )
+    return window
+
+
+def staff_changed(staff_ids: Iterable[int]) -> None:
+    """Count these people again over their district's window (call it inside the write's
+    transaction, after the write)."""
+    ids = set(staff_ids)
+    if not ids:
+        return
+    by_district = defaultdict(set)
+    for pk, district_id in StaffMember.unscoped.filter(pk__in=ids).values_list(
+        "pk", "school__district_id"
+    ):
+        by_district[district_id].add(pk)
+    windows = dict(
+        HoursWindow.unscoped.filter(district_id__in=by_district).values_list("district_id", "until")
+    )
+    StaffHours.unscoped.filter(staff_id__in=ids).delete()
+    for district_id, people in by_district.items():
+        if district_id in windows:  # a district never counted is read directly
+            _write(_tallies(Q(staff_id__in=people), windows[district_id]))
+
+
+def sessions_changed(session_ids: Iterable[int]) -> None:
+    """Count again everyone recorded at these sessions (a new date, length or kind)."""
+    staff_changed(
+        Attendance.unscoped.filter(session_id__in=list(session_ids)).values_list(
+            "staff_id", flat=True
+        )
+    )
+
+
+def kept_window(district_ids: Iterable[int]) -> HoursWindow | None:
+    """The window every one of these districts is kept for, if they share one (one query)."""
+    ids = set(district_ids)
+    windows = list(HoursWindow.unscoped.filter(district_id__in=ids))
+    if not ids or len(windows) != len(ids) or len({w.until for w in windows}) != 1:
+        return None
+    return min(windows, key=lambda w: w.refreshed_at)
