@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.core import signing
@@ -148,11 +148,12 @@ class Composed:
     reminders: dict[str, list[Item]] = field(default_factory=dict)
 
 
-def compose_for(user: User) -> Composed:
-    """The person's home and reminders, read in their scope and their district's zone."""
+def compose_for(user: User, now: datetime | None = None) -> Composed:
+    """The person's home and reminders, read in their scope and their district's zone (which
+    decides the day, and so the week, of ``now``)."""
     access = access_for(user)
     with activate(access), district_time_zone(access.time_zone):
-        today = timezone.localdate()
+        today = timezone.localdate(now or timezone.now())
         home = selectors.home(access, home_sections(access), today)
     by_key = {s.key: s for s in home.sections}
     reminders = {}
@@ -309,7 +310,13 @@ def send_reminder(composed: Composed, kind: str, *, dry_run: bool = False, conne
 
 
 def _run(
-    users, *, digests: bool, reminders: bool, dry_run: bool, out: Callable[[str], None] | None
+    users,
+    *,
+    digests: bool,
+    reminders: bool,
+    dry_run: bool,
+    out: Callable[[str], None] | None,
+    now: datetime | None = None,
 ) -> RunResult:
     result = RunResult()
     users = list(users)
@@ -318,7 +325,7 @@ def _run(
     try:
         for user in users:
             result.people += 1
-            composed = compose_for(user)
+            composed = compose_for(user, now)
             kinds = ([Kind.DIGEST] if digests else []) + (list(RULES) if reminders else [])
             for kind in kinds:
                 if (user.pk, kind) in off:
