@@ -107,7 +107,9 @@ RULES: dict[str, Rule] = {
         "milestones", lambda item, today: item.level == "late", "A milestone is overdue"
     ),
     Kind.DEVICE_NOT_RETURNED: Rule(
-        "out_late", lambda item, today: True, "Devices not returned after collection day"
+        "out_late",
+        lambda item, today: item.when is not None and item.when < today,
+        "Devices not returned after collection day",
     ),
     Kind.AGREEMENT_UNSIGNED: Rule(
         "agreements", lambda item, today: item.level == "late", "Device agreements still unsigned"

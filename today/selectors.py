@@ -524,13 +524,13 @@ def coach_home(school_ids, today: date) -> list[Section]:
 
 
 def not_returned(school_ids, today: date, *, since_days: int = 120):
-    """Open assignments of students a collection day (of the last ``since_days``) was for,
-    checked out before that day: (queryset of assignments, the collection days by id)."""
+    """Open assignments of students a collection day (today or in the last ``since_days``)
+    was for, checked out before that day: (queryset of assignments, the collection days)."""
     days = list(
         StationEvent.objects.filter(
             school__in=school_ids,
             kind=StationKind.COLLECTION,
-            day__lt=today,
+            day__lte=today,
             day__gte=today - timedelta(days=since_days),
         ).order_by("day", "pk")
     )
@@ -546,25 +546,34 @@ def not_returned(school_ids, today: date, *, since_days: int = 120):
     return open_, days
 
 
+def _collection_day(assignment, days) -> date:
+    """The first collection day that expected ``assignment``'s device back."""
+    return next(
+        d.day
+        for d in days
+        if d.school_id == assignment.device.school_id
+        and (not d.grades or assignment.student.grade in d.grades)
+    )
+
+
 def devices_out_late(school_ids, today: date) -> Section:
+    """Devices still out after their collection day (from the day itself), oldest day first."""
     late, days = not_returned(school_ids, today)
     total = late.count() if days else 0
-    items = (
-        [
-            Item(
-                f"{a.device.asset_tag} with student {a.student.local_id}",
-                a.device.get_absolute_url(),
-                f"out since {shown_date(timezone.localtime(a.checked_out_at).date())}",
-                level="late",
-                key=f"assignment:{a.pk}",
+    items = []
+    if days:
+        for a in late.select_related("device", "student").order_by("checked_out_at", "pk")[:LIMIT]:
+            due = _collection_day(a, days)
+            items.append(
+                Item(
+                    f"{a.device.asset_tag} with student {a.student.local_id}",
+                    a.device.get_absolute_url(),
+                    f"due back {shown_date(due)}",
+                    when=due,
+                    level="late" if due < today else "soon",
+                    key=f"assignment:{a.pk}",
+                )
             )
-            for a in late.select_related("device", "student").order_by("checked_out_at", "pk")[
-                :LIMIT
-            ]
-        ]
-        if days
-        else []
-    )
     return Section(
         "out_late",
         "Devices not returned after collection day",
@@ -726,8 +735,9 @@ def expirations(school_ids, today: date) -> Section:
     )
 
 
-def agreements_unsigned(school_ids, today: date, *, days: int = 0) -> Section:
-    cutoff = _start_of(today - timedelta(days=days))
+def agreements_unsigned(school_ids, today: date) -> Section:
+    """Open assignments whose agreement is not accepted, the longest waiting first."""
+    cutoff = timezone.now()
     unsigned = (
         Acceptance.objects.filter(
             assignment__device__school__in=school_ids,
