@@ -108,7 +108,7 @@ def membership_resend(request, membership):
     return redirect("accounts:members", pk=membership.district_id)
 
 
-def _next_url(request, default="schools:home"):
+def _next_url(request, default="today:home"):
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

@@ -130,7 +130,7 @@ def _pages(t: dict) -> list[tuple[str, str, str, str, dict]]:
         ("PD hours report", "coach", "pd:reports", (), {}),
         ("principal dashboard", "principal", "readiness:school", (t["school"],), {}),
         ("district dashboard", "admin", "readiness:district", (t["district"],), {}),
-        ("home", "admin", "schools:home", (), {}),
+        ("home", "admin", "today:home", (), {}),
         ("school list", "admin", "schools:school_list", (), {}),
     ]
     if t["survey"]:

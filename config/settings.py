@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "api",
     "googlesync",  # Chromebooks from Google Admin (docs/google-sync.md)
+    "today",  # home pages of what needs each person, the digest and reminders
 ]
 
 MIDDLEWARE = [
@@ -219,7 +220,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "schools:home"
+LOGIN_REDIRECT_URL = "today:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 # NIST SP 800-63B: length over composition, a list of known passwords, no forced rotation.
 # No rule asks for digits, capitals or symbols; a passphrase of 12 to 128 characters is fine.
@@ -411,6 +412,16 @@ CELERY_BEAT_SCHEDULE: dict = {
     "pd-hours-nightly": {
         "task": "pd.tasks.move_hours_windows",
         "schedule": crontab(hour=1, minute=15),
+    },
+    # Each person's weekly digest (Monday morning) and the day's reminders (today/tasks.py);
+    # each is sent once per person and period, whatever the number of runs.
+    "weekly-digests": {
+        "task": "today.tasks.weekly_digests",
+        "schedule": crontab(day_of_week=1, hour=env.int("DIGEST_HOUR", default=7), minute=0),
+    },
+    "daily-reminders": {
+        "task": "today.tasks.daily_reminders",
+        "schedule": crontab(hour=env.int("REMINDER_HOUR", default=7), minute=30),
     },
     # Tasks held while Redis was down (core/queue.py).
     "flush-pending-tasks": {

@@ -6,6 +6,7 @@ from . import health
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("", include("today.urls")),
     path("", include("accounts.urls")),
     path("", include("identity.urls")),
     path("sso/", include("identity.sso_urls")),

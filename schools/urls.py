@@ -5,7 +5,6 @@ from . import views
 app_name = "schools"
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("schools/", views.school_list, name="school_list"),
     path("schools/<int:pk>/", views.school_detail, name="school_detail"),
     path("schools/<int:pk>/edit/", views.school_edit, name="school_edit"),

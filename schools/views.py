@@ -8,52 +8,13 @@ from django.views.decorators.http import require_GET
 from . import selectors, services
 from .forms import DistrictSettingsForm, SchoolForm, StaffMemberForm, StaffSearchForm
 from .models import District, School, StaffMember
-from .permissions import can_edit_roster, can_edit_school, home_sections
+from .permissions import can_edit_roster, can_edit_school
 from .scoping import require_district_admin, scoped_object
 from .selectors import SCHOOLS_PER_PAGE
 
 
 def _schools():
     return School.objects.select_related("district")
-
-
-# The home page shows a district admin the schools of highest need; the school list pages
-# through all of them (a district of 1,800 schools renders 50 rows, not 1,800).
-HOME_SCHOOLS = 10
-
-
-@login_required
-@require_GET
-def home(request):
-    access = request.access
-    districts = list(selectors.district_admin_districts(access))
-    by_need = [
-        (district, selectors.schools_by_need(School.objects.filter(district=district)))
-        for district in districts
-    ]
-    # The schools where the user holds a school role: a few, whatever the district's size.
-    sections = home_sections(access)
-    role_ids = frozenset().union(*sections.values())
-    mine = selectors.with_roster_counts(
-        selectors.schools_by_need(School.objects.filter(pk__in=role_ids))
-    )
-
-    def where(section):
-        return [s for s in mine if s.pk in sections[section]]
-
-    return render(
-        request,
-        "schools/home.html",
-        {
-            "admin_districts": [
-                (district, list(schools[:HOME_SCHOOLS]), schools.count())
-                for district, schools in by_need
-            ],
-            "principal_schools": where("principal"),
-            "coach_schools": where("coach"),
-            "tech_schools": where("tech_staff"),
-        },
-    )
 
 
 @login_required

@@ -275,6 +275,8 @@ class Invitation(models.Model):
     email = models.EmailField(blank=True)
     token = models.CharField(max_length=64, unique=True, default=new_token)
     used_on = models.DateField(null=True, blank=True)
+    # When the personal link was e-mailed to ``email`` (stakeholders.services); empty: not yet.
+    emailed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager("survey__schools")

@@ -12,9 +12,12 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import queue
+from schools.mail import compose
 from schools.models import School
 from schools.scoping import outside_scope
 from schools.signals import evidence_changed
+from schools.web import absolute_url
 
 from .models import (
     LOCKED,
@@ -284,7 +287,63 @@ def person_links_add(*, survey: Survey, audience: str, people: list[tuple[str, s
         raise ValidationError({"audience": "Choose one of the survey's audiences."})
     Invitation.objects.bulk_create(links)
     evidence_changed.send(sender=Invitation, school_ids=_school_ids(survey))
+    if any(link.email for link in links):
+        from .tasks import send_person_invitations
+
+        queue.enqueue(send_person_invitations, survey.pk)
     return len(links)
+
+
+def send_person_invitations_email(*, survey_id: int, now=None) -> int:
+    """E-mail each personal link of the survey that has an address and was not e-mailed.
+
+    Each link is claimed (``emailed_at`` set where it was empty) before its message leaves,
+    so a retried or doubled task never e-mails a person twice; a refused message gives the
+    claim back and raises, and the retry sends it."""
+    now = now or timezone.now()
+    sent = 0
+    with outside_scope():
+        survey = Survey.objects.filter(pk=survey_id).first()
+        if survey is None:
+            return 0
+        links = list(
+            Invitation.objects.filter(
+                survey=survey, kind=InvitationKind.PERSON, emailed_at=None
+            ).exclude(email="")
+        )
+    for link in links:
+        with outside_scope():
+            claimed = Invitation.objects.filter(pk=link.pk, emailed_at=None).update(emailed_at=now)
+        if not claimed:
+            continue
+        try:
+            _invitation_message(survey, link).send()
+        except Exception:
+            with outside_scope():
+                Invitation.objects.filter(pk=link.pk, emailed_at=now).update(emailed_at=None)
+            raise
+        sent += 1
+    return sent
+
+
+def _invitation_message(survey: Survey, link: Invitation):
+    return compose(
+        subject=_survey_subject(survey),
+        to=link.email,
+        template="stakeholders/email/invitation",
+        context={
+            "survey": survey,
+            "link": link,
+            "url": absolute_url(link.path()),
+            "spanish": survey.offers_spanish,
+        },
+    )
+
+
+def _survey_subject(survey: Survey) -> str:
+    if survey.offers_spanish and survey.title_es:
+        return f"Your voice: {survey.title} / Su opinión: {survey.title_es}"
+    return f"Your voice: {survey.title}"
 
 
 def invitation_by_token(token: str) -> Invitation | None:

@@ -368,7 +368,10 @@ CASES: dict[str, object] = {
     "accounts:membership_remove": Scoped(_membership, methods=("POST",), level="district"),
     "accounts:membership_resend": Scoped(_membership, methods=("POST",), level="district"),
     # schools
-    "schools:home": SIGNED_IN,
+    "today:home": SIGNED_IN,
+    "today:settings": SIGNED_IN,
+    # A signed token names the person and the kind; it works without signing in (RFC 8058).
+    "today:unsubscribe": PUBLIC,
     "schools:school_list": SIGNED_IN,
     "schools:school_detail": Scoped(_school),
     "schools:school_edit": Scoped(_school, methods=("GET", "POST")),
@@ -388,6 +391,8 @@ CASES: dict[str, object] = {
     "equity:device_add": Scoped(_school, methods=("GET", "POST")),
     "equity:coverage": Scoped(_school),
     "equity:district_coverage": Scoped(_district, level="district"),
+    "equity:school_losses": Scoped(_school),
+    "equity:district_losses": Scoped(_district, level="district"),
     "equity:device_models": Scoped(_district, level="district"),
     "equity:device_model_add": Scoped(_district, methods=("GET", "POST"), level="district"),
     # --- end equity: inventory ---
@@ -572,6 +577,7 @@ CASES: dict[str, object] = {
 
 # Public URLs that need arguments to be reversed.
 PUBLIC_KWARGS = {
+    "today:unsubscribe": {"token": "no-such-unsubscribe-token"},
     "accounts:password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
     # --- pd (helper) ---
     "pd:checkin": {"token": "no-such-check-in-token"},

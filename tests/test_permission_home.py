@@ -28,7 +28,7 @@ ALLOWED = {
 # The home page's sections are the roles one holds (schools.permissions.roles_held);
 # every other template asks a capability.
 ROLE_FLAGS = re.compile(r"\bnav\.(district_admin|principal|coach|tech_staff)\b")
-ROLE_FLAG_TEMPLATES = {"schools/templates/schools/home.html"}
+ROLE_FLAG_TEMPLATES = {"today/templates/today/home.html"}
 
 
 def _python_files():

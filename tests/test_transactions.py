@@ -36,6 +36,9 @@ SEVERAL_TRANSACTIONS = {
     # Each attendee is marked as asked right after their e-mail, so a retry after an SMTP
     # failure does not e-mail anyone twice.
     "pd/services.py:send_feedback_emails",
+    # Each personal link is claimed before its e-mail leaves and given back if the SMTP
+    # server refuses it, so a retry e-mails each person once.
+    "stakeholders/services.py:send_person_invitations_email",
     # A run's status must be visible while it computes ("running"), and its failure stored
     # even though the computation rolled back.
     "readiness/services.py:execute_run",

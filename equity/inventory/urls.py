@@ -13,6 +13,8 @@ urlpatterns = [
     path("schools/<int:pk>/devices/add/", views.device_add, name="device_add"),
     path("schools/<int:pk>/coverage/", views.coverage, name="coverage"),
     path("districts/<int:pk>/coverage/", views.district_coverage, name="district_coverage"),
+    path("schools/<int:pk>/losses/", views.school_losses, name="school_losses"),
+    path("districts/<int:pk>/losses/", views.district_losses, name="district_losses"),
     path("districts/<int:pk>/device-models/", views.device_models, name="device_models"),
     path(
         "districts/<int:pk>/device-models/add/",

@@ -53,6 +53,9 @@ from .forms import (
     RetireForm,
     SendToRepairForm,
 )
+from .losses import CSV_HEADER as LOSS_CSV_HEADER
+from .losses import csv_rows as loss_csv_rows
+from .losses import loss_report
 from .models import (
     USABLE_STATUSES,
     Assignment,
@@ -669,3 +672,50 @@ def district_coverage(request, district):
             "can_roll_over": request.access.is_district_admin(district),
         },
     )
+
+
+def _losses_page(request, *, schools, school=None, district):
+    report = loss_report(schools)
+    slug = school.code.lower() if school else district.slug
+    if request.GET.get("format") == "csv":
+        return csv_response(
+            f"losses-{slug}-{timezone.localdate().isoformat()}.csv",
+            LOSS_CSV_HEADER,
+            loss_csv_rows(schools),
+        )
+    return render(
+        request,
+        "equity/losses.html",
+        {
+            "school": school,
+            "district": district,
+            "report": report,
+            "loss_chart": report.chart(),
+        },
+    )
+
+
+@scoped_object(School)
+def school_losses(request, school):
+    """Devices lost per year by circumstance and place, at one school (chart and CSV)."""
+    can_read_inventory.require(request.access, school=school)
+    return _losses_page(
+        request,
+        schools=School.objects.filter(pk=school.pk),
+        school=school,
+        district=school.district,
+    )
+
+
+@scoped_object(District)
+def district_losses(request, district):
+    """The same report over the district's schools the person may read."""
+    can_read_inventory.require_in_district(request.access, district)
+    access = request.access
+    schools = narrow(
+        School.objects.filter(district=district),
+        access,
+        schools_for(access, can_read_inventory),
+        "pk",
+    )
+    return _losses_page(request, schools=schools, district=district)

@@ -8,7 +8,7 @@ def test_it_signs_in_with_the_email_in_any_case_and_lands_home(client, principal
     response = client.post(
         reverse("accounts:login"), {"username": "Principal@Maple.example.org", "password": PASSWORD}
     )
-    assert response.status_code == 302 and response["Location"] == reverse("schools:home")
+    assert response.status_code == 302 and response["Location"] == reverse("today:home")
 
 
 def test_a_wrong_password_says_so(client, principal):
@@ -23,7 +23,7 @@ def test_sign_out_is_a_post(client, login, principal):
     login(principal)
     response = client.post(reverse("accounts:logout"))
     assert response.status_code == 302
-    assert client.get(reverse("schools:home")).status_code == 302
+    assert client.get(reverse("today:home")).status_code == 302
 
 
 def test_password_reset_answers_the_same_for_known_and_unknown_addresses(

@@ -55,7 +55,7 @@ def test_an_invited_person_signs_in_with_the_districts_account(page, sso, maple,
     page.goto("/accounts/login/")
     axe_check(page)
     _through_the_provider(page, person.email)
-    page.wait_for_url(f"**{reverse('schools:home')}")
+    page.wait_for_url(f"**{reverse('today:home')}")
     expect(page.get_by_text("Maple Elementary").first).to_be_visible()
     person.refresh_from_db()
     assert person.last_login is not None

@@ -149,7 +149,7 @@ def test_postgresql_gone_answers_503_then_recovers_without_a_restart(principal, 
     need(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL)")
     client = Client(raise_request_exception=False)
     client.force_login(principal)
-    url = reverse("schools:home")
+    url = reverse("today:home")
     assert client.get(url).status_code == 200
 
     saved = connection.settings_dict["PORT"]

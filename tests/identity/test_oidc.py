@@ -31,13 +31,13 @@ def test_it_signs_in_an_invited_person_and_links_the_account(
     oidc_provider.add_user(invited.email, name="Ann")
     response = oidc_sign_in(client, oidc_provider, oidc_row, invited.email)
     assert response.status_code == 302
-    assert response["Location"] == reverse("schools:home")
+    assert response["Location"] == reverse("today:home")
     assert signed_in_as(client) == str(invited.pk)
     account = SocialAccount.objects.get(user=invited)
     assert account.provider == oidc_row.key
     # The client secret, stored sealed, reached the provider's token endpoint.
     assert oidc_provider.token_requests[-1]["secret"] == CLIENT_SECRET
-    assert client.get(reverse("schools:home")).status_code == 200
+    assert client.get(reverse("today:home")).status_code == 200
 
 
 def test_the_next_sign_in_uses_the_link_even_after_the_address_changes(
@@ -151,10 +151,10 @@ def test_switching_off_ends_a_session_opened_through_the_provider(
 ):
     oidc_provider.add_user(invited.email)
     oidc_sign_in(client, oidc_provider, oidc_row, invited.email)
-    assert client.get(reverse("schools:home")).status_code == 200
+    assert client.get(reverse("today:home")).status_code == 200
     membership = invited.memberships.get()
     account_services.set_active(membership=membership, active=False, by=district_admin)
-    response = client.get(reverse("schools:home"))
+    response = client.get(reverse("today:home"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
 
@@ -216,7 +216,7 @@ def test_the_providers_second_factor_counts_only_where_the_district_accepts_it(
     settings.save()
     oidc_provider.add_user(invited.email, **claims)
     oidc_sign_in(client, oidc_provider, oidc_row, invited.email)
-    response = client.get(reverse("schools:home"))
+    response = client.get(reverse("today:home"))
     if expected == "home":
         assert response.status_code == 200
     else:
@@ -237,10 +237,10 @@ def test_a_password_sign_in_after_an_sso_one_does_not_keep_the_providers_claim(
     invited.save()
     oidc_provider.add_user(invited.email, amr=["mfa"])
     oidc_sign_in(client, oidc_provider, oidc_row, invited.email)
-    assert client.get(reverse("schools:home")).status_code == 200
+    assert client.get(reverse("today:home")).status_code == 200
     client.logout()
     client.post(reverse("accounts:login"), {"username": invited.email, "password": PASSWORD})
-    response = client.get(reverse("schools:home"))
+    response = client.get(reverse("today:home"))
     assert response["Location"].startswith(reverse("accounts:two_factor_setup"))
 
 

@@ -81,7 +81,7 @@ def test_a_signed_response_signs_an_invited_person_in(client, saml_row, idp, inv
     request = start(client, saml_row)
     response = post_response(client, saml_row, idp.respond(request, email=invited.email))
     assert response.status_code == 302
-    assert response["Location"] == reverse("schools:home")
+    assert response["Location"] == reverse("today:home")
     assert signed_in_as(client) == str(invited.pk)
     assert SocialAccount.objects.get(user=invited).provider == saml_row.key
     assert UsedAssertion.objects.count() == 1
@@ -192,7 +192,7 @@ def test_the_authn_context_stands_for_the_second_factor(
     post_response(
         client, saml_row, idp.respond(request, email=invited.email, authn_context=context)
     )
-    response = client.get(reverse("schools:home"))
+    response = client.get(reverse("today:home"))
     if expected == "home":
         assert response.status_code == 200
     else:

@@ -1024,6 +1024,16 @@ NOT_EVIDENCE = {
     "stakeholders.services.partnership_check": READS,
     "stakeholders.services.question_move": "the order of questions; no indicator reads it",
     "stakeholders.services.you_said_save": "the 'you said, we did' note; no indicator reads it",
+    "stakeholders.services.send_person_invitations_email": "sends e-mails; answers come later",
+    "stakeholders.tasks.send_person_invitations": "sends e-mails; answers come later",
+    # today: a person's e-mail settings and what was sent to them
+    "today.services.notice_settings_save": "a person's e-mail settings",
+    "today.services.unsubscribe": "a person's e-mail settings",
+    "today.tasks.weekly_digests": "queues e-mail; reads only",
+    "today.tasks.daily_reminders": "queues e-mail; reads only",
+    "today.tasks.district_digests": "sends e-mail; reads only",
+    "today.tasks.district_reminders": "sends e-mail; reads only",
+    "command:send_digests": "sends e-mail; reads only",
     # initiatives
     "initiatives.services.move_problems": READS,
     # accounts: people and memberships are not evidence (the staff roster is)
@@ -1114,6 +1124,9 @@ WRITE_MODULES = [
     "googlesync.services",
     "googlesync.actions",
     "googlesync.tasks",
+    "stakeholders.tasks",
+    "today.services",
+    "today.tasks",
 ]
 PROJECT_APPS = {
     "accounts",
@@ -1127,6 +1140,7 @@ PROJECT_APPS = {
     "audit",
     "api",
     "googlesync",
+    "today",
 }
 
 

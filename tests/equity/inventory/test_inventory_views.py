@@ -370,10 +370,10 @@ def test_the_navigation_leads_readers_to_the_inventory_and_coverage(
 ):
     coverage = reverse("equity:district_coverage", args=[district.pk])
     for user in (principal, tech, district_admin):
-        content = login(user).get(reverse("schools:home")).content.decode()
+        content = login(user).get(reverse("today:home")).content.decode()
         assert f'href="{URL}">Inventory</a>' in content
         assert f'href="{coverage}">Coverage</a>' in content
-    content = login(coach).get(reverse("schools:home")).content.decode()
+    content = login(coach).get(reverse("today:home")).content.decode()
     assert ">Inventory</a>" not in content and ">Coverage</a>" not in content
 
 
@@ -398,7 +398,7 @@ def test_the_school_page_links_to_what_each_role_may_use(
 
 
 def test_the_tech_staff_home_links_each_schools_plan_and_desk(login, tech, cedar):
-    content = login(tech).get(reverse("schools:home")).content.decode()
+    content = login(tech).get(reverse("today:home")).content.decode()
     assert reverse("equity:coverage", args=[cedar.pk]) in content
     assert reverse("equity:checkout", args=[cedar.pk]) in content
     assert "arrives with the equity module" not in content
