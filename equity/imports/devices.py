@@ -600,16 +600,16 @@ class DeviceImporter(Importer):
             ]
         )
 
-    def _name_models(self) -> None:
+    def _name_models(self, *, analyze: bool = False) -> None:
         """The catalog entry of every model ref (None: not created yet)."""
         refs = []
         for key, ref in self.model_refs.items():
             model = self.models.get(key)
             refs.append((ref, model[0] if model else None, self.maker_of(key)))
-        self.stager.models(refs)
+        self.stager.models(refs, analyze=analyze)
 
     def check_staged(self, batches):
-        self._name_models()
+        self._name_models(analyze=True)
         verdict = self.stager.check(
             allowed_school_ids=self.allowed_ids,
             default_school_id=self.default_school_id,
@@ -651,18 +651,17 @@ class DeviceImporter(Importer):
     def before_writing_staged(self):
         self._name_models()
         self.stager.prepare_writing()
-        self.written = [0, 0]
+        by_id = self.user.pk if self.user is not None else None
+        updated = self.stager.write_changes(by_id=by_id, now=self.now, note_suffix=" (import)")
+        self.written = [updated, 0]
 
     def write_part(self, part):
-        updated, created = self.stager.write(
+        self.written[1] += self.stager.write_new(
             part=part,
             by_id=self.user.pk if self.user is not None else None,
             now=self.now,
             default_school_id=self.default_school_id,
-            note_suffix=" (import)",
         )
-        self.written[0] += updated
-        self.written[1] += created
 
 
 def import_devices(source_or_binary, *, fmt: str | None = None, **kwargs) -> ImportResult:

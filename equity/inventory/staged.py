@@ -11,11 +11,12 @@ dicts (memory flat as the file grows):
   the person may not import into, moves of checked-out devices, and the counts the result
   shows (created, updated, unchanged, statuses kept). Error rows come back as plain values;
   the importer words them as the row-by-row path does.
-- ``write()``: inside the import's transaction, one ``UPDATE ... FROM`` of every changed
-  device (with its "Moved" and arrival events first), then one ``INSERT ... SELECT`` of
-  the new devices whose ``RETURNING`` feeds their "Added to inventory" events in the same
-  statement. The counts must match what ``check()`` found, or the inventory changed in
-  between and the caller rolls everything back.
+- ``write_changes()`` and ``write_new(part)``: inside the import's transaction, one
+  ``UPDATE ... FROM`` of every changed device (with its "Moved" and arrival events
+  first), then per part of the rows one ``INSERT ... SELECT`` of the new devices whose
+  ``RETURNING`` feeds their "Added to inventory" events in the same statement. The
+  counts must match what ``check()`` found, or the inventory changed in between and the
+  caller rolls everything back.
 
 What a row becomes is ``bulk.py``'s rules, written as SQL here: ``device_changes`` (blank
 cells keep, ``CHANGED``), a move's two events (``services.devices_move``), a new device in
@@ -144,8 +145,9 @@ class Verdict:
 
 class DevicesStaged:
     """The staging tables of one device import on PostgreSQL: ``begin()``, ``add(rows)`` per
-    batch, ``models(refs)``, ``check()``, then (in the import's transaction) ``write()``;
-    ``end()`` always. The tables are temporary: the session's own, gone with it."""
+    batch, ``models(refs, analyze=True)``, ``check()``, then (in the import's transaction)
+    ``models(refs)`` again, ``prepare_writing()``, ``write_changes()``, ``write_new(part)``
+    per part; ``end()`` always. The tables are temporary: the session's own, gone with it."""
 
     def __init__(self, *, district_id: int):
         self.district_id = district_id
@@ -163,9 +165,10 @@ class DevicesStaged:
     def add(self, rows: list[StagedDevice]) -> None:
         copy_into(ROWS, [name for name, _ in ROW_COLUMNS], rows, _line)
 
-    def models(self, refs: list[tuple[int, int | None, str]]) -> None:
+    def models(self, refs: list[tuple[int, int | None, str]], *, analyze: bool = False) -> None:
         """The catalog entries the rows name: (ref, model id or None if not created yet,
-        maker as the catalog spells it)."""
+        maker as the catalog spells it). ``analyze``: the rows are all staged, give the
+        planner their statistics (once, before ``check()``)."""
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {MODELS}")
             if refs:
@@ -174,7 +177,8 @@ class DevicesStaged:
                     "SELECT * FROM unnest(%s::integer[], %s::bigint[], %s::varchar[])",
                     [[r[0] for r in refs], [r[1] for r in refs], [r[2] for r in refs]],
                 )
-            cursor.execute(f"ANALYZE {ROWS}")
+            if analyze:
+                cursor.execute(f"ANALYZE {ROWS}")
 
     def prepare_writing(self) -> None:
         """Before the first ``write()``: each one reads its part of the rows by this index."""
@@ -288,14 +292,11 @@ class DevicesStaged:
                         verdict.status_kept += status_differs
         return verdict
 
-    def write(
-        self, *, part: int, by_id: int | None, now, default_school_id: int | None, note_suffix: str
-    ) -> tuple[int, int]:
-        """The changes and new devices of one part of the rows, with their history:
-        (updated, created). Runs in the caller's transaction, after ``prepare_writing()``;
-        ``models()`` must have named every catalog entry's id."""
-        district = self.district_id
-        base = {"district": district, "now": now, "by": by_id, "part": part}
+    def write_changes(self, *, by_id: int | None, now, note_suffix: str) -> int:
+        """Every existing device the rows change, with the events of a move: the number
+        updated. Once, before the parts of new devices (changes are a few rows; one join
+        of the staged rows costs what forty would). In the caller's transaction."""
+        base = {"district": self.district_id, "now": now, "by": by_id}
         with connection.cursor() as cursor:
             # A move's two events, as devices_move writes them: the leaving (seen by the
             # school it left, naming the new one) and the arrival; before the UPDATE, which
@@ -311,7 +312,7 @@ class DevicesStaged:
                 JOIN equity_device d ON d.district_id = %(district)s AND d.asset_tag = s.asset_tag
                 JOIN schools_school sc ON sc.id = s.school_id
                 CROSS JOIN (VALUES (1, %(moved)s), (2, %(arrived)s)) AS e (n, kind)
-                WHERE s.part = %(part)s AND {MOVED}
+                WHERE {MOVED}
                 ORDER BY s.line, e.n
                 """,  # noqa: S608
                 {**base, "suffix": note_suffix, "moved": str(EventKind.MOVED),
@@ -328,12 +329,17 @@ class DevicesStaged:
                     auto_update_expiration = COALESCE(s.aue, d.auto_update_expiration),
                     updated_at = %(now)s
                 FROM {ROWS} s JOIN {MODELS} m ON m.ref = s.model_ref
-                WHERE s.part = %(part)s AND d.district_id = %(district)s
-                    AND d.asset_tag = s.asset_tag AND {CHANGED}
+                WHERE d.district_id = %(district)s AND d.asset_tag = s.asset_tag AND {CHANGED}
                 """,  # noqa: S608
                 base,
             )
-            updated = cursor.rowcount
+            return cursor.rowcount
+
+    def write_new(self, *, part: int, by_id: int | None, now, default_school_id: int | None) -> int:
+        """The new devices of one part of the rows, each with its "Added to inventory"
+        event (the INSERT's RETURNING feeds the events' INSERT): the number created. In the
+        caller's transaction, after ``prepare_writing()`` and ``write_changes()``."""
+        with connection.cursor() as cursor:
             cursor.execute(
                 f"""
                 WITH new AS (
@@ -358,11 +364,11 @@ class DevicesStaged:
                 SELECT id, %(created)s, %(now)s, %(by)s, school_id, NULL, '', '', ''
                 FROM new ORDER BY id
                 """,  # noqa: S608
-                {**base, "default": default_school_id, "created": str(EventKind.CREATED),
+                {"district": self.district_id, "now": now, "by": by_id, "part": part,
+                 "default": default_school_id, "created": str(EventKind.CREATED),
                  "in_stock": str(DeviceStatus.IN_STOCK)},
             )  # fmt: skip
-            created = cursor.rowcount
-        return updated, created
+            return cursor.rowcount
 
 
 def _json(values) -> list:

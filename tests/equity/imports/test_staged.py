@@ -212,13 +212,15 @@ def test_an_inventory_change_between_check_and_write_rolls_back(district, maple,
 
 def test_a_failure_in_the_last_statement_leaves_nothing_written(district, maple, monkeypatch):
     postgres_only()
-    original = staged.DevicesStaged.write
+    original = staged.DevicesStaged.write_new
 
     def write(self, **kwargs):
-        original(self, **kwargs)  # every device and event is in the table by now
-        raise IntegrityError("a concurrent writer")
+        written = original(self, **kwargs)  # every device and event is in the table by now
+        if written:
+            raise IntegrityError("a concurrent writer")
+        return written
 
-    monkeypatch.setattr(staged.DevicesStaged, "write", write)
+    monkeypatch.setattr(staged.DevicesStaged, "write_new", write)
     rows = [[f"RB-{i}", f"SN-{i}", "Acer C1", "MAPLE", "", "", ""] for i in range(5)]
     result = import_devices(io.BytesIO(csv_bytes(rows)), district=district)
     assert [e.row for e in result.errors] == [0]

@@ -229,7 +229,7 @@ def test_a_failure_in_the_final_update_leaves_nothing_written(
 
     monkeypatch.setattr(fastwrite.ChangeTable, "apply", refuse)
     # The devices' staged path (PostgreSQL) has no final UPDATE: its writes are per part.
-    monkeypatch.setattr(staged.DevicesStaged, "write", refuse)
+    monkeypatch.setattr(staged.DevicesStaged, "write_changes", refuse)
     if kind == "devices":
         result = import_devices(io.BytesIO(device_file(20)), district=district)
         written = Device.objects.count() + DeviceEvent.objects.count()
