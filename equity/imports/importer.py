@@ -15,6 +15,13 @@ Used by ``manage.py import_devices`` / ``import_students``, the upload pages and
    through the inventory's bulk services (``equity.inventory.bulk``: COPY for new records
    and their history, a temporary table and one ``UPDATE ... FROM`` for changed ones).
 
+An importer may instead stage (``use_staging``: the device importer on PostgreSQL): each
+batch's parsed rows go to a temporary table (``stage``), every check that needs the whole
+file or the database is one statement after the pass (``check_staged``, whose errors merge
+into the row errors in the same order), and the writes are set-based statements per part
+of ``WRITE_BATCH`` rows (``write_part``) in the one transaction. No key of the file stays
+in Python, and the file is read once.
+
 This module is the machinery both importers share (``Importer``); ``devices.py`` and
 ``students.py`` say what a row is. Everything runs with scopes disabled, because uniqueness
 is district-wide; callers acting for a user pass ``allowed_school_ids`` and the importer
@@ -207,6 +214,11 @@ class Importer:
         self.max_errors = max_errors
         self.result = ImportResult(kind=self.kind, dry_run=dry_run)
         self.writing = False
+        self.staged = False  # checked and written in the database (``use_staging``)
+        # Where each kept error stands in the order errors are reported: (batch, 0, row)
+        # for what a row's own cells say; a staged check's errors merge in by these keys.
+        self.error_keys: list[tuple] = []
+        self.batch = 0
 
     # errors
     def error(self, row: int, column: str, message: str) -> None:
@@ -215,6 +227,19 @@ class Importer:
         self.result.error_count += 1
         if len(self.result.errors) < self.max_errors:
             self.result.errors.append(RowError(row, column, message))
+            self.error_keys.append((self.batch, 0, row))
+
+    def merge_errors(self, found: list[tuple[tuple, RowError]], count: int) -> None:
+        """Add ``count`` errors found set-based, of which ``found`` are the first (each with
+        its key), in the order the row-by-row path reports them: per batch, the rows' own
+        errors with the duplicates in the file, then what the database refuses."""
+        pairs = sorted(
+            [*zip(self.error_keys, self.result.errors, strict=True), *found],
+            key=lambda pair: pair[0],
+        )[: self.max_errors]
+        self.error_keys = [key for key, _ in pairs]
+        self.result.errors = [error for _, error in pairs]
+        self.result.error_count += count
 
     def col(self, field: str) -> str:
         return self.header.name(field, self.columns)
@@ -256,6 +281,27 @@ class Importer:
 
     def check(self, rows: list) -> None:
         raise NotImplementedError
+
+    def use_staging(self) -> bool:
+        """Whether the rows go to a temporary table to be checked and written set-based in
+        the database (``stage``, ``check_staged``, ``write_part``) rather than checked per
+        batch and read again for writing (``check``, ``write``)."""
+        return False
+
+    def stage(self, rows: list, batch: int) -> None:
+        """Put a batch's parsed rows (the ``batch``-th of ``LOOKUP_BATCH``) in the database."""
+        raise NotImplementedError
+
+    def check_staged(self, batches: int) -> None:
+        """Check every staged row; rows of batches past ``batches`` only within the file."""
+        raise NotImplementedError
+
+    def write_part(self, part: int) -> None:
+        """Write the staged rows of the ``part``-th ``WRITE_BATCH`` rows of the file."""
+        raise NotImplementedError
+
+    def end_staging(self) -> None:
+        """Drop what staging created (always called, whatever happened)."""
 
     def before_writing(self) -> None:
         pass
@@ -308,15 +354,30 @@ class Importer:
                 self.error(p.row, p.column, p.message)
             return
         self.start()
+        self.staged = self.use_staging()
+        try:
+            self._check_and_write(source, records)
+        finally:
+            if self.staged:
+                self.end_staging()
 
+    def _check_and_write(self, source: Source, records) -> None:
         total = source.data_rows
         self.on_phase("validating")
         counter = _Counter()
+        batches = 0
         try:
             for batch in _batches(self._rows(records, counter, total), LOOKUP_BATCH):
-                self.check([row for row in batch if row is not None])
+                rows = [row for row in batch if row is not None]
+                if self.staged:
+                    self.stage(rows, batches)
+                else:
+                    self.check(rows)
+                batches += 1
         except Unreadable as exc:
             self.error(exc.line, "", exc.message)
+        if self.staged:
+            self.check_staged(batches)
         done = self.result.rows = counter.n
         self.progress(done, done)
         if not self.result.ok or self.dry_run:
@@ -328,12 +389,23 @@ class Importer:
         try:
             with transaction.atomic():
                 self.before_writing()
-                records = source.records()
-                next(records)
-                for batch in _batches(self._rows(records, counter, done), WRITE_BATCH):
-                    self.write(batch)
-                if counter.n != done:
-                    raise _FileChanged
+                if self.staged:
+                    written = 0
+                    for part in range(-(-done // WRITE_BATCH)):
+                        self.write_part(part)
+                        now_written = min(done, written + WRITE_BATCH)
+                        # The thousands of rows this part took the count past, as read.
+                        first = (written // PROGRESS_EVERY + 1) * PROGRESS_EVERY
+                        for mark in range(first, now_written + 1, PROGRESS_EVERY):
+                            self.progress(mark, done)
+                        written = now_written
+                else:
+                    records = source.records()
+                    next(records)
+                    for batch in _batches(self._rows(records, counter, done), WRITE_BATCH):
+                        self.write(batch)
+                    if counter.n != done:
+                        raise _FileChanged
                 self.after_writing()
                 # Whoever runs the import (the upload page's task, the command line),
                 # readiness hears of it once.
@@ -355,6 +427,7 @@ class Importer:
             if not any(c.strip() for c in cells):
                 continue  # a blank line
             counter.n += 1
+            self.batch = (counter.n - 1) // LOOKUP_BATCH
             if counter.n % PROGRESS_EVERY == 0:
                 self.progress(counter.n, max(total, counter.n))
             if len(cells) > self.header.width:

@@ -222,12 +222,14 @@ def test_students_are_written_through_copy_and_updated_in_one_statement(district
 def test_a_failure_in_the_final_update_leaves_nothing_written(
     district, maple, cedar, monkeypatch, kind
 ):
-    from equity.inventory import fastwrite
+    from equity.inventory import fastwrite, staged
 
-    def refuse(self, now, **constants):
+    def refuse(self, *args, **kwargs):
         raise IntegrityError("a concurrent writer")
 
     monkeypatch.setattr(fastwrite.ChangeTable, "apply", refuse)
+    # The devices' staged path (PostgreSQL) has no final UPDATE: its writes are per part.
+    monkeypatch.setattr(staged.DevicesStaged, "write_changes", refuse)
     if kind == "devices":
         result = import_devices(io.BytesIO(device_file(20)), district=district)
         written = Device.objects.count() + DeviceEvent.objects.count()

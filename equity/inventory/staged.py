@@ -1,0 +1,382 @@
+"""Many devices at once on PostgreSQL, checked and written inside the database.
+
+The device importer parses each row in Python (that is where a cell's message comes from)
+and hands the parsed rows here, batch by batch; they go to a temporary table through COPY
+and are not kept in Python. What needs the whole file or the district's inventory is then
+asked of the database in one statement each, instead of per batch with Python sets and
+dicts (memory flat as the file grows):
+
+- ``check()``: duplicates inside the file (the earlier row, by window functions), serials
+  held by another device of the district, unknown-school new devices, devices of schools
+  the person may not import into, moves of checked-out devices, and the counts the result
+  shows (created, updated, unchanged, statuses kept). Error rows come back as plain values;
+  the importer words them as the row-by-row path does.
+- ``write_changes()`` and ``write_new(part)``: inside the import's transaction, one
+  ``UPDATE ... FROM`` of every changed device (with its "Moved" and arrival events
+  first), then per part of the rows one ``INSERT ... SELECT`` of the new devices whose
+  ``RETURNING`` feeds their "Added to inventory" events in the same statement. The
+  counts must match what ``check()`` found, or the inventory changed in between and the
+  caller rolls everything back.
+
+What a row becomes is ``bulk.py``'s rules, written as SQL here: ``device_changes`` (blank
+cells keep, ``CHANGED``), a move's two events (``services.devices_move``), a new device in
+stock unless told otherwise, a checked-out device not moved (``device_move_refusal``, whose
+words the importer still uses). ``tests/equity/imports/test_staged.py`` holds the two paths
+to the same results. SQLite has no such path: the importer runs its row-by-row one there.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import NamedTuple
+
+from django.db import connection, transaction
+
+from schools.bulk import copy_into
+
+from .fastwrite import day, text
+from .models import DeviceStatus, EventKind
+
+ROWS = "equity_device_import_rows"
+MODELS = "equity_device_import_models"
+
+ROW_COLUMNS = (
+    ("line", "integer NOT NULL"),
+    ("batch", "integer NOT NULL"),
+    ("part", "integer NOT NULL"),
+    ("asset_tag", "varchar(64) NOT NULL"),
+    ("serial", "varchar(100) NOT NULL"),
+    ("maker_key", "text NOT NULL"),  # the catalog maker in lower case
+    ("model_ref", "integer NOT NULL"),
+    ("school_id", "bigint NULL"),  # the school the row names (None: not named)
+    ("miss_column", "text NULL"),  # a place that named no school: its column and value
+    ("miss_value", "text NULL"),
+    ("status", "varchar(20) NULL"),
+    ("purchase_date", "date NULL"),
+    ("funding_source", "varchar(20) NULL"),
+    ("notes", "text NULL"),
+    ("aue", "date NULL"),
+)
+
+
+NULL = "\\N"
+
+
+def _nullable(value: str | None) -> str:
+    return NULL if value is None else text(value)
+
+
+def _line(r: tuple) -> str:
+    school = NULL if r[7] is None else r[7]
+    status, funding = r[10] or NULL, r[12] or NULL
+    return (
+        f"{r[0]}\t{r[1]}\t{r[2]}\t{text(r[3])}\t{text(r[4])}\t{text(r[5])}\t{r[6]}"
+        f"\t{school}\t{_nullable(r[8])}\t{_nullable(r[9])}\t{status}\t{day(r[11])}"
+        f"\t{funding}\t{_nullable(r[13])}\t{day(r[14])}\n"
+    )
+
+
+class StagedDevice(NamedTuple):
+    """One parsed row, as the temporary table holds it."""
+
+    line: int
+    batch: int  # the row's batch of LOOKUP_BATCH rows (the order errors are reported in)
+    part: int  # the row's batch of WRITE_BATCH rows (what one write() takes)
+    asset_tag: str
+    serial: str
+    maker_key: str
+    model_ref: int
+    school_id: int | None
+    miss_column: str | None
+    miss_value: str | None
+    status: str | None
+    purchase_date: date | None
+    funding_source: str | None
+    notes: str | None
+    aue: date | None
+
+
+# device_changes in SQL: s is the staged row, d the device, m the row's catalog entry
+# (m.model_id NULL: an entry the import has not created yet, which is a change).
+CHANGED = """(
+    m.model_id IS NULL OR m.model_id <> d.model_id
+    OR s.serial <> d.serial_number
+    OR (s.school_id IS NOT NULL AND s.school_id <> d.school_id)
+    OR (s.purchase_date IS NOT NULL AND s.purchase_date IS DISTINCT FROM d.purchase_date)
+    OR (s.funding_source IS NOT NULL AND s.funding_source <> d.funding_source)
+    OR (s.notes IS NOT NULL AND s.notes <> d.notes)
+    OR (s.aue IS NOT NULL AND s.aue IS DISTINCT FROM d.auto_update_expiration)
+)"""
+MOVED = "(s.school_id IS NOT NULL AND s.school_id <> d.school_id)"
+
+# Outcomes of check(); the first two are found among the file's rows, the rest against the
+# inventory, for rows that are unique in the file.
+TAG_TWICE, SERIAL_TWICE = "tag_twice", "serial_twice"
+SERIAL_TAKEN, NO_SCHOOL, TAG_TAKEN, REFUSED = "serial_taken", "no_school", "tag_taken", "refused"
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+ERRORS = (TAG_TWICE, SERIAL_TWICE, SERIAL_TAKEN, NO_SCHOOL, TAG_TAKEN, REFUSED)
+IN_FILE = (TAG_TWICE, SERIAL_TWICE)
+
+
+class Problem(NamedTuple):
+    outcome: str
+    line: int
+    batch: int
+    asset_tag: str
+    serial: str
+    earlier: int | None  # the earlier row of a duplicate
+    miss_column: str | None
+    miss_value: str | None
+    status: str | None  # the device's status (a refused move)
+
+
+@dataclass
+class Verdict:
+    counts: dict[str, int] = field(default_factory=dict)
+    status_kept: int = 0
+    problems: list[Problem] = field(default_factory=list)  # the first ``limit``, in order
+
+    @property
+    def errors(self) -> int:
+        return sum(self.counts.get(o, 0) for o in ERRORS)
+
+
+class DevicesStaged:
+    """The staging tables of one device import on PostgreSQL: ``begin()``, ``add(rows)`` per
+    batch, ``models(refs, analyze=True)``, ``check()``, then (in the import's transaction)
+    ``models(refs)`` again, ``prepare_writing()``, ``write_changes()``, ``write_new(part)``
+    per part; ``end()`` always. The tables are temporary: the session's own, gone with it."""
+
+    def __init__(self, *, district_id: int):
+        self.district_id = district_id
+
+    def begin(self) -> None:
+        spec = ", ".join(f"{name} {kind}" for name, kind in ROW_COLUMNS)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {ROWS}, {MODELS}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {ROWS} ({spec})")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {MODELS} "
+                "(ref integer PRIMARY KEY, model_id bigint NULL, maker varchar(100) NOT NULL)"
+            )
+
+    def add(self, rows: list[StagedDevice]) -> None:
+        copy_into(ROWS, [name for name, _ in ROW_COLUMNS], rows, _line)
+
+    def models(self, refs: list[tuple[int, int | None, str]], *, analyze: bool = False) -> None:
+        """The catalog entries the rows name: (ref, model id or None if not created yet,
+        maker as the catalog spells it). ``analyze``: the rows are all staged, give the
+        planner their statistics (once, before ``check()``)."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {MODELS}")
+            if refs:
+                cursor.execute(
+                    f"INSERT INTO {MODELS} (ref, model_id, maker) "  # noqa: S608
+                    "SELECT * FROM unnest(%s::integer[], %s::bigint[], %s::varchar[])",
+                    [[r[0] for r in refs], [r[1] for r in refs], [r[2] for r in refs]],
+                )
+            if analyze:
+                cursor.execute(f"ANALYZE {ROWS}")
+
+    def prepare_writing(self) -> None:
+        """Before the first ``write()``: each one reads its part of the rows by this index."""
+        with connection.cursor() as cursor:
+            _plain_statements(cursor)
+            cursor.execute(f"CREATE INDEX ON {ROWS} (part)")
+
+    def end(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {ROWS}, {MODELS}")
+
+    def check(
+        self,
+        *,
+        allowed_school_ids: set[int] | None,
+        default_school_id: int | None,
+        checked_batches: int,
+        limit: int,
+    ) -> Verdict:
+        """Every row's outcome in one statement: counts, and the first ``limit`` problems in
+        the order the row-by-row path reports them (per batch: the file's duplicates with
+        the cell errors, then what the inventory refuses). Rows of batches past
+        ``checked_batches`` (the file stopped being readable) are only checked in the file."""
+        allowed = sorted(allowed_school_ids) if allowed_school_ids is not None else None
+        errors = ", ".join(f"'{e}'" for e in ERRORS)
+        # Hash aggregates and hash joins only: no sort of the whole file (a text sort under
+        # the database's collation costs seconds at 200,000 rows), and the file's
+        # duplicates, usually none, are the groups of more than one row.
+        sql = f"""
+        WITH tags AS (
+            SELECT asset_tag, min(line) AS first FROM {ROWS}
+            GROUP BY asset_tag HAVING count(*) > 1
+        ), serials AS (
+            SELECT maker_key, serial, min(line) AS first FROM {ROWS}
+            GROUP BY maker_key, serial HAVING count(*) > 1
+        ), held AS (  -- a serial another device of the district has (for the same maker)
+            SELECT DISTINCT s.line FROM {ROWS} s
+            JOIN equity_device h ON h.district_id = %(district)s
+                AND upper(h.serial_number::text) = upper(s.serial)  -- the search index
+                AND h.serial_number = s.serial AND lower(h.maker) = s.maker_key
+                AND h.asset_tag <> s.asset_tag
+        ), v AS (
+            SELECT s.line, s.batch, s.asset_tag, s.serial, s.miss_column, s.miss_value,
+                coalesce(t.first < s.line, false) AS tag_twice,
+                coalesce(sr.first < s.line, false) AS serial_twice,
+                t.first AS tag_first, sr.first AS serial_first, d.status AS ex_status,
+                s.status IS NOT NULL AND s.status <> d.status AS status_differs,
+                CASE
+                    WHEN t.first < s.line OR sr.first < s.line THEN 'dup'
+                    WHEN s.batch >= %(checked)s THEN 'unchecked'
+                    WHEN held.line IS NOT NULL THEN '{SERIAL_TAKEN}'
+                    WHEN d.id IS NULL AND s.school_id IS NULL
+                        AND %(default)s::bigint IS NULL THEN '{NO_SCHOOL}'
+                    WHEN d.id IS NULL THEN '{CREATED}'
+                    WHEN %(allowed)s::bigint[] IS NOT NULL
+                        AND d.school_id <> ALL(%(allowed)s::bigint[]) THEN '{TAG_TAKEN}'
+                    WHEN {MOVED} AND d.status = %(assigned)s THEN '{REFUSED}'
+                    WHEN {CHANGED} THEN '{UPDATED}'
+                    ELSE '{UNCHANGED}'
+                END AS outcome
+            FROM {ROWS} s
+            JOIN {MODELS} m ON m.ref = s.model_ref
+            LEFT JOIN tags t ON t.asset_tag = s.asset_tag
+            LEFT JOIN serials sr ON sr.maker_key = s.maker_key AND sr.serial = s.serial
+            LEFT JOIN held ON held.line = s.line
+            LEFT JOIN equity_device d
+                ON d.district_id = %(district)s AND d.asset_tag = s.asset_tag
+        ), problems AS (
+            SELECT x.what, v.line, v.batch, v.asset_tag, v.serial, x.earlier, v.miss_column,
+                v.miss_value, v.ex_status
+            FROM v, LATERAL (
+                SELECT '{TAG_TWICE}' AS what, v.tag_first AS earlier, 0 AS stage, 0 AS n
+                    WHERE v.tag_twice
+                UNION ALL
+                SELECT '{SERIAL_TWICE}', v.serial_first, 0, 1 WHERE v.serial_twice
+                UNION ALL
+                SELECT v.outcome, NULL, 1, 2 WHERE v.outcome IN ({errors})
+            ) x
+            ORDER BY v.batch, x.stage, v.line, x.n
+            LIMIT %(limit)s
+        )
+        SELECT outcome, count(*), count(*) FILTER (WHERE status_differs),
+            count(*) FILTER (WHERE tag_twice), count(*) FILTER (WHERE serial_twice), NULL
+        FROM v GROUP BY outcome
+        UNION ALL
+        SELECT NULL, 0, 0, 0, 0, array_agg(json_build_array(
+            what, line, batch, asset_tag, serial, earlier, miss_column, miss_value, ex_status
+        )) FROM problems
+        """  # noqa: S608 - table names and outcomes are constants
+        params = {
+            "district": self.district_id,
+            "default": default_school_id,
+            "allowed": allowed,
+            "assigned": str(DeviceStatus.ASSIGNED),
+            "checked": checked_batches,
+            "limit": limit,
+        }
+        verdict = Verdict()
+        with transaction.atomic(), connection.cursor() as cursor:
+            _plain_statements(cursor)
+            cursor.execute(sql, params)
+            for what, count, status_differs, tags, serials, found in cursor.fetchall():
+                if what is None:
+                    verdict.problems = [Problem(*_json(values)) for values in found or ()]
+                elif what == "dup":
+                    verdict.counts[TAG_TWICE] = tags
+                    verdict.counts[SERIAL_TWICE] = serials
+                else:
+                    verdict.counts[what] = count
+                    if what in (UPDATED, UNCHANGED):
+                        verdict.status_kept += status_differs
+        return verdict
+
+    def write_changes(self, *, by_id: int | None, now, note_suffix: str) -> int:
+        """Every existing device the rows change, with the events of a move: the number
+        updated. Once, before the parts of new devices (changes are a few rows; one join
+        of the staged rows costs what forty would). In the caller's transaction."""
+        base = {"district": self.district_id, "now": now, "by": by_id}
+        with connection.cursor() as cursor:
+            # A move's two events, as devices_move writes them: the leaving (seen by the
+            # school it left, naming the new one) and the arrival; before the UPDATE, which
+            # changes the school they read.
+            cursor.execute(
+                f"""
+                INSERT INTO equity_deviceevent
+                    (device_id, kind, at, by_id, school_id, student_id, circumstance, place, note)
+                SELECT d.id, e.kind, %(now)s, %(by)s,
+                    CASE e.n WHEN 1 THEN d.school_id ELSE s.school_id END, NULL, '', '',
+                    CASE e.n WHEN 1 THEN 'to ' || sc.name || %(suffix)s ELSE '' END
+                FROM {ROWS} s
+                JOIN equity_device d ON d.district_id = %(district)s AND d.asset_tag = s.asset_tag
+                JOIN schools_school sc ON sc.id = s.school_id
+                CROSS JOIN (VALUES (1, %(moved)s), (2, %(arrived)s)) AS e (n, kind)
+                WHERE {MOVED}
+                ORDER BY s.line, e.n
+                """,  # noqa: S608
+                {**base, "suffix": note_suffix, "moved": str(EventKind.MOVED),
+                 "arrived": str(EventKind.ARRIVED)},
+            )  # fmt: skip
+            cursor.execute(
+                f"""
+                UPDATE equity_device d SET
+                    model_id = m.model_id, maker = m.maker, serial_number = s.serial,
+                    school_id = COALESCE(s.school_id, d.school_id),
+                    purchase_date = COALESCE(s.purchase_date, d.purchase_date),
+                    funding_source = COALESCE(s.funding_source, d.funding_source),
+                    notes = COALESCE(s.notes, d.notes),
+                    auto_update_expiration = COALESCE(s.aue, d.auto_update_expiration),
+                    updated_at = %(now)s
+                FROM {ROWS} s JOIN {MODELS} m ON m.ref = s.model_ref
+                WHERE d.district_id = %(district)s AND d.asset_tag = s.asset_tag AND {CHANGED}
+                """,  # noqa: S608
+                base,
+            )
+            return cursor.rowcount
+
+    def write_new(self, *, part: int, by_id: int | None, now, default_school_id: int | None) -> int:
+        """The new devices of one part of the rows, each with its "Added to inventory"
+        event (the INSERT's RETURNING feeds the events' INSERT): the number created. In the
+        caller's transaction, after ``prepare_writing()`` and ``write_changes()``."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                WITH new AS (
+                    INSERT INTO equity_device
+                        (district_id, school_id, model_id, maker, asset_tag, serial_number,
+                         status, purchase_date, funding_source, notes, auto_update_expiration,
+                         created_at, updated_at)
+                    SELECT %(district)s, COALESCE(s.school_id, %(default)s), m.model_id,
+                        m.maker, s.asset_tag, s.serial, COALESCE(s.status, %(in_stock)s),
+                        s.purchase_date, COALESCE(s.funding_source, ''),
+                        COALESCE(s.notes, ''), s.aue, %(now)s, %(now)s
+                    FROM {ROWS} s JOIN {MODELS} m ON m.ref = s.model_ref
+                    WHERE s.part = %(part)s AND NOT EXISTS (
+                        SELECT FROM equity_device d
+                        WHERE d.district_id = %(district)s AND d.asset_tag = s.asset_tag
+                    )
+                    ORDER BY s.line
+                    RETURNING id, school_id
+                )
+                INSERT INTO equity_deviceevent
+                    (device_id, kind, at, by_id, school_id, student_id, circumstance, place, note)
+                SELECT id, %(created)s, %(now)s, %(by)s, school_id, NULL, '', '', ''
+                FROM new ORDER BY id
+                """,  # noqa: S608
+                {"district": self.district_id, "now": now, "by": by_id, "part": part,
+                 "default": default_school_id, "created": str(EventKind.CREATED),
+                 "in_stock": str(DeviceStatus.IN_STOCK)},
+            )  # fmt: skip
+            return cursor.rowcount
+
+
+def _json(values) -> list:
+    return json.loads(values) if isinstance(values, str) else values
+
+
+def _plain_statements(cursor) -> None:
+    """For the rest of the transaction: no JIT compilation (these statements run once;
+    compiling their expressions cost seconds at 200,000 rows) and room to hash the file's
+    keys in memory rather than sort them."""
+    cursor.execute("SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)")
