@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("equity", "0010_authors_may_be_deleted"),
+        ("equity", "0011_alter_deviceevent_kind"),
         ("schools", "0007_planning_ratio_help"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
