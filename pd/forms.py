@@ -10,6 +10,7 @@ from schools.forms import CrispyFormMixin, EditTokenMixin, Form, ModelForm, Scop
 from schools.models import Membership, School, StaffMember
 from schools.permissions import schools_for
 from schools.pillars import Pillar
+from schools.typeahead import typeahead
 
 from .models import (
     CODE_DIGITS,
@@ -133,9 +134,11 @@ class SessionForm(EditTokenMixin, ModelForm):
         self.fields["schools"].queryset = schools
         self.fields["facilitator"].choices = facilitator_choices()
         self.fields["format"].choices = Format.choices
-        # ScopedFormMixin has already limited the choices to initiatives in the user's scope.
+        # ScopedFormMixin has already limited the choices to initiatives in the user's scope;
+        # a district has thousands, so the field is a type-ahead, not a select.
         self.fields["initiative"].label = "Initiative it serves"
         self.fields["initiative"].empty_label = "None"
+        typeahead(self.fields["initiative"])
         if self.instance.pk:
             self.initial.setdefault(
                 "schools", list(School.objects.filter(pd_sessions=self.instance))

@@ -446,3 +446,16 @@ class StaffSearchForm(Form):
         if not self.is_valid():
             return "", self.cleaned_data.get("inactive", False)
         return self.cleaned_data["q"].strip(), self.cleaned_data["inactive"]
+
+
+class TypeaheadSearchForm(Form):
+    """The type-ahead's question (GET): which list (schools/typeahead.py) and what was typed."""
+
+    source = forms.ChoiceField(choices=(), required=False)
+    q = forms.CharField(required=False, max_length=100)
+
+    def __init__(self, *args, **kwargs):
+        from .typeahead import SOURCES
+
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = [("", "")] + [(k, k) for k in sorted(SOURCES)]

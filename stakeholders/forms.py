@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from schools.forms import CrispyFormMixin, EditTokenMixin, Form, ModelForm
 from schools.models import School
+from schools.typeahead import typeahead
 
 from .models import (
     Audience,
@@ -82,6 +83,7 @@ class SurveyForm(EditTokenMixin, ModelForm):
         self.fields["schools"].queryset = schools
         self.fields["initiative"].required = False
         self.fields["initiative"].empty_label = "None"
+        typeahead(self.fields["initiative"])  # a district has thousands: never a select
         if self.instance.pk:
             self.initial.setdefault("schools", list(School.objects.filter(surveys=self.instance)))
             self.initial.setdefault(

@@ -1,0 +1,112 @@
+"""The type-ahead choice (schools/typeahead.py): a scoped search endpoint and one widget.
+
+The search answers only rows the person may see; the widget renders no <option> whatever the
+size of the list; the submitted id is still checked against the field's scoped queryset, and
+without JavaScript the typed name is found in the same scope.
+"""
+
+import pytest
+from django.urls import reverse
+
+from pd.models import PDSession
+from schools.typeahead import RESULTS, TypeaheadSelect
+from tests.factories import InitiativeFactory, SchoolFactory, StaffMemberFactory
+
+
+def _search(client, source, q=""):
+    response = client.get(reverse("schools:search"), {"source": source, "q": q})
+    assert response.status_code == 200, response.content
+    return response.json()["results"]
+
+
+def test_it_answers_only_the_schools_the_person_sees(login, principal, maple, cedar, elsewhere):
+    client = login(principal)
+    assert [r["label"] for r in _search(client, "schools.school")] == [maple.name]
+    assert _search(client, "schools.school", cedar.name[:5]) == []
+
+
+def test_it_answers_only_initiatives_of_the_persons_schools(login, principal, maple, cedar):
+    mine = InitiativeFactory(schools=[maple], title="Chromebooks for grade 3")
+    InitiativeFactory(schools=[cedar], title="Chromebooks for grade 7")
+    results = _search(login(principal), "initiatives.initiative", "chromebooks")
+    assert results == [{"id": mine.pk, "label": mine.title}]
+
+
+def test_staff_of_another_school_are_not_found(login, coach, maple, cedar):
+    StaffMemberFactory(school=maple, full_name="Ana Maple")
+    StaffMemberFactory(school=cedar, full_name="Ana Cedar")
+    assert [r["label"] for r in _search(login(coach), "schools.staffmember", "ana")] == [
+        "Ana Maple"
+    ]
+
+
+def test_a_district_admin_gets_the_first_matches_at_a_constant_cost(
+    login, district_admin, district, django_assert_max_num_queries
+):
+    SchoolFactory.create_batch(RESULTS + 5, district=district)
+    client = login(district_admin)
+    client.get(reverse("schools:search"))  # the session and the user, read once
+    with django_assert_max_num_queries(4):
+        assert len(_search(client, "schools.school")) == RESULTS
+
+
+def test_it_refuses_an_unknown_list_and_needs_a_sign_in(client, login, principal):
+    assert client.get(reverse("schools:search"), {"source": "schools.school"}).status_code == 302
+    response = login(principal).get(
+        reverse("schools:search"), {"source": "accounts.user", "q": "a"}
+    )
+    assert response.status_code == 400 and "source" in response.json()["errors"]
+
+
+def _log(client, school, coach, **changes):
+    data = {
+        "schools": [school.pk],
+        "title": "Exit tickets",
+        "date": "2026-03-05",
+        "start_time": "15:30",
+        "duration_minutes": 45,
+        "format": "plc",
+        "facilitator": f"u{coach.pk}",
+        "attendees": [],
+    }
+    data.update(changes)
+    return client.post(reverse("pd:session_new"), data)
+
+
+def test_the_session_form_offers_initiatives_by_type_ahead_not_by_select(login, coach, maple):
+    InitiativeFactory.create_batch(3, schools=[maple])
+    response = login(coach).get(reverse("pd:session_new"))
+    field = response.context["form"].fields["initiative"]
+    assert isinstance(field.widget, TypeaheadSelect)
+    html = response.content.decode()
+    assert 'name="initiative"' in html and 'role="combobox"' in html
+    assert '<select name="initiative"' not in html
+
+
+def test_another_schools_initiative_id_is_a_field_error(login, coach, maple, cedar):
+    theirs = InitiativeFactory(schools=[cedar])
+    response = _log(login(coach), maple, coach, initiative=theirs.pk)
+    assert response.status_code == 200 and not PDSession.objects.exists()
+    assert response.context["form"].errors["initiative"]
+
+
+@pytest.mark.parametrize("how", ["id", "typed name", "typed name, JavaScript on"])
+def test_the_initiative_is_taken_by_id_or_without_javascript_by_name(
+    how, login, coach, maple, cedar
+):
+    mine = InitiativeFactory(schools=[maple], title="Exit tickets in every class")
+    InitiativeFactory(schools=[cedar], title="Another school's plan")
+    value = {
+        "id": {"initiative": mine.pk},
+        "typed name": {"initiative": "exit tickets in EVERY class"},
+        "typed name, JavaScript on": {"initiative": "", "initiative__label": mine.title},
+    }[how]
+    response = _log(login(coach), maple, coach, **value)
+    assert response.status_code == 302, response.context["form"].errors
+    assert PDSession.objects.get().initiative == mine
+
+
+def test_a_name_of_another_schools_initiative_is_refused(login, coach, maple, cedar):
+    InitiativeFactory(schools=[cedar], title="Another school's plan")
+    response = _log(login(coach), maple, coach, initiative="Another school's plan")
+    assert response.status_code == 200 and response.context["form"].errors["initiative"]
