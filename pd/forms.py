@@ -38,19 +38,41 @@ def _coach_ids():
     return Membership.objects.filter(role__in=can_facilitate.roles).values("user_id")
 
 
-def facilitator_choices(user_ids=None) -> list:
-    """Coaches and Learning Leaders the user may see, as one grouped choice list.
+def find_facilitators(text: str) -> list[dict]:
+    """The first coaches and Learning Leaders the user may see whose name holds ``text``,
+    as type-ahead matches: ``u<id>`` for a coach's account, ``s<id>`` for a Learning Leader
+    (two queries, whatever the district's size)."""
+    from schools.typeahead import RESULTS
 
-    Values are ``u<id>`` for a coach's account and ``s<id>`` for a Learning Leader."""
     coaches = get_user_model().objects.filter(pk__in=_coach_ids())
-    leaders = StaffMember.objects.filter(
-        pk__in=LearningLeader.objects.values("staff_id")
-    ).select_related("school")
-    return [
-        ("", "Choose a facilitator"),
-        ("Coaches", [(f"u{u.pk}", u.full_name or u.email) for u in coaches.order_by("full_name")]),
-        ("Learning Leaders", [(f"s{s.pk}", f"{s.full_name} ({s.school})") for s in leaders]),
+    leaders = StaffMember.objects.filter(pk__in=LearningLeader.objects.values("staff_id"))
+    if text:
+        coaches = coaches.filter(full_name__icontains=text)
+        leaders = leaders.filter(full_name__icontains=text)
+    found = [
+        {"id": f"u{pk}", "label": f"{name or email} (coach)"}
+        for pk, name, email in coaches.order_by("full_name", "pk").values_list(
+            "pk", "full_name", "email"
+        )[:RESULTS]
     ]
+    found += [
+        {"id": f"s{pk}", "label": f"{name} (Learning Leader, {school})"}
+        for pk, name, school in leaders.order_by("full_name", "pk").values_list(
+            "pk", "full_name", "school__name"
+        )[:RESULTS]
+    ]
+    return sorted(found, key=lambda r: r["label"].lower())[:RESULTS]
+
+
+def facilitator_label(value: str) -> str | None:
+    """How the type-ahead shows a facilitator value, or None when the user cannot see it."""
+    try:
+        user, staff = parse_facilitator(value)
+    except forms.ValidationError:
+        return None
+    if user is not None:
+        return f"{user.full_name or user.email} (coach)"
+    return f"{staff.full_name} (Learning Leader, {staff.school})"
 
 
 def parse_facilitator(value: str) -> tuple[object | None, StaffMember | None]:
@@ -89,7 +111,9 @@ class SessionForm(EditTokenMixin, ModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text="Where the session takes place; tick several for a cross-school session.",
     )
-    facilitator = forms.ChoiceField(choices=())
+    # A district has thousands of coaches and Learning Leaders: a type-ahead, validated by
+    # parse_facilitator in the user's scope.
+    facilitator = forms.CharField()
     pillars = forms.MultipleChoiceField(
         choices=Pillar.choices,
         widget=forms.CheckboxSelectMultiple,
@@ -132,7 +156,7 @@ class SessionForm(EditTokenMixin, ModelForm):
         if school_ids is not None:
             schools = schools.filter(pk__in=school_ids)
         self.fields["schools"].queryset = schools
-        self.fields["facilitator"].choices = facilitator_choices()
+        typeahead(self.fields["facilitator"], source="pd.facilitator")
         self.fields["format"].choices = Format.choices
         # ScopedFormMixin has already limited the choices to initiatives in the user's scope;
         # a district has thousands, so the field is a type-ahead, not a select.

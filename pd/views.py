@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from schools.exports import csv_response
 from schools.forms import EARLIEST_DATE, LATEST_DATE
 from schools.models import School
+from schools.pagination import ForwardPaginator
 from schools.permissions import schools_for
 from schools.scoping import scoped_object
 from schools.web import absolute_url, qr_svg
@@ -92,7 +93,9 @@ def session_list(request):
     filterset = SessionFilter(
         request.GET, queryset=selectors.sessions_list(_pd_sessions(request.access))
     )
-    page = Paginator(filterset.qs, PER_PAGE).get_page(request.GET.get("page"))
+    # Never counted: a page reads one row past itself to know whether there is a next one.
+    page = ForwardPaginator(filterset.qs, PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = selectors.with_attended(page.object_list)
     params = request.GET.copy()
     params.pop("page", None)
     context = {"filter": filterset, "page": page, "query_string": params.urlencode()}

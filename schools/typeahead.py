@@ -11,12 +11,14 @@ Without JavaScript the field is a plain text box: the person types the exact nam
 id) and ``value_from_datadict`` finds it in the same scoped queryset.
 
 A model becomes searchable with ``searchable(Model, "label field")`` in its app's
-``forms.py``; ``SOURCES`` is filled when the forms are imported, so this module, at the
-bottom of the house, knows the models without importing their apps.
+``AppConfig.ready``, so this module, at the bottom of the house, knows the models without
+importing their apps. A list that is not one model's rows (PD facilitators: coaches'
+accounts and Learning Leaders) registers ``searchable_by(key, find=..., label_of=...)``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import forms
@@ -28,8 +30,12 @@ RESULTS = 20  # matches shown in the listbox
 @dataclass(frozen=True)
 class Source:
     key: str
-    model: type
-    label: str  # the field searched and shown
+    model: type | None = None
+    label: str = ""  # the field searched and shown
+    # A list that is not one model's rows: the first matches of a text as {"id", "label"}
+    # (inside the active scope), and the label of one value (None: not one the person sees).
+    find: Callable[[str], list[dict]] | None = None
+    label_of: Callable[[str], str | None] | None = None
 
 
 SOURCES: dict[str, Source] = {}
@@ -42,13 +48,21 @@ def searchable(model, label: str) -> Source:
     return SOURCES[key]
 
 
+def searchable_by(key: str, *, find, label_of) -> Source:
+    """Declare a list of values that are not one model's ids (idempotent)."""
+    SOURCES.setdefault(key, Source(key=key, find=find, label_of=label_of))
+    return SOURCES[key]
+
+
 def search(key: str, text: str, *, queryset=None) -> list[dict]:
     """The first matches of ``text`` among the rows of source ``key`` the scope shows."""
     from .scoping import visible
 
     source = SOURCES[key]
-    qs = visible(source.model) if queryset is None else queryset
     text = text.strip()
+    if source.find is not None:
+        return source.find(text)[:RESULTS]
+    qs = visible(source.model) if queryset is None else queryset
     if text:
         qs = qs.filter(**{f"{source.label}__icontains": text})
     rows = qs.order_by(source.label, "pk").values_list("pk", source.label)[:RESULTS]
@@ -56,17 +70,18 @@ def search(key: str, text: str, *, queryset=None) -> list[dict]:
 
 
 class TypeaheadSelect(forms.TextInput):
-    """The widget of a ``ModelChoiceField`` over a searchable model (see the module)."""
+    """The widget of a ``ModelChoiceField`` over a searchable model, or of a field whose
+    values a ``searchable_by`` source lists (see the module)."""
 
     template_name = "django/forms/widgets/typeahead.html"
 
-    def __init__(self, source_model, attrs=None):
+    def __init__(self, source: str, attrs=None):
         super().__init__(attrs)
-        self.source_model = source_model
+        self.source_key = source
 
     @property
     def source(self) -> Source:
-        return SOURCES[self.source_model._meta.label_lower]
+        return SOURCES[self.source_key]
 
     def _queryset(self):
         # The field's scoped queryset (ModelChoiceField gives its widget its choices).
@@ -76,6 +91,8 @@ class TypeaheadSelect(forms.TextInput):
     def _label_of(self, value) -> str:
         if value in (None, ""):
             return ""
+        if self.source.label_of is not None:
+            return self.source.label_of(str(value)) or str(value)
         if str(value).isdigit() and self._queryset() is not None:
             label = (
                 self._queryset()
@@ -93,7 +110,8 @@ class TypeaheadSelect(forms.TextInput):
         context = super().get_context(name, value, attrs)
         widget = context["widget"]
         chosen = self.format_value(value)
-        widget["chosen_id"] = chosen if chosen.isdigit() else ""
+        known = self.source.label_of(chosen) if self.source.find and chosen else None
+        widget["chosen_id"] = chosen if chosen.isdigit() or known else ""
         widget["label_value"] = self._label_of(chosen)
         widget["search_url"] = reverse("schools:search") + f"?source={self.source.key}"
         return context
@@ -102,6 +120,12 @@ class TypeaheadSelect(forms.TextInput):
         """The chosen id; without JavaScript, the typed name (or id) found in the scope."""
         chosen = (data.get(name) or "").strip()
         typed = (data.get(f"{name}__label") or "").strip()
+        if self.source.find is not None:
+            if chosen and self.source.label_of(chosen) is not None:
+                return chosen
+            text = chosen or typed
+            found = [r["id"] for r in self.source.find(text) if r["label"].lower() == text.lower()]
+            return str(found[0]) if len(found) == 1 else (text or None)
         if chosen.isdigit():
             return chosen
         text = chosen or typed
@@ -118,9 +142,13 @@ class TypeaheadSelect(forms.TextInput):
         return name not in data and f"{name}__label" not in data
 
 
-def typeahead(field: forms.ModelChoiceField) -> None:
-    """Give ``field`` the type-ahead widget (its model must be ``searchable``)."""
-    widget = TypeaheadSelect(field.queryset.model, attrs=field.widget.attrs)
+def typeahead(field: forms.Field, source: str | None = None) -> None:
+    """Give ``field`` the type-ahead widget: a ``ModelChoiceField`` over a ``searchable``
+    model, or any field whose values the ``searchable_by`` source ``source`` lists."""
+    key = source or field.queryset.model._meta.label_lower
+    attrs = {k: v for k, v in field.widget.attrs.items() if k != "class"}
+    widget = TypeaheadSelect(key, attrs={**attrs, "class": "form-control"})
     widget.is_required = field.required
     field.widget = widget
-    widget.choices = field.choices
+    if isinstance(field, forms.ModelChoiceField):
+        widget.choices = field.choices
