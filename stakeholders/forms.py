@@ -435,3 +435,17 @@ class LogForm(ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.initial.setdefault("date", timezone.localdate())
+
+
+class CommunityPickForm(Form):
+    """Go to one school's community page (GET), for a reader of too many schools to list."""
+
+    school = forms.ModelChoiceField(
+        label="A school's stories, partnerships and communication",
+        queryset=School.objects.none(),
+    )
+
+    def __init__(self, *args, schools, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school"].queryset = schools
+        typeahead(self.fields["school"])
