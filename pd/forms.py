@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from schools.forms import CrispyFormMixin, EditTokenMixin, Form, ModelForm, ScopedFormMixin
 from schools.models import Membership, School, StaffMember
-from schools.permissions import schools_for
+from schools.permissions import schools_q
 from schools.pillars import Pillar
-from schools.typeahead import typeahead
+from schools.typeahead import typeahead, typeahead_multiple
 
 from .models import (
     CODE_DIGITS,
@@ -109,7 +109,7 @@ class SessionForm(EditTokenMixin, ModelForm):
     schools = forms.ModelMultipleChoiceField(
         queryset=School.objects.none(),
         widget=forms.CheckboxSelectMultiple,
-        help_text="Where the session takes place; tick several for a cross-school session.",
+        help_text="Where the session takes place; add several for a cross-school session.",
     )
     # A district has thousands of coaches and Learning Leaders: a type-ahead, validated by
     # parse_facilitator in the user's scope.
@@ -151,11 +151,10 @@ class SessionForm(EditTokenMixin, ModelForm):
     def __init__(self, *args, access, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.access = access
-        school_ids = schools_for(access, can_use_pd)
-        schools = School.objects.order_by("name")
-        if school_ids is not None:
-            schools = schools.filter(pk__in=school_ids)
+        # A district used whole is named as a district, not as its 1,800 schools.
+        schools = School.objects.order_by("name").filter(schools_q(access, can_use_pd))
         self.fields["schools"].queryset = schools
+        typeahead_multiple(self.fields["schools"])  # a district admin's are 1,800
         typeahead(self.fields["facilitator"], source="pd.facilitator")
         self.fields["format"].choices = Format.choices
         # ScopedFormMixin has already limited the choices to initiatives in the user's scope;

@@ -27,7 +27,7 @@ from schools.exports import csv_response
 from schools.forms import EARLIEST_DATE, LATEST_DATE
 from schools.models import School
 from schools.pagination import ForwardPaginator
-from schools.permissions import schools_for
+from schools.permissions import schools_q
 from schools.scoping import scoped_object
 from schools.web import absolute_url, qr_svg
 
@@ -49,27 +49,18 @@ PER_PAGE = 25
 STAFF_PER_PAGE = 50
 
 
-def _pd_school_ids(access) -> frozenset[int] | None:
-    """Schools whose PD the user works with (None: every school, for a superuser).
-
-    Scope is not enough: someone who is tech staff at Cedar and coach at Maple sees Cedar,
-    but works with Maple's PD only."""
-    return schools_for(access, can_use_pd)
-
-
 def _pd_schools(access):
-    ids = _pd_school_ids(access)
-    schools = School.objects.order_by("name")
-    return schools if ids is None else schools.filter(pk__in=ids)
+    # A district used whole is named as a district, not as a list of its 1,800 schools.
+    return School.objects.order_by("name").filter(schools_q(access, can_use_pd))
 
 
 def _pd_sessions(access):
-    ids = _pd_school_ids(access)
-    sessions = PDSession.objects.all()
-    if ids is None:
-        return sessions
-    links = PDSession.schools.through.unscoped.filter(school_id__in=ids)
-    return sessions.filter(pk__in=links.values("pdsession_id"))
+    if access.unrestricted:
+        return PDSession.objects.all()
+    links = PDSession.schools.through.unscoped.filter(
+        schools_q(access, can_use_pd, path="school_id", district_path="school__district")
+    )
+    return PDSession.objects.filter(pk__in=links.values("pdsession_id"))
 
 
 def _sessions():

@@ -152,3 +152,65 @@ def typeahead(field: forms.Field, source: str | None = None) -> None:
     field.widget = widget
     if isinstance(field, forms.ModelChoiceField):
         widget.choices = field.choices
+
+
+class TypeaheadSelectMultiple(TypeaheadSelect):
+    """The widget of a ``ModelMultipleChoiceField`` over a searchable model: the chosen rows
+    as ticked checkboxes (untick to remove, with or without JavaScript) and a type-ahead
+    that adds one more; without JavaScript, names typed in the box separated by ";"."""
+
+    template_name = "django/forms/widgets/typeahead_multiple.html"
+    allow_multiple_selected = True
+
+    def format_value(self, value):
+        if value is None:
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        return [str(getattr(v, "pk", v)) for v in values if v not in (None, "")]
+
+    def get_context(self, name, value, attrs):
+        context = forms.Widget.get_context(self, name, value, attrs)
+        widget = context["widget"]
+        ids = [v for v in self.format_value(value) if v.isdigit()]
+        labels = {}
+        if ids and self._queryset() is not None:
+            labels = {
+                str(pk): label
+                for pk, label in self._queryset()
+                .filter(pk__in=[int(i) for i in ids])
+                .values_list("pk", self.source.label)
+            }
+        widget["chosen"] = [(i, labels[i]) for i in ids if i in labels]
+        widget["search_url"] = reverse("schools:search") + f"?source={self.source.key}"
+        return context
+
+    def value_from_datadict(self, data, files, name):
+        """The ticked ids, and the names typed without JavaScript found in the scope."""
+        values = [v for v in data.getlist(name) if v] if hasattr(data, "getlist") else []
+        if not hasattr(data, "getlist") and data.get(name):
+            values = list(data.get(name))
+        typed = [t.strip() for t in (data.get(f"{name}__label") or "").split(";") if t.strip()]
+        for text in typed:
+            if text.isdigit() or self._queryset() is None:
+                values.append(text)
+                continue
+            found = list(
+                self._queryset()
+                .filter(**{f"{self.source.label}__iexact": text})
+                .values_list("pk", flat=True)[:2]
+            )
+            values.append(str(found[0]) if len(found) == 1 else text)
+        return values
+
+    def value_omitted_from_data(self, data, files, name):
+        return False  # no ticked box is a choice of none
+
+
+def typeahead_multiple(field: forms.ModelMultipleChoiceField) -> None:
+    """Give a ``ModelMultipleChoiceField`` over a ``searchable`` model the type-ahead."""
+    widget = TypeaheadSelectMultiple(
+        field.queryset.model._meta.label_lower, attrs={"class": "form-control"}
+    )
+    widget.is_required = field.required
+    field.widget = widget
+    widget.choices = field.choices

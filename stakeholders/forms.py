@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from schools.forms import CrispyFormMixin, EditTokenMixin, Form, ModelForm
 from schools.models import School
-from schools.typeahead import typeahead
+from schools.typeahead import typeahead, typeahead_multiple
 
 from .models import (
     Audience,
@@ -81,6 +81,7 @@ class SurveyForm(EditTokenMixin, ModelForm):
             "English (or empty) shows the English title."
         )
         self.fields["schools"].queryset = schools
+        typeahead_multiple(self.fields["schools"])  # a district admin's are 1,800
         self.fields["initiative"].required = False
         self.fields["initiative"].empty_label = "None"
         typeahead(self.fields["initiative"])  # a district has thousands: never a select

@@ -1,6 +1,7 @@
 // The type-ahead choice of schools/typeahead.py: an ARIA 1.2 combobox with a listbox.
 // The text box keeps what the person reads; a hidden input named after the field carries
-// the chosen id. Arrow keys move through the matches (aria-activedescendant), Enter picks,
+// the chosen id. With data-multiple, each pick adds a ticked checkbox to the chosen list
+// (and announces a change event, so a form that reacts to its choices hears it). Arrow keys move through the matches (aria-activedescendant), Enter picks,
 // Escape closes. Loaded as a static file: the site's CSP allows no inline script.
 (function () {
   "use strict";
@@ -10,13 +11,18 @@
     var list = box.querySelector("[role=listbox]");
     var status = box.querySelector("[data-typeahead-status]");
     var url = box.dataset.searchUrl;
-    var name = input.name;
-    var hidden = document.createElement("input");
-    hidden.type = "hidden";
-    hidden.name = name;
-    hidden.value = box.dataset.chosenId || "";
-    input.name = name + "__label";
-    box.appendChild(hidden);
+    var multiple = box.hasAttribute("data-multiple");
+    var chosenList = box.querySelector("[data-typeahead-chosen]");
+    var hidden = null;
+    if (!multiple) {
+      var name = input.name;
+      hidden = document.createElement("input");
+      hidden.type = "hidden";
+      hidden.name = name;
+      hidden.value = box.dataset.chosenId || "";
+      input.name = name + "__label";
+      box.appendChild(hidden);
+    }
     var options = [];
     var active = -1;
     var timer = null;
@@ -43,12 +49,45 @@
       }
     }
 
+    function add(id, label) {
+      var boxId = input.id + "-" + id;
+      var existing = document.getElementById(boxId);
+      if (existing) {
+        existing.checked = true;
+      } else {
+        var item = document.createElement("li");
+        item.className = "form-check";
+        var tick = document.createElement("input");
+        tick.type = "checkbox";
+        tick.className = "form-check-input";
+        tick.name = box.dataset.name;
+        tick.value = id;
+        tick.id = boxId;
+        tick.checked = true;
+        var text = document.createElement("label");
+        text.className = "form-check-label";
+        text.htmlFor = boxId;
+        text.textContent = label;
+        item.appendChild(tick);
+        item.appendChild(text);
+        chosenList.appendChild(item);
+        existing = tick;
+      }
+      existing.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+
     function choose(index) {
       var li = options[index];
       if (!li) return;
-      input.value = li.textContent;
-      hidden.value = li.dataset.id;
-      status.textContent = li.textContent + " chosen.";
+      if (multiple) {
+        add(li.dataset.id, li.textContent);
+        input.value = "";
+        status.textContent = li.textContent + " added.";
+      } else {
+        input.value = li.textContent;
+        hidden.value = li.dataset.id;
+        status.textContent = li.textContent + " chosen.";
+      }
       close();
     }
 
@@ -89,7 +128,7 @@
     }
 
     input.addEventListener("input", function () {
-      hidden.value = ""; // typed over: the name is looked up again on saving
+      if (hidden) hidden.value = ""; // typed over: the name is looked up again on saving
       clearTimeout(timer);
       timer = setTimeout(ask, 150);
     });

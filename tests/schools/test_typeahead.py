@@ -110,3 +110,21 @@ def test_a_name_of_another_schools_initiative_is_refused(login, coach, maple, ce
     InitiativeFactory(schools=[cedar], title="Another school's plan")
     response = _log(login(coach), maple, coach, initiative="Another school's plan")
     assert response.status_code == 200 and response.context["form"].errors["initiative"]
+
+
+def test_the_schools_of_a_session_are_ticked_boxes_and_a_type_ahead(login, coach, maple):
+    html = login(coach).get(reverse("pd:session_new")).content.decode()
+    assert f'type="checkbox" name="schools" value="{maple.pk}"' in html  # the chosen one
+    assert 'name="schools__label"' in html and 'role="combobox"' in html
+
+
+def test_schools_typed_without_javascript_are_found_in_the_scope(
+    login, district_admin, coach, maple, cedar, elsewhere
+):
+    client = login(district_admin)
+    typed = f"{maple.name.upper()}; {cedar.name}"
+    response = _log(client, maple, coach, schools=[], schools__label=typed)
+    assert response.status_code == 302, response.context["form"].errors
+    assert set(PDSession.objects.get().schools.all()) == {maple, cedar}
+    refused = _log(client, maple, coach, schools=[], schools__label=elsewhere.name, title="B")
+    assert refused.status_code == 200 and refused.context["form"].errors["schools"]
