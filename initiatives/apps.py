@@ -13,4 +13,4 @@ class InitiativesConfig(AppConfig):
         from .models import Initiative
 
         signals.connect()
-        searchable(Initiative, "title")  # a type-ahead choice of initiatives
+        searchable(Initiative, "title", school_path="schools")  # a type-ahead choice of initiatives

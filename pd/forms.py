@@ -283,6 +283,11 @@ class AddAttendeesForm(ScopedFormMixin, Form):
             .exclude(pk__in=Attendance.objects.filter(session=session).values("staff_id"))
             .order_by("full_name")
         )
+        # The rosters of a session's schools (of a whole district's, for a shared one).
+        typeahead_multiple(
+            self.fields["staff"],
+            schools=School.objects.filter(pd_sessions=session).values_list("pk", flat=True),
+        )
 
 
 class EmailField(forms.EmailField):
@@ -379,6 +384,7 @@ class LeaderForm(CrispyFormMixin, Form):
     def __init__(self, *args, school, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["staff"].queryset = StaffMember.objects.active().filter(school=school)
+        typeahead(self.fields["staff"], schools=[school])  # a large school's roster
         today = timezone.localdate()
         self.fields["cohort_year"].initial = today.year if today.month >= 7 else today.year - 1
 
@@ -418,6 +424,7 @@ class ReportForm(Form):
     def __init__(self, *args, schools, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["school"].queryset = schools
+        typeahead(self.fields["school"])  # empty: all my schools, 1,800 for a district admin
         self.fields["school"].widget.attrs["class"] = "form-select"
         for name in ("since", "until"):
             self.fields[name].widget.attrs["class"] = "form-control"

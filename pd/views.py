@@ -200,7 +200,9 @@ def _detail_context(request, session, schools, attendance_form=None, add_form=No
         **page.context(),
         "attendance_form": attendance_form or AttendanceForm(rows=page.rows, session=session),
         "add_form": add_form or AddAttendeesForm(session=session),
-        "visible_school_ids": request.access.school_ids,
+        # Attendees belong to the session's schools; those the person sees are ``schools``
+        # (never a district admin's 1,800 ids).
+        "visible_school_ids": {school.pk for school in schools},
     }
 
 

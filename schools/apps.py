@@ -19,5 +19,5 @@ class SchoolsConfig(AppConfig):
         from .models import School, StaffMember
         from .typeahead import searchable
 
-        searchable(School, "name")
-        searchable(StaffMember, "full_name")
+        searchable(School, "name", school_path="pk")
+        searchable(StaffMember, "full_name", school_path="school")

@@ -25,6 +25,7 @@ from django import forms
 from django.urls import reverse
 
 RESULTS = 20  # matches shown in the listbox
+NARROWED_SCHOOLS = 20  # a field narrows its matches to at most this many schools
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,9 @@ class Source:
     key: str
     model: type | None = None
     label: str = ""  # the field searched and shown
+    # The path from the model to a school, when a field may narrow its matches to some
+    # schools (the staff of one school, the initiatives of a school): ``?school=<id>``.
+    school_path: str | None = None
     # A list that is not one model's rows: the first matches of a text as {"id", "label"}
     # (inside the active scope), and the label of one value (None: not one the person sees).
     find: Callable[[str], list[dict]] | None = None
@@ -41,10 +45,11 @@ class Source:
 SOURCES: dict[str, Source] = {}
 
 
-def searchable(model, label: str) -> Source:
-    """Declare ``model`` searchable by its ``label`` field (idempotent)."""
+def searchable(model, label: str, school_path: str | None = None) -> Source:
+    """Declare ``model`` searchable by its ``label`` field (idempotent); ``school_path``
+    lets a field narrow the matches to some schools."""
     key = model._meta.label_lower
-    SOURCES.setdefault(key, Source(key=key, model=model, label=label))
+    SOURCES.setdefault(key, Source(key=key, model=model, label=label, school_path=school_path))
     return SOURCES[key]
 
 
@@ -54,15 +59,20 @@ def searchable_by(key: str, *, find, label_of) -> Source:
     return SOURCES[key]
 
 
-def search(key: str, text: str, *, queryset=None) -> list[dict]:
-    """The first matches of ``text`` among the rows of source ``key`` the scope shows."""
-    from .scoping import visible
+def search(key: str, text: str, *, schools=None) -> list[dict]:
+    """The first matches of ``text`` among the rows of source ``key`` the scope shows (of
+    ``schools`` alone when given and the source knows its way to a school)."""
+    from .scoping import unscoped, visible
 
     source = SOURCES[key]
     text = text.strip()
     if source.find is not None:
         return source.find(text)[:RESULTS]
-    qs = visible(source.model) if queryset is None else queryset
+    qs = visible(source.model)
+    if schools and source.school_path:
+        # Narrowed only: the rows stay those of the scoped manager above.
+        of_schools = unscoped(source.model).filter(**{f"{source.school_path}__in": schools})
+        qs = qs.filter(pk__in=of_schools.values("pk"))
     if text:
         qs = qs.filter(**{f"{source.label}__icontains": text})
     rows = qs.order_by(source.label, "pk").values_list("pk", source.label)[:RESULTS]
@@ -75,9 +85,17 @@ class TypeaheadSelect(forms.TextInput):
 
     template_name = "django/forms/widgets/typeahead.html"
 
-    def __init__(self, source: str, attrs=None):
+    def __init__(self, source: str, attrs=None, schools=()):
         super().__init__(attrs)
         self.source_key = source
+        schools = [getattr(s, "pk", s) for s in schools]
+        # A field of a few schools narrows the matches to theirs; past that (a session of a
+        # whole district) the scope alone does, and the URL stays short.
+        self.schools = schools if len(schools) <= NARROWED_SCHOOLS else []
+
+    def search_url(self) -> str:
+        url = reverse("schools:search") + f"?source={self.source.key}"
+        return url + "".join(f"&school={pk}" for pk in self.schools)
 
     @property
     def source(self) -> Source:
@@ -113,7 +131,7 @@ class TypeaheadSelect(forms.TextInput):
         known = self.source.label_of(chosen) if self.source.find and chosen else None
         widget["chosen_id"] = chosen if chosen.isdigit() or known else ""
         widget["label_value"] = self._label_of(chosen)
-        widget["search_url"] = reverse("schools:search") + f"?source={self.source.key}"
+        widget["search_url"] = self.search_url()
         return context
 
     def value_from_datadict(self, data, files, name):
@@ -142,12 +160,14 @@ class TypeaheadSelect(forms.TextInput):
         return name not in data and f"{name}__label" not in data
 
 
-def typeahead(field: forms.Field, source: str | None = None) -> None:
+def typeahead(field: forms.Field, source: str | None = None, schools=()) -> None:
     """Give ``field`` the type-ahead widget: a ``ModelChoiceField`` over a ``searchable``
-    model, or any field whose values the ``searchable_by`` source ``source`` lists."""
+    model, or any field whose values the ``searchable_by`` source ``source`` lists.
+    ``schools`` narrows the matches offered to those schools' rows (the field's queryset
+    still decides what is accepted)."""
     key = source or field.queryset.model._meta.label_lower
     attrs = {k: v for k, v in field.widget.attrs.items() if k != "class"}
-    widget = TypeaheadSelect(key, attrs={**attrs, "class": "form-control"})
+    widget = TypeaheadSelect(key, attrs={**attrs, "class": "form-control"}, schools=schools)
     widget.is_required = field.required
     field.widget = widget
     if isinstance(field, forms.ModelChoiceField):
@@ -181,7 +201,7 @@ class TypeaheadSelectMultiple(TypeaheadSelect):
                 .values_list("pk", self.source.label)
             }
         widget["chosen"] = [(i, labels[i]) for i in ids if i in labels]
-        widget["search_url"] = reverse("schools:search") + f"?source={self.source.key}"
+        widget["search_url"] = self.search_url()
         return context
 
     def value_from_datadict(self, data, files, name):
@@ -206,10 +226,10 @@ class TypeaheadSelectMultiple(TypeaheadSelect):
         return False  # no ticked box is a choice of none
 
 
-def typeahead_multiple(field: forms.ModelMultipleChoiceField) -> None:
+def typeahead_multiple(field: forms.ModelMultipleChoiceField, schools=()) -> None:
     """Give a ``ModelMultipleChoiceField`` over a ``searchable`` model the type-ahead."""
     widget = TypeaheadSelectMultiple(
-        field.queryset.model._meta.label_lower, attrs={"class": "form-control"}
+        field.queryset.model._meta.label_lower, attrs={"class": "form-control"}, schools=schools
     )
     widget.is_required = field.required
     field.widget = widget

@@ -176,4 +176,7 @@ def search(request):
     source = form.cleaned_data["source"]
     if not source:
         return JsonResponse({"results": []})
-    return JsonResponse({"results": typeahead.search(source, form.cleaned_data["q"])})
+    schools = [s.pk for s in form.cleaned_data["school"]]
+    return JsonResponse(
+        {"results": typeahead.search(source, form.cleaned_data["q"], schools=schools)}
+    )

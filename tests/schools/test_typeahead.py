@@ -128,3 +128,19 @@ def test_schools_typed_without_javascript_are_found_in_the_scope(
     assert set(PDSession.objects.get().schools.all()) == {maple, cedar}
     refused = _log(client, maple, coach, schools=[], schools__label=elsewhere.name, title="B")
     assert refused.status_code == 200 and refused.context["form"].errors["schools"]
+
+
+def test_a_field_narrows_its_matches_to_its_schools_within_the_scope(
+    login, district_admin, maple, cedar, elsewhere
+):
+    StaffMemberFactory(school=maple, full_name="Bo Maple")
+    StaffMemberFactory(school=cedar, full_name="Bo Cedar")
+    client = login(district_admin)
+    url = reverse("schools:search")
+    both = client.get(url, {"source": "schools.staffmember", "q": "bo"}).json()["results"]
+    assert {r["label"] for r in both} == {"Bo Maple", "Bo Cedar"}
+    narrowed = client.get(url, {"source": "schools.staffmember", "q": "bo", "school": maple.pk})
+    assert [r["label"] for r in narrowed.json()["results"]] == ["Bo Maple"]
+    # Another district's school cannot widen the search: refused on its field.
+    wider = client.get(url, {"source": "schools.staffmember", "school": elsewhere.pk})
+    assert wider.status_code == 400 and "school" in wider.json()["errors"]
