@@ -22,9 +22,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.urls import reverse
 
 RESULTS = 20  # matches shown in the listbox
+NUL = "\x00"
 NARROWED_SCHOOLS = 20  # a field narrows its matches to at most this many schools
 
 
@@ -142,13 +145,15 @@ class TypeaheadSelect(forms.TextInput):
             if chosen and self.source.label_of(chosen) is not None:
                 return chosen
             text = chosen or typed
+            if NUL in text:
+                return text  # refused by the field, never sent to a query
             found = [r["id"] for r in self.source.find(text) if r["label"].lower() == text.lower()]
             return str(found[0]) if len(found) == 1 else (text or None)
         if chosen.isdigit():
             return chosen
         text = chosen or typed
-        if not text or text.isdigit() or self._queryset() is None:
-            return text or None
+        if not text or text.isdigit() or NUL in text or self._queryset() is None:
+            return text or None  # a NUL byte: refused by the field, never sent to a query
         found = list(
             self._queryset()
             .filter(**{f"{self.source.label}__iexact": text})
@@ -158,6 +163,22 @@ class TypeaheadSelect(forms.TextInput):
 
     def value_omitted_from_data(self, data, files, name):
         return name not in data and f"{name}__label" not in data
+
+
+def _refuse_nul(field: forms.Field) -> None:
+    """A typed value with a NUL byte gets Django's own refusal on the field (a model choice
+    field would otherwise say "not one of the choices", and PostgreSQL cannot store it)."""
+    to_python = field.to_python
+
+    def checked(value):
+        values = value if isinstance(value, list | tuple) else [value]
+        if any(isinstance(v, str) and NUL in v for v in values):
+            raise ValidationError(
+                ProhibitNullCharactersValidator.message, code="null_characters_not_allowed"
+            )
+        return to_python(value)
+
+    field.to_python = checked
 
 
 def typeahead(field: forms.Field, source: str | None = None, schools=()) -> None:
@@ -172,6 +193,7 @@ def typeahead(field: forms.Field, source: str | None = None, schools=()) -> None
     field.widget = widget
     if isinstance(field, forms.ModelChoiceField):
         widget.choices = field.choices
+        _refuse_nul(field)
 
 
 class TypeaheadSelectMultiple(TypeaheadSelect):
@@ -211,7 +233,7 @@ class TypeaheadSelectMultiple(TypeaheadSelect):
             values = list(data.get(name))
         typed = [t.strip() for t in (data.get(f"{name}__label") or "").split(";") if t.strip()]
         for text in typed:
-            if text.isdigit() or self._queryset() is None:
+            if text.isdigit() or NUL in text or self._queryset() is None:
                 values.append(text)
                 continue
             found = list(
@@ -234,3 +256,4 @@ def typeahead_multiple(field: forms.ModelMultipleChoiceField, schools=()) -> Non
     widget.is_required = field.required
     field.widget = widget
     widget.choices = field.choices
+    _refuse_nul(field)
