@@ -6,6 +6,7 @@ from core import queue
 from identity.selectors import passwords_refused
 from schools.forms import CrispyFormMixin, Form, InputRulesMixin
 from schools.models import Role, School
+from schools.typeahead import typeahead
 
 
 class LoginForm(InputRulesMixin, AuthenticationForm):
@@ -48,12 +49,13 @@ class InviteForm(CrispyFormMixin, Form):
         queryset=School.objects.none(),
         required=False,
         empty_label="Whole district",
-        help_text="Leave as “Whole district” for a role across every school.",
+        help_text="Leave empty for a role across every school of the district.",
     )
 
     def __init__(self, *args, district, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["school"].queryset = School.objects.filter(district=district)
+        typeahead(self.fields["school"])  # one of the district's 1,800 schools
 
     def clean(self):
         data = super().clean()

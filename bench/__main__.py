@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DEFAULT_URL = "postgres://pillarwise:pillarwise@127.0.0.1:5432/pillarwise"
 PARTS = [
-    "seed", "imports", "readiness", "pages", "exports", "digests", "api", "load", "google_sync",
+    "seed", "imports", "readiness", "pages", "every_page", "exports", "digests", "api", "load",
+    "google_sync",
 ]  # fmt: skip
 MEASURED_ONCE = {"load", "google_sync"}  # at the largest size only
 

@@ -7,6 +7,10 @@ class InitiativesConfig(AppConfig):
     verbose_name = "Initiatives"
 
     def ready(self):
+        from schools.typeahead import searchable
+
         from . import signals
+        from .models import Initiative
 
         signals.connect()
+        searchable(Initiative, "title", school_path="schools")  # a type-ahead choice of initiatives

@@ -8,6 +8,7 @@ from django.utils import timezone
 from schools.forms import CrispyFormMixin, EditTokenMixin, Form, ModelForm
 from schools.models import Membership, School
 from schools.pillars import Pillar
+from schools.typeahead import typeahead, typeahead_multiple
 
 from .models import (
     TRANSITIONS,
@@ -92,6 +93,7 @@ class WhatForm(Form):
     def __init__(self, *args, schools, district_admin: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["schools"].queryset = schools
+        typeahead_multiple(self.fields["schools"])  # a district admin's are 1,800
         if not district_admin:
             del self.fields["whole_district"]
 
@@ -276,5 +278,6 @@ class ReflectionForm(ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.school = school
         self.fields["initiative"].queryset = Initiative.objects.filter(schools=school)
+        typeahead(self.fields["initiative"], schools=[school])
         self.fields["initiative"].required = False
         self.fields["connection"].choices = Connection.choices

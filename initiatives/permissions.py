@@ -4,8 +4,10 @@ Everyone who sees an initiative reads it (the scope decides that)."""
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from schools.models import Role, School
-from schools.permissions import capability
+from schools.permissions import capability, schools_q
 
 from .models import Initiative
 
@@ -53,6 +55,5 @@ def creatable_schools(access):
     schools = School.objects.select_related("district").order_by("name")
     if access.unrestricted:
         return schools
-    ids = {i for i in access.school_ids if _leads_school(access, i)}
     admin_districts = [d for d in access.district_ids if access.is_district_admin(d)]
-    return schools.filter(pk__in=ids) | schools.filter(district_id__in=admin_districts)
+    return schools.filter(schools_q(access, _leads_school) | Q(district_id__in=admin_districts))

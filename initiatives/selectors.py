@@ -1,6 +1,6 @@
 """Reads of the initiatives app. Each figure is one query over a set of initiatives (or one
 initiative's rows), so a page costs the same with three initiatives or three hundred.
-The pages' whole context comes from here (``initiative_page``, ``initiative_list``...); the
+The pages' whole context comes from here (``initiative_page``, ``initiative_list_page``...); the
 views only add their forms. Formulas: docs/initiatives.md."""
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from equity.permissions import can_read_inventory
 from pd.models import Attendance, AttendanceStatus, PDSession
 from schools.exports import CsvTable
 from schools.models import School
+from schools.pagination import ForwardPaginator
 from schools.permissions import schools_for
+from schools.selectors import SCHOOLS_PER_PAGE
 from stakeholders.models import Survey
 from stakeholders.selectors import headline_results
 
@@ -175,17 +177,24 @@ def timeline(milestones: list[Milestone], today=None) -> dict:
 # --- the pages ------------------------------------------------------------------------
 
 
-def initiative_list(*, school: School | None = None) -> list[Initiative]:
-    """The initiatives the reader sees (of ``school`` alone when given), as a list shows them."""
+INITIATIVES_PER_PAGE = 50
+
+
+def initiative_list_page(*, school: School | None = None, page=None):
+    """One page of the initiatives the reader sees (of ``school`` alone when given), as a
+    list shows them: never counted, never the district's 4,000 at once."""
     initiatives = Initiative.objects.all()
     if school is not None:
         initiatives = initiatives.filter(schools=school)
-    return list(initiative_rows(initiatives))
+    return ForwardPaginator(initiative_rows(initiatives), INITIATIVES_PER_PAGE).get_page(page)
 
 
 def schools_in_view() -> list[School]:
-    """The schools the reader sees, by name (the list's links to each school's initiatives)."""
-    return list(School.objects.order_by("name"))
+    """The schools the reader sees, by name, when they are few enough to link each (the
+    list's links to each school's initiatives); none for a district's worth, whose readers
+    reach a school's initiatives from the school's page."""
+    schools = list(School.objects.order_by("name", "pk")[: SCHOOLS_PER_PAGE + 1])
+    return schools if len(schools) <= SCHOOLS_PER_PAGE else []
 
 
 def latest_swot(school: School) -> Swot | None:

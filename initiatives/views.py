@@ -61,11 +61,13 @@ def _add_errors(form, exc: ValidationError) -> None:
 @login_required
 @require_GET
 def initiative_list(request):
+    page = selectors.initiative_list_page(page=request.GET.get("page"))
     return render(
         request,
         "initiatives/list.html",
         {
-            "rows": selectors.initiative_list(),
+            "page": page,
+            "rows": page.object_list,
             "school": None,
             "can_create": permissions.can_create(request.access),
             "schools": selectors.schools_in_view(),
@@ -75,11 +77,13 @@ def initiative_list(request):
 
 @scoped_object(School)
 def school_initiatives(request, school):
+    page = selectors.initiative_list_page(school=school, page=request.GET.get("page"))
     return render(
         request,
         "initiatives/list.html",
         {
-            "rows": selectors.initiative_list(school=school),
+            "page": page,
+            "rows": page.object_list,
             "school": school,
             "can_create": permissions.can_create(request.access),
             "can_write": permissions.can_write_for_school(request.access, school),

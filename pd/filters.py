@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import django_filters
-from django import forms
 
 from schools.filters import FilterSet
 from schools.models import School
 from schools.pillars import Pillar
+from schools.typeahead import typeahead
 
-from .forms import facilitator_choices
 from .models import Format, PDSession
 
 
@@ -31,9 +30,7 @@ class SessionFilter(FilterSet):
     pillar = django_filters.ChoiceFilter(
         label="Pillar", choices=Pillar.choices, empty_label="Any pillar", method="by_pillar"
     )
-    facilitator = django_filters.CharFilter(
-        label="Led by", method="by_facilitator", widget=forms.Select(choices=())
-    )
+    facilitator = django_filters.CharFilter(label="Led by", method="by_facilitator")
 
     class Meta:
         model = PDSession
@@ -41,11 +38,11 @@ class SessionFilter(FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = facilitator_choices()
-        choices[0] = ("", "Anyone")
-        self.form.fields["facilitator"].widget.choices = choices
         for field in self.form.fields.values():
             field.widget.attrs["class"] = "form-select"
+        # A district's schools and facilitators number thousands: type-aheads, not selects.
+        typeahead(self.form.fields["school"])
+        typeahead(self.form.fields["facilitator"], source="pd.facilitator")
 
     # Filtering through a subquery keeps a session of several schools on one row.
     def by_school(self, queryset, name, value):

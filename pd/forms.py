@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from schools.forms import CrispyFormMixin, EditTokenMixin, Form, ModelForm, ScopedFormMixin
 from schools.models import Membership, School, StaffMember
-from schools.permissions import schools_for
+from schools.permissions import schools_q
 from schools.pillars import Pillar
+from schools.typeahead import typeahead, typeahead_multiple
 
 from .models import (
     CODE_DIGITS,
@@ -37,19 +38,41 @@ def _coach_ids():
     return Membership.objects.filter(role__in=can_facilitate.roles).values("user_id")
 
 
-def facilitator_choices(user_ids=None) -> list:
-    """Coaches and Learning Leaders the user may see, as one grouped choice list.
+def find_facilitators(text: str) -> list[dict]:
+    """The first coaches and Learning Leaders the user may see whose name holds ``text``,
+    as type-ahead matches: ``u<id>`` for a coach's account, ``s<id>`` for a Learning Leader
+    (two queries, whatever the district's size)."""
+    from schools.typeahead import RESULTS
 
-    Values are ``u<id>`` for a coach's account and ``s<id>`` for a Learning Leader."""
     coaches = get_user_model().objects.filter(pk__in=_coach_ids())
-    leaders = StaffMember.objects.filter(
-        pk__in=LearningLeader.objects.values("staff_id")
-    ).select_related("school")
-    return [
-        ("", "Choose a facilitator"),
-        ("Coaches", [(f"u{u.pk}", u.full_name or u.email) for u in coaches.order_by("full_name")]),
-        ("Learning Leaders", [(f"s{s.pk}", f"{s.full_name} ({s.school})") for s in leaders]),
+    leaders = StaffMember.objects.filter(pk__in=LearningLeader.objects.values("staff_id"))
+    if text:
+        coaches = coaches.filter(full_name__icontains=text)
+        leaders = leaders.filter(full_name__icontains=text)
+    found = [
+        {"id": f"u{pk}", "label": f"{name or email} (coach)"}
+        for pk, name, email in coaches.order_by("full_name", "pk").values_list(
+            "pk", "full_name", "email"
+        )[:RESULTS]
     ]
+    found += [
+        {"id": f"s{pk}", "label": f"{name} (Learning Leader, {school})"}
+        for pk, name, school in leaders.order_by("full_name", "pk").values_list(
+            "pk", "full_name", "school__name"
+        )[:RESULTS]
+    ]
+    return sorted(found, key=lambda r: r["label"].lower())[:RESULTS]
+
+
+def facilitator_label(value: str) -> str | None:
+    """How the type-ahead shows a facilitator value, or None when the user cannot see it."""
+    try:
+        user, staff = parse_facilitator(value)
+    except forms.ValidationError:
+        return None
+    if user is not None:
+        return f"{user.full_name or user.email} (coach)"
+    return f"{staff.full_name} (Learning Leader, {staff.school})"
 
 
 def parse_facilitator(value: str) -> tuple[object | None, StaffMember | None]:
@@ -86,9 +109,11 @@ class SessionForm(EditTokenMixin, ModelForm):
     schools = forms.ModelMultipleChoiceField(
         queryset=School.objects.none(),
         widget=forms.CheckboxSelectMultiple,
-        help_text="Where the session takes place; tick several for a cross-school session.",
+        help_text="Where the session takes place; add several for a cross-school session.",
     )
-    facilitator = forms.ChoiceField(choices=())
+    # A district has thousands of coaches and Learning Leaders: a type-ahead, validated by
+    # parse_facilitator in the user's scope.
+    facilitator = forms.CharField()
     pillars = forms.MultipleChoiceField(
         choices=Pillar.choices,
         widget=forms.CheckboxSelectMultiple,
@@ -128,14 +153,14 @@ class SessionForm(EditTokenMixin, ModelForm):
     def __init__(self, *args, access, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.access = access
-        school_ids = schools_for(access, can_use_pd)
-        schools = School.objects.order_by("name")
-        if school_ids is not None:
-            schools = schools.filter(pk__in=school_ids)
+        # A district used whole is named as a district, not as its 1,800 schools.
+        schools = School.objects.order_by("name").filter(schools_q(access, can_use_pd))
         self.fields["schools"].queryset = schools
-        self.fields["facilitator"].choices = facilitator_choices()
+        typeahead_multiple(self.fields["schools"])  # a district admin's are 1,800
+        typeahead(self.fields["facilitator"], source="pd.facilitator")
         self.fields["format"].choices = Format.choices
-        # ScopedFormMixin has already limited the choices to initiatives in the user's scope.
+        # ScopedFormMixin has already limited the choices to initiatives in the user's scope;
+        # a district has thousands, so the field is a type-ahead, not a select.
         self.fields["initiative"].label = "Initiative it serves"
         self.fields["initiative"].empty_label = "None"
         self.fields["apps"].queryset = self.fields["apps"].queryset.order_by("name")
@@ -148,6 +173,7 @@ class SessionForm(EditTokenMixin, ModelForm):
                     )
                 ),
             )
+        typeahead(self.fields["initiative"])
         if self.instance.pk:
             self.initial.setdefault(
                 "schools", list(School.objects.filter(pd_sessions=self.instance))
@@ -269,6 +295,11 @@ class AddAttendeesForm(ScopedFormMixin, Form):
             .exclude(pk__in=Attendance.objects.filter(session=session).values("staff_id"))
             .order_by("full_name")
         )
+        # The rosters of a session's schools (of a whole district's, for a shared one).
+        typeahead_multiple(
+            self.fields["staff"],
+            schools=School.objects.filter(pd_sessions=session).values_list("pk", flat=True),
+        )
 
 
 class EmailField(forms.EmailField):
@@ -365,6 +396,7 @@ class LeaderForm(CrispyFormMixin, Form):
     def __init__(self, *args, school, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["staff"].queryset = StaffMember.objects.active().filter(school=school)
+        typeahead(self.fields["staff"], schools=[school])  # a large school's roster
         today = timezone.localdate()
         self.fields["cohort_year"].initial = today.year if today.month >= 7 else today.year - 1
 
@@ -404,6 +436,7 @@ class ReportForm(Form):
     def __init__(self, *args, schools, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["school"].queryset = schools
+        typeahead(self.fields["school"])  # empty: all my schools, 1,800 for a district admin
         self.fields["school"].widget.attrs["class"] = "form-select"
         for name in ("since", "until"):
             self.fields[name].widget.attrs["class"] = "form-control"

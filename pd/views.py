@@ -26,7 +26,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from schools.exports import csv_response, queryset_csv_response
 from schools.forms import EARLIEST_DATE, LATEST_DATE
 from schools.models import School
-from schools.permissions import schools_for
+from schools.pagination import ForwardPaginator
+from schools.permissions import schools_q
 from schools.replica import reads_from_replica
 from schools.scoping import scoped_object
 from schools.web import absolute_url, qr_svg
@@ -49,33 +50,18 @@ PER_PAGE = 25
 STAFF_PER_PAGE = 50
 
 
-def _pd_school_ids(access) -> frozenset[int] | None:
-    """Schools whose PD the user works with (None: every school, for a superuser).
-
-    Scope is not enough: someone who is tech staff at Cedar and coach at Maple sees Cedar,
-    but works with Maple's PD only."""
-    return schools_for(access, can_use_pd)
-
-
-def _every_visible(access, ids) -> bool:
-    """Whether ``ids`` are all the schools the scope shows: the scoped managers already say
-    so (by district for a district-wide membership), and a list of 1,800 ids only costs."""
-    return ids is None or ids == access.school_ids
-
-
 def _pd_schools(access):
-    ids = _pd_school_ids(access)
-    schools = School.objects.order_by("name")
-    return schools if _every_visible(access, ids) else schools.filter(pk__in=ids)
+    # A district used whole is named as a district, not as a list of its 1,800 schools.
+    return School.objects.order_by("name").filter(schools_q(access, can_use_pd))
 
 
 def _pd_sessions(access):
-    ids = _pd_school_ids(access)
-    sessions = PDSession.objects.all()
-    if _every_visible(access, ids):
-        return sessions
-    links = PDSession.schools.through.unscoped.filter(school_id__in=ids)
-    return sessions.filter(pk__in=links.values("pdsession_id"))
+    if access.unrestricted:
+        return PDSession.objects.all()
+    links = PDSession.schools.through.unscoped.filter(
+        schools_q(access, can_use_pd, path="school_id", district_path="school__district")
+    )
+    return PDSession.objects.filter(pk__in=links.values("pdsession_id"))
 
 
 def _sessions():
@@ -99,7 +85,9 @@ def session_list(request):
     filterset = SessionFilter(
         request.GET, queryset=selectors.sessions_list(_pd_sessions(request.access))
     )
-    page = Paginator(filterset.qs, PER_PAGE).get_page(request.GET.get("page"))
+    # Never counted: a page reads one row past itself to know whether there is a next one.
+    page = ForwardPaginator(filterset.qs, PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = selectors.with_attended(page.object_list)
     params = request.GET.copy()
     params.pop("page", None)
     context = {"filter": filterset, "page": page, "query_string": params.urlencode()}
@@ -214,7 +202,9 @@ def _detail_context(request, session, schools, attendance_form=None, add_form=No
         **page.context(),
         "attendance_form": attendance_form or AttendanceForm(rows=page.rows, session=session),
         "add_form": add_form or AddAttendeesForm(session=session),
-        "visible_school_ids": request.access.school_ids,
+        # Attendees belong to the session's schools; those the person sees are ``schools``
+        # (never a district admin's 1,800 ids).
+        "visible_school_ids": {school.pk for school in schools},
         "apps_covered": list(session.apps.order_by("name")),
     }
 

@@ -13,6 +13,7 @@ from django.utils.text import capfirst, get_text_list
 
 from .models import GRADE_BANDS, District, School, StaffMember, time_zone_choices
 from .scoping import outside_scope, unscoped, visible
+from .typeahead import typeahead
 
 # The dates a form accepts. Far enough either side of any school record, and far enough from
 # the calendar's ends (year 1 and 9999) that adding or taking a year, a month or a school
@@ -369,6 +370,8 @@ class SchoolForm(ModelForm):
                 pk=self.instance.pk
             )
             field.empty_label = "None: they leave the district's records"
+            typeahead(field)  # one of the district's 1,800 schools: never a select
+            field.help_text = "Leave empty when its students leave the district's records."
         else:  # the feeder pattern is the district admin's to set
             del self.fields["feeds_into"]
 
@@ -446,3 +449,18 @@ class StaffSearchForm(Form):
         if not self.is_valid():
             return "", self.cleaned_data.get("inactive", False)
         return self.cleaned_data["q"].strip(), self.cleaned_data["inactive"]
+
+
+class TypeaheadSearchForm(Form):
+    """The type-ahead's question (GET): which list (schools/typeahead.py) and what was typed."""
+
+    source = forms.ChoiceField(choices=(), required=False)
+    q = forms.CharField(required=False, max_length=100)
+    school = forms.ModelMultipleChoiceField(queryset=School.objects.none(), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from .typeahead import SOURCES
+
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = [("", "")] + [(k, k) for k in sorted(SOURCES)]
+        self.fields["school"].queryset = visible(School)  # another school's id: refused

@@ -60,9 +60,11 @@ class Capability:
         if Role.DISTRICT_ADMIN in self.roles and access.is_district_admin(district):
             return True
         district_id = getattr(district, "pk", district)
+        if district_id in access.districts_with_role(*self.roles):
+            return True
         return any(
-            access.school_district.get(school_id) == district_id
-            for school_id in access.school_ids_with_role(*self.roles)
+            access.direct_schools.get(school_id) == district_id
+            for school_id in access.direct_school_ids_with_role(*self.roles)
         )
 
     def require_in_district(self, access: Access, district) -> None:
@@ -118,6 +120,14 @@ def schools_for(access: Access, cap: Capability | str, district=None) -> frozens
         return ids
     district_id = getattr(district, "pk", district)
     return frozenset(s for s in ids if access.school_district.get(s) == district_id)
+
+
+def schools_q(access: Access, cap: Capability | str, path: str = "pk", district_path=None):
+    """``schools_for`` as a filter: ``School.objects.filter(schools_q(access, can_use_pd))``
+    or, from another model, ``path="school"``. A district held whole is named as a district,
+    so a district admin's filter costs what a principal's does (an empty ``Q()`` for a
+    superuser)."""
+    return access.schools_q(*get(cap).roles, path=path, district_path=district_path)
 
 
 # --- capabilities of the schools app -----------------------------------------------------

@@ -39,6 +39,11 @@ DEFAULT_PASSWORD = "pillarwise-scale"  # noqa: S105 - a benchmark district's pub
 DOMAIN = "scale.test"
 STUDENTS_PER_SCHOOL = 555  # about the US average; 1,000,000 students -> 1,802 schools
 LOGIN_SCHOOLS = 50  # principal, coach and tech logins for the first schools by code
+# A small district still has this many schools (at MIN_STUDENTS_PER_SCHOOL or more each), so
+# that the benchmark's small size compares lists of schools, scopes and selects against the
+# large one with the same shape rather than against a district of two schools (issue 17).
+MIN_SCHOOLS = 50
+MIN_STUDENTS_PER_SCHOOL = 20
 STUDENTS_PER_STAFF = 14
 # Schools written per chunk by the big builders: one COPY per table per chunk.
 CHUNK_STUDENTS = 40_000
@@ -142,7 +147,10 @@ TEACHING = frozenset({Position.TEACHER, Position.SPECIAL_EDUCATION, Position.LIB
 
 
 def default_school_count(students: int) -> int:
-    return max(2, round(students / STUDENTS_PER_SCHOOL))
+    """About one school per 555 students, but at least 50 schools of 20 students or more
+    (1,000 students: 50 schools), and never fewer than 2."""
+    floor = min(MIN_SCHOOLS, students // MIN_STUDENTS_PER_SCHOOL)
+    return max(2, floor, round(students / STUDENTS_PER_SCHOOL))
 
 
 @dataclass

@@ -70,18 +70,63 @@ WHOLE = "whole_district"
 
 @dataclass(frozen=True)
 class Access:
-    """What one user may see (school and district ids) and which roles they hold where."""
+    """What one user may see (school and district ids) and which roles they hold where.
+
+    A district-wide membership covers its district as a whole: the district's schools are
+    not read when the access is built (a district admin's 1,800 schools would cost every
+    request a few milliseconds), only when something asks for them one by one
+    (``school_ids``, ``school_district``: one query, then kept for the request). Scoping and
+    ``schools_q`` never need them."""
 
     user_id: int | None
-    school_ids: frozenset[int] = frozenset()
+    # Schools of memberships that name a school, with their district.
+    direct_schools: dict[int, int] = field(default_factory=dict)
     district_ids: frozenset[int] = frozenset()
     school_roles: dict[int, frozenset[str]] = field(default_factory=dict)
     district_roles: dict[int, frozenset[str]] = field(default_factory=dict)
-    school_district: dict[int, int] = field(default_factory=dict)
     unrestricted: bool = False
     # The time zone of the user's district (the first one, for a person of several); None:
     # the site's TIME_ZONE.
     time_zone: str | None = None
+    _listed: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def whole_district_ids(self) -> frozenset[int]:
+        """The districts seen whole (a district-wide membership)."""
+        return frozenset(self.district_roles)
+
+    @property
+    def school_district(self) -> dict[int, int]:
+        """Every visible school's district, the schools of whole districts included (one
+        query the first time it is asked, none when no membership is district-wide)."""
+        if "pairs" not in self._listed:
+            pairs = dict(self.direct_schools)
+            if self.district_roles:
+                from .models import School
+
+                with scopes_disabled():
+                    pairs.update(
+                        School.objects.filter(district_id__in=self.district_roles).values_list(
+                            "pk", "district_id"
+                        )
+                    )
+            self._listed["pairs"] = pairs
+        return self._listed["pairs"]
+
+    @property
+    def school_ids(self) -> frozenset[int]:
+        """Every visible school's id (lists a whole district's schools: prefer ``schools_q``)."""
+        return frozenset(self.school_district)
+
+    def district_of(self, school) -> int | None:
+        """The district of a visible school (a School, or its id), or None."""
+        district_id = getattr(school, "district_id", None)
+        if district_id is not None:
+            return district_id
+        school_id = getattr(school, "pk", school)
+        if school_id in self.direct_schools:
+            return self.direct_schools[school_id]
+        return self.school_district.get(school_id) if self.district_roles else None
 
     def roles_at(self, school) -> frozenset[str]:
         """Roles held at a school, directly or through a district-wide membership."""
@@ -90,10 +135,10 @@ class Access:
         if self.unrestricted:
             return frozenset(Role.values)
         school_id = getattr(school, "pk", school)
-        district_id = self.school_district.get(school_id)
-        return self.school_roles.get(school_id, frozenset()) | self.district_roles.get(
-            district_id, frozenset()
-        )
+        held = self.school_roles.get(school_id, frozenset())
+        if self.district_roles:
+            held = held | self.district_roles.get(self.district_of(school), frozenset())
+        return held
 
     @property
     def all_roles(self) -> frozenset[str]:
@@ -119,23 +164,48 @@ class Access:
         district_id = getattr(district, "pk", district)
         return Role.DISTRICT_ADMIN in self.district_roles.get(district_id, frozenset())
 
+    def districts_with_role(self, *roles: str) -> frozenset[int]:
+        """The districts where the user holds any of ``roles`` district-wide."""
+        return frozenset(d for d, held in self.district_roles.items() if held.intersection(roles))
+
+    def direct_school_ids_with_role(self, *roles: str) -> frozenset[int]:
+        """The schools named by a membership where the user holds any of ``roles``."""
+        return frozenset(s for s in self.direct_schools if self.roles_at(s).intersection(roles))
+
     def school_ids_with_role(self, *roles: str) -> frozenset[int]:
         """The visible schools where the user holds any of ``roles``.
 
-        A role held district-wide covers every school of its district at once, so a district
-        admin's 1,800 schools are not asked for their roles one by one."""
-        whole = {d for d, held in self.district_roles.items() if held.intersection(roles)}
-        covered = {s for s, d in self.school_district.items() if d in whole}
-        others = (s for s in self.school_ids - covered if self.roles_at(s).intersection(roles))
-        return frozenset(covered) | frozenset(others)
+        A role held district-wide covers every school of its district: this lists them (one
+        query); a filter says ``schools_q(*roles)`` instead, which names the district."""
+        whole = self.districts_with_role(*roles)
+        covered = {s for s, d in self.school_district.items() if d in whole} if whole else set()
+        return frozenset(covered) | self.direct_school_ids_with_role(*roles)
+
+    def schools_q(self, *roles: str, path: str = "pk", district_path: str | None = None) -> Q:
+        """A filter for the schools where the user holds any of ``roles`` (every school for
+        a superuser): the schools named one by one and the districts held whole, so a
+        district admin's filter names one district, never its 1,800 schools.
+
+        ``path`` leads to a school's id (``"pk"`` on School, ``"school"``, ``"schools"``),
+        ``district_path`` to its district (default: ``district`` on School, else
+        ``<path>__district``)."""
+        if self.unrestricted:
+            return Q()
+        if district_path is None:
+            district_path = "district" if path == "pk" else f"{path}__district"
+        q = Q(**{f"{path}__in": sorted(self.direct_school_ids_with_role(*roles))})
+        whole = self.districts_with_role(*roles)
+        if whole:
+            q |= Q(**{f"{district_path}__in": sorted(whole)})
+        return q
 
     def scope_kwargs(self) -> dict:
         """The scope state: the schools seen one by one (``SCHOOL``), the districts seen whole
         (``WHOLE``) and every district touched (``DISTRICT``)."""
         if self.unrestricted:
             return {"_enabled": False}
-        whole = frozenset(self.district_roles)
-        one_by_one = (s for s in self.school_ids if self.school_district[s] not in whole)
+        whole = self.whole_district_ids
+        one_by_one = (s for s, d in self.direct_schools.items() if d not in whole)
         return {
             SCHOOL: tuple(sorted(one_by_one)),
             WHOLE: tuple(sorted(whole)),
@@ -147,7 +217,8 @@ NO_ACCESS = Access(user_id=None)
 
 
 def access_for(user) -> Access:
-    """Read a user's memberships (two queries, whatever the district's size)."""
+    """Read a user's memberships: one query, two when a membership names a school, whatever
+    the district's size (a district seen whole is not listed school by school)."""
     from .models import Membership, School
 
     if user is None or not user.is_authenticated or not user.is_active:
@@ -163,10 +234,10 @@ def access_for(user) -> Access:
         memberships = [(s, d, r) for s, d, r, _zone in rows]
         direct = {s for s, _d, _r in memberships if s is not None}
         district_wide = {d for s, d, _r in memberships if s is None}
-        pairs = list(
-            School.objects.filter(Q(pk__in=direct) | Q(district_id__in=district_wide)).values_list(
-                "pk", "district_id"
-            )
+        pairs = (
+            dict(School.objects.filter(pk__in=direct).values_list("pk", "district_id"))
+            if direct
+            else {}
         )
     school_roles: dict[int, set[str]] = {}
     district_roles: dict[int, set[str]] = {}
@@ -175,14 +246,12 @@ def access_for(user) -> Access:
             district_roles.setdefault(district_id, set()).add(role)
         else:
             school_roles.setdefault(school_id, set()).add(role)
-    school_district = dict(pairs)
     return Access(
         user_id=user.pk,
-        school_ids=frozenset(school_district),
-        district_ids=frozenset(school_district.values()) | frozenset(district_wide),
+        direct_schools=pairs,
+        district_ids=frozenset(pairs.values()) | frozenset(district_wide),
         school_roles={k: frozenset(v) for k, v in school_roles.items()},
         district_roles={k: frozenset(v) for k, v in district_roles.items()},
-        school_district=school_district,
         time_zone=rows[0][3] if rows else None,
     )
 

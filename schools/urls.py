@@ -12,4 +12,5 @@ urlpatterns = [
     path("schools/<int:pk>/staff/add/", views.staff_add, name="staff_add"),
     path("staff/<int:pk>/edit/", views.staff_edit, name="staff_edit"),
     path("districts/<int:pk>/settings/", views.district_settings, name="district_settings"),
+    path("search/", views.search, name="search"),
 ]

@@ -2,11 +2,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from . import selectors, services
-from .forms import DistrictSettingsForm, SchoolForm, StaffMemberForm, StaffSearchForm
+from . import selectors, services, typeahead
+from .forms import (
+    DistrictSettingsForm,
+    SchoolForm,
+    StaffMemberForm,
+    StaffSearchForm,
+    TypeaheadSearchForm,
+)
 from .models import District, School, StaffMember
 from .permissions import can_edit_roster, can_edit_school
 from .scoping import require_district_admin, scoped_object
@@ -118,3 +125,19 @@ def district_settings(request, district):
         messages.success(request, "District settings were saved.")
         return redirect("schools:district_settings", pk=district.pk)
     return render(request, "schools/district_settings.html", {"form": form, "district": district})
+
+
+@login_required
+@require_GET
+def search(request):
+    """The type-ahead's matches (JSON): the first rows of one list the person may see."""
+    form = TypeaheadSearchForm(request.GET)
+    if not form.is_valid():
+        return JsonResponse({"results": [], "errors": form.errors.get_json_data()}, status=400)
+    source = form.cleaned_data["source"]
+    if not source:
+        return JsonResponse({"results": []})
+    schools = [s.pk for s in form.cleaned_data["school"]]
+    return JsonResponse(
+        {"results": typeahead.search(source, form.cleaned_data["q"], schools=schools)}
+    )

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from schools.forms import EditTokenMixin, Form, ModelForm
+from schools.typeahead import typeahead
 
 from .models import App, DataCategory, Decision, Outcome, ReviewStep
 
@@ -103,6 +104,7 @@ class RequestForm(RequestFields):
     def __init__(self, *args, schools, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["school"].queryset = schools
+        typeahead(self.fields["school"])
 
 
 class PublicRequestForm(RequestFields):

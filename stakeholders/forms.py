@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from schools.forms import CrispyFormMixin, EditTokenMixin, Form, ModelForm
 from schools.models import School
+from schools.typeahead import typeahead, typeahead_multiple
 
 from .models import (
     Audience,
@@ -80,8 +81,10 @@ class SurveyForm(EditTokenMixin, ModelForm):
             "English (or empty) shows the English title."
         )
         self.fields["schools"].queryset = schools
+        typeahead_multiple(self.fields["schools"])  # a district admin's are 1,800
         self.fields["initiative"].required = False
         self.fields["initiative"].empty_label = "None"
+        typeahead(self.fields["initiative"])  # a district has thousands: never a select
         if self.instance.pk:
             self.initial.setdefault("schools", list(School.objects.filter(surveys=self.instance)))
             self.initial.setdefault(
@@ -433,3 +436,17 @@ class LogForm(ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.initial.setdefault("date", timezone.localdate())
+
+
+class CommunityPickForm(Form):
+    """Go to one school's community page (GET), for a reader of too many schools to list."""
+
+    school = forms.ModelChoiceField(
+        label="A school's stories, partnerships and communication",
+        queryset=School.objects.none(),
+    )
+
+    def __init__(self, *args, schools, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school"].queryset = schools
+        typeahead(self.fields["school"])

@@ -111,8 +111,8 @@ def min_group(survey: Survey) -> int:
 
 
 def surveys_list(surveys):
-    """Surveys with their schools, response count and minimum group (two queries for any
-    number). Show the count only through the ``answer_count`` filter with ``min_group``."""
+    """Surveys with their schools and minimum group, newest first (two queries for any
+    number). No responses counted here: ``with_response_counts`` counts a page's."""
     strictest = (
         Survey.schools.through.unscoped.filter(survey_id=OuterRef("pk"))
         .values("survey_id")
@@ -120,13 +120,28 @@ def surveys_list(surveys):
         .values("m")
     )
     return (
-        surveys.annotate(
-            response_count=Count("responses"),
-            min_group=Coalesce(Subquery(strictest), Value(DEFAULT_MIN_GROUP)),
-        )
+        surveys.annotate(min_group=Coalesce(Subquery(strictest), Value(DEFAULT_MIN_GROUP)))
         .order_by("-opens_on", "title", "pk")
         .prefetch_related(Prefetch("schools", queryset=School.objects.order_by("name")))
     )
+
+
+def with_response_counts(surveys) -> list[Survey]:
+    """``surveys`` as a list, each with ``response_count`` (one query over these surveys'
+    responses alone, not a district's 170,000). Show it only through the ``answer_count``
+    filter with ``min_group``."""
+    surveys = list(surveys)
+    counts = dict(
+        # Narrowed by surveys loaded through the scope: each survey's own count.
+        Response.unscoped.filter(survey__in=[s.pk for s in surveys])
+        .order_by()
+        .values("survey")
+        .annotate(n=Count("pk"))
+        .values_list("survey", "n")
+    )
+    for survey in surveys:
+        survey.response_count = counts.get(survey.pk, 0)
+    return surveys
 
 
 def survey_questions(survey: Survey) -> list[Question]:

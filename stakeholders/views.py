@@ -13,7 +13,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,12 +21,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from schools.exports import csv_response
 from schools.models import School
-from schools.permissions import schools_for
+from schools.pagination import ForwardPaginator
+from schools.permissions import schools_q
 from schools.scoping import scoped_object
+from schools.selectors import SCHOOLS_PER_PAGE
 from schools.web import absolute_url, qr_svg
 
 from . import selectors, services
 from .forms import (
+    CommunityPickForm,
     ExpectedForm,
     LogForm,
     PartnershipForm,
@@ -56,11 +58,9 @@ PER_PAGE = 25
 
 
 def _manageable(access):
-    """Schools where the user may run surveys (all visible ones for a superuser)."""
-    schools = School.objects.order_by("name")
-    if access.unrestricted:
-        return schools
-    return schools.filter(pk__in=schools_for(access, can_run_surveys))
+    """Schools where the user may run surveys (all visible ones for a superuser); a
+    district run whole is named as a district, not as its 1,800 schools."""
+    return School.objects.order_by("name").filter(schools_q(access, can_run_surveys))
 
 
 def _require_survey_role(access, survey: Survey) -> list[School]:
@@ -81,16 +81,26 @@ def home(request):
     manageable = _manageable(access)
     links = Survey.schools.through.unscoped.filter(school__in=manageable)
     surveys = Survey.objects.filter(pk__in=links.values("survey_id"))
-    page = Paginator(selectors.surveys_list(surveys), PER_PAGE).get_page(request.GET.get("page"))
-    schools = School.objects.order_by("name")
-    if not access.unrestricted:
-        schools = schools.filter(pk__in=schools_for(access, can_tell_stories))
+    # Never counted; the responses of the page's surveys alone.
+    page = ForwardPaginator(selectors.surveys_list(surveys), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    page.object_list = selectors.with_response_counts(page.object_list)
+    # Each school's community page, linked one by one when they are a page's worth; a
+    # district's schools are picked by type-ahead.
+    storied = School.objects.order_by("name", "pk").filter(schools_q(access, can_tell_stories))
+    pick = CommunityPickForm(request.GET if "school" in request.GET else None, schools=storied)
+    if pick.is_bound and pick.is_valid():
+        return redirect("stakeholders:community", pick.cleaned_data["school"].pk)
+    schools = list(storied[: SCHOOLS_PER_PAGE + 1])
     return render(
         request,
         "stakeholders/home.html",
         {
             "page": page,
-            "schools": list(schools),
+            "schools": schools[:SCHOOLS_PER_PAGE],
+            "more_schools": len(schools) > SCHOOLS_PER_PAGE,
+            "pick": pick,
             "can_survey": can_run_surveys(access),
         },
     )

@@ -379,6 +379,8 @@ CASES: dict[str, object] = {
     "schools:staff_add": Scoped(_school, methods=("GET", "POST")),
     "schools:staff_edit": Scoped(_staff, methods=("GET", "POST")),
     "schools:district_settings": Scoped(_district, methods=("GET", "POST"), level="district"),
+    # The type-ahead's matches: the scope's rows only (tests/schools/test_typeahead.py).
+    "schools:search": SIGNED_IN,
     # --- equity: inventory (helper) ---
     "equity:inventory": SIGNED_IN,
     # POST acts on the ticked devices; GET shows the selection for a second look.

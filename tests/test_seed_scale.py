@@ -74,14 +74,17 @@ def seeded(db, capsys):
 
 def test_default_school_count_follows_the_contract():
     assert default_school_count(1_000_000) == 1802
-    assert default_school_count(1_000) == 2
+    # The benchmark's small district has as many schools as logins: 50 schools of 20.
+    assert default_school_count(1_000) == 50
+    assert default_school_count(600) == 30
+    assert default_school_count(40_000) == 72
     assert default_school_count(10) == 2
 
 
 @pytest.mark.django_db
 def test_without_schools_it_uses_the_default_rule():
-    call_command("seed_scale", students=2_300, no_readiness=True)
-    assert School.objects.count() == default_school_count(2_300) == 4
+    call_command("seed_scale", students=1_000, no_readiness=True)
+    assert School.objects.count() == default_school_count(1_000) == 50
     assert not Snapshot.objects.exists()  # --no-readiness
 
 

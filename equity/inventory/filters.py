@@ -23,6 +23,7 @@ from django.db.models import Q
 from schools.filters import FilterSet
 from schools.models import School
 from schools.permissions import schools_for
+from schools.typeahead import typeahead
 from schools.widgets import LongSelect
 
 from ..permissions import can_read_inventory
@@ -99,6 +100,7 @@ class DeviceFilter(FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         names_only(self.form.fields["school"])
+        typeahead(self.form.fields["school"])  # a district admin reads 1,800 schools
 
     def search(self, queryset, name, value):
         value = value.strip()

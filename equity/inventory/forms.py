@@ -7,6 +7,7 @@ from django import forms
 
 from schools.forms import CrispyFormMixin, Form, ModelForm, ScopedFormMixin
 from schools.models import School
+from schools.typeahead import typeahead
 from schools.widgets import LongSelect
 
 from .filters import names_only, narrow
@@ -236,6 +237,7 @@ class BulkForm(ScopedFormMixin, Form):
         ids = None if writable_school_ids is None else frozenset(writable_school_ids)
         field.queryset = narrow(field.queryset, access, ids, "pk")
         names_only(field)
+        typeahead(field)  # a district admin may move devices to any of 1,800 schools
 
     def clean(self):
         data = super().clean()

@@ -11,14 +11,13 @@ view is thin (parse, ask a capability, call a service or selector, render).
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -29,6 +28,7 @@ from django_htmx.http import reswap, retarget
 
 from schools.exports import csv_response, queryset_csv_response
 from schools.models import District, School
+from schools.pagination import ForwardPaginator
 from schools.permissions import schools_for
 from schools.replica import reads_from_replica
 from schools.scoping import scoped_object
@@ -89,51 +89,6 @@ def _add_errors(form, exc: ValidationError) -> None:
 
 
 # --- inventory ----------------------------------------------------------------------
-
-
-class ForwardPage(Page):
-    def __init__(self, object_list, number, paginator, *, has_more: bool):
-        super().__init__(object_list, number, paginator)
-        self.has_more = has_more
-
-    def __repr__(self) -> str:
-        return f"<Page {self.number}>"
-
-    def has_next(self) -> bool:
-        return self.has_more
-
-    def start_index(self) -> int:
-        return (self.number - 1) * self.paginator.per_page + 1 if self.object_list else 0
-
-    def end_index(self) -> int:
-        return (self.number - 1) * self.paginator.per_page + len(self.object_list)
-
-
-class ForwardPaginator(Paginator):
-    """Pages of a list too large to count.
-
-    Django's Paginator runs COUNT(*) over the whole filtered list on every page view; at a
-    million devices that count costs more than the page itself. This one reads one row past
-    the page instead, so it knows whether a next page exists but not how many pages there
-    are: the list shows "devices 51–100" with Previous / Next and no grand total. The
-    trade-off is deliberate: totals by school and status are on the coverage pages, which
-    count with the (school, status) index, and deep pages still pay for OFFSET, which
-    nobody reaches before narrowing the list with a filter or the search.
-    """
-
-    def validate_number(self, number) -> int:
-        # Never an OFFSET beyond what the database can count (PostgreSQL: bigint; SQLite:
-        # 64 bits); a page past the end is simply empty.
-        try:
-            return min(max(int(number), 1), sys.maxsize // self.per_page)
-        except (TypeError, ValueError):
-            return 1
-
-    def page(self, number) -> ForwardPage:
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
-        return ForwardPage(rows[: self.per_page], number, self, has_more=len(rows) > self.per_page)
 
 
 def _inventory_devices(access):

@@ -5,6 +5,7 @@ from django_scopes import scope
 
 from schools.forms import ScopedFormMixin
 from schools.models import District, Membership, Role, School, StaffMember
+from schools.permissions import can_edit_school
 from schools.scoping import ScopedManager, ScopeError, access_for, activate
 from tests.factories import MembershipFactory, SchoolFactory, StaffMemberFactory, UserFactory
 
@@ -126,17 +127,41 @@ def test_a_superuser_sees_everything(maple, elsewhere):
 
 
 def test_access_costs_two_queries_whatever_the_number_of_schools(
-    django_assert_num_queries, district
+    django_assert_num_queries, district, maple
 ):
     user = UserFactory()
+    MembershipFactory(user=user, school=maple, role=Role.PRINCIPAL)
     MembershipFactory(user=user, school=None, district=district, role=Role.DISTRICT_ADMIN)
     SchoolFactory.create_batch(3, district=district)
     with django_assert_num_queries(2):
         small = access_for(user)
+    assert len(small.school_ids) == 4
     SchoolFactory.create_batch(40, district=district)
     with django_assert_num_queries(2):
         large = access_for(user)
-    assert len(small.school_ids) == 3 and len(large.school_ids) == 43
+    assert len(large.school_ids) == 44
+
+
+def test_a_district_admin_is_not_listed_school_by_school(
+    django_assert_num_queries, district, maple
+):
+    """The district admin's access, scope and capability filters name the district: the
+    request reads one row per membership, never the district's schools."""
+    from schools.permissions import schools_q
+
+    user = UserFactory()
+    MembershipFactory(user=user, school=None, district=district, role=Role.DISTRICT_ADMIN)
+    SchoolFactory.create_batch(40, district=district)
+    with django_assert_num_queries(1):
+        access = access_for(user)
+        assert access.scope_kwargs()["whole_district"] == (district.pk,)
+        assert access.roles_at(maple) == {Role.DISTRICT_ADMIN}
+        assert can_edit_school.in_district(access, district)
+        q = schools_q(access, can_edit_school)
+    assert set(School.objects.filter(q)) == set(School.objects.filter(district=district))
+    with django_assert_num_queries(1):  # listed when asked, once
+        assert len(access.school_ids) == 41 and maple.pk in access.school_ids
+        assert access.roles_at(maple.pk) == {Role.DISTRICT_ADMIN}
 
 
 def test_a_multivalued_path_filters_without_duplicates(maple, cedar, district, principal):

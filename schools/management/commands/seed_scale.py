@@ -42,7 +42,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--students", type=positive, required=True)
         parser.add_argument(
-            "--schools", type=positive, help="Default: max(2, round(students / 555))."
+            "--schools",
+            type=positive,
+            help="Default: one per 555 students, at least 50 (of 20 or more), at least 2.",
         )
         parser.add_argument("--district", default=scale.DEFAULT_NAME)
         parser.add_argument("--password", default=scale.DEFAULT_PASSWORD)
