@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "equity",
     "readiness",
     "audit",
+    "rostering",  # rosters from the SIS: OneRoster and Ed-Fi (docs/rostering.md)
 ]
 
 MIDDLEWARE = [
@@ -363,6 +364,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "apply-student-retention": {
         "task": "audit.tasks.apply_retention",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # Every approved roster source, applied at night (rostering/tasks.py).
+    "rostering-nightly": {
+        "task": "rostering.tasks.nightly",
+        "schedule": crontab(hour=1, minute=45),
     },
     # Tasks held while Redis was down (core/queue.py).
     "flush-pending-tasks": {

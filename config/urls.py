@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("initiatives.urls")),
     path("", include("readiness.urls")),
     path("", include("audit.urls")),
+    path("", include("rostering.urls")),
 ]
 
 handler404 = "config.errors.not_found"
