@@ -397,8 +397,16 @@ class Sync:
                 _sql(f"UPDATE {RESOLVED} SET bad = TRUE WHERE local_id IN {marks}", params)  # noqa: S608
         leavers = f"SELECT COUNT(*) FROM ({self._leavers_sql()}) x"  # noqa: S608
         self.out.students_left = _sql(leavers, self._leavers_params())[0][0]
-        changed = f"SELECT COUNT(*) FROM ({self._connectivity_sql()}) x"  # noqa: S608
-        self.out.connectivity_changed = _sql(changed, [self.district_id])[0][0]
+        # Connectivity rows to write: of students known (and differing) or about to be new.
+        differs = " OR ".join(f"c.{f} <> r.{f}" for f in CONNECTIVITY_FIELDS)
+        self.out.connectivity_changed = _sql(
+            f"SELECT COUNT(*) FROM {RESOLVED} r LEFT JOIN equity_student st "  # noqa: S608
+            "ON st.local_id = r.local_id AND st.district_id = %s "
+            "LEFT JOIN rostering_studentconnectivity c ON c.student_id = st.id "
+            "WHERE r.has_equity AND NOT r.bad AND r.active AND r.school_id IS NOT NULL "
+            f"AND (st.id IS NULL OR c.student_id IS NULL OR {differs})",
+            [self.district_id],
+        )[0][0]
         self._compare_staff()
 
     def _leavers_sql(self) -> str:
@@ -541,8 +549,6 @@ class Sync:
             )
 
     def _apply_connectivity(self, now) -> None:
-        if not self.out.connectivity_changed:
-            return
         table = StudentConnectivity._meta.db_table
         fields = ", ".join(CONNECTIVITY_FIELDS)
         sets = ", ".join(f"{f} = excluded.{f}" for f in CONNECTIVITY_FIELDS)

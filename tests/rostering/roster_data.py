@@ -50,6 +50,14 @@ class Roster:
     def school_sid(self, code: str) -> str:
         return next(sid for sid, c, _n in self.schools if c == code)
 
+    def with_codes(self, codes: dict[str, str]) -> Roster:
+        """The same roster with the schools' codes renamed (``{"MAPLE": "255901001"}``)."""
+        return Roster(
+            [(sid, codes.get(c, c), n) for sid, c, n in self.schools],
+            [replace(k, school=codes.get(k.school, k.school)) for k in self.kids],
+            [replace(a, school=codes.get(a.school, a.school)) for a in self.adults],
+        )
+
     def without(self, who: str) -> Roster:
         return Roster(self.schools, [k for k in self.kids if k.number != who], self.adults)
 
