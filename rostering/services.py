@@ -105,6 +105,13 @@ def run_execute(run_id: int, *, bundle=None) -> Outcome:
     return out
 
 
+def source_approve(*, source: RosterSource, by) -> None:
+    """A district admin approved a preview of ``source``: it may apply, and runs nightly."""
+    if not source.approved_at:
+        source.nightly, source.approved_at, source.approved_by = True, timezone.now(), by
+        source.save(update_fields=["nightly", "approved_at", "approved_by", "updated_at"])
+
+
 @transaction.atomic
 def run_approve(*, preview: RosterRun, by) -> RosterRun:
     """Apply what a preview showed: a new run reads the source again and applies it in one
@@ -112,9 +119,7 @@ def run_approve(*, preview: RosterRun, by) -> RosterRun:
     if not preview.can_apply:
         raise ValidationError("Only a finished preview within the errors allowed can be applied.")
     source = RosterSource.unscoped.get(pk=preview.source_id)
-    if not source.nightly:
-        source.nightly, source.approved_at, source.approved_by = True, timezone.now(), by
-        source.save(update_fields=["nightly", "approved_at", "approved_by", "updated_at"])
+    source_approve(source=source, by=by)
     run = run_create(source=source, trigger=RunTrigger.PAGE, apply=True, by=by)
     enqueue_run(run)
     return run
