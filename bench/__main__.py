@@ -29,7 +29,7 @@ from . import report
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DEFAULT_URL = "postgres://pillarwise:pillarwise@127.0.0.1:5432/pillarwise"
-PARTS = ["seed", "imports", "readiness", "pages", "load"]
+PARTS = ["seed", "imports", "readiness", "pages", "load", "rostering"]
 MEASURED_ONCE = {"load"}  # at the largest size only
 
 

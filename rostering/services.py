@@ -17,8 +17,6 @@ from .records import RosterProblem
 from .secrets import unseal
 from .sync import Outcome, run_sync
 
-RUN_TASK = "rostering.tasks.run_roster"
-
 
 @transaction.atomic
 def source_save(*, source: RosterSource, secret: str = "") -> RosterSource:
@@ -126,7 +124,10 @@ def run_approve(*, preview: RosterRun, by) -> RosterRun:
 
 
 def enqueue_run(run: RosterRun) -> None:
-    enqueue(RUN_TASK, run.pk)
+    """Queue the run for the worker, after the transaction commits."""
+    from .tasks import run_roster  # the task module imports this one
+
+    enqueue(run_roster, run.pk)
 
 
 def run_mark_failed(run_id: int, message: str) -> None:
