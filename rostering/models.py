@@ -14,6 +14,7 @@ from django.db import models
 from django.urls import reverse
 
 from equity.inventory.models import Student
+from schools.dates import shown_date
 from schools.models import District
 from schools.scoping import DISTRICT, ScopedManager
 
@@ -190,7 +191,7 @@ class RosterRun(models.Model):
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.source} run of {self.created_at:%Y-%m-%d}"
+        return f"{self.source} run of {shown_date(self.created_at)}"
 
     def get_absolute_url(self) -> str:
         return reverse("rostering:run", args=[self.pk])

@@ -17,7 +17,7 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 from .client import RestClient
 from .records import (
@@ -303,7 +303,8 @@ class RestApi(_Common):
     def _params(self) -> dict:
         if self.since is None:
             return {}
-        stamp = self.since.strftime("%Y-%m-%dT%H:%M:%SZ")
+        # A machine format, as the spec's filter wants it (UTC, seconds, "Z").
+        stamp = self.since.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
         return {"filter": f"dateLastModified>'{stamp}'"}
 
     def schools(self) -> Iterator[SchoolRecord]:
