@@ -47,7 +47,9 @@ class RosterSource(models.Model):
         "v1p1. Ed-Fi: the data path, e.g. https://edfi.example.org/data/v3/ed-fi.",
     )
     token_url = models.URLField(
-        "token URL", blank=True, help_text="Where an OAuth 2.0 access token is requested."
+        "token URL",
+        blank=True,
+        help_text="Where an OAuth access token is requested (client credentials).",
     )
     client_id = models.CharField("client ID", max_length=200, blank=True)
     client_secret_sealed = models.TextField(blank=True, editable=False)

@@ -91,7 +91,7 @@ class Migration(migrations.Migration):
                     "token_url",
                     models.URLField(
                         blank=True,
-                        help_text="Where an OAuth 2.0 access token is requested.",
+                        help_text="Where an OAuth access token is requested (client credentials).",
                         verbose_name="token URL",
                     ),
                 ),

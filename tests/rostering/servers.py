@@ -185,11 +185,17 @@ def edfi_resources(roster: Roster) -> dict[str, list[dict]]:
     }
 
 
-def serve_edfi(httpserver, roster: Roster, faults: Faults | None = None) -> Faults:
+def serve_edfi(
+    httpserver, roster: Roster, faults: Faults | None = None, *, unlisted: tuple[str, ...] = ()
+) -> Faults:
+    """``unlisted``: studentUniqueIds left out of /students (their associations remain)."""
     faults = faults or Faults()
     httpserver.clear()
     httpserver.expect_request("/oauth/token", method="POST").respond_with_handler(_token_handler)
-    for name, records in edfi_resources(roster).items():
+    resources = edfi_resources(roster)
+    resources["students"] = [s for s in resources["students"]
+                             if s["studentUniqueId"] not in unlisted]  # fmt: skip
+    for name, records in resources.items():
         httpserver.expect_request(f"/data/v3/ed-fi/{name}").respond_with_handler(
             _paged(records, None, "Total-Count", faults, name)
         )

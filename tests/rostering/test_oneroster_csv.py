@@ -179,3 +179,31 @@ def test_a_run_stopped_half_way_through_applying_applies_nothing(
     run = RosterRun.objects.get()
     assert run.status == RunStatus.FAILED
     assert run.errors == ["stopped before it finished (KeyboardInterrupt); nothing applied"]
+
+
+def test_a_oneroster_1_2_bundle_takes_roles_from_roles_csv(sync, csv_source):
+    import io
+    import zipfile
+
+    users = (
+        "\ufeffsourcedId,status,enabledUser,givenName,familyName,identifier,email,grades,"
+        "primaryOrgSourcedId,preferredGivenName,pronouns\r\n"
+        "u-1,active,true,Zephyrine,Quillfeather,1001,,KG,org-maple,Zeph,she\r\n"
+        "t-1,active,true,Ada,Lovelace,,ada@riverbend.example.org,,org-maple,,\r\n"
+    )
+    roles = (
+        "sourcedId,status,userSourcedId,roleType,role,orgSourcedId\r\n"
+        "r-1,active,u-1,primary,student,org-maple\r\n"
+        "r-2,active,t-1,primary,teacher,org-maple\r\n"
+    )
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as z:
+        z.writestr("manifest.csv", "propertyName,value\r\nfile.orgs,bulk\r\nfile.users,bulk\r\n")
+        z.writestr("orgs.csv", "sourcedId,name,type,identifier\r\norg-maple,Maple,school,MAPLE\r\n")
+        z.writestr("users.csv", users.encode())
+        z.writestr("roles.csv", roles)
+    code, out, _err = sync(data=data.getvalue(), apply=True)
+    assert code == 0, out["errors"]
+    assert (out["students_created"], out["staff_created"]) == (1, 1)
+    assert Student.objects.get().local_id == "1001"
+    assert StaffMember.objects.get().full_name == "Ada Lovelace"

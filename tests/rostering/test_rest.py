@@ -192,3 +192,11 @@ def test_set_up_from_a_bundle_then_kept_in_step_by_both_apis(
     assert maple.device_target() == 3
     # The homework gap reads home internet: 1004 (yes), 1001 (yes), the rest unknown.
     assert Student.objects.filter(active=True, home_internet="yes").count() == 2
+
+
+def test_edfi_an_association_of_a_student_not_in_students_is_an_error(sync, edfi, httpserver):
+    serve_edfi(httpserver, base_roster(), unlisted=("1003",))
+    code, out, _err = sync("edfi", apply=True)
+    assert code == 1
+    assert out["errors"] == ["studentSchoolAssociations id ssa2: student 1003 is not in /students"]
+    assert not Student.objects.exists()
