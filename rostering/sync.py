@@ -319,6 +319,8 @@ class Sync:
         self.progress("Comparing with the district's records", force=True)
         _sql(f"CREATE INDEX {STAGE}_key ON {STAGE} (local_id)")
         _sql(f"CREATE INDEX {STAGE_EQUITY}_key ON {STAGE_EQUITY} (local_id)")
+        _sql(f"ANALYZE {STAGE}")
+        _sql(f"ANALYZE {STAGE_EQUITY}")
         if duplicates_are_errors:
             for ref, local_id in _sql(
                 f"SELECT ref, local_id FROM {STAGE} s WHERE EXISTS (SELECT 1 FROM {STAGE} e "  # noqa: S608
@@ -341,6 +343,9 @@ class Sync:
             "ON e.local_id = r.local_id WHERE r.rn = 1"
         )
         _sql(f"CREATE UNIQUE INDEX {RESOLVED}_key ON {RESOLVED} (local_id)")
+        # Autovacuum never analyzes a temporary table: without statistics the planner
+        # guesses, and the batches' keyset reads and the leavers' anti-join may sort or scan.
+        _sql(f"ANALYZE {RESOLVED}")
         self.out.students_unmatched = _sql(
             f"SELECT COUNT(*) FROM {RESOLVED} WHERE active AND school_id IS NULL"  # noqa: S608
         )[0][0]
