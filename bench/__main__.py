@@ -31,7 +31,7 @@ RESULTS = ROOT / "bench" / "results"
 DEFAULT_URL = "postgres://pillarwise:pillarwise@127.0.0.1:5432/pillarwise"
 PARTS = [
     "seed", "imports", "readiness", "pages", "every_page", "exports", "digests", "api", "load",
-    "google_sync",
+    "google_sync", "rostering",
 ]  # fmt: skip
 MEASURED_ONCE = {"load", "google_sync"}  # at the largest size only
 

@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "api",
     "googlesync",  # Chromebooks from Google Admin (docs/google-sync.md)
     "today",  # home pages of what needs each person, the digest and reminders
+    "rostering",  # rosters from the SIS: OneRoster and Ed-Fi (docs/rostering.md)
 ]
 
 MIDDLEWARE = [
@@ -422,6 +423,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "daily-reminders": {
         "task": "today.tasks.daily_reminders",
         "schedule": crontab(hour=env.int("REMINDER_HOUR", default=7), minute=30),
+    },
+    # Every approved roster source, applied at night (rostering/tasks.py).
+    "rostering-nightly": {
+        "task": "rostering.tasks.nightly",
+        "schedule": crontab(hour=1, minute=45),
     },
     # Tasks held while Redis was down (core/queue.py).
     "flush-pending-tasks": {

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("api.urls")),
     path("", include("googlesync.urls")),
     path("", include("software.urls")),
+    path("", include("rostering.urls")),
 ]
 
 handler404 = "config.errors.not_found"

@@ -358,6 +358,7 @@ class SchoolForm(ModelForm):
             "lowest_grade",
             "highest_grade",
             *[name for name, *_ in GRADE_BANDS],
+            "enrollment_override",
             "economically_disadvantaged_pct",
             "feeds_into",
         ]

@@ -204,6 +204,15 @@ class School(models.Model):
     enrollment_9_12 = models.PositiveIntegerField(
         "enrollment 9–12", default=0, validators=[MaxValueValidator(MAX_BAND_ENROLLMENT)]
     )
+    enrollment_override = models.BooleanField(
+        "typed enrollment overrides the roster",
+        default=False,
+        help_text="A roster sync computes enrollment per grade band from the school's active "
+        "students. Tick this to keep the figures typed here instead.",
+    )
+    enrollment_synced_at = models.DateTimeField(
+        "enrollment computed from the roster at", null=True, blank=True, editable=False
+    )
     economically_disadvantaged_pct = models.DecimalField(
         "economically disadvantaged (%)",
         max_digits=5,
@@ -255,6 +264,11 @@ class School(models.Model):
         return [
             (label, getattr(self, name)) for name, label, *_ in GRADE_BANDS if self.serves(name)
         ]
+
+    @property
+    def enrollment_from_roster(self) -> bool:
+        """Whether the band figures are counts of active students (else typed by hand)."""
+        return self.enrollment_synced_at is not None and not self.enrollment_override
 
     def serves(self, band_field: str) -> bool:
         """Whether the school's grade span overlaps a grade band."""

@@ -1,8 +1,9 @@
 """Writes of the schools app: validate, then save in one transaction."""
 
 from django.db import transaction
+from django.db.models import Q
 
-from .models import District, School, StaffMember
+from .models import GRADE_BANDS, District, School, StaffMember
 from .signals import evidence_changed
 
 
@@ -33,3 +34,57 @@ def staff_member_save(*, staff: StaffMember) -> StaffMember:
     staff.save()
     evidence_changed.send(sender=StaffMember, school_ids=[staff.school_id])
     return staff
+
+
+@transaction.atomic
+def enrollment_from_roster(*, school_ids, bands: dict[int, dict[str, int]], at) -> list[int]:
+    """Set the enrollment per grade band of ``school_ids`` to the counts of their active
+    students (``bands``: school → band field → count; a band not given is 0), except
+    where the school's typed figures override the roster. Only schools whose figures
+    change are written; their ids."""
+    names = [name for name, *_ in GRADE_BANDS]
+    changed = []
+    schools = School.unscoped.filter(pk__in=school_ids, enrollment_override=False).only(
+        "pk", "enrollment_synced_at", *names
+    )
+    for school in schools:
+        counts = bands.get(school.pk, {})
+        wanted = {name: counts.get(name, 0) for name in names}
+        if school.enrollment_synced_at and all(getattr(school, n) == v for n, v in wanted.items()):
+            continue
+        for name, value in wanted.items():
+            setattr(school, name, value)
+        school.enrollment_synced_at = at
+        changed.append(school)
+    if changed:
+        School.unscoped.bulk_update(changed, [*names, "enrollment_synced_at"], batch_size=500)
+        evidence_changed.send(sender=School, school_ids=[s.pk for s in changed])
+    return [s.pk for s in changed]
+
+
+@transaction.atomic
+def staff_roster_apply(*, district_id: int, create: list[dict], update, leaving) -> None:
+    """A roster source's staff: ``create`` new members (dicts of school_id, full_name,
+    email, position, active), ``update`` (pk, fields) pairs, mark ``leaving`` ids as no
+    longer active (never deleted: their PD hours stay). Set-based; the rows were checked
+    by the caller. Staff of another district are never touched."""
+    touched: set[int] = set()
+    mine = Q(school__district_id=district_id)
+    if create:
+        made = StaffMember.unscoped.bulk_create([StaffMember(**fields) for fields in create])
+        touched.update(s.school_id for s in made)
+    if update:
+        members = StaffMember.unscoped.filter(mine, pk__in=[pk for pk, _f in update]).in_bulk()
+        for pk, fields in update:
+            for name, value in fields.items():
+                setattr(members[pk], name, value)
+        StaffMember.unscoped.bulk_update(
+            members.values(), ["full_name", "email", "position", "active"], batch_size=500
+        )
+        touched.update(s.school_id for s in members.values())
+    if leaving:
+        gone = StaffMember.unscoped.filter(mine, pk__in=leaving)
+        touched.update(gone.values_list("school_id", flat=True))
+        gone.update(active=False)
+    if touched:
+        evidence_changed.send(sender=StaffMember, school_ids=sorted(touched))

@@ -126,6 +126,26 @@ def _import_job(school):
 # --- end equity: imports makers ---
 
 
+# --- rostering makers ---
+def _roster_source(school):
+    from rostering.models import RosterSource
+
+    return {"pk": RosterSource.objects.get_or_create(district=school.district, kind="edfi")[0].pk}
+
+
+def _roster_run(school):
+    from rostering.models import RosterRun, RosterSource
+
+    source = RosterSource.objects.get_or_create(district=school.district, kind="edfi")[0]
+    run = RosterRun.objects.create(
+        district=school.district, source=source, trigger="page", status="previewed"
+    )
+    return {"pk": run.pk}
+
+
+# --- end rostering makers ---
+
+
 # --- equity: device year makers (helper) ---
 def _handout_day(school):
     from tests.factories import StationEventFactory
@@ -381,6 +401,14 @@ CASES: dict[str, object] = {
     "schools:district_settings": Scoped(_district, methods=("GET", "POST"), level="district"),
     # The type-ahead's matches: the scope's rows only (tests/schools/test_typeahead.py).
     "schools:search": SIGNED_IN,
+    # --- rostering ---
+    "rostering:district": Scoped(_district, level="district"),
+    "rostering:source_add": Scoped(_district, methods=("GET", "POST"), level="district"),
+    "rostering:source": Scoped(_roster_source, methods=("GET", "POST"), level="district"),
+    "rostering:source_run": Scoped(_roster_source, methods=("POST",), level="district"),
+    "rostering:run": Scoped(_roster_run, level="district"),
+    "rostering:run_apply": Scoped(_roster_run, methods=("POST",), level="district"),
+    # --- end rostering ---
     # --- equity: inventory (helper) ---
     "equity:inventory": SIGNED_IN,
     # POST acts on the ticked devices; GET shows the selection for a second look.

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
 
 from schools.exports import CsvColumn
+from schools.models import GRADE_BANDS
 
-from .models import Device, DeviceEvent, DeviceStatus, EventKind
+from .models import Device, DeviceEvent, DeviceStatus, EventKind, Student
 
 # The inventory's CSV: (header, field) per column.
 INVENTORY_CSV = [
@@ -71,3 +82,26 @@ def audit_missing(school, started: datetime | None, *, limit: int) -> list[Devic
     if started is not None:
         missing = missing.filter(~seen_since(started))
     return list(missing[:limit])
+
+
+def active_students_by_band(school_ids) -> dict[int, dict[str, int]]:
+    """Active students per school and grade band field (one grouped query): the enrollment
+    a roster sync writes (``schools.services.enrollment_from_roster``)."""
+    band = Case(
+        *[
+            When(grade__gte=low, grade__lte=high, then=Value(name))
+            for name, _l, low, high in GRADE_BANDS
+        ],
+        output_field=CharField(),
+    )
+    counts: dict[int, dict[str, int]] = {}
+    rows = (
+        Student.unscoped.filter(school_id__in=list(school_ids), active=True)
+        .annotate(band=band)
+        .values_list("school_id", "band")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for school_id, name, n in rows:
+        counts.setdefault(school_id, {})[name] = n
+    return counts

@@ -379,6 +379,65 @@ def _(w):
     return lambda: call_command("sync_google_devices", "--district", "riverbend", stdout=StringIO())
 
 
+# --- rostering: a roster run writes students, staff and enrollment -----------------------
+
+
+def _roster_bundle(w):
+    from rostering.models import RosterSource
+    from tests.rostering.roster_data import base_roster, bundle
+
+    file = w.tmp_path / "roster.zip"
+    file.write_bytes(bundle(base_roster()))
+    return RosterSource.objects.create(
+        district=w.district, kind="oneroster-csv", bundle_path=str(file)
+    )
+
+
+@path("rostering.services.run_execute")
+def _(w):
+    from rostering import services
+
+    run = services.run_create(source=_roster_bundle(w), trigger="page", apply=True)
+    return lambda: services.run_execute(run.pk)
+
+
+@path("rostering.tasks.run_roster")
+def _(w):
+    from rostering import services, tasks
+
+    run = services.run_create(source=_roster_bundle(w), trigger="nightly", apply=True)
+    return lambda: tasks.run_roster.run(run.pk)
+
+
+@path("command:sync_roster")
+def _(w):
+    source = _roster_bundle(w)
+    return lambda: call_command(
+        "sync_roster", "--district", "riverbend", "--source", "oneroster-csv",
+        source.bundle_path, "--apply", stdout=StringIO(),
+    )  # fmt: skip
+
+
+@path("schools.services.enrollment_from_roster")
+def _(w):
+    from schools import services
+
+    return lambda: services.enrollment_from_roster(
+        school_ids=[w.maple.pk], bands={w.maple.pk: {"enrollment_pk_2": 7}}, at=timezone.now()
+    )
+
+
+@path("schools.services.staff_roster_apply")
+def _(w):
+    from schools import services
+
+    new = {"school_id": w.maple.pk, "full_name": "New Teacher", "email": "n@example.org",
+           "position": "teacher", "active": True}  # fmt: skip
+    return lambda: services.staff_roster_apply(
+        district_id=w.district.pk, create=[new], update=[], leaving=[]
+    )
+
+
 # --- equity: management commands and pages -----------------------------------------------
 
 
@@ -1059,6 +1118,15 @@ NOT_EVIDENCE = {
     # audit
     "audit.purge.due_for_retention": READS,
     "audit.purge.years_before": READS,
+    # rostering: settings and queueing; the runs themselves are paths
+    "rostering.services.source_save": "a source's settings; its runs are paths",
+    "rostering.services.source_approve": "turns on the nightly run; its runs are paths",
+    "rostering.services.run_approve": "queues an applying run (run_roster, a path)",
+    "rostering.services.run_create": "records a queued run; run_execute is the path",
+    "rostering.services.enqueue_run": "queues a run; run_roster is the path",
+    "rostering.services.run_mark_failed": "records a failed run; nothing was applied",
+    "rostering.services.reader_for": READS,
+    "rostering.tasks.nightly": "queues each approved source's run (run_roster, a path)",
     # core: the task outbox
     "core.tasks.flush_pending_tasks": "re-sends held tasks; each task is a path of its own",
     # commands
@@ -1127,6 +1195,8 @@ WRITE_MODULES = [
     "stakeholders.tasks",
     "today.services",
     "today.tasks",
+    "rostering.services",
+    "rostering.tasks",
 ]
 PROJECT_APPS = {
     "accounts",
@@ -1141,6 +1211,7 @@ PROJECT_APPS = {
     "api",
     "googlesync",
     "today",
+    "rostering",
 }
 
 
