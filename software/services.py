@@ -20,7 +20,7 @@ from django.utils import timezone
 from core import queue
 from core.auditlog import record
 from core.models import Kind
-from schools.models import District, Membership, Role, School, StaffMember
+from schools.models import District, Membership, School, StaffMember
 from schools.scoping import outside_scope
 from schools.signals import evidence_changed
 from schools.web import absolute_url
@@ -36,6 +36,7 @@ from .models import (
     RequestStatus,
     ReviewStep,
 )
+from .permissions import can_review_apps
 
 NAME_TAKEN = "The register already has an app of this name."
 
@@ -116,7 +117,9 @@ def step_delete(*, step: ReviewStep, user) -> None:
 
 def _app_for_request(district: District, name: str, vendor: str, website: str) -> App:
     """The register entry a request is about: the existing one of that name, put back in
-    review if it was denied or retired, or a new one in review."""
+    review if it was denied or retired, or a new one in review.
+
+    Call it inside a transaction: it locks the entry."""
     with outside_scope():
         app = (
             App.objects.filter(district=district)
@@ -288,6 +291,7 @@ def request_confirm(*, request: AppRequest) -> bool:
 
 
 def _lock_open(request: AppRequest) -> AppRequest:
+    """The request, locked, if it is still open. Call it inside a transaction."""
     locked = AppRequest.unscoped.select_for_update().get(pk=request.pk)
     if locked.status not in OPEN_REQUEST:
         raise ValidationError(f"This request is {locked.get_status_display().lower()}.")
@@ -414,9 +418,7 @@ def request_withdraw(*, request: AppRequest, user=None) -> None:
 
 def _reviewer_emails(district_id: int) -> list[str]:
     memberships = Membership.unscoped.filter(
-        district_id=district_id,
-        role__in=[Role.TECH_STAFF, Role.DISTRICT_ADMIN],
-        user__is_active=True,
+        district_id=district_id, role__in=can_review_apps.roles, user__is_active=True
     )
     return sorted(set(memberships.values_list("user__email", flat=True)) - {""})
 

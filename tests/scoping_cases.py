@@ -8,6 +8,9 @@ A URL that is not listed here fails the matrix: whoever adds a URL says what it 
   to ``school`` and returns the URL's keyword arguments. ``level="district"`` marks objects
   that belong to a district (only a district admin of that district may use them).
 - The Django admin (``admin:*``) is for superusers only and is checked as a whole.
+
+Why one long module: it is the one registry of every URL of every app; a URL added
+anywhere is classified here, next to the others, and the matrix reads it whole.
 """
 
 import itertools

@@ -91,6 +91,18 @@ MATRIX = {
         "coach": (Y, N, N),
         "tech_staff": (N, N, N),
     },
+    "software.request_apps": {
+        "district_admin": (Y, Y, N),
+        "principal": (Y, N, N),
+        "coach": (Y, N, N),
+        "tech_staff": (Y, N, N),
+    },
+    "software.review_apps": {
+        "district_admin": (Y, Y, N),
+        "principal": (N, N, N),
+        "coach": (N, N, N),
+        "tech_staff": (Y, N, N),
+    },
     "stakeholders.manage_community": {
         "district_admin": (Y, Y, N),
         "principal": (Y, N, N),

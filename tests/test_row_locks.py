@@ -55,6 +55,24 @@ DOCUMENTED = re.compile(r"inside (a|the caller's) transaction|transaction\.atomi
 # calls ``row_locks.assert_taken("<the function>")``. The browser tests run the flow through
 # a live server, the others call the service directly so the guard holds without Chromium.
 LOCK_TESTS: dict[str, list[str]] = {
+    # The app register (software/services.py).
+    **{
+        f"software.services:{name}": [
+            "tests/software/test_locks.py::"
+            "test_a_request_and_its_review_lock_the_app_and_the_request",
+        ]
+        for name in (
+            "request_app",
+            "send_request_link_email",
+            "send_request_update_email",
+            "request_review",
+            "request_withdraw",
+            "app_decide",
+        )
+    },
+    "software.services:send_dpa_reminder": [
+        "tests/software/test_locks.py::test_the_expiry_reminder_locks_the_apps_it_marks",
+    ],
     "accounts.two_factor:new_recovery_codes": [
         "tests/accounts/test_locks.py::test_it_replaces_recovery_codes_under_the_account_lock",
     ],
