@@ -124,6 +124,22 @@ ini AS (  -- active initiatives and their budget lines
       AND (i.created_at AT TIME ZONE %(tz)s)::date <= %(today)s
     GROUP BY l.school_id
 ),
+app AS (  -- register apps cited by compliance items of active initiatives, and those cleared
+    SELECT l.school_id,
+           count(DISTINCT a.id) AS used,
+           count(DISTINCT a.id) FILTER (
+               WHERE a.decision IN ('approved', 'approved_with_conditions')
+                 AND a.dpa_status = 'signed'
+                 AND (a.dpa_expires_on IS NULL OR a.dpa_expires_on >= %(today)s)) AS cleared
+    FROM initiatives_initiative_schools l
+    JOIN initiatives_initiative i ON i.id = l.initiative_id
+    JOIN initiatives_complianceitem c ON c.initiative_id = i.id
+    JOIN software_app a ON a.id = c.app_id
+    WHERE l.school_id IN (SELECT id FROM sch)
+      AND i.status IN ('planning', 'pilot', 'rollout', 'sustaining')
+      AND (i.created_at AT TIME ZONE %(tz)s)::date <= %(today)s
+    GROUP BY l.school_id
+),
 eva AS (  -- initiatives in students' hands, and those with a reflection in 12 months
     SELECT l.school_id, count(*) AS n,
            count(*) FILTER (WHERE EXISTS (
@@ -259,7 +275,8 @@ SELECT sch.id, %(district)s, sch.enrollment, sch.enrollment_pk_2, sch.device_pla
        agr.s_total, coalesce(agr.s_answers, 0), coalesce(agr.s_people, 0),
        agr.f_total, coalesce(agr.f_answers, 0), coalesce(agr.f_people, 0),
        pln.channels, coalesce(sto.total, 0), coalesce(sto.shared, 0), coalesce(sto.others, 0),
-       swt.school_id IS NOT NULL, coalesce(par.n, 0)
+       swt.school_id IS NOT NULL, coalesce(par.n, 0),
+       coalesce(app.used, 0), coalesce(app.cleared, 0)
 FROM sch
 LEFT JOIN dev ON dev.school_id = sch.id
 LEFT JOIN stu ON stu.school_id = sch.id
@@ -276,6 +293,7 @@ LEFT JOIN pln ON pln.school_id = sch.id
 LEFT JOIN sto ON sto.school_id = sch.id
 LEFT JOIN swt ON swt.school_id = sch.id
 LEFT JOIN par ON par.school_id = sch.id
+LEFT JOIN app ON app.school_id = sch.id
 ORDER BY sch.id
 """
 
@@ -289,6 +307,7 @@ GROUPS = {
     "fbk": ["fbk"],
     "pol": ["pol"],
     "ini": ["ini"],
+    "app": ["app"],
     "eva": ["eva"],
     "aud": ["cls", "aud"],
     "rat": ["cls", "rsp", "inv", "mins", "srv", "rat"],
@@ -396,6 +415,7 @@ def _per_table_rows(cursor, floor_statement: str, params) -> list[tuple]:
                 get("pln", i, "channels", None), get("sto", i, "total"),
                 get("sto", i, "shared"), get("sto", i, "others"),
                 i in parts["swt"], get("par", i, "n"),
+                get("app", i, "used"), get("app", i, "cleared"),
             )
         )  # fmt: skip
     return rows
@@ -465,6 +485,7 @@ def floor(district_id: int, today, *, per_table: bool = False) -> list:
             surveys, audiences, answered, expected,
             s_total, s_answers, s_people, f_total, f_answers, f_people,
             channels, stories, shared, others, swot, partnerships,
+            apps_used, apps_cleared,
         ) = row  # fmt: skip
         target = device_target(enrollment, ratio)
         touch_target = pk_2 + touch_beyond_k2
@@ -493,6 +514,7 @@ def floor(district_id: int, today, *, per_table: bool = False) -> list:
             "partnerships_active": Reading(float(partnerships), partnerships),
             "external_funding": Reading(float(external) / budget, lines) if budget else none,
             "initiatives_evaluated": share(evaluated, in_hands),
+            "apps_cleared": share(apps_cleared, apps_used),
         }
         results.append(score_school(SimpleNamespace(pk=school_id), readings, targets))
     return results

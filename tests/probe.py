@@ -89,7 +89,16 @@ def _acceptance(school):
 
 # Public pages that take arguments, and how to make a real one. A public page added later
 # fails test_every_public_page_has_a_maker until it is listed here.
+def _unsubscribe(school):
+    from tests.factories import UserFactory
+    from today.models import Kind
+    from today.notices import unsubscribe_token
+
+    return {"token": unsubscribe_token(UserFactory().pk, Kind.DIGEST)}
+
+
 PUBLIC_MAKERS = {
+    "today:unsubscribe": _unsubscribe,
     "pd:checkin": _checkin,
     "pd:checkin_code": _checkin,
     "pd:feedback": _feedback,

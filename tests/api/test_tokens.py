@@ -111,8 +111,11 @@ def test_the_rate_limit_counts_per_token(client, tech, settings):
     from rest_framework.settings import api_settings
     from rest_framework.throttling import SimpleRateThrottle
 
+    # THROTTLE_RATES is a class attribute read once at import: put back the configured rate
+    # (not this test's 3/minute) so later tests on this worker are not throttled.
+    configured = settings.REST_FRAMEWORK
     settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
+        **configured,
         "DEFAULT_THROTTLE_RATES": {"api": "3/minute"},
     }
     api_settings.reload()
@@ -124,7 +127,7 @@ def test_the_rate_limit_counts_per_token(client, tech, settings):
         assert codes == [200, 200, 200, 429]
         assert client.get(DEVICES, headers=_auth(second)).status_code == 200
     finally:
-        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK}
+        settings.REST_FRAMEWORK = configured
         api_settings.reload()
         SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
 

@@ -16,12 +16,14 @@ from django.utils import timezone
 from equity.imports import tasks as equity_tasks
 from equity.imports.models import ImportJob
 from equity.inventory.models import Student
+from initiatives.models import ComplianceItem, ComplianceKind
 from pd.models import Feedback
 from readiness import services, tasks
 from readiness.indicators import REGISTRY, cohort_year
 from readiness.models import IndicatorTarget, ReadinessRun, RunKind, RunStatus, Snapshot
 from schools.pillars import Pillar
 from schools.signals import evidence_changed
+from software.models import App, Decision, DpaStatus
 from stakeholders.models import (
     Answer,
     CommunicationPlan,
@@ -67,6 +69,14 @@ def _evidence(school):
     PDNeedsPollFactory(school=school)
     item = initiative(school, why="w", goals="g", measures="m")
     BudgetLineFactory(initiative=item, funding_source="grant")
+    app = App.objects.create(
+        district=school.district,
+        name=f"App of {school.code}",
+        decision=Decision.APPROVED,
+        dpa_status=DpaStatus.SIGNED,
+        dpa_expires_on=timezone.localdate() + timedelta(days=300),
+    )
+    ComplianceItem.objects.create(initiative=item, kind=ComplianceKind.DATA_PRIVACY, app=app)
     ReflectionFactory(school=school, initiative=item)
     listened = survey([school])
     Invitation.objects.create(survey=listened, audience="students", expected=10)

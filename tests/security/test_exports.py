@@ -94,7 +94,16 @@ def _survey(school):
     return reverse("stakeholders:survey_export", args=[survey.pk]), PAYLOADS
 
 
+def _app_register(school):
+    from software.models import App
+
+    for p in PAYLOADS:
+        App.objects.create(district=school.district, name=p, vendor=p)
+    return reverse("software:app_export", args=[school.district_id]), PAYLOADS
+
+
 CASES = {
+    "software/views.py": _app_register,
     "equity/inventory/views.py": _inventory,
     "equity/year/views.py": _not_returned,
     "equity/imports/views.py": _import_errors,

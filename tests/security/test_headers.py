@@ -84,6 +84,10 @@ def test_no_template_holds_inline_script_style_or_handlers():
         if ".venv" in directory.parts:
             continue
         for path in directory.rglob("*.html"):
+            # An e-mail's HTML is read by a mail client, never served under the site's CSP;
+            # mail clients drop <style> and stylesheets, so its styles are inline.
+            if "email" in path.relative_to(directory).parts:
+                continue
             text = path.read_text()
             for what, pattern in INLINE.items():
                 if pattern.search(text):

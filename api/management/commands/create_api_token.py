@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
 from api.services import DEFAULT_DAYS, token_create
+from schools.dates import shown_date
 
 
 class Command(BaseCommand):
@@ -26,6 +27,6 @@ class Command(BaseCommand):
             raise CommandError(" ".join(exc.messages)) from None
         self.stderr.write(
             f"{'Read-only' if read_only else 'Read-write'} token {row.shown_prefix} for "
-            f"{user.email}, expires {row.expires_at:%Y-%m-%d}. It is shown only now:"
+            f"{user.email}, expires {shown_date(row.expires_at)}. It is shown only now:"
         )
         self.stdout.write(token)
