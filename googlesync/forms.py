@@ -2,6 +2,7 @@ from django import forms
 
 from schools.forms import CrispyFormMixin, Form
 from schools.models import School
+from schools.typeahead import typeahead
 
 from .models import GoogleConnection
 
@@ -32,7 +33,9 @@ class ConnectionForm(CrispyFormMixin, Form):
 
     def __init__(self, *args, district, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["default_school"].queryset = School.objects.filter(district=district)
+        field = self.fields["default_school"]
+        field.queryset = School.objects.filter(district=district)
+        typeahead(field)  # one of the district's 1,800 schools: never a select
         self.helper.form_tag = True
         self.helper.attrs = {"enctype": "multipart/form-data"}
 
@@ -61,7 +64,10 @@ class OrgUnitForm(CrispyFormMixin, Form):
 
     def __init__(self, *args, district, **kwargs):
         super().__init__(*args, prefix="ou", **kwargs)
-        self.fields["school"].queryset = School.objects.filter(district=district)
+        field = self.fields["school"]
+        field.queryset = School.objects.filter(district=district)
+        typeahead(field)  # one of the district's 1,800 schools: never a select
+        field.help_text = "Leave empty to leave the org unit unmapped."
 
     def clean_path(self) -> str:
         path = self.cleaned_data["path"].strip()

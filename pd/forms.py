@@ -46,6 +46,9 @@ def find_facilitators(text: str) -> list[dict]:
 
     coaches = get_user_model().objects.filter(pk__in=_coach_ids())
     leaders = StaffMember.objects.filter(pk__in=LearningLeader.objects.values("staff_id"))
+    if text.endswith(")") and " (" in text:
+        # A whole label sent back without JavaScript ("Ana Ruiz (coach)"): find by the name.
+        text = text.rsplit(" (", 1)[0] if text.endswith(" (coach)") else text.split(" (", 1)[0]
     if text:
         coaches = coaches.filter(full_name__icontains=text)
         leaders = leaders.filter(full_name__icontains=text)

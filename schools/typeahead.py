@@ -224,6 +224,10 @@ class TypeaheadSelectMultiple(TypeaheadSelect):
             }
         widget["chosen"] = [(i, labels[i]) for i in ids if i in labels]
         widget["search_url"] = self.search_url()
+        # The text box only adds a choice: it is empty once a row is picked (or ticked from
+        # the start), so the browser's "required" would refuse a form whose boxes are
+        # ticked. The field itself still refuses a choice of none.
+        widget["attrs"].pop("required", None)
         return context
 
     def value_from_datadict(self, data, files, name):

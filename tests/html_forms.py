@@ -99,6 +99,11 @@ class Form:
                 data[name] = picked
                 continue
             value = control.value
+            if not value and control.attrs.get("role") == "combobox":
+                # A type-ahead (schools/typeahead.py): a person picks from its list or
+                # leaves it empty; ordinary text in it names nothing the form knows.
+                data[name] = [value]
+                continue
             if not value and kind not in ("hidden", "submit"):
                 if kind == "date":
                     value = today.isoformat()

@@ -42,7 +42,10 @@ def test_the_wizard_then_rollout_waits_for_the_survey_to_close(page, demo, axe_c
     expect(page.get_by_role("heading", level=2)).to_contain_text("what")
     axe_check(page)
     page.get_by_label("Title").fill("Math talk recordings")
-    page.get_by_label("Maple Grove Elementary").check()
+    schools = page.get_by_role("combobox", name="Schools")
+    schools.fill("Maple")
+    page.get_by_role("option", name="Maple Grove Elementary").click()
+    expect(page.get_by_role("checkbox", name="Maple Grove Elementary")).to_be_checked()
     page.get_by_label("Student engagement, learning & outcomes").check()
     page.get_by_role("button", name="Create initiative").click()
 

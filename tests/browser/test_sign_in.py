@@ -18,7 +18,8 @@ def test_the_demo_principal_signs_in_and_lands_on_the_principal_home(page, demo,
     sign_in(page, "principal@riverbend.example.org", DEMO_PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Marisol")
     expect(page.get_by_role("heading", name="Your schools")).to_be_visible()
-    expect(page.get_by_role("link", name="Maple Grove Elementary")).to_be_visible()
+    your_schools = page.get_by_role("region", name="Your schools")
+    expect(your_schools.get_by_role("link", name="Maple Grove Elementary").first).to_be_visible()
     assert page.url.endswith("/")
     axe_check(page)
 
