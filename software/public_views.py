@@ -18,9 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from schools.models import District
 from schools.scoping import outside_scope
 
-from . import services
+from . import selectors, services
 from .forms import PublicRequestForm
-from .models import App, AppRequest, RequestNote
+from .models import App, AppRequest
 
 LANGUAGES = (("en", "English"), ("es", "Español"))
 
@@ -101,18 +101,9 @@ def public_request_status(request, slug, token):
         if request.method == "POST" and request.POST.get("withdraw"):
             with contextlib.suppress(ValidationError):
                 services.request_withdraw(request=app_request)
-        steps = services.ensure_steps(app_request.district)
-        notes = list(RequestNote.objects.filter(request=app_request).select_related("step"))
+        page = selectors.request_page(app_request)
     return render(
         request,
         "software/public_request_status.html",
-        {
-            "app_request": app_request,
-            "app": app_request.app,
-            "district": app_request.district,
-            "confirmed": confirmed,
-            "progress": services.step_progress(app_request, steps, notes),
-            "notes": notes,
-            "language": "en",
-        },
+        {**page, "district": app_request.district, "confirmed": confirmed, "language": "en"},
     )

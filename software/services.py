@@ -213,23 +213,34 @@ def request_app(
     return request
 
 
-def send_request_link_email(*, request_id: int) -> bool:
-    """E-mail a requester without an account the link to their request (a task's work).
+def _locked_for_mail(request_id: int) -> AppRequest | None:
+    """The request to write to, locked, with what its e-mail names; None when there is no
+    one to write to. Call it inside a transaction."""
+    request = (
+        AppRequest.objects.select_for_update()
+        .select_related("app", "district")
+        .filter(pk=request_id)
+        .first()
+    )
+    return request if request is not None and request.requester_email else None
 
-    The link's secret is made here, at sending, and only its digest is stored: the task
-    queue never holds it. A later e-mail replaces the earlier link."""
+
+def _personal_link(request: AppRequest) -> str:
+    """A new personal link for a requester without an account (it replaces the one sent
+    before); the secret is made here, at sending, and only its digest is stored, so the
+    task queue never holds it. Call it inside a transaction."""
+    token = request.new_link_token()
+    request.save(update_fields=["link_digest", "updated_at"])
+    return reverse("software:public_request_status", args=[request.district.slug, token])
+
+
+def send_request_link_email(*, request_id: int) -> bool:
+    """E-mail a requester without an account the link to their request (a task's work)."""
     with transaction.atomic(), outside_scope():
-        request = (
-            AppRequest.objects.select_for_update()
-            .select_related("app", "district")
-            .filter(pk=request_id)
-            .first()
-        )
-        if request is None or not request.requester_email:
+        request = _locked_for_mail(request_id)
+        if request is None:
             return False
-        token = request.new_link_token()
-        request.save(update_fields=["link_digest", "updated_at"])
-    path = reverse("software:public_request_status", args=[request.district.slug, token])
+        path = _personal_link(request)
     context = {"request": request, "url": absolute_url(path)}
     send_mail(
         subject=f"Your request for {request.app.name}",
@@ -245,20 +256,13 @@ def send_request_update_email(*, request_id: int) -> bool:
     work). Someone with an account gets the request's page; a teacher a new personal link
     (which replaces the one sent before)."""
     with transaction.atomic(), outside_scope():
-        request = (
-            AppRequest.objects.select_for_update()
-            .select_related("app", "district")
-            .filter(pk=request_id)
-            .first()
-        )
-        if request is None or not request.requester_email:
+        request = _locked_for_mail(request_id)
+        if request is None:
             return False
         if request.requested_by_id:
             path = reverse("software:request_detail", args=[request.pk])
         else:
-            token = request.new_link_token()
-            request.save(update_fields=["link_digest", "updated_at"])
-            path = reverse("software:public_request_status", args=[request.district.slug, token])
+            path = _personal_link(request)
         last = RequestNote.objects.filter(request=request).order_by("-created_at", "-pk").first()
     context = {"request": request, "note": last, "url": absolute_url(path)}
     send_mail(

@@ -18,7 +18,7 @@ from schools.models import District, School
 from schools.permissions import schools_for
 from schools.scoping import scoped_object
 
-from . import register_csv, services
+from . import register_csv, selectors, services
 from .forms import (
     AppForm,
     DecisionForm,
@@ -28,7 +28,7 @@ from .forms import (
     ReviewForm,
     StepForm,
 )
-from .models import DPA_WARNING, OPEN_REQUEST, App, AppRequest, RequestNote, ReviewStep
+from .models import DPA_WARNING, OPEN_REQUEST, App, AppRequest, ReviewStep
 from .permissions import can_request_apps, can_review_apps
 
 PER_PAGE = 50
@@ -240,22 +240,6 @@ def request_new(request):
     return render(request, "software/request_form.html", {"form": form})
 
 
-def _request_context(app_request: AppRequest) -> dict:
-    steps = services.ensure_steps(app_request.district)
-    notes = list(
-        RequestNote.objects.filter(request=app_request)
-        .select_related("step")
-        .order_by("created_at", "pk")
-    )
-    return {
-        "app_request": app_request,
-        "app": app_request.app,
-        "progress": services.step_progress(app_request, steps, notes),
-        "notes": notes,
-        "steps": steps,
-    }
-
-
 @scoped_object(
     lambda: AppRequest.objects.select_related("app", "district", "school"), methods=["GET", "POST"]
 )
@@ -275,7 +259,7 @@ def request_detail(request, app_request):
                 return redirect("software:request_detail", pk=app_request.pk)
     elif request.method == "POST":
         raise PermissionDenied("Your role does not allow this.")
-    context = _request_context(app_request)
+    context = selectors.request_page(app_request)
     context.update(
         form=form,
         can_review=can_review,
