@@ -554,6 +554,11 @@ SOCIALACCOUNT_PROVIDERS = {
     "saml": {"provider_class": "identity.providers.DistrictSAMLProvider"},
 }
 
+# URLs a district types that the server fetches (IdP metadata, OIDC issuers, roster servers)
+# must resolve to public addresses (core/outbound.py); on for a development machine so a
+# district can point at servers on loopback, off in production.
+OUTBOUND_PRIVATE_ADDRESSES = env.bool("OUTBOUND_PRIVATE_ADDRESSES", default=DEBUG)
+
 # Two-factor (django-otp): the issuer shown in the authenticator app.
 OTP_TOTP_ISSUER = "Pillarwise"
 

@@ -78,3 +78,6 @@ WHITENOISE_AUTOREFRESH = True
 # exercises the real broker and a real worker turns this off for its duration.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# The suite's OIDC, SAML, OneRoster and Ed-Fi servers listen on 127.0.0.1; the test of the
+# outbound guard turns this off (tests/core/test_outbound.py).
+OUTBOUND_PRIVATE_ADDRESSES = True

@@ -1,6 +1,8 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
+from core.outbound import fetch_public
 from schools.forms import CrispyFormMixin, Form, ModelForm
 
 from .models import DOMAIN, Provider, SignInSettings, domain_list
@@ -89,10 +91,13 @@ class ProviderForm(ModelForm):
             if xml:
                 parsed = OneLogin_Saml2_IdPMetadataParser.parse(xml)
             elif url:
-                parsed = OneLogin_Saml2_IdPMetadataParser.parse_remote(url, timeout=10)
+                parsed = OneLogin_Saml2_IdPMetadataParser.parse(fetch_public(url))
             else:
                 self.add_error("metadata_url", "Give the IdP's metadata URL or paste its XML.")
                 return
+        except ValidationError as refused:
+            self.add_error("metadata_xml" if xml else "metadata_url", refused)
+            return
         except Exception:  # noqa: BLE001 - any unreadable metadata is the person's to fix
             field = "metadata_xml" if xml else "metadata_url"
             self.add_error(field, "This metadata could not be read as SAML IdP metadata.")

@@ -13,6 +13,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from core.outbound import public_url
 from schools.models import District
 from schools.scoping import DISTRICT, ScopedManager
 
@@ -115,6 +116,7 @@ class Provider(models.Model):
         "issuer or discovery URL",
         blank=True,
         max_length=300,
+        validators=[public_url],
         help_text="Google: https://accounts.google.com (filled in if left empty). Entra ID: "
         "the “OpenID Connect metadata document” address under Endpoints of the app "
         "registration. Another provider: its issuer or discovery URL.",
@@ -122,7 +124,9 @@ class Provider(models.Model):
     client_id = models.CharField("client ID", max_length=300, blank=True)
     sealed_secret = models.TextField(blank=True, editable=False)
     # SAML 2.0
-    metadata_url = models.URLField("IdP metadata URL", blank=True, max_length=500)
+    metadata_url = models.URLField(
+        "IdP metadata URL", blank=True, max_length=500, validators=[public_url]
+    )
     metadata_xml = models.TextField("IdP metadata XML", blank=True)
     idp_entity_id = models.CharField("IdP entity ID", max_length=500, blank=True)
     idp_sso_url = models.URLField("IdP sign-in URL", max_length=500, blank=True)

@@ -16,6 +16,9 @@ import time
 from collections.abc import Callable, Iterator
 
 import requests
+from django.core.exceptions import ValidationError
+
+from core.outbound import check_public_url, public_session
 
 from .records import RosterProblem
 
@@ -36,10 +39,15 @@ class RestClient:
         sleep: Callable[[float], None] = time.sleep,
         backoff: float = BACKOFF,
     ):
+        for url in (base_url, token_url):  # saved as public; checked again before calling
+            try:
+                check_public_url(url)
+            except ValidationError as refused:
+                raise RosterProblem(f"{url}: {refused.messages[0]}") from None
         self.base_url = base_url.rstrip("/")
         self.token_url = token_url
         self.client_id, self.client_secret = client_id, client_secret
-        self.session = requests.Session()
+        self.session = public_session()
         self.token = ""
         self.token_expires = 0.0
         self.sleep, self.backoff = sleep, backoff

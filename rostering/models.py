@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.urls import reverse
 
+from core.outbound import public_url
 from equity.inventory.models import Student
 from schools.dates import shown_date
 from schools.models import District
@@ -43,12 +44,14 @@ class RosterSource(models.Model):
     base_url = models.URLField(
         "API base URL",
         blank=True,
+        validators=[public_url],
         help_text="OneRoster: up to the version, e.g. https://sis.example.org/ims/oneroster/"
         "v1p1. Ed-Fi: the data path, e.g. https://edfi.example.org/data/v3/ed-fi.",
     )
     token_url = models.URLField(
         "token URL",
         blank=True,
+        validators=[public_url],
         help_text="Where an OAuth access token is requested (client credentials).",
     )
     client_id = models.CharField("client ID", max_length=200, blank=True)
