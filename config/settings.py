@@ -554,6 +554,10 @@ SOCIALACCOUNT_PROVIDERS = {
     "saml": {"provider_class": "identity.providers.DistrictSAMLProvider"},
 }
 
+# Where each district's SIS drops its nightly OneRoster zip: ROSTER_DROP_DIR/<district slug>/.
+# A roster source's bundle path must lie inside its own district's folder (rostering.models).
+ROSTER_DROP_DIR = env.path("ROSTER_DROP_DIR", default=BASE_DIR / "var" / "roster-drops")
+
 # URLs a district types that the server fetches (IdP metadata, OIDC issuers, roster servers)
 # must resolve to public addresses (core/outbound.py); on for a development machine so a
 # district can point at servers on loopback, off in production.

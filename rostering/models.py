@@ -7,6 +7,8 @@ as they read (docs/rostering.md).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
@@ -61,7 +63,8 @@ class RosterSource(models.Model):
         max_length=500,
         blank=True,
         help_text="A OneRoster zip the SIS drops on the server each night (the nightly run "
-        "reads it). An upload on the source's page needs none.",
+        "reads it), in the district's drop folder: a file name, or a path inside that "
+        "folder. An upload on the source's page needs none.",
     )
     student_key = models.CharField(
         "local student ID from",
@@ -139,7 +142,24 @@ class RosterSource(models.Model):
     def touch_code_set(self) -> frozenset[str]:
         return frozenset(c.strip().lower() for c in self.touch_codes.split(",") if c.strip())
 
+    def drop_dir(self) -> Path:
+        """The district's own drop folder (ROSTER_DROP_DIR/<district slug>)."""
+        return Path(settings.ROSTER_DROP_DIR) / self.district.slug
+
+    def bundle_file(self) -> Path:
+        """The bundle path resolved inside the district's drop folder; a path that leads out
+        of it (another district's folder, /etc, a symbolic link elsewhere) is refused."""
+        folder = self.drop_dir().resolve()
+        path = (folder / self.bundle_path).resolve()  # an absolute bundle_path stays absolute
+        if not path.is_relative_to(folder):
+            raise ValidationError(
+                {"bundle_path": f"The bundle must be in this district's drop folder, {folder}."}
+            )
+        return path
+
     def clean(self):
+        if self.bundle_path:
+            self.bundle_file()
         if self.is_rest:
             missing = {
                 name: "An API source needs this."

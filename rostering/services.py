@@ -45,9 +45,13 @@ def reader_for(source: RosterSource, sync_report, *, bundle=None, since=None):
     (its ``bundle_path`` by default); ``since`` asks a OneRoster API for a delta."""
     touch = source.touch_code_set()
     if source.kind == SourceKind.ONEROSTER_CSV:
-        bundle = bundle or source.bundle_path
-        if not bundle:
+        if not (bundle or source.bundle_path):
             raise RosterProblem("no bundle: upload one or set the source's bundle path")
+        if not bundle:
+            try:
+                bundle = str(source.bundle_file())
+            except ValidationError as refused:
+                raise RosterProblem(refused.messages[0]) from None
         return CsvBundle(
             bundle, student_key=source.student_key, touch_codes=touch, report=sync_report
         )

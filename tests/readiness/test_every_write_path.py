@@ -383,10 +383,15 @@ def _(w):
 
 
 def _roster_bundle(w):
+    from django.test import override_settings
+
     from rostering.models import RosterSource
     from tests.rostering.roster_data import base_roster, bundle
 
-    file = w.tmp_path / "roster.zip"
+    # Each use writes its bundle under its own tmp_path: the setting follows it.
+    override_settings(ROSTER_DROP_DIR=w.tmp_path).enable()
+    file = w.tmp_path / w.district.slug / "roster.zip"
+    file.parent.mkdir(exist_ok=True)
     file.write_bytes(bundle(base_roster()))
     return RosterSource.objects.create(
         district=w.district, kind="oneroster-csv", bundle_path=str(file)

@@ -2,6 +2,7 @@
 upload, the run page, applying a preview, and who may use them."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -104,13 +105,22 @@ def test_an_api_preview_applies_through_the_task(
 
 
 def test_the_nightly_task_runs_approved_sources_only(
-    district, csv_source, roster, tmp_path, maple, cedar, django_capture_on_commit_callbacks
+    district,
+    csv_source,
+    roster,
+    tmp_path,
+    maple,
+    cedar,
+    django_capture_on_commit_callbacks,
+    settings,
 ):
     from rostering.tasks import nightly
 
-    path = tmp_path / "r.zip"
+    settings.ROSTER_DROP_DIR = tmp_path
+    path = tmp_path / district.slug / "r.zip"
+    path.parent.mkdir()
     path.write_bytes(bundle(roster))
-    csv_source.bundle_path = str(path)
+    csv_source.bundle_path = "r.zip"
     csv_source.save()
     assert nightly.run() == 0
     csv_source.nightly = True
@@ -167,3 +177,42 @@ def test_the_district_page_costs_the_same_queries_at_two_sizes(
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(few) == len(many)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["../maple-isd/roster.zip", "/etc/passwd", "{other}/roster.zip", "link/roster.zip"],
+)
+def test_a_bundle_path_outside_the_districts_drop_folder_is_refused(
+    client, login, district, district_admin, csv_source, tmp_path, settings, typed
+):
+    """One district cannot make the nightly run read another district's drop (or any other
+    file of the server), typed directly, through "..", or through a symbolic link."""
+    settings.ROSTER_DROP_DIR = tmp_path
+    (tmp_path / district.slug).mkdir()
+    other = tmp_path / "maple-isd"
+    other.mkdir()
+    (other / "roster.zip").write_bytes(b"PK")
+    (tmp_path / district.slug / "link").symlink_to(other)
+    typed = typed.format(other=other)
+    csv_source.bundle_path = typed
+    with pytest.raises(ValidationError) as refused:
+        csv_source.full_clean()
+    assert "drop folder" in refused.value.message_dict["bundle_path"][0]
+    # And if such a path got stored anyway, the run refuses to read it.
+    csv_source.save()
+    from rostering.records import RosterProblem
+    from rostering.services import reader_for
+
+    with pytest.raises(RosterProblem, match="drop folder"):
+        reader_for(csv_source, None)
+
+
+def test_a_bundle_in_the_districts_drop_folder_is_accepted(csv_source, tmp_path, settings):
+    settings.ROSTER_DROP_DIR = tmp_path
+    folder = tmp_path / csv_source.district.slug
+    folder.mkdir()
+    for typed in ("roster.zip", str(folder / "nightly" / "roster.zip")):
+        csv_source.bundle_path = typed
+        csv_source.full_clean()
+        assert csv_source.bundle_file().is_relative_to(folder)
