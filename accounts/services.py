@@ -12,7 +12,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from core import queue
-from identity.selectors import ways_to_sign_in
+from identity.selectors import passwords_refused, ways_to_sign_in
 from schools.models import District, Membership, Role, School
 from schools.scoping import Access, access_for
 from schools.web import absolute_url
@@ -87,13 +87,21 @@ def send_invitation_email(*, membership: Membership) -> None:
 
 def send_password_reset_email(*, email: str) -> int:
     """Send the set-password link to each account that may reset with ``email`` (Django's
-    rule: active, with a password); answers how many were sent, 0 for an unknown address."""
+    rule: active, with a password); answers how many were sent, 0 for an unknown address.
+
+    Someone whose district turned passwords off gets no link (a password would not let them
+    in): the mail says to sign in with the district's account instead."""
     sent = 0
     for user in PasswordResetForm().get_users(email):
-        context = {"email": user.email, "user": user, "set_password_url": set_password_url(user)}
+        if passwords_refused(user):
+            template = "registration/password_reset_district_sign_in.txt"
+            context = {"email": user.email, "sign_in_url": absolute_url(reverse("identity:start"))}
+        else:
+            template = "registration/password_reset_email.txt"
+            context = {"email": user.email, "set_password_url": set_password_url(user)}
         send_mail(
             subject=render_to_string("registration/password_reset_subject.txt").strip(),
-            message=render_to_string("registration/password_reset_email.txt", context),
+            message=render_to_string(template, context),
             from_email=None,
             recipient_list=[user.email],
         )

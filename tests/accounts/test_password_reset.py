@@ -87,3 +87,22 @@ def test_an_account_that_may_not_reset_gets_nothing(
     _, _, tasks = request_reset(principal.email, django_capture_on_commit_callbacks)
     tasks[0]()
     assert smtp_server.messages == []
+
+
+def test_someone_whose_district_turned_passwords_off_is_sent_to_the_district_sign_in(
+    principal, district, smtp_server, django_capture_on_commit_callbacks
+):
+    """A set-password link would not let them in: the mail names the district sign-in."""
+    from identity.models import SignInSettings
+
+    SignInSettings.objects.create(
+        district=district, allowed_domains="maple.example.org", passwords_allowed=False
+    )
+    _, _, tasks = request_reset(principal.email, django_capture_on_commit_callbacks)
+    tasks[0]()
+    [message] = smtp_server.messages
+    body = smtp_server.body(0)
+    assert message["To"] == principal.email
+    assert not LINK.search(body)
+    assert reverse("identity:start") in body
+    assert "signs in to Pillarwise with its own accounts" in body
