@@ -32,6 +32,7 @@ class Kind(models.TextChoices):
     SIGN_IN_SETTINGS = "sign_in_settings", "Sign-in settings changed"
     APP_REGISTER = "app_register", "App register changed"
     APP_REQUEST = "app_request", "App request"
+    INTEGRATION = "integration", "Connection to another system changed"
 
 
 class AuditEvent(models.Model):

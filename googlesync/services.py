@@ -22,6 +22,8 @@ from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
 
+from core.auditlog import record
+from core.models import Kind
 from equity.inventory import bulk, fastwrite
 from equity.inventory.models import (
     Device,
@@ -83,7 +85,12 @@ def connection_save(*, district, by, key_file: str = "", **fields) -> GoogleConn
         connection.key_uploaded_at = timezone.now()
     elif not connection.key_sealed:
         raise ValidationError({"key_file": "Upload the service account's JSON key file."})
+    created = connection.pk is None
     connection.save()
+    what = "Google Admin connection " + ("made" if created else "changed")
+    if key_file:
+        what += f"; service-account key {connection.key_id[:40] or 'without id'} uploaded"
+    record(Kind.INTEGRATION, user=by, district=district, obj=connection, detail=what)
     return connection
 
 
@@ -95,6 +102,10 @@ def org_unit_map(*, district, path: str, school) -> OrgUnit:
         raise ValidationError({"school": "Choose a school of this district."})
     unit, _created = OrgUnit.unscoped.update_or_create(
         district=district, path=path, defaults={"school": school}
+    )
+    target = f"school {school.code}" if school is not None else "no school"
+    record(
+        Kind.INTEGRATION, district=district, obj=unit, detail=f"org unit {path[:120]} → {target}"
     )
     return unit
 
@@ -490,6 +501,13 @@ def approve(*, connection: GoogleConnection, by) -> None:
     """The first run's preview was read: nightly runs may start."""
     GoogleConnection.unscoped.filter(pk=connection.pk).update(
         approved_at=timezone.now(), approved_by=by
+    )
+    record(
+        Kind.INTEGRATION,
+        user=by,
+        district=connection.district_id,
+        obj=connection,
+        detail="Google Admin nightly sync approved",
     )
 
 

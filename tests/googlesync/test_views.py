@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from core.models import AuditEvent, Kind
 from equity.inventory.models import Device
 from googlesync import services
 from googlesync.models import GoogleConnection, OrgUnit, SyncRun
@@ -47,6 +48,14 @@ def test_key_upload_is_sealed_and_never_shown(google, district, district_admin, 
         },
     )
     assert GoogleConnection.unscoped.get(district=district).key_sealed == connection.key_sealed
+    # Both saves are in the audit log, with who and which key; never the key itself.
+    events = AuditEvent.objects.filter(kind=Kind.INTEGRATION).order_by("pk")
+    assert [(e.user, e.district_id) for e in events] == [(district_admin, district.pk)] * 2
+    assert events[0].detail == (
+        f"Google Admin connection made; service-account key {connection.key_id} uploaded"
+    )
+    assert events[1].detail == "Google Admin connection changed"
+    assert not any("PRIVATE KEY" in e.detail for e in events)
 
 
 def test_a_file_that_is_not_a_key_is_a_field_error(district, district_admin, login):
@@ -86,6 +95,12 @@ def test_sync_now_previews_first_then_approved_runs_write(
     assert not run.dry_run and run.status == "done"
     assert Device.unscoped.filter(serial_number="SN-V1").exists()
     assert GoogleConnection.unscoped.get(pk=connection.pk).approved_by == district_admin
+    assert (
+        AuditEvent.objects.get(
+            kind=Kind.INTEGRATION, detail="Google Admin nightly sync approved"
+        ).user
+        == district_admin
+    )
 
 
 def test_a_failed_run_says_why(
@@ -119,6 +134,9 @@ def test_mapping_an_org_unit(district, district_admin, login, maple, connection)
     response = client.post(url, {"ou-path": "/Staff/Maple", "ou-school": maple.pk})
     assert response.status_code == 302
     assert OrgUnit.unscoped.get(path="/Staff/Maple").school == maple
+    event = AuditEvent.objects.filter(kind=Kind.INTEGRATION, object_type="googlesync.orgunit")
+    assert event.latest("pk").user == district_admin
+    assert event.latest("pk").detail == f"org unit /Staff/Maple → school {maple.code}"
     response = client.post(url, {"ou-path": "Staff", "ou-school": ""})
     assert "starts with /" in response.content.decode()
 
