@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery, Window
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -41,6 +41,7 @@ from equity.inventory.models import (
     usable_q,
 )
 from equity.year.models import Acceptance, Charge, ChargeStatus, StationEvent, StationKind
+from googlesync.models import SyncRun
 from initiatives.models import (
     ACTIVE,
     BudgetLine,
@@ -57,6 +58,8 @@ from pd.models import Attendance, AttendanceStatus, LearningLeader, PDNeedsPoll,
 from pd.selectors.reports import Period, staff_hours
 from readiness.models import ReadinessRun, RunStatus, Snapshot
 from readiness.services import latest_snapshots
+from rostering.models import RosterRun
+from rostering.models import RunStatus as RosterStatus
 from schools.dates import shown_date
 from schools.models import TEACHING_POSITIONS, School, StaffMember
 from schools.numbers import count as shown_count
@@ -886,48 +889,101 @@ def schools_in_need(district, today: date) -> Section:
     )
 
 
+def _latest_failed(queryset) -> tuple[list, int]:
+    """The LIMIT most recent rows and how many there are, in one query (a window count is
+    taken before the LIMIT)."""
+    rows = list(queryset.annotate(total=Window(Count("pk"))).order_by("-created_at", "-pk")[:LIMIT])
+    return rows, (rows[0].total if rows else 0)
+
+
 def failed_runs(district, today: date) -> Section:
+    """Runs of the last month that stopped: readiness, imports, Google and roster syncs."""
     since = _start_of(today - timedelta(days=FAILED_RUN_DAYS))
-    runs = list(
+    runs, runs_total = _latest_failed(
         ReadinessRun.objects.filter(
             district=district, status=RunStatus.FAILED, created_at__gte=since
-        )
-        .select_related("school")
-        .order_by("-created_at", "-pk")[:LIMIT]
+        ).select_related("school")
     )
-    imports = list(
+    imports, imports_total = _latest_failed(
         ImportJob.objects.filter(
             school__district=district, status=ImportJob.Status.FAILED, created_at__gte=since
-        )
-        .select_related("school")
-        .order_by("-created_at", "-pk")[:LIMIT]
+        ).select_related("school")
     )
-    items = [
-        Item(
-            f"Readiness: {r.get_kind_display().lower()} run"
-            + (f" of {r.school.name}" if r.school_id else ""),
-            reverse("readiness:district", args=[district.pk]),
-            (r.error or "failed") + f", {shown_date(timezone.localtime(r.created_at).date())}",
-            level="late",
+    google, google_total = _latest_failed(
+        SyncRun.objects.filter(
+            district=district, status=SyncRun.Status.FAILED, created_at__gte=since
+        )
+    )
+    rosters, rosters_total = _latest_failed(
+        RosterRun.objects.filter(
+            district=district,
+            status__in=[RosterStatus.FAILED, RosterStatus.REFUSED],
+            created_at__gte=since,
+        ).select_related("source")
+    )
+
+    def on(when) -> str:
+        return shown_date(timezone.localtime(when).date())
+
+    dated = [
+        (
+            r.created_at,
+            Item(
+                f"Readiness: {r.get_kind_display().lower()} run"
+                + (f" of {r.school.name}" if r.school_id else ""),
+                reverse("readiness:district", args=[district.pk]),
+                f"{r.error or 'failed'}, {on(r.created_at)}",
+                level="late",
+            ),
         )
         for r in runs
-    ] + [
-        Item(
-            f"Import of {j.get_kind_display().lower()} at {j.school.name}",
-            reverse("equity:import_job", args=[j.pk]),
-            (j.summary or "not imported")
-            + f", {shown_date(timezone.localtime(j.created_at).date())}",
-            level="late",
+    ]
+    dated += [
+        (
+            j.created_at,
+            Item(
+                f"Import of {j.get_kind_display().lower()} at {j.school.name}",
+                reverse("equity:import_job", args=[j.pk]),
+                f"{j.summary or 'not imported'}, {on(j.created_at)}",
+                level="late",
+            ),
         )
         for j in imports
     ]
+    dated += [
+        (
+            g.created_at,
+            Item(
+                "Google Admin sync" + (" (preview)" if g.dry_run else ""),
+                reverse("googlesync:run", args=[g.pk]),
+                f"{(g.error or 'failed')[:200]}, {on(g.created_at)}",
+                level="late",
+            ),
+        )
+        for g in google
+    ]
+    dated += [
+        (
+            r.created_at,
+            Item(
+                f"Roster sync from {r.source}",
+                r.get_absolute_url(),
+                f"{r.get_status_display()}"
+                + (f" ({shown_count(r.error_count)} errors)" if r.error_count else "")
+                + f", {on(r.created_at)}",
+                level="late",
+            ),
+        )
+        for r in rosters
+    ]
+    dated.sort(key=lambda pair: pair[0], reverse=True)
     return Section(
         f"failed-{district.pk}",
         "Runs that failed this month",
-        items[:LIMIT],
-        len(items),
+        [item for _when, item in dated[:LIMIT]],
+        runs_total + imports_total + google_total + rosters_total,
         reverse("readiness:district", args=[district.pk]),
-        "No readiness run or import failed this month.",
+        "No readiness run, import or sync failed this month.",
     )
 
 

@@ -219,6 +219,52 @@ def test_it_shows_the_district_admin_what_needs_them(login, district_admin, dist
     assert reverse("accounts:members", args=[district.pk]) in content
 
 
+def test_failed_runs_of_every_kind_reach_the_district_admin(login, district_admin, district, maple):
+    """Readiness, imports, Google and roster syncs: the newest first, the total of all."""
+    from equity.imports.models import ImportJob
+    from googlesync.models import SyncRun
+    from readiness.models import ReadinessRun
+    from rostering.models import RosterRun, RosterSource
+
+    now = timezone.now()
+    source = RosterSource.objects.create(district=district, kind="oneroster-csv")
+    made = [
+        ReadinessRun.objects.create(district=district, kind="nightly", status="failed", error="r"),
+        ImportJob.objects.create(school=maple, kind="devices", status="failed", summary="bad"),
+        SyncRun.objects.create(district=district, status="failed", error="quota exhausted"),
+        RosterRun.objects.create(
+            district=district, source=source, trigger="nightly", status="refused", error_count=12
+        ),
+        RosterRun.objects.create(district=district, source=source, trigger="page", status="failed"),
+    ]
+    for age, row in enumerate(reversed(made)):  # the last made is the newest
+        type(row).objects.filter(pk=row.pk).update(created_at=now - timedelta(hours=age))
+    # A finished roster run and an old failure are not listed.
+    RosterRun.objects.create(district=district, source=source, trigger="page", status="applied")
+    old = SyncRun.objects.create(district=district, status="failed")
+    SyncRun.objects.filter(pk=old.pk).update(created_at=now - timedelta(days=45))
+
+    from schools.permissions import home_sections
+    from schools.scoping import access_for, activate
+
+    access = access_for(district_admin)
+    with activate(access):
+        home = home_of(access, home_sections(access))
+    [section] = [s for s in home.sections if s.key == f"failed-{district.pk}"]
+    assert section.total == 5 and len(section.items) == LIMIT
+    titles = [i.text for i in section.items]
+    assert titles[:3] == [
+        "Roster sync from OneRoster CSV bundle",
+        "Roster sync from OneRoster CSV bundle",
+        "Google Admin sync",
+    ]
+    assert "12 errors" in section.items[1].note
+    assert section.items[0].url == made[4].get_absolute_url()
+    assert section.items[2].url == reverse("googlesync:run", args=[made[2].pk])
+    assert "quota exhausted" in section.items[2].note
+    assert titles[3].startswith("Import of") and titles[4].startswith("Readiness")
+
+
 def test_it_tells_a_user_without_a_role_how_to_get_one(login, db):
     response = login(UserFactory()).get(reverse("today:home"))
     assert b"ask them to invite you" in response.content
