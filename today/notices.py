@@ -156,8 +156,9 @@ def compose_for(user: User, now: datetime | None = None) -> Composed:
     access = access_for(user)
     with activate(access), district_time_zone(access.time_zone):
         today = timezone.localdate(now or timezone.now())
-        home = selectors.home(access, home_sections(access), today)
-    by_key = {s.key: s for s in home.sections}
+        sections = home_sections(access)
+        home = selectors.home(access, sections, today)
+        by_key = {s.key: s for s in selectors.reminder_sections(sections, today)}
     reminders = {}
     for kind, rule in RULES.items():
         section = by_key.get(rule.section)

@@ -69,6 +69,7 @@ from stakeholders.selectors import headline_results
 
 # Each list shows this many items, the most urgent first; its total says how many more.
 LIMIT = 5
+REMINDER_DEPTH = 50  # items a reminder's section is read to (the e-mail lists them)
 # A district admin sees the schools of highest need; the school list pages through the rest.
 HOME_SCHOOLS = 10
 MILESTONE_DAYS = 14  # milestones due within this many days (or overdue)
@@ -143,7 +144,7 @@ def _start_of(day: date) -> datetime:
 # --- principal -----------------------------------------------------------------------------
 
 
-def readiness_changes(school_ids, today: date) -> Section:
+def readiness_changes(school_ids, today: date, *, limit: int = LIMIT) -> Section:
     """Each school's overall readiness now and a week ago, the largest fall first."""
     week_ago = _start_of(today - timedelta(days=7))
     latest = Snapshot.unscoped.filter(school=OuterRef("pk")).order_by("-computed_at", "-pk")
@@ -156,7 +157,7 @@ def readiness_changes(school_ids, today: date) -> Section:
         .annotate(change=Coalesce(F("now"), 0.0) - Coalesce(F("before"), F("now"), 0.0))
         .order_by(F("change").asc(nulls_last=True), "name", "pk")
     )
-    rows = list(schools.values_list("pk", "name", "now", "before", "change")[:LIMIT])
+    rows = list(schools.values_list("pk", "name", "now", "before", "change")[:limit])
     items = []
     for pk, name, now, before, change in rows:
         if now is None:
@@ -230,7 +231,7 @@ def blocked_initiatives(school_ids, today: date) -> Section:
     )
 
 
-def open_surveys(school_ids, today: date) -> Section:
+def open_surveys(school_ids, today: date, *, limit: int = LIMIT) -> Section:
     """Surveys taking answers, closing soonest first, with their response rate."""
     surveys = (
         Survey.objects.filter(
@@ -240,7 +241,7 @@ def open_surveys(school_ids, today: date) -> Section:
         .order_by("closes_on", "pk")
     )
     total = surveys.count()
-    shown = list(surveys[:LIMIT])
+    shown = list(surveys[:limit])
     figures = headline_results(shown)
     items = []
     for s in shown:
@@ -268,7 +269,7 @@ def open_surveys(school_ids, today: date) -> Section:
     )
 
 
-def milestones_due(school_ids, today: date) -> Section:
+def milestones_due(school_ids, today: date, *, limit: int = LIMIT) -> Section:
     milestones = (
         Milestone.objects.filter(
             initiative__schools__in=school_ids,
@@ -290,7 +291,7 @@ def milestones_due(school_ids, today: date) -> Section:
             level="late" if m.due_on < today else "soon",
             key=f"milestone:{m.pk}",
         )
-        for m in milestones[:LIMIT]
+        for m in milestones[:limit]
     ]
     return Section(
         "milestones",
@@ -559,13 +560,13 @@ def _collection_day(assignment, days) -> date:
     )
 
 
-def devices_out_late(school_ids, today: date) -> Section:
+def devices_out_late(school_ids, today: date, *, limit: int = LIMIT) -> Section:
     """Devices still out after their collection day (from the day itself), oldest day first."""
     late, days = not_returned(school_ids, today)
     total = late.count() if days else 0
     items = []
     if days:
-        for a in late.select_related("device", "student").order_by("checked_out_at", "pk")[:LIMIT]:
+        for a in late.select_related("device", "student").order_by("checked_out_at", "pk")[:limit]:
             due = _collection_day(a, days)
             items.append(
                 Item(
@@ -738,7 +739,7 @@ def expirations(school_ids, today: date) -> Section:
     )
 
 
-def agreements_unsigned(school_ids, today: date) -> Section:
+def agreements_unsigned(school_ids, today: date, *, limit: int = LIMIT) -> Section:
     """Open assignments whose agreement is not accepted, the longest waiting first."""
     cutoff = timezone.now()
     unsigned = (
@@ -762,7 +763,7 @@ def agreements_unsigned(school_ids, today: date) -> Section:
             else "",
             key=f"acceptance:{a.pk}",
         )
-        for a in unsigned[:LIMIT]
+        for a in unsigned[:limit]
     ]
     return Section(
         "agreements",
@@ -841,6 +842,26 @@ def tech_home(school_ids, today: date) -> list[Section]:
         charges_due(school_ids, today),
         homework_gap(school_ids, today),
     ]
+
+
+def reminder_sections(sections: dict[str, frozenset[int]], today: date) -> list[Section]:
+    """The sections the reminders read, each to ``REMINDER_DEPTH`` items rather than the
+    home's five: a reminder goes once per item, so an item that never reached the top five
+    would otherwise never be reminded."""
+    principal, tech = sections.get("principal"), sections.get("tech_staff")
+    found = []
+    if principal:
+        found += [
+            readiness_changes(principal, today, limit=REMINDER_DEPTH),
+            open_surveys(principal, today, limit=REMINDER_DEPTH),
+            milestones_due(principal, today, limit=REMINDER_DEPTH),
+        ]
+    if tech:
+        found += [
+            devices_out_late(tech, today, limit=REMINDER_DEPTH),
+            agreements_unsigned(tech, today, limit=REMINDER_DEPTH),
+        ]
+    return found
 
 
 # --- district admin ------------------------------------------------------------------------

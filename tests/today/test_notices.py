@@ -155,6 +155,26 @@ def test_each_reminder_arrives_once(smtp_server, principal, overdue, maple):  # 
     assert "Train the librarians" in second and "Order headsets" not in second
 
 
+def test_a_reminder_reaches_past_the_homes_five_items(smtp_server, principal, overdue):  # noqa: F811
+    """The home shows five; the reminder names every overdue milestone, each once."""
+    from today.selectors import LIMIT
+
+    for n in range(LIMIT + 3):
+        MilestoneFactory(
+            initiative=overdue.initiative,
+            title=f"Late step {n}",
+            due_on=timezone.localdate() - timedelta(days=20 + n),
+        )
+    _send("--reminders")
+    (message,) = smtp_server.wait_for(1)
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    named = [n for n in range(LIMIT + 3) if f"Late step {n}\n" in body or f"Late step {n} " in body]
+    assert len(named) == LIMIT + 3 and "Order headsets" in body
+    _send("--reminders")
+    assert len(smtp_server.messages) == 1
+    assert Sent.objects.filter(kind=Kind.MILESTONE_OVERDUE).count() == LIMIT + 4
+
+
 def test_the_settings_page_chooses_what_arrives(smtp_server, login, principal, overdue):  # noqa: F811
     client = login(principal)
     page = client.get(reverse("today:settings"))
