@@ -597,5 +597,10 @@ GOOGLE_API_TIMEOUT = env.float("GOOGLE_API_TIMEOUT", default=60.0)
 # Quota answers (403 rateLimitExceeded, 429, 503): wait base * 2**n seconds, this many times.
 GOOGLE_SYNC_BACKOFF_SECONDS = env.float("GOOGLE_SYNC_BACKOFF_SECONDS", default=1.0)
 GOOGLE_SYNC_MAX_RETRIES = env.int("GOOGLE_SYNC_MAX_RETRIES", default=7)
-# A Fernet key for the stored service-account keys; empty: derived from SECRET_KEY.
-GOOGLE_SYNC_ENCRYPTION_KEY = env.str("GOOGLE_SYNC_ENCRYPTION_KEY", default="")
+# Stored credentials (IdP client secrets, Google service-account keys, roster secrets) are
+# sealed by core/sealing.py: under ENCRYPTION_KEYS (Fernet keys, the first encrypts, all
+# decrypt) when set, else a key derived from SECRET_KEY (and SECRET_KEY_FALLBACKS).
+# GOOGLE_SYNC_ENCRYPTION_KEY, the older name of one such key, is still honoured.
+ENCRYPTION_KEYS = env.list("ENCRYPTION_KEYS", default=[]) + [
+    k for k in [env.str("GOOGLE_SYNC_ENCRYPTION_KEY", default="")] if k
+]

@@ -29,7 +29,9 @@ from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from .crypto import unseal
+from core.sealing import SecretUnreadable, unseal
+
+from .models import KEY_PURPOSE
 
 SCOPE = "https://www.googleapis.com/auth/admin.directory.device.chromeos"
 SCOPE_READONLY = SCOPE + ".readonly"
@@ -87,7 +89,13 @@ class Directory:
 
     def __init__(self, connection, *, write: bool = False, on_backoff: Callable | None = None):
         try:
-            info = json.loads(unseal(connection.key_sealed))
+            info = json.loads(unseal(connection.key_sealed, purpose=KEY_PURPOSE))
+        except SecretUnreadable:
+            raise GoogleProblem(
+                "The stored service-account key cannot be read (the site's keys changed): "
+                "upload the key file again."
+            ) from None
+        try:
             credentials = service_account.Credentials.from_service_account_info(
                 info, scopes=[SCOPE if write else SCOPE_READONLY], subject=connection.admin_email
             )

@@ -18,6 +18,9 @@ from equity.inventory.models import Device
 from schools.models import District, School
 from schools.scoping import DISTRICT, ScopedManager
 
+# What the service-account key is sealed for (core/sealing.py derives a key per purpose).
+KEY_PURPOSE = "pillarwise.googlesync.service-account-key"
+
 DEFAULT_LOST_MESSAGE = (
     "This Chromebook belongs to the school district and was reported lost or stolen. "
     "Please return it to any school office."
@@ -60,7 +63,7 @@ class GoogleConnection(models.Model):
         max_length=1000,
         help_text="Written to a device's notes in Google when it is disabled as lost.",
     )
-    # The key file, sealed (googlesync.crypto); never shown again. What identifies it is kept
+    # The key file, sealed (core.sealing); never shown again. What identifies it is kept
     # in the clear so the page can say which key is in use.
     key_sealed = models.TextField(blank=True, editable=False)
     key_client_email = models.CharField(max_length=300, blank=True, editable=False)

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from core.auditlog import record
 from core.models import Kind
+from core.sealing import seal
 from equity.inventory import bulk, fastwrite
 from equity.inventory.models import (
     Device,
@@ -36,9 +37,8 @@ from schools.bulk import copy_into
 from schools.scoping import outside_scope
 from schools.signals import evidence_changed
 
-from .crypto import seal
 from .directory import Directory, GoogleProblem, expiration, when
-from .models import GoogleConnection, GoogleStatus, OrgUnit, SyncRun, school_for
+from .models import KEY_PURPOSE, GoogleConnection, GoogleStatus, OrgUnit, SyncRun, school_for
 
 BATCH = 5_000
 NOTE = " (Google sync)"
@@ -79,7 +79,7 @@ def connection_save(*, district, by, key_file: str = "", **fields) -> GoogleConn
         raise ValidationError({"default_school": "Choose a school of this district."})
     if key_file:
         info = read_key_file(key_file)
-        connection.key_sealed = seal(json.dumps(info))
+        connection.key_sealed = seal(json.dumps(info), purpose=KEY_PURPOSE)
         connection.key_client_email = info["client_email"][:300]
         connection.key_id = str(info.get("private_key_id", ""))[:100]
         connection.key_uploaded_at = timezone.now()

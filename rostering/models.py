@@ -16,12 +16,11 @@ from django.db import models
 from django.urls import reverse
 
 from core.outbound import public_url
+from core.sealing import seal
 from equity.inventory.models import Student
 from schools.dates import shown_date
 from schools.models import District
 from schools.scoping import DISTRICT, ScopedManager
-
-from .secrets import seal
 
 
 class SourceKind(models.TextChoices):
@@ -36,6 +35,9 @@ REST_KINDS = (SourceKind.ONEROSTER_API, SourceKind.EDFI)
 class StudentKey(models.TextChoices):
     SOURCED_ID = "sourcedId", "sourcedId (the record's id in the source)"
     IDENTIFIER = "identifier", "identifier (the student number the district prints)"
+
+
+SECRET_PURPOSE = "pillarwise.rostering.client-secret"  # noqa: S105 - a key-derivation label
 
 
 class RosterSource(models.Model):
@@ -133,7 +135,7 @@ class RosterSource(models.Model):
         return bool(self.client_secret_sealed)
 
     def set_secret(self, secret: str) -> None:
-        self.client_secret_sealed = seal(secret)
+        self.client_secret_sealed = seal(secret, purpose=SECRET_PURPOSE)
 
     @property
     def is_rest(self) -> bool:

@@ -8,13 +8,21 @@ from django.utils import timezone
 
 from core import auditlog
 from core.queue import enqueue
+from core.sealing import SecretUnreadable, unseal
 
 from .client import RestClient
 from .edfi import EdFiApi
-from .models import RUNNING, RosterRun, RosterSource, RunStatus, RunTrigger, SourceKind
+from .models import (
+    RUNNING,
+    SECRET_PURPOSE,
+    RosterRun,
+    RosterSource,
+    RunStatus,
+    RunTrigger,
+    SourceKind,
+)
 from .oneroster import CsvBundle, RestApi
 from .records import RosterProblem
-from .secrets import unseal
 from .sync import Outcome, run_sync
 
 
@@ -32,11 +40,18 @@ def source_save(*, source: RosterSource, secret: str = "") -> RosterSource:
 
 
 def _client(source: RosterSource) -> RestClient:
+    try:
+        secret = unseal(source.client_secret_sealed, purpose=SECRET_PURPOSE)
+    except SecretUnreadable:
+        raise RosterProblem(
+            "The stored client secret cannot be read (the site's keys changed): type it "
+            "again on the source's page."
+        ) from None
     return RestClient(
         base_url=source.base_url,
         token_url=source.token_url,
         client_id=source.client_id,
-        client_secret=unseal(source.client_secret_sealed),
+        client_secret=secret,
     )
 
 

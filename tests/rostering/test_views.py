@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from core.sealing import unseal
 from equity.inventory.models import Student
-from rostering.models import RosterRun, RosterSource, RunStatus, SourceKind
-from rostering.secrets import unseal
+from rostering.models import SECRET_PURPOSE, RosterRun, RosterSource, RunStatus, SourceKind
 
 from .roster_data import base_roster, bundle
 from .servers import CLIENT, serve_oneroster
@@ -31,7 +31,7 @@ def test_it_keeps_the_secret_encrypted_and_never_shows_it(login, district_admin,
     source = RosterSource.objects.get()
     assert response.status_code == 302
     assert "very-secret-value" not in source.client_secret_sealed
-    assert unseal(source.client_secret_sealed) == "very-secret-value"
+    assert unseal(source.client_secret_sealed, purpose=SECRET_PURPOSE) == "very-secret-value"
     page = client.get(source.get_absolute_url()).content.decode()
     assert "very-secret-value" not in page and "set (never shown again)" in page
     # Saving without a secret keeps the stored one.
@@ -39,7 +39,10 @@ def test_it_keeps_the_secret_encrypted_and_never_shows_it(login, district_admin,
         "base_url": source.base_url, "token_url": source.token_url, "client_id": "pw2",
         "client_secret": "", "student_key": "sourcedId", "error_threshold": 0})  # fmt: skip
     source.refresh_from_db()
-    assert source.client_id == "pw2" and unseal(source.client_secret_sealed) == "very-secret-value"
+    assert (
+        source.client_id == "pw2"
+        and unseal(source.client_secret_sealed, purpose=SECRET_PURPOSE) == "very-secret-value"
+    )
 
 
 def test_an_api_source_needs_its_secret(login, district_admin, district):
