@@ -52,7 +52,7 @@ from schools.models import Grade, School
 from schools.services import enrollment_from_roster, staff_roster_apply
 from schools.signals import evidence_changed
 
-from .models import RosterRun, RunStatus, StudentConnectivity
+from .models import RosterRun, RosterSource, RunStatus, StudentConnectivity
 from .records import EquityRecord, RosterProblem, SchoolRecord, StaffRecord
 
 BATCH = 5000
@@ -246,7 +246,7 @@ class Sync:
         if hasattr(self.reader, "equity"):
             self.progress("Reading the digital-equity indicators", force=True)
             self._stage_equity(self.reader.equity())
-        if hasattr(self.reader, "student_ids"):
+        if hasattr(self.reader, "student_ids") and not self.out.delta:
             self.progress("Reading the students' ids", force=True)
             self._check_ids(self.reader.student_ids())
         self.out.notes.extend(self.reader.ignored)
@@ -462,7 +462,11 @@ class Sync:
             f"JOIN {RESOLVED} r ON r.local_id = st.local_id "
             "WHERE st.district_id = %s AND st.active AND NOT r.active"
         )
-        if self.out.delta or not self.matched_ids:
+        if self.out.delta:
+            # A delta's leaver takes the student out of the school it names (another
+            # enrolment elsewhere may be unchanged, so not in the delta); none named: any.
+            return f"{said} AND (r.school_id IS NULL OR r.school_id = st.school_id)"
+        if not self.matched_ids:
             return said
         marks = ", ".join(["%s"] * len(self.matched_ids))
         gone = (
@@ -523,7 +527,8 @@ class Sync:
         self.out.staff_updated = kinds.get("changed", 0)
         _sql(f"DROP TABLE IF EXISTS {STAFF_LEAVING}")
         _sql(f"CREATE TEMPORARY TABLE {STAFF_LEAVING} (id bigint NOT NULL)")
-        if not self.out.delta and self.matched_ids:
+        complete = not self.out.delta or getattr(self.reader, "staff_complete", False)
+        if complete and self.matched_ids:
             # Those of the roster's roles at a matched school whom a full read no longer lists.
             schools = ", ".join(["%s"] * len(self.matched_ids))
             roles = ", ".join(["%s"] * len(ROSTER_POSITIONS))
@@ -551,6 +556,11 @@ class Sync:
         enrollment_from_roster(
             school_ids=school_ids, bands=active_students_by_band(school_ids), at=now
         )
+        newest = getattr(self.reader, "newest_change_version", None)
+        if newest is not None:
+            # Ed-Fi: the next nightly run reads the changes after this one's, and only if
+            # this transaction commits.
+            RosterSource.unscoped.filter(pk=self.run.source_id).update(change_version=newest)
         if self._changed():
             evidence_changed.send(sender=Student, district_ids={self.district_id})
         self.out.applied = True
