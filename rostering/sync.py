@@ -7,28 +7,35 @@ the counters; split apart, each half would have to know the other's SQL.
 
 Phases, as the run page shows them:
 
-1. **Reading.** The reader streams records; students go to ``rostering_stage`` (COPY on
-   PostgreSQL, in batches), Ed-Fi's equity indicators to ``rostering_stage_equity``, the
-   ids of ``/students`` to ``rostering_stage_ids``. Only keys, grades and flags are
-   staged, so memory stays flat however large the roster; staff (a district has one per
-   fifteen students) are kept in a list. Nothing of the district's data is written yet, and
-   a source that stops half way (a server error that outlasts the retries) ends the run
-   here: nothing applied.
+1. **Reading.** The reader streams records; students go to ``rostering_stage`` and staff
+   to ``rostering_stage_staff`` (COPY on PostgreSQL, in batches of ``BATCH``), Ed-Fi's
+   equity indicators to ``rostering_stage_equity``, the ids of ``/students`` to
+   ``rostering_stage_ids``. Only keys, grades and flags (and staff's names and e-mails)
+   are staged and no record outlives its batch, so memory stays flat however large the
+   roster. Nothing of the district's data is written yet, and a source that stops half way
+   (a server error that outlasts the retries) ends the run here: nothing applied.
 2. **Resolving.** One row per student (``rostering_resolved``): of several enrolments the
    active one that began last (Ed-Fi keeps the history); a OneRoster user listed twice is an
    error. A student at a school the district does not have is counted as unmatched.
-3. **Comparing**, batch by batch by local ID: each batch is checked against the district's
-   students (``equity.inventory.bulk.students_existing`` and ``student_target``, the rules
-   the student importer follows) for new, changed and unchanged students and grades the
-   school does not teach. Leavers are counted in SQL: a student the source says left, and
-   (in a full read) every active student of a matched school the source no longer lists.
-4. **Applying**, in one ``transaction.atomic``: ``StudentsBulkUpsert`` over the good rows,
-   one UPDATE marking leavers (``active=False``, ``left_on``, ``leave_reason``: never a
-   delete), the connectivity rows that differ, the staff roster
-   (``schools.services.staff_roster_apply``) and the enrollment per grade band of the
-   matched schools from their active students (``schools.services.enrollment_from_roster``;
-   a school whose typed figures override the roster keeps them). A failure anywhere rolls
+3. **Comparing**, set-based: grades a school does not teach are errors (one join with the
+   schools); one statement joins the resolved roster to the district's students into
+   ``rostering_target`` (new, changed, unchanged, with the values ``student_target``'s
+   rule gives: blank keeps, whoever is listed is enrolled again); one more collects the
+   leavers into ``rostering_leaving`` (a student the source says left and, in a full read,
+   every active student of a matched school the source no longer lists, by anti-join);
+   staff likewise into ``rostering_staff_target`` and ``rostering_staff_leaving``. Errors
+   are fetched only as many as a run keeps (``MAX_ERRORS_KEPT``) and counted in SQL.
+4. **Applying**, in one ``transaction.atomic``, from those tables: one INSERT ... SELECT of
+   the new students, one UPDATE ... FROM of the changed, one UPDATE of the leavers
+   (``active=False``, ``left_on``, ``leave_reason``: never a delete), the connectivity rows
+   that differ, the staff that differ (``schools.services.staff_roster_apply``), the
+   enrollment per grade band of the matched schools from their active students
+   (``schools.services.enrollment_from_roster``; a school whose typed figures override the
+   roster keeps them) and, for Ed-Fi, the change version read. A failure anywhere rolls
    all of it back. A run with more records in error than the source allows applies nothing.
+
+The same SQL runs on SQLite (``make run``, the tests): only the staging differs
+(``copy_into`` inserts in batches there instead of COPY).
 
 A second run over an unchanged source writes nothing: every write above is limited to
 rows that differ.
@@ -47,7 +54,7 @@ from django.utils import timezone
 from equity.inventory.fastwrite import STUDENT_COPY_FIELDS
 from equity.inventory.models import HomeInternet, Student
 from equity.inventory.selectors import active_students_by_band
-from schools.bulk import copy_into
+from schools.bulk import copy_into, escaped
 from schools.models import Grade, School
 from schools.services import enrollment_from_roster, staff_roster_apply
 from schools.signals import evidence_changed
@@ -188,6 +195,17 @@ def drop_stage() -> None:
         _sql(f"DROP TABLE IF EXISTS {table}")
 
 
+def _stage_line(r: tuple) -> str:
+    """A ``rostering_stage`` row as a COPY line (a million a run: its types are known)."""
+    school = "\\N" if r[3] is None else r[3]
+    grade = "\\N" if r[4] is None else r[4]
+    touch = "\\N" if r[8] is None else ("t" if r[8] else "f")
+    return (
+        f"{r[0]}\t{escaped(r[1])}\t{escaped(r[2])}\t{school}\t{grade}\t{'t' if r[5] else 'f'}"
+        f"\t{r[6]}\t{escaped(r[7])}\t{touch}\n"
+    )
+
+
 class Sync:
     """One run over ``reader`` for ``run`` (its source and district)."""
 
@@ -312,10 +330,10 @@ class Sync:
                 )
             )
             if len(students) >= BATCH:
-                copy_into(STAGE, names, students)
+                copy_into(STAGE, names, students, _stage_line)
                 students = []
                 self.progress(f"Reading students and staff: {self.out.records_read:,} records")
-        copy_into(STAGE, names, students)
+        copy_into(STAGE, names, students, _stage_line)
         copy_into(STAGE_STAFF, staff_names, staff)
 
     def _stage_equity(self, records: Iterable[EquityRecord]) -> None:
