@@ -193,6 +193,8 @@ def _create(table: str, columns) -> None:
 def drop_stage() -> None:
     for table in TABLES:
         _sql(f"DROP TABLE IF EXISTS {table}")
+    if connection.vendor == "postgresql":
+        _sql("RESET work_mem")
 
 
 def _stage_line(r: tuple) -> str:
@@ -254,6 +256,10 @@ class Sync:
     # --- 1. reading ------------------------------------------------------------------
 
     def read(self) -> None:
+        if connection.vendor == "postgresql":
+            # The comparison hashes and sorts a million keys: in memory, not in 16 batches
+            # on disk (4 MB, the default). Reset with the stage.
+            _sql("SET work_mem = '64MB'")
         _create(STAGE, STAGE_COLUMNS)
         _create(STAGE_EQUITY, EQUITY_COLUMNS)
         _create(STAGE_STAFF, STAFF_COLUMNS)
@@ -380,13 +386,6 @@ class Sync:
         _sql(f"CREATE INDEX {STAGE_EQUITY}_key ON {STAGE_EQUITY} (local_id)")
         _sql(f"ANALYZE {STAGE}")
         _sql(f"ANALYZE {STAGE_EQUITY}")
-        if duplicates_are_errors:
-            self.report_rows(
-                f"SELECT ref, local_id FROM {STAGE} s WHERE EXISTS (SELECT 1 FROM {STAGE} e "  # noqa: S608
-                "WHERE e.local_id = s.local_id AND e.seq < s.seq) ORDER BY seq",
-                (),
-                lambda row: f"student {row[1]} is listed again (an earlier row wins)",
-            )
         _sql(f"DROP TABLE IF EXISTS {RESOLVED}")
         # One row per student: active first, the latest enrolment, then the first listed.
         _sql(
@@ -402,6 +401,13 @@ class Sync:
             f"ORDER BY (home_internet IS NULL)) AS en FROM {STAGE_EQUITY} x) y WHERE en = 1) e "
             "ON e.local_id = r.local_id WHERE r.rn = 1"
         )
+        if duplicates_are_errors and self._listed_twice():
+            self.report_rows(
+                f"SELECT ref, local_id FROM {STAGE} s WHERE EXISTS (SELECT 1 FROM {STAGE} e "  # noqa: S608
+                "WHERE e.local_id = s.local_id AND e.seq < s.seq) ORDER BY seq",
+                (),
+                lambda row: f"student {row[1]} is listed again (an earlier row wins)",
+            )
         _sql(f"CREATE UNIQUE INDEX {RESOLVED}_key ON {RESOLVED} (local_id)")
         # Autovacuum never analyzes a temporary table: without statistics the planner
         # guesses, and the batches' keyset reads and the leavers' anti-join may sort or scan.
@@ -410,33 +416,41 @@ class Sync:
             f"SELECT COUNT(*) FROM {RESOLVED} WHERE active AND school_id IS NULL"  # noqa: S608
         )[0][0]
 
+    def _listed_twice(self) -> bool:
+        """Whether a student is staged more than once: two counts, so the self-join that
+        names each repeat runs only when there is one."""
+        staged = _sql(f"SELECT COUNT(*) FROM {STAGE}")[0][0]  # noqa: S608
+        return staged > _sql(f"SELECT COUNT(*) FROM {RESOLVED}")[0][0]  # noqa: S608
+
     # --- 3. comparing ----------------------------------------------------------------
 
     def compare(self) -> None:
         """New, changed, unchanged and leaving students, staff to create, change and mark
         as gone: a few statements joining the staged roster to the district's rows, each
         answer kept in a temporary table that the apply writes from."""
-        self._grade_errors()
         # The student as the roster leaves them: ``student_target``'s rule (blank keeps,
         # a new student is not flagged and of unknown home internet; whoever is listed is
-        # enrolled again), set-based.
+        # enrolled again), set-based; a grade the school does not teach: "bad".
         _sql(f"DROP TABLE IF EXISTS {TARGET}")
         _sql(
             f"CREATE TEMPORARY TABLE {TARGET} AS "  # noqa: S608
-            "SELECT r.local_id, st.id AS student_id, r.school_id, r.grade, "
+            "SELECT r.local_id, r.ref, st.id AS student_id, r.school_id, r.grade, "
             "COALESCE(r.needs_touch, st.needs_touch, %s) AS needs_touch, "
             "COALESCE(r.home_internet, st.home_internet, %s) AS home_internet, "
-            "CASE WHEN st.id IS NULL THEN 'new' "
+            "CASE WHEN r.grade < sc.lowest_grade OR r.grade > sc.highest_grade THEN 'bad' "
+            "WHEN st.id IS NULL THEN 'new' "
             "WHEN st.school_id <> r.school_id OR st.grade <> r.grade OR NOT st.active "
             "OR st.needs_touch <> COALESCE(r.needs_touch, st.needs_touch) "
             "OR st.home_internet <> COALESCE(r.home_internet, st.home_internet) "
             "THEN 'changed' ELSE 'same' END AS kind "
-            f"FROM {RESOLVED} r LEFT JOIN equity_student st "
-            "ON st.district_id = %s AND st.local_id = r.local_id "
-            "WHERE r.active AND r.school_id IS NOT NULL AND NOT r.bad",
+            f"FROM {RESOLVED} r JOIN schools_school sc ON sc.id = r.school_id "
+            "LEFT JOIN equity_student st ON st.district_id = %s AND st.local_id = r.local_id "
+            "WHERE r.active AND r.school_id IS NOT NULL",
             [False, HomeInternet.UNKNOWN.value, self.district_id],
         )
         kinds = dict(_sql(f"SELECT kind, COUNT(*) FROM {TARGET} GROUP BY kind"))  # noqa: S608
+        if kinds.get("bad"):
+            self._grade_errors()
         self.out.students_created = kinds.get("new", 0)
         self.out.students_updated = kinds.get("changed", 0)
         self.out.students_unchanged = kinds.get("same", 0)
@@ -457,21 +471,18 @@ class Sync:
 
     def _grade_errors(self) -> None:
         """A grade the school does not teach is an error of that record (skipped)."""
-        outside = (
-            f"FROM {RESOLVED} r JOIN schools_school s ON s.id = r.school_id "  # noqa: S608
-            "WHERE r.active AND (r.grade < s.lowest_grade OR r.grade > s.highest_grade)"
-        )
-        found = self.report_rows(
-            f"SELECT r.ref, r.local_id, r.grade, s.name {outside} ORDER BY r.local_id",
+        self.report_rows(
+            f"SELECT t.ref, t.local_id, t.grade, sc.name FROM {TARGET} t "  # noqa: S608
+            "JOIN schools_school sc ON sc.id = t.school_id WHERE t.kind = 'bad' "
+            "ORDER BY t.local_id",
             (),
             lambda row: f"student {row[1]}: grade {Grade(row[2]).label} is not taught at {row[3]}",
         )
-        if found:
-            _sql(
-                f"UPDATE {RESOLVED} SET bad = %s WHERE local_id IN "  # noqa: S608
-                f"(SELECT r.local_id {outside})",
-                [True],
-            )
+        _sql(
+            f"UPDATE {RESOLVED} SET bad = %s WHERE local_id IN "  # noqa: S608
+            f"(SELECT local_id FROM {TARGET} WHERE kind = 'bad')",
+            [True],
+        )
 
     def _leavers_sql(self) -> str:
         """Ids and reasons of the district's active students who leave."""
