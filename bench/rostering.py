@@ -308,7 +308,7 @@ def render(results: dict[int, dict]) -> str:
             "",
             "A OneRoster CSV bundle of the whole seeded district (2 % of students a grade up, "
             "1 % gone, 1 % new, the staff), synced by `sync_roster --apply`'s run: read and "
-            "staged as keys, compared in batches, applied in one transaction (rolled back by "
+            "staged by COPY, compared and applied set-based in one transaction (rolled back by "
             f"the bench afterwards). Goal: at most {GOAL:g}× PostgreSQL `COPY` of the same "
             "users.csv into a bare table.",
             "",
@@ -318,8 +318,8 @@ def render(results: dict[int, dict]) -> str:
             ),
             "",
             "Peak memory of the run in a fresh process, on the bundle of a tenth of the schools "
-            "and on the whole district (students are staged in a temporary table; staff are "
-            "held as a list):",
+            "and on the whole district (students and staff are staged in temporary tables; "
+            "no record outlives its batch of 5,000):",
             "",
             table(
                 [

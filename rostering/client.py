@@ -84,10 +84,11 @@ class RestClient:
     # --- one page ----------------------------------------------------------------------
 
     def get(
-        self, path: str, params: dict
+        self, path: str, params: dict, *, missing_ok: bool = False
     ) -> tuple[object, requests.structures.CaseInsensitiveDict]:
-        """One GET answered with JSON: (body, headers), after retries."""
-        url = f"{self.base_url}/{path.lstrip('/')}"
+        """One GET answered with JSON: (body, headers), after retries. ``path`` is under
+        the base URL, or a whole URL. ``missing_ok``: a 404 answers (None, headers)."""
+        url = path if "://" in path else f"{self.base_url}/{path.lstrip('/')}"
         refreshed = False
         last = ""
         for attempt in range(ATTEMPTS):
@@ -111,6 +112,8 @@ class RestClient:
                 last = f"answered HTTP {reply.status_code}"
                 self.sleep(self.backoff * 2**attempt)
                 continue
+            if reply.status_code == 404 and missing_ok:
+                return None, reply.headers
             if reply.status_code != 200:
                 raise RosterProblem(f"{path}: the server answered HTTP {reply.status_code}")
             try:

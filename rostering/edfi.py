@@ -16,6 +16,16 @@ What is read from each resource, and what is let go at once:
 - ``staffs``: staffUniqueId, first and last name, the first e-mail address.
 - ``staffEducationOrganizationAssignmentAssociations``: staffUniqueId, the school, the
   classification and position title, the end date.
+
+Change Queries (deltas). Every run first asks ``{api}/changeQueries/v1/availableChangeVersions``
+(``{"oldestChangeVersion": n, "newestChangeVersion": m}``; ``{api}`` is the base URL up to
+``/data/``). Given the change version the last applied run read (``since``), the students'
+resources are read with ``minChangeVersion=since+1&maxChangeVersion=newest``, and
+``studentSchoolAssociations/deletes`` and ``students/deletes`` in the same window name the
+students whose enrolment or record was deleted (``keyValues``), who leave. Schools and
+staff are read in full (few, and a staff assignment's name lives on ``/staffs``). No
+``since``, a server without Change Queries (404), or a ``since`` older than the server
+keeps changes for: everything is read. The run records ``newest`` once it applies.
 """
 
 from __future__ import annotations
@@ -85,20 +95,75 @@ class EdFiApi:
         touch_codes: frozenset[str],
         report: Report,
         today: date | None = None,
+        since: int | None = None,
     ):
         self.client, self.touch_codes, self.report = client, touch_codes, report
         self.today = (today or date.today()).isoformat()
         self.delta = False
+        self.staff_complete = True  # staff are read in full even in a delta
         self.ignored: list[str] = []
+        self.window: dict = {}
+        self.newest_change_version = self._versions(since)
 
-    def _all(self, resource: str) -> Iterator[dict]:
+    def _versions(self, since: int | None) -> int | None:
+        """The server's newest change version (None: no Change Queries); in a delta, the
+        window of versions to read."""
+        root = self.client.base_url.split("/data/", 1)[0]
+        body, _headers = self.client.get(
+            f"{root}/changeQueries/v1/availableChangeVersions", {}, missing_ok=True
+        )
+        try:
+            newest = int(body["newestChangeVersion"])
+            oldest = int(body.get("oldestChangeVersion") or 0)
+        except (KeyError, TypeError, ValueError):
+            self.ignored.append("the server offers no Change Queries: everything was read")
+            return None
+        if since is not None and newest >= since and since + 1 >= oldest:
+            self.delta = True
+            self.window = {"minChangeVersion": since + 1, "maxChangeVersion": newest}
+        elif since is not None:
+            self.ignored.append(
+                f"change versions {oldest}–{newest} on the server do not follow the last run's "
+                f"{since}: everything was read"
+            )
+        return newest
+
+    def _all(self, resource: str, *, changed: bool = False) -> Iterator[dict]:
+        """Every record of ``resource``; ``changed``: in a delta, only those of the window."""
         return self.client.pages(
             resource,
             key=None,
             limit=PAGE,
-            params={"totalCount": "true"},
+            params={"totalCount": "true", **(self.window if changed else {})},
             total_header="Total-Count",
         )
+
+    def _deleted(self) -> Iterator[StudentRecord]:
+        """A delta's deleted enrolments and students: they leave (withdrawn). A deleted
+        enrolment only takes a student out of that school."""
+        unnamed = 0
+        for resource in ("studentSchoolAssociations", "students"):
+            for gone in self._all(f"{resource}/deletes", changed=True):
+                keys = gone.get("keyValues") or {}
+                local_id = str(keys.get("studentUniqueId") or "")[:40]
+                if not local_id:
+                    unnamed += 1
+                    continue
+                yield StudentRecord(
+                    f"{resource}/deletes id {gone.get('id') or '?'}",
+                    local_id,
+                    str(keys.get("schoolId") or ""),
+                    None,
+                    False,
+                    "withdrawn",
+                    "",
+                    None,
+                )
+        if unnamed:
+            self.ignored.append(
+                f"{unnamed} deletions without keyValues (an ODS/API before 5.3-cqe) were not "
+                "applied: a run from the page reads everything"
+            )
 
     def schools(self) -> Iterator[SchoolRecord]:
         for school in self._all("schools"):
@@ -113,7 +178,7 @@ class EdFiApi:
                 yield uid
 
     def people(self) -> Iterator[StudentRecord | StaffRecord]:
-        for assoc in self._all("studentSchoolAssociations"):
+        for assoc in self._all("studentSchoolAssociations", changed=True):
             where = f"studentSchoolAssociations id {assoc.get('id') or '?'}"
             local_id = _ref(assoc, "studentReference", "studentUniqueId")
             school = _ref(assoc, "schoolReference", "schoolId")
@@ -142,6 +207,8 @@ class EdFiApi:
                 str(assoc.get("entryDate") or ""),
                 None,
             )
+        if self.delta:
+            yield from self._deleted()
         yield from self._staff()
 
     def _staff(self) -> Iterator[StaffRecord]:
@@ -174,7 +241,7 @@ class EdFiApi:
             yield StaffRecord(where, uid, org, name, email, position, not end or end > self.today)
 
     def equity(self) -> Iterator[EquityRecord]:
-        for seoa in self._all("studentEducationOrganizationAssociations"):
+        for seoa in self._all("studentEducationOrganizationAssociations", changed=True):
             local_id = _ref(seoa, "studentReference", "studentUniqueId")
             if not local_id:
                 continue

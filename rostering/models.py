@@ -109,6 +109,13 @@ class RosterSource(models.Model):
         help_text="When the last applied full read started; a nightly OneRoster API run "
         "asks only for records modified since.",
     )
+    change_version = models.BigIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Ed-Fi: the server's newestChangeVersion when the last applied run read "
+        "it; a nightly run asks only for changes after it (Change Queries).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

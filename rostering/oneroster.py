@@ -12,7 +12,6 @@ manifest names, or a missing manifest, stops the run.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import zipfile
@@ -200,7 +199,9 @@ class CsvBundle(_Common):
         """(line number, {column: cell}) of a file in the bundle, streamed; the columns
         outside ``wanted`` are dropped from each row before it is handed on."""
         with self.zip.open(self.names[filename]) as raw:
-            text = codecs.getreader("utf-8-sig")(raw, errors="replace")
+            # The C text layer (codecs' StreamReader costs a third of reading a bundle);
+            # newline="" hands line breaks inside quotes to the csv module untouched.
+            text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
             reader = csv.reader(text)
             try:
                 header = next(reader)

@@ -55,9 +55,10 @@ def _client(source: RosterSource) -> RestClient:
     )
 
 
-def reader_for(source: RosterSource, sync_report, *, bundle=None, since=None):
+def reader_for(source: RosterSource, sync_report, *, bundle=None, since=None, change_version=None):
     """The reader of a source: ``bundle`` (a path or the bytes of a zip) for a CSV source
-    (its ``bundle_path`` by default); ``since`` asks a OneRoster API for a delta."""
+    (its ``bundle_path`` by default); ``since`` asks a OneRoster API for a delta,
+    ``change_version`` an Ed-Fi API (Change Queries)."""
     touch = source.touch_code_set()
     if source.kind == SourceKind.ONEROSTER_CSV:
         if not (bundle or source.bundle_path):
@@ -78,7 +79,7 @@ def reader_for(source: RosterSource, sync_report, *, bundle=None, since=None):
             touch_codes=touch,
             report=sync_report,
         )
-    return EdFiApi(_client(source), touch_codes=touch, report=sync_report)
+    return EdFiApi(_client(source), touch_codes=touch, report=sync_report, since=change_version)
 
 
 def run_create(*, source: RosterSource, trigger: str, apply: bool, by=None) -> RosterRun:
@@ -99,10 +100,14 @@ def run_execute(run_id: int, *, bundle=None) -> Outcome:
     Outside a request: the run, its source and the district's rows are read unscoped."""
     run = RosterRun.unscoped.select_related("source", "district").get(pk=run_id)
     source = run.source
-    since = source.delta_since if run.trigger == RunTrigger.NIGHTLY else None
+    nightly = run.trigger == RunTrigger.NIGHTLY
+    since = source.delta_since if nightly else None
+    change_version = source.change_version if nightly else None
     out = run_sync(
         run,
-        lambda report: reader_for(source, report, bundle=bundle, since=since),
+        lambda report: reader_for(
+            source, report, bundle=bundle, since=since, change_version=change_version
+        ),
         apply=run.apply,
         duplicates_are_errors=source.kind != SourceKind.EDFI,
     )

@@ -42,13 +42,28 @@ def _token_handler(request: Request) -> Response:
 
 
 def _paged(
-    records: list[dict], key: str | None, total_header: str, faults: Faults, path: str
+    records: list[dict],
+    key: str | None,
+    total_header: str,
+    faults: Faults,
+    path: str,
+    versions: list[int] | None = None,
 ) -> Callable[[Request], Response]:
+    """``versions``: each record's change version, for Ed-Fi's ``minChangeVersion`` and
+    ``maxChangeVersion`` (both inclusive)."""
+
     def handler(request: Request) -> Response:
         faults.log.append(f"{path}?{request.query_string.decode()}")
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":
             return Response("", 401)
         fault = faults.next(path)
+        chosen = records
+        if versions is not None and (
+            "minChangeVersion" in request.args or "maxChangeVersion" in request.args
+        ):
+            low = int(request.args.get("minChangeVersion", 0))
+            high = int(request.args.get("maxChangeVersion", 2**62))
+            chosen = [r for r, v in zip(records, versions, strict=True) if low <= v <= high]
         if fault == 401:
             return Response("", 401)
         if fault == 429:
@@ -57,13 +72,13 @@ def _paged(
             return Response("oops", 500)
         limit = int(request.args.get("limit", 100))
         offset = int(request.args.get("offset", 0))
-        page = records[offset : offset + limit]
+        page = chosen[offset : offset + limit]
         body = json.dumps(page if key is None else {key: page})
         if fault == "cut":
             body = body[: len(body) // 2]
         if fault == "short":  # fewer records than the page should hold
             body = json.dumps(page[:-1] if key is None else {key: page[:-1]})
-        return Response(body, 200, headers={total_header: str(len(records))},
+        return Response(body, 200, headers={total_header: str(len(chosen))},
                         mimetype="application/json")  # fmt: skip
 
     return handler
@@ -186,17 +201,55 @@ def edfi_resources(roster: Roster) -> dict[str, list[dict]]:
 
 
 def serve_edfi(
-    httpserver, roster: Roster, faults: Faults | None = None, *, unlisted: tuple[str, ...] = ()
+    httpserver,
+    roster: Roster,
+    faults: Faults | None = None,
+    *,
+    unlisted: tuple[str, ...] = (),
+    newest: int = 100,
+    oldest: int = 1,
+    previous: Roster | None = None,
+    deletes: dict[str, list[dict]] | None = None,
+    change_queries: bool = True,
 ) -> Faults:
-    """``unlisted``: studentUniqueIds left out of /students (their associations remain)."""
+    """``unlisted``: studentUniqueIds left out of /students (their associations remain).
+
+    Change Queries as the ODS/API serves them: ``/changeQueries/v1/availableChangeVersions``
+    answers ``oldest`` and ``newest``; a record differing from ``previous`` (the roster the
+    server held before, matched by id) has change version ``newest``, the rest 1;
+    ``deletes`` (resource → keyValues) are served by ``{resource}/deletes`` at ``newest``.
+    ``change_queries=False``: a server without them (404)."""
     faults = faults or Faults()
     httpserver.clear()
     httpserver.expect_request("/oauth/token", method="POST").respond_with_handler(_token_handler)
     resources = edfi_resources(roster)
     resources["students"] = [s for s in resources["students"]
                              if s["studentUniqueId"] not in unlisted]  # fmt: skip
+    before = edfi_resources(previous) if previous else {}
     for name, records in resources.items():
+        held = {r["id"]: r for r in before.get(name, [])}
+        versions = [1 if held.get(r["id"]) == r else newest for r in records]
         httpserver.expect_request(f"/data/v3/ed-fi/{name}").respond_with_handler(
-            _paged(records, None, "Total-Count", faults, name)
+            _paged(records, None, "Total-Count", faults, name, versions)
         )
+        gone = [{"id": f"del-{name}-{n}", "changeVersion": newest, "keyValues": keys}
+                for n, keys in enumerate((deletes or {}).get(name, []))]  # fmt: skip
+        httpserver.expect_request(f"/data/v3/ed-fi/{name}/deletes").respond_with_handler(
+            _paged(gone, None, "Total-Count", faults, f"{name}/deletes", [newest] * len(gone))
+        )
+
+    def versions_handler(request: Request) -> Response:
+        faults.log.append("availableChangeVersions")
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return Response("", 401)
+        if faults.next("availableChangeVersions") == 500:
+            return Response("oops", 500)
+        if not change_queries:
+            return Response("", 404)
+        body = {"oldestChangeVersion": oldest, "newestChangeVersion": newest}
+        return Response(json.dumps(body), 200, mimetype="application/json")
+
+    httpserver.expect_request("/changeQueries/v1/availableChangeVersions").respond_with_handler(
+        versions_handler
+    )
     return faults

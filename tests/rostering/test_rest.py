@@ -200,3 +200,100 @@ def test_edfi_an_association_of_a_student_not_in_students_is_an_error(sync, edfi
     assert code == 1
     assert out["errors"] == ["studentSchoolAssociations id ssa2: student 1003 is not in /students"]
     assert not Student.objects.exists()
+
+
+# --- Ed-Fi Change Queries: the nightly run reads only what changed ------------------------
+
+
+def _edfi_run(source, trigger):
+    from rostering import services
+
+    run = services.run_create(source=source, trigger=trigger, apply=True)
+    out = services.run_execute(run.pk)
+    source.refresh_from_db()
+    return out
+
+
+def _grown(roster):
+    """The roster with a new student at Maple (appended, so the others keep their ids)."""
+    from dataclasses import replace
+
+    kid = replace(roster.kids[2], sourced_id="u-7", number="1007", given="Percival")
+    return type(roster)(roster.schools, [*roster.kids, kid], roster.adults)
+
+
+def test_edfi_nightly_reads_the_changes_and_deletes_since_the_last_version(edfi, httpserver):
+    from rostering.models import RunTrigger
+
+    faults = serve_edfi(httpserver, base_roster(), newest=100)
+    out = _edfi_run(edfi, RunTrigger.PAGE)
+    assert out.applied and not out.delta and edfi.change_version == 100
+    ssa = [q for q in faults.log if q.startswith("studentSchoolAssociations?")]
+    assert "ChangeVersion" not in ssa[0]  # a first run reads everything
+
+    # On the server: 1003 moves up a grade, 1007 arrives, 1005's enrolment is deleted.
+    now = _grown(base_roster().changed("1003", grade="05"))
+    gone = {"studentSchoolAssociations": [
+        {"studentUniqueId": "1005", "schoolId": int(CODES["CEDAR"]), "entryDate": "2026-08-15"}
+    ]}  # fmt: skip
+    faults = serve_edfi(httpserver, now, newest=130, previous=base_roster(), deletes=gone)
+    out = _edfi_run(edfi, RunTrigger.NIGHTLY)
+    assert out.applied and out.delta, out.all_errors()
+    for resource in ("studentSchoolAssociations?", "studentSchoolAssociations/deletes?",
+                     "students/deletes?", "studentEducationOrganizationAssociations?"):  # fmt: skip
+        asked = [q for q in faults.log if q.startswith(resource)]
+        assert asked and "minChangeVersion=101&maxChangeVersion=130" in asked[0], resource
+    assert (out.students_created, out.students_updated, out.students_left) == (1, 1, 1)
+    assert out.staff_left == 0  # staff are read whole: nobody is gone
+    s = {x.local_id: x for x in Student.objects.all()}
+    assert s["1003"].grade == 5 and s["1007"].active
+    assert not s["1005"].active and s["1005"].leave_reason == "withdrawn"
+    assert s["1001"].active and s["1002"].active and s["1004"].active  # not in the delta
+    assert edfi.change_version == 130
+
+    # Nothing changed since: the next night writes nothing.
+    serve_edfi(httpserver, now, newest=130, previous=now)
+    stamps = dict(Student.objects.values_list("local_id", "updated_at"))
+    out = _edfi_run(edfi, RunTrigger.NIGHTLY)
+    assert out.applied and out.delta
+    assert (out.students_created, out.students_updated, out.students_left) == (0, 0, 0)
+    assert dict(Student.objects.values_list("local_id", "updated_at")) == stamps
+
+
+def test_edfi_an_error_mid_delta_applies_nothing_and_keeps_the_version(edfi, httpserver):
+    from rostering.models import RunTrigger
+
+    serve_edfi(httpserver, base_roster(), newest=100)
+    _edfi_run(edfi, RunTrigger.PAGE)
+    changed = base_roster().changed("1004", grade="07")
+    gone = {"students": [{"studentUniqueId": "1002"}]}
+    faults = serve_edfi(httpserver, changed, newest=140, previous=base_roster(), deletes=gone)
+    faults.always["students/deletes"] = 500  # after the associations were read
+    out = _edfi_run(edfi, RunTrigger.NIGHTLY)
+    assert not out.applied and "students/deletes" in out.fatal
+    assert edfi.change_version == 100
+    s = {x.local_id: x for x in Student.objects.all()}
+    assert s["1004"].grade == 6 and s["1002"].active
+    # The next night asks for the same window again and catches up.
+    serve_edfi(httpserver, changed, newest=140, previous=base_roster(), deletes=gone)
+    out = _edfi_run(edfi, RunTrigger.NIGHTLY)
+    assert out.applied and (out.students_updated, out.students_left) == (1, 1)
+    assert edfi.change_version == 140
+    assert not Student.objects.get(local_id="1002").active
+
+
+def test_edfi_reads_everything_without_change_queries_or_after_a_gap(edfi, httpserver):
+    from rostering.models import RunTrigger
+
+    serve_edfi(httpserver, base_roster(), change_queries=False)
+    out = _edfi_run(edfi, RunTrigger.PAGE)
+    assert out.applied and edfi.change_version is None
+    out = _edfi_run(edfi, RunTrigger.NIGHTLY)
+    assert not out.delta and "no Change Queries" in " ".join(out.notes)
+    serve_edfi(httpserver, base_roster(), newest=100)
+    _edfi_run(edfi, RunTrigger.NIGHTLY)
+    assert edfi.change_version == 100
+    # The server purged its change history past our version: a full read, not a delta.
+    serve_edfi(httpserver, base_roster(), oldest=500, newest=600)
+    out = _edfi_run(edfi, RunTrigger.NIGHTLY)
+    assert out.applied and not out.delta and edfi.change_version == 600
