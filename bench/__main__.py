@@ -77,6 +77,12 @@ def prepare(base_url: str, size: int, schools: int | None, reuse: bool) -> dict:
         _manage(url, "migrate", "--noinput", "-v", "0")
         return json.loads(seeded_file.read_text())
     if exists:
+        if reuse:  # a seed stopped half way leaves a database but never its record
+            print(
+                f"-- {name} exists but {seeded_file.relative_to(ROOT)} (written when a seed "
+                "finishes) does not: seeding it again",
+                flush=True,
+            )
         _psql(_maintenance_url(base_url), f'drop database "{name}" with (force)')
     _psql(_maintenance_url(base_url), f'create database "{name}"')
     _manage(url, "migrate", "--noinput", "-v", "0")
