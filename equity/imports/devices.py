@@ -577,7 +577,7 @@ class DeviceImporter(Importer):
         refs = self.model_refs
         # Which write batch each row falls in; only a file without errors is written, and
         # then the rows of a batch are its rows in order.
-        first, per_part = batch * importer.LOOKUP_BATCH, importer.WRITE_BATCH
+        first, per_part = batch * importer.LOOKUP_BATCH, importer.STAGED_PART
         self.stager.add(
             [
                 staged.StagedDevice(
