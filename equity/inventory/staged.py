@@ -31,12 +31,9 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass, field
-from datetime import date
 from typing import NamedTuple
 
 from django.db import connection, transaction
-
-from schools.bulk import copy_into
 
 from .fastwrite import day, text
 from .models import DeviceStatus, EventKind
@@ -64,40 +61,6 @@ ROW_COLUMNS = (
 
 
 NULL = "\\N"
-
-
-def _nullable(value: str | None) -> str:
-    return NULL if value is None else text(value)
-
-
-def _line(r: tuple) -> str:
-    school = NULL if r[7] is None else r[7]
-    status, funding = r[10] or NULL, r[12] or NULL
-    return (
-        f"{r[0]}\t{r[1]}\t{r[2]}\t{text(r[3])}\t{text(r[4])}\t{text(r[5])}\t{r[6]}"
-        f"\t{school}\t{_nullable(r[8])}\t{_nullable(r[9])}\t{status}\t{day(r[11])}"
-        f"\t{funding}\t{_nullable(r[13])}\t{day(r[14])}\n"
-    )
-
-
-class StagedDevice(NamedTuple):
-    """One parsed row, as the temporary table holds it."""
-
-    line: int
-    batch: int  # the row's batch of LOOKUP_BATCH rows (the order errors are reported in)
-    part: int  # the row's part of STAGED_PART rows (what one write_new() takes)
-    asset_tag: str
-    serial: str
-    maker_key: str
-    model_ref: int
-    school_id: int | None
-    miss_column: str | None
-    miss_value: str | None
-    status: str | None
-    purchase_date: date | None
-    funding_source: str | None
-    notes: str | None
-    aue: date | None
 
 
 # device_changes in SQL: s is the staged row, d the device, m the row's catalog entry
@@ -164,8 +127,31 @@ class DevicesStaged:
                 "(ref integer PRIMARY KEY, model_id bigint NULL, maker varchar(100) NOT NULL)"
             )
 
-    def add(self, rows: list[StagedDevice]) -> None:
-        copy_into(ROWS, [name for name, _ in ROW_COLUMNS], rows, _line)
+    def add(self, rows, *, batch: int, first: int, per_part: int, refs: dict) -> None:
+        """The parsed rows of one batch (the importer's ``DeviceRow``: line, asset tag,
+        serial, model key, school, the place that named none, status, purchase date,
+        funding, notes, auto-update date), the ``first``-th row of the file onwards, go
+        to the table by COPY. Each becomes its line at once, no other object per row;
+        ``refs`` numbers the catalog keys as they come."""
+        lines = []
+        add = lines.append
+        for i, row in enumerate(rows, first):
+            line, tag, serial, key, school, miss, status, bought, funding, notes, aue = row
+            ref = refs.get(key)
+            if ref is None:
+                ref = refs[key] = len(refs)
+            place = f"{NULL}\t{NULL}" if miss is None else f"{text(miss[0])}\t{text(miss[1])}"
+            add(
+                f"{line}\t{batch}\t{i // per_part}\t{text(tag)}\t{text(serial)}"
+                f"\t{text(key[0])}\t{ref}\t{NULL if school is None else school}\t{place}"
+                f"\t{status or NULL}\t{day(bought)}\t{funding or NULL}"
+                f"\t{NULL if notes is None else text(notes)}\t{day(aue)}\n"
+            )
+        columns = ", ".join(name for name, _ in ROW_COLUMNS)
+        with connection.wrap_database_errors, connection.cursor() as cursor:
+            cursor.cursor.copy_expert(
+                f"COPY {ROWS} ({columns}) FROM STDIN", io.StringIO("".join(lines))
+            )
 
     def models(self, refs: list[tuple[int, int | None, str]], *, analyze: bool = False) -> None:
         """The catalog entries the rows name: (ref, model id or None if not created yet,
