@@ -574,30 +574,14 @@ class DeviceImporter(Importer):
         self.stager.end()
 
     def stage(self, rows, batch):
-        refs = self.model_refs
-        # Which write batch each row falls in; only a file without errors is written, and
-        # then the rows of a batch are its rows in order.
-        first, per_part = batch * importer.LOOKUP_BATCH, importer.WRITE_BATCH
+        # Which part each row falls in: only a file without errors is written, and then
+        # the rows of a batch are its rows in order.
         self.stager.add(
-            [
-                staged.StagedDevice(
-                    row.line,
-                    batch,
-                    (first + i) // per_part,
-                    row.asset_tag,
-                    row.serial,
-                    row.model_key[0],
-                    refs.setdefault(row.model_key, len(refs)),
-                    row.school_id,
-                    *(row.school_miss or (None, None)),
-                    row.status,
-                    row.purchase_date,
-                    row.funding_source,
-                    row.notes,
-                    row.aue,
-                )
-                for i, row in enumerate(rows)
-            ]
+            rows,
+            batch=batch,
+            first=batch * importer.LOOKUP_BATCH,
+            per_part=importer.STAGED_PART,
+            refs=self.model_refs,
         )
 
     def _name_models(self, *, analyze: bool = False) -> None:

@@ -19,7 +19,7 @@ An importer may instead stage (``use_staging``: the device importer on PostgreSQ
 batch's parsed rows go to a temporary table (``stage``), every check that needs the whole
 file or the database is one statement after the pass (``check_staged``, whose errors merge
 into the row errors in the same order), and the writes are set-based statements per part
-of ``WRITE_BATCH`` rows (``write_part``) in the one transaction. No key of the file stays
+of ``STAGED_PART`` rows (``write_part``) in the one transaction. No key of the file stays
 in Python, and the file is read once.
 
 This module is the machinery both importers share (``Importer``); ``devices.py`` and
@@ -47,6 +47,11 @@ LOOKUP_BATCH = 5000  # rows per existence query
 
 
 WRITE_BATCH = 5000  # rows per write batch: one lookup of existing records, one COPY each
+
+
+# Rows per part of a staged write (PostgreSQL): each part's devices pass through Python as
+# COPY text once, so this bounds what the writing holds (about 1 KB a row at its peak).
+STAGED_PART = 1000
 
 
 PROGRESS_EVERY = 1000  # rows between progress callbacks
@@ -297,7 +302,7 @@ class Importer:
         raise NotImplementedError
 
     def write_part(self, part: int) -> None:
-        """Write the staged rows of the ``part``-th ``WRITE_BATCH`` rows of the file."""
+        """Write the staged rows of the ``part``-th ``STAGED_PART`` rows of the file."""
         raise NotImplementedError
 
     def end_staging(self) -> None:
@@ -391,9 +396,9 @@ class Importer:
                 self.before_writing()
                 if self.staged:
                     written = 0
-                    for part in range(-(-done // WRITE_BATCH)):
+                    for part in range(-(-done // STAGED_PART)):
                         self.write_part(part)
-                        now_written = min(done, written + WRITE_BATCH)
+                        now_written = min(done, written + STAGED_PART)
                         # The thousands of rows this part took the count past, as read.
                         first = (written // PROGRESS_EVERY + 1) * PROGRESS_EVERY
                         for mark in range(first, now_written + 1, PROGRESS_EVERY):

@@ -298,6 +298,7 @@ def test_one_bad_row_anywhere_means_nothing_is_written(district, maple, cedar, s
 
 def test_a_failure_while_writing_rolls_every_batch_back(district, maple, monkeypatch):
     monkeypatch.setattr(importer, "WRITE_BATCH", 10)
+    monkeypatch.setattr(importer, "STAGED_PART", 10)
     calls = []
     # Row by row (SQLite) the second pass writes each batch it reads; on PostgreSQL the
     # staged rows are written part by part (equity.inventory.staged).
