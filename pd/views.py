@@ -64,7 +64,11 @@ def _pd_sessions(access):
 
 
 def _sessions():
-    return PDSession.objects.select_related("facilitator_user", "facilitator_staff")
+    # Everything a session's pages name, joined: a lazy load of one that is set on one
+    # session and empty on another made the query count depend on the session.
+    return PDSession.objects.select_related(
+        "facilitator_user", "facilitator_staff", "created_by", "initiative"
+    )
 
 
 def _require_session_role(access, session: PDSession) -> list[School]:
