@@ -250,8 +250,11 @@ def _needs_arguments(name: str) -> set[str]:
     for ns in filter(None, namespaces.split(":")):
         resolver = resolver.namespace_dict[ns][1]
     params: set[str] = set()
-    for _matches, _pattern, _defaults, converters in resolver.reverse_dict.getlist(short):
+    for possibilities, _pattern, _defaults, converters in resolver.reverse_dict.getlist(short):
         params |= set(converters)
+        # A regex route (a DRF router's) names its groups here, not in the converters.
+        for _result, names in possibilities:
+            params |= set(names)
     return params
 
 

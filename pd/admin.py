@@ -45,6 +45,7 @@ class PDSessionAdmin(EvidenceAdmin):
         before = self._attendees([form.instance.pk]) if change else set()
         super().save_related(request, form, formsets, change)
         kept_hours.staff_changed(before | self._attendees([form.instance.pk]))
+        kept_hours.sessions_tallied([form.instance.pk])  # a deleted session takes its tallies
 
     def delete_model(self, request, obj):
         before = self._attendees([obj.pk])
@@ -62,6 +63,23 @@ class FeedbackAdmin(EvidenceAdmin):
     evidence = "session__schools__district_id"
     list_display = ["session", "rating", "submitted_on", "anonymous"]
     raw_id_fields = ["session", "staff"]
+
+    # An answer edited or deleted here is counted again in its session's feedback tally
+    # (pd.hours), as the feedback service does.
+    def save_model(self, request, obj, form, change):
+        before = Feedback.unscoped.filter(pk=obj.pk).values_list("session_id", flat=True)
+        sessions = set(before) if change else set()
+        super().save_model(request, obj, form, change)
+        kept_hours.feedback_tallied(sessions | {obj.session_id})
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        kept_hours.feedback_tallied([obj.session_id])
+
+    def delete_queryset(self, request, queryset):
+        sessions = set(queryset.values_list("session_id", flat=True))
+        super().delete_queryset(request, queryset)
+        kept_hours.feedback_tallied(sessions)
 
 
 @admin.register(LearningLeader)

@@ -97,7 +97,8 @@ def parse_facilitator(value: str) -> tuple[object | None, StaffMember | None]:
             raise forms.ValidationError("Choose a facilitator from the list.")
         return user, None
     if kind == "s":
-        staff = StaffMember.objects.filter(pk=pk).first()
+        # Its school joined: the label names it, in one query as a coach's does.
+        staff = StaffMember.objects.select_related("school").filter(pk=pk).first()
         if staff is None:
             raise forms.ValidationError("Choose a facilitator from the list.")
         return None, staff
@@ -177,6 +178,11 @@ class SessionForm(EditTokenMixin, ModelForm):
                 ),
             )
         typeahead(self.fields["initiative"])
+        if self.instance.pk and self.instance.initiative_id:
+            # The session's own initiative, joined by the view, is labelled without a query
+            # (a query only when one is set made the page's cost depend on the session).
+            initiative = self.instance.initiative
+            self.fields["initiative"].widget.labels[str(initiative.pk)] = str(initiative.title)
         if self.instance.pk:
             self.initial.setdefault(
                 "schools", list(School.objects.filter(pd_sessions=self.instance))

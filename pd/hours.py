@@ -15,6 +15,14 @@ Two things keep it right:
 
 The rule for a row is ``pd.selectors.staff_hours``' rule; tests/pd/test_kept_hours.py holds
 them equal after every kind of write.
+
+Per session, two tallies are kept the same way for the report's other figures:
+``SessionTally`` (attended people and hours per attendee school: the month chart, the
+format mix, Learning Leaders' hours) and ``FeedbackTally`` (answers and the sum of their
+ratings: feedback by format). A write of attendance calls ``sessions_tallied``, a feedback
+answer ``feedback_tallied``, and ``keep_window`` counts the district's tallies whole each
+night (``tally_district``). tests/pd/test_tallies.py holds every report figure read from
+them equal to the direct computation.
 """
 
 from __future__ import annotations
@@ -29,7 +37,17 @@ from django.utils import timezone
 
 from schools.models import StaffMember
 
-from .models import Attendance, AttendanceStatus, HoursWindow, StaffHours
+from .models import (
+    Attendance,
+    AttendanceStatus,
+    Feedback,
+    FeedbackTally,
+    HoursWindow,
+    LeaderReach,
+    PDSession,
+    SessionTally,
+    StaffHours,
+)
 
 WINDOW_DAYS = 365
 BATCH = 5000
@@ -73,12 +91,43 @@ def _write(tallies) -> None:
     StaffHours.unscoped.bulk_create(rows, batch_size=BATCH)
 
 
+def _write_reach(people: Q, until: date) -> None:
+    """``people``'s attended sessions and hours in the window, per leader (LeaderReach)."""
+    rows = (
+        Attendance.unscoped.filter(
+            people,
+            status=AttendanceStatus.ATTENDED,
+            session__date__gte=window_since(until),
+            session__date__lte=until,
+        )
+        .values("staff_id", "staff__school_id", "session__facilitator_staff_id")
+        .annotate(count=Count("pk"), total=Sum("hours"))
+        .order_by()
+    )
+    LeaderReach.unscoped.bulk_create(
+        (
+            LeaderReach(
+                staff_id=r["staff_id"],
+                school_id=r["staff__school_id"],
+                leader_id=r["session__facilitator_staff_id"],
+                sessions=r["count"],
+                hours=r["total"] or 0,
+            )
+            for r in rows.iterator(chunk_size=BATCH)
+        ),
+        batch_size=BATCH,
+    )
+
+
 @transaction.atomic
 def keep_window(*, district_id: int, until: date, now=None) -> HoursWindow:
     """Every staff member of the district counted again over the 365 days to ``until``."""
     people = Q(staff__school__district_id=district_id)
     StaffHours.unscoped.filter(people).delete()
     _write(_tallies(people, until))
+    LeaderReach.unscoped.filter(people).delete()
+    _write_reach(people, until)
+    tally_district(district_id)
     window, _ = HoursWindow.unscoped.update_or_create(
         district_id=district_id, defaults={"until": until, "refreshed_at": now or timezone.now()}
     )
@@ -100,18 +149,19 @@ def staff_changed(staff_ids: Iterable[int]) -> None:
         HoursWindow.unscoped.filter(district_id__in=by_district).values_list("district_id", "until")
     )
     StaffHours.unscoped.filter(staff_id__in=ids).delete()
+    LeaderReach.unscoped.filter(staff_id__in=ids).delete()
     for district_id, people in by_district.items():
         if district_id in windows:  # a district never counted is read directly
             _write(_tallies(Q(staff_id__in=people), windows[district_id]))
+            _write_reach(Q(staff_id__in=people), windows[district_id])
 
 
 def sessions_changed(session_ids: Iterable[int]) -> None:
-    """Count again everyone recorded at these sessions (a new date, length or kind)."""
-    staff_changed(
-        Attendance.unscoped.filter(session_id__in=list(session_ids)).values_list(
-            "staff_id", flat=True
-        )
-    )
+    """Count again everyone recorded at these sessions (a new date, length, kind or
+    facilitator), and the sessions' tallies."""
+    ids = list(session_ids)
+    staff_changed(Attendance.unscoped.filter(session_id__in=ids).values_list("staff_id", flat=True))
+    sessions_tallied(ids)
 
 
 def kept_window(district_ids: Iterable[int]) -> HoursWindow | None:
@@ -121,3 +171,75 @@ def kept_window(district_ids: Iterable[int]) -> HoursWindow | None:
     if not ids or len(windows) != len(ids) or len({w.until for w in windows}) != 1:
         return None
     return min(windows, key=lambda w: w.refreshed_at)
+
+
+# --- per-session tallies ---------------------------------------------------------------
+
+
+def _write_session_tallies(attendances) -> None:
+    rows = (
+        attendances.filter(status=AttendanceStatus.ATTENDED)
+        .values("session_id", "staff__school_id")
+        .annotate(attended=Count("pk"), total=Sum("hours"))
+        .order_by()
+    )
+    SessionTally.unscoped.bulk_create(
+        (
+            SessionTally(
+                session_id=r["session_id"],
+                school_id=r["staff__school_id"],
+                attended=r["attended"],
+                hours=r["total"] or 0,
+            )
+            for r in rows.iterator(chunk_size=BATCH)
+        ),
+        batch_size=BATCH,
+    )
+
+
+def _write_feedback_tallies(feedback) -> None:
+    rows = (
+        feedback.values("session_id")
+        .annotate(answers=Count("pk"), rating_sum=Sum("rating"))
+        .order_by()
+    )
+    FeedbackTally.unscoped.bulk_create(
+        (
+            FeedbackTally(
+                session_id=r["session_id"], answers=r["answers"], rating_sum=r["rating_sum"]
+            )
+            for r in rows.iterator(chunk_size=BATCH)
+        ),
+        batch_size=BATCH,
+    )
+
+
+def sessions_tallied(session_ids: Iterable[int]) -> None:
+    """Count these sessions' attendance again (call it inside the write's transaction,
+    after the write): a few grouped rows per session."""
+    ids = list(set(session_ids))
+    if not ids:
+        return
+    SessionTally.unscoped.filter(session_id__in=ids).delete()
+    _write_session_tallies(Attendance.unscoped.filter(session_id__in=ids))
+
+
+def feedback_tallied(session_ids: Iterable[int]) -> None:
+    """Count these sessions' feedback again (inside the write's transaction, after it)."""
+    ids = list(set(session_ids))
+    if not ids:
+        return
+    FeedbackTally.unscoped.filter(session_id__in=ids).delete()
+    _write_feedback_tallies(Feedback.unscoped.filter(session_id__in=ids))
+
+
+def tally_district(district_id: int) -> None:
+    """Every tally of the district counted again: attendance by its attendees' schools,
+    feedback of the sessions held at its schools."""
+    SessionTally.unscoped.filter(school__district_id=district_id).delete()
+    _write_session_tallies(Attendance.unscoped.filter(staff__school__district_id=district_id))
+    sessions = PDSession.schools.through.unscoped.filter(school__district_id=district_id).values(
+        "pdsession_id"
+    )
+    FeedbackTally.unscoped.filter(session_id__in=sessions).delete()
+    _write_feedback_tallies(Feedback.unscoped.filter(session_id__in=sessions))

@@ -363,6 +363,66 @@ class HoursWindow(models.Model):
         return f"{self.district_id}: to {self.until}"
 
 
+class LeaderReach(models.Model):
+    """Who reached whom over the twelve months kept for the district (``HoursWindow``): per
+    attendee and Learning Leader (``leader``; none: sessions not led by a Learning Leader)
+    the sessions attended and hours. The reports' distinct colleagues per leader are its
+    rows; kept by pd.hours with ``StaffHours`` (the same writes, the same nightly count).
+    ``school`` is the attendee's school when counted."""
+
+    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="+")
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    leader = models.ForeignKey(
+        StaffMember, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    sessions = models.PositiveIntegerField(default=0)
+    hours = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal(0))
+
+    objects = ScopedManager("school")
+
+    def __str__(self) -> str:
+        return f"{self.leader_id} reached {self.staff_id}"
+
+
+class SessionTally(models.Model):
+    """A session's attended people and hours per attendee school: what the reports' month
+    chart, format mix and Learning Leaders' hours add up (a few rows per session instead of
+    every attendance row of a district). Kept by pd.hours: every write of attendance counts
+    its session again in its transaction, the nightly task counts each district whole (a
+    person who moved school is counted under the new one from then on)."""
+
+    session = models.ForeignKey(PDSession, on_delete=models.CASCADE, related_name="tallies")
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    attended = models.PositiveIntegerField(default=0)
+    hours = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal(0))
+
+    objects = ScopedManager("school")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "school"], name="pd_sessiontally_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} at {self.school_id}: {self.attended}, {self.hours} h"
+
+
+class FeedbackTally(models.Model):
+    """A session's feedback: number of answers and the sum of their ratings (the reports'
+    feedback by format). Kept by pd.hours, which the feedback service and the admin call."""
+
+    session = models.OneToOneField(
+        PDSession, on_delete=models.CASCADE, primary_key=True, related_name="feedback_tally"
+    )
+    answers = models.PositiveIntegerField(default=0)
+    rating_sum = models.PositiveIntegerField(default=0)
+
+    objects = ScopedManager("session__schools")
+
+    def __str__(self) -> str:
+        return f"{self.session_id}: {self.answers} answers"
+
+
 class Feedback(models.Model):
     """One answer to a session's feedback link. An anonymous answer stores no person, no
     address, no browser and only the day it was given."""

@@ -70,7 +70,16 @@ LOGGED_FIELDS = {
     "allow_named_feedback": "Named feedback allowed",
 }
 # The edits that change what each attendee is credited in the kept hours (pd.hours).
-CREDIT_FIELDS = {"Date", "Duration (minutes)", "Job-embedded", "Ongoing series"}
+# A change of these counts the session's people again in the kept figures (pd.hours): the
+# facilitator too, since Learning Leaders' reach is kept per leader.
+CREDIT_FIELDS = {
+    "Date",
+    "Duration (minutes)",
+    "Job-embedded",
+    "Ongoing series",
+    "Facilitator",
+    "Facilitator (Learning Leader)",
+}
 
 
 def _check_facilitator(*, facilitator_user, facilitator_staff) -> None:
@@ -222,6 +231,7 @@ def session_log(
         for a in attendees
     )
     kept_hours.staff_changed(a.pk for a in attendees)
+    kept_hours.sessions_tallied([session.pk])
     # Say which schools' evidence changed (the session, its schools and its attendance).
     evidence_changed.send(sender=PDSession, school_ids=school_ids)
     return session
@@ -330,6 +340,7 @@ def attendance_update(
             changed.append(attendance)
     Attendance.objects.bulk_update(changed, ["status", "hours", "updated_at"])
     kept_hours.staff_changed(a.staff_id for a in changed)
+    kept_hours.sessions_tallied([session.pk])
     if changed:
         evidence_changed.send(sender=Attendance, school_ids=_school_ids(session))
     return _log(session=session, by=by, changes=changes)
@@ -345,6 +356,7 @@ def attendees_add(*, session: PDSession, staff: Iterable[StaffMember], by) -> in
         for s in new
     )
     kept_hours.staff_changed(s.pk for s in new)
+    kept_hours.sessions_tallied([session.pk])
     if new:
         evidence_changed.send(sender=Attendance, school_ids=school_ids)
     changes: dict[int, dict[str, list[str]]] = {}
@@ -541,6 +553,7 @@ def checkin_with_code(
             )
             result = _check_in(session, staff, now)
             kept_hours.staff_changed([staff.pk])
+            kept_hours.sessions_tallied([session.pk])
             evidence_changed.send(sender=Attendance, school_ids=[staff.school_id])
     if match is None:
         raise ValidationError({"code": WRONG_CODE})
@@ -604,6 +617,7 @@ def feedback_submit(
                 staff=staff,
                 defaults={"rating": rating, "will_apply": will_apply, "submitted_on": today},
             )
+    kept_hours.feedback_tallied([session.pk])
     evidence_changed.send(sender=Feedback, school_ids=_school_ids(session))
     return feedback
 

@@ -17,7 +17,6 @@ from datetime import date, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -65,7 +64,11 @@ def _pd_sessions(access):
 
 
 def _sessions():
-    return PDSession.objects.select_related("facilitator_user", "facilitator_staff")
+    # Everything a session's pages name, joined: a lazy load of one that is set on one
+    # session and empty on another made the query count depend on the session.
+    return PDSession.objects.select_related(
+        "facilitator_user", "facilitator_staff", "created_by", "initiative"
+    )
 
 
 def _require_session_role(access, session: PDSession) -> list[School]:
@@ -400,7 +403,8 @@ def reports(request):
         return csv_response(*table)
 
     report = selectors.report(scope, show=request.GET.get("show"))
-    page = Paginator(report.rows, STAFF_PER_PAGE).get_page(request.GET.get("page"))
+    # Never counted: the number of people shown is the summary's figure for that choice.
+    page = ForwardPaginator(report.rows, STAFF_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "pd/reports.html",
@@ -421,6 +425,8 @@ def reports(request):
             "months": report.months,
             "mix": report.mix,
             "reach": report.reach,
+            "leaders_shown": report.reach["leaders"][: selectors.LEADERS_SHOWN],
+            "staff_count": report.shown_count,
             "feedback": report.feedback,
             "needs": report.needs,
             "chart_data": report.chart_data,

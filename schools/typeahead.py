@@ -95,6 +95,13 @@ class TypeaheadSelect(forms.TextInput):
         # A field of a few schools narrows the matches to theirs; past that (a session of a
         # whole district) the scope alone does, and the URL stays short.
         self.schools = schools if len(schools) <= NARROWED_SCHOOLS else []
+        # Labels the form already holds (a loaded object's own choice): shown without a query.
+        self.labels: dict[str, str] = {}
+
+    def __deepcopy__(self, memo):
+        obj = super().__deepcopy__(memo)
+        obj.labels = dict(self.labels)  # a form's labels are its own
+        return obj
 
     def search_url(self) -> str:
         url = reverse("schools:search") + f"?source={self.source.key}"
@@ -112,6 +119,8 @@ class TypeaheadSelect(forms.TextInput):
     def _label_of(self, value) -> str:
         if value in (None, ""):
             return ""
+        if str(value) in self.labels:
+            return self.labels[str(value)]
         if self.source.label_of is not None:
             return self.source.label_of(str(value)) or str(value)
         if str(value).isdigit() and self._queryset() is not None:

@@ -29,6 +29,7 @@ from ..models import (
     SessionPillar,
 )
 from .reports import (
+    LEADERS_SHOWN,
     REPORT_EXPORTS,
     REPORT_SHOWS,
     HoursSummary,
@@ -40,6 +41,7 @@ from .reports import (
     hours_by_month,
     hours_export,
     hours_summary,
+    kept_leader_reach,
     leader_reach,
     needs_ranked,
     period_target,
@@ -49,10 +51,14 @@ from .reports import (
     report_rows,
     report_scope,
     staff_hours,
+    tallied_feedback_by_format,
+    tallied_format_mix,
+    tallied_hours_by_month,
 )
 
 __all__ = [
     # the reports page (pd.selectors.reports)
+    "LEADERS_SHOWN",
     "REPORT_EXPORTS",
     "REPORT_SHOWS",
     "HoursSummary",
@@ -63,6 +69,7 @@ __all__ = [
     "format_mix",
     "hours_by_month",
     "hours_summary",
+    "kept_leader_reach",
     "leader_reach",
     "needs_ranked",
     "period_target",
@@ -73,6 +80,9 @@ __all__ = [
     "report_rows",
     "report_scope",
     "staff_hours",
+    "tallied_feedback_by_format",
+    "tallied_format_mix",
+    "tallied_hours_by_month",
     # sessions, the roster, leaders and polls (here)
     "SESSION_CHANGES_SHOWN",
     "SessionPage",

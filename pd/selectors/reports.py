@@ -1,7 +1,16 @@
 """Reads of the PD reports page: hours against the district's target, by month and format,
 Learning Leaders' reach, feedback by format, the needs most asked for, and the page's CSV
-files. Every figure is one grouped query over a set of schools, so a district of many
-schools costs what one school does. Formulas: docs/pd.md."""
+files. Formulas: docs/pd.md.
+
+Each figure has two readings that tests/pd/test_tallies.py holds equal: the direct one,
+grouped over every attendance or feedback row of the schools, and the one the page reads
+when the districts' figures are kept (pd.hours: ``StaffHours`` and ``LeaderReach`` for the
+twelve months kept, ``SessionTally`` and ``FeedbackTally`` per session, for any period),
+grouped over a row per person or per session instead. A district never counted (no
+``HoursWindow``) is read directly.
+
+Why one long module: each figure's direct reading sits beside its kept reading, so a reader
+(and tests/pd/test_tallies.py) sees the two rules side by side; split, they would drift."""
 
 from __future__ import annotations
 
@@ -34,11 +43,14 @@ from ..models import (
     Attendance,
     AttendanceStatus,
     Feedback,
+    FeedbackTally,
     Format,
+    LeaderReach,
     NeedTopic,
     PDNeedsChoice,
     PDNeedsPoll,
     PDSession,
+    SessionTally,
 )
 
 YEAR_DAYS = 365
@@ -242,16 +254,45 @@ def _attendances(staff, period: Period):
     )
 
 
+def _delivered(staff, period: Period):
+    """Attended rows of everyone in ``staff`` (those who left since too: the PD was given)
+    in the period: what the month chart, the format mix and the reach add up."""
+    return Attendance.unscoped.filter(staff__in=staff.values("pk"), **_attended_kwargs(period))
+
+
+def _session_tallies(schools, period: Period):
+    """The kept tallies of sessions in the period, per attendee school of ``schools``."""
+    return SessionTally.unscoped.filter(
+        school__in=schools, session__date__gte=period.since, session__date__lte=period.until
+    )
+
+
 def hours_by_month(staff, period: Period) -> list[tuple[date, Decimal]]:
     """Every month of the period with its attended hours, zero months included (one query)."""
-    found = {
-        (row["month"].year, row["month"].month): row["total"]
-        for row in _attendances(staff, period)
+    return _every_month(
+        _delivered(staff, period)
         .annotate(month=TruncMonth("session__date"))
         .values("month")
         .annotate(total=Sum("hours"))
-        .order_by()
-    }
+        .order_by(),
+        period,
+    )
+
+
+def tallied_hours_by_month(schools, period: Period) -> list[tuple[date, Decimal]]:
+    """``hours_by_month`` from the session tallies (one query over a row per session)."""
+    return _every_month(
+        _session_tallies(schools, period)
+        .annotate(month=TruncMonth("session__date"))
+        .values("month")
+        .annotate(total=Sum("hours"))
+        .order_by(),
+        period,
+    )
+
+
+def _every_month(rows, period: Period) -> list[tuple[date, Decimal]]:
+    found = {(row["month"].year, row["month"].month): row["total"] for row in rows}
     months, y, m = [], period.since.year, period.since.month
     while (y, m) <= (period.until.year, period.until.month):
         months.append((date(y, m, 1), found.get((y, m), ZERO)))
@@ -261,13 +302,26 @@ def hours_by_month(staff, period: Period) -> list[tuple[date, Decimal]]:
 
 def format_mix(staff, period: Period) -> list[dict]:
     """Hours and sessions per format, every format listed (one query)."""
-    found = {
-        row["session__format"]: row
-        for row in _attendances(staff, period)
+    return _every_format(
+        _delivered(staff, period)
         .values("session__format")
         .annotate(total=Sum("hours"), sessions=Count("session", distinct=True))
         .order_by()
-    }
+    )
+
+
+def tallied_format_mix(schools, period: Period) -> list[dict]:
+    """``format_mix`` from the session tallies (one query)."""
+    return _every_format(
+        _session_tallies(schools, period)
+        .values("session__format")
+        .annotate(total=Sum("hours"), sessions=Count("session", distinct=True))
+        .order_by()
+    )
+
+
+def _every_format(rows) -> list[dict]:
+    found = {row["session__format"]: row for row in rows}
     return [
         {
             "format": value,
@@ -288,7 +342,7 @@ def leader_reach(staff, sessions, period: Period) -> dict:
         coach_sessions=Count("pk", filter=Q(facilitator_user__isnull=False)),
     )
     rows = (
-        _attendances(staff, period)
+        _delivered(staff, period)
         .filter(session__in=in_period.values("pk"))
         .values("session__facilitator_staff", "session__facilitator_staff__full_name")
         .annotate(
@@ -298,6 +352,53 @@ def leader_reach(staff, sessions, period: Period) -> dict:
         )
         .order_by("-colleagues", "session__facilitator_staff__full_name")
     )
+    # Distinct colleagues across all leaders (one person taught by two leaders counts once).
+    leader_colleagues = (
+        _delivered(staff, period)
+        .filter(session__in=in_period.filter(facilitator_staff__isnull=False).values("pk"))
+        .values("staff")
+        .distinct()
+        .count()
+    )
+    return _reach(led, rows, leader_colleagues)
+
+
+def kept_leader_reach(schools, sessions, period: Period) -> dict:
+    """``leader_reach`` over the twelve months kept (``period`` is the kept window): the
+    colleagues and hours from ``LeaderReach`` (a row per person and leader), the sessions
+    from the session tallies (four queries, none over attendance)."""
+    in_period = sessions.filter(date__gte=period.since, date__lte=period.until)
+    led = in_period.aggregate(
+        leader_sessions=Count("pk", filter=Q(facilitator_staff__isnull=False)),
+        coach_sessions=Count("pk", filter=Q(facilitator_user__isnull=False)),
+    )
+    reached = LeaderReach.unscoped.filter(school__in=schools)
+    sessions_led = dict(
+        _session_tallies(schools, period)
+        .values("session__facilitator_staff")
+        .annotate(n=Count("session", distinct=True))
+        .order_by()
+        .values_list("session__facilitator_staff", "n")
+    )
+    rows = [
+        {
+            "session__facilitator_staff": row["leader"],
+            "session__facilitator_staff__full_name": row["leader__full_name"],
+            "sessions": sessions_led.get(row["leader"], 0),
+            "colleagues": row["colleagues"],
+            "total": row["total"],
+        }
+        for row in reached.values("leader", "leader__full_name")
+        .annotate(colleagues=Count("pk"), total=Sum("hours"))
+        .order_by("-colleagues", "leader__full_name")
+    ]
+    leader_colleagues = (
+        reached.filter(leader__isnull=False).values("staff").distinct().order_by().count()
+    )
+    return _reach(led, rows, leader_colleagues)
+
+
+def _reach(led: dict, rows, leader_colleagues: int) -> dict:
     leaders, coach = [], {"sessions": 0, "colleagues": 0, "hours": ZERO}
     for row in rows:
         if row["session__facilitator_staff"] is None:
@@ -312,14 +413,6 @@ def leader_reach(staff, sessions, period: Period) -> dict:
                     "hours": row["total"],
                 }
             )
-    # Distinct colleagues across all leaders (one person taught by two leaders counts once).
-    leader_colleagues = (
-        _attendances(staff, period)
-        .filter(session__in=in_period.filter(facilitator_staff__isnull=False).values("pk"))
-        .values("staff")
-        .distinct()
-        .count()
-    )
     return {
         **led,
         "leader_colleagues": leader_colleagues,
@@ -352,6 +445,30 @@ def feedback_by_format(sessions, period: Period) -> list[dict]:
     ]
 
 
+def tallied_feedback_by_format(sessions, period: Period) -> list[dict]:
+    """``feedback_by_format`` from the feedback tallies (one query over a row per session)."""
+    in_period = sessions.filter(date__gte=period.since, date__lte=period.until)
+    rows = (
+        FeedbackTally.unscoped.filter(session__in=in_period.values("pk"), answers__gt=0)
+        .values("session__format")
+        .annotate(answers=Sum("answers"), total=Sum("rating_sum"))
+        .order_by()
+    )
+    found = {row["session__format"]: row for row in rows}
+    return [
+        {
+            "format": value,
+            "label": label,
+            "answers": found[value]["answers"],
+            "mean": (Decimal(found[value]["total"]) / found[value]["answers"]).quantize(
+                Decimal("0.01")
+            ),
+        }
+        for value, label in Format.choices
+        if value in found
+    ]
+
+
 def needs_ranked(polls) -> list[dict]:
     """Need topics of ``polls`` ranked by how many answers ticked them (one query)."""
     counts = dict(
@@ -374,6 +491,8 @@ def polls_in(polls, period: Period):
 # Whose rows the staff table shows: ?show=
 REPORT_SHOWS = {"all": "Everyone", "below": "Below target", "none": "No PD at all"}
 REPORT_EXPORTS = ("hours", "leaders", "feedback", "needs")
+# Learning Leaders the page lists (most colleagues reached first); the CSV has them all.
+LEADERS_SHOWN = 25
 
 
 @dataclass(frozen=True)
@@ -389,6 +508,31 @@ class ReportScope:
     # When the period is the twelve months the hours are kept for (pd.hours): when they
     # were last counted whole, shown on the page; None: the figures are summed directly.
     kept_since: datetime | None = None
+    # The chosen schools, and whether every one of their districts is counted (has a kept
+    # window): then the month chart, format mix and feedback read the per-session tallies
+    # for any period, and the reach reads LeaderReach over the kept twelve months.
+    schools: object = None
+    tallied: bool = False
+
+    def months(self) -> list[tuple[date, Decimal]]:
+        if self.tallied:
+            return tallied_hours_by_month(self.schools, self.period)
+        return hours_by_month(self.staff, self.period)
+
+    def mix(self) -> list[dict]:
+        if self.tallied:
+            return tallied_format_mix(self.schools, self.period)
+        return format_mix(self.staff, self.period)
+
+    def reach(self) -> dict:
+        if self.kept_since is not None:
+            return kept_leader_reach(self.schools, self.sessions, self.period)
+        return leader_reach(self.staff, self.sessions, self.period)
+
+    def feedback(self) -> list[dict]:
+        if self.tallied:
+            return tallied_feedback_by_format(self.sessions, self.period)
+        return feedback_by_format(self.sessions, self.period)
 
     def staff_hours(self):
         """The staff with their PD in the period: kept, or summed from attendance."""
@@ -416,18 +560,19 @@ def report_scope(
     to ``until`` (today by default), a year when ``since`` is missing or after ``until``."""
     chosen = schools.filter(pk=school.pk) if school else schools
     kept_since = None
-    if since is None and until is None:
-        # The last twelve months: as kept for the districts of these schools, when one
-        # window covers them all (one query).
-        windows = list(
-            District.objects.filter(pk__in=chosen.values("district_id")).values_list(
-                "pd_hours_window__until", "pd_hours_window__refreshed_at"
-            )
+    # The kept windows of the districts of these schools (one query): every district counted
+    # means the tallies are whole; one window for all, and no period asked for, means the
+    # last twelve months are read as kept.
+    windows = list(
+        District.objects.filter(pk__in=chosen.values("district_id")).values_list(
+            "pd_hours_window__until", "pd_hours_window__refreshed_at"
         )
-        untils = {kept_until for kept_until, _ in windows}
-        if windows and None not in untils and len(untils) == 1:
-            until = untils.pop()
-            kept_since = min(refreshed for _, refreshed in windows)
+    )
+    untils = {kept_until for kept_until, _ in windows}
+    tallied = bool(windows) and None not in untils
+    if since is None and until is None and tallied and len(untils) == 1:
+        until = untils.pop()
+        kept_since = min(refreshed for _, refreshed in windows)
     until = until or today or timezone.localdate()
     period = Period(since=since or (until - timedelta(days=364)), until=until)
     if period.since > period.until:
@@ -442,6 +587,8 @@ def report_scope(
         sessions=sessions,
         polls=polls_in(PDNeedsPoll.objects.filter(school__in=chosen), period),
         kept_since=kept_since,
+        schools=chosen,
+        tallied=tallied,
     )
 
 
@@ -471,6 +618,14 @@ class Report:
     needs: list[dict]
 
     @property
+    def shown_count(self) -> int:
+        """How many people the staff table lists, from the summary (never a COUNT of it)."""
+        return {
+            "below": self.summary.below_target,
+            "none": self.summary.no_pd,
+        }.get(self.show, self.summary.staff)
+
+    @property
     def chart_data(self) -> dict:
         return {
             "months": [[date_format(m, "YEAR_MONTH_FORMAT"), float(h)] for m, h in self.months],
@@ -481,17 +636,16 @@ class Report:
 def report(scope: ReportScope, *, show: str = "all") -> Report:
     """Hours against the target, by month and format, Learning Leaders' reach, feedback by
     format and the needs most asked for, over ``scope``."""
-    staff, sessions, period = scope.staff, scope.sessions, scope.period
     show = show if show in REPORT_SHOWS else "all"
     return Report(
         scope=scope,
         show=show,
         summary=scope.hours_summary(),
         rows=report_rows(scope, show),
-        months=hours_by_month(staff, period),
-        mix=format_mix(staff, period),
-        reach=leader_reach(staff, sessions, period),
-        feedback=feedback_by_format(sessions, period),
+        months=scope.months(),
+        mix=scope.mix(),
+        reach=scope.reach(),
+        feedback=scope.feedback(),
         needs=needs_ranked(scope.polls),
     )
 
@@ -551,7 +705,7 @@ def report_export(scope: ReportScope, kind: str) -> CsvTable | None:
         filename, columns, rows = hours_export(scope)
         return CsvTable(filename, [c.header for c in columns], column_values(rows, columns))
     if kind == "leaders":
-        reach = leader_reach(scope.staff, scope.sessions, period)
+        reach = scope.reach()
         rows = [
             ["Learning Leader", r["name"], r["sessions"], r["colleagues"], r["hours"]]
             for r in reach["leaders"]
@@ -577,10 +731,7 @@ def report_export(scope: ReportScope, kind: str) -> CsvTable | None:
         return CsvTable(
             f"pd-feedback-{stamp}.csv",
             ["Format", "Answers", "Mean rating"],
-            [
-                [r["label"], r["answers"], r["mean"]]
-                for r in feedback_by_format(scope.sessions, period)
-            ],
+            [[r["label"], r["answers"], r["mean"]] for r in scope.feedback()],
         )
     if kind == "needs":
         return CsvTable(

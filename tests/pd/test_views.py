@@ -322,3 +322,36 @@ def test_a_shared_session_warns_at_any_of_its_schools(login, coach, district_adm
     assert _log(client, maple, coach, schools=[maple.pk, cedar.pk]).status_code == 302
     warned = _log(client, cedar, coach)
     assert len(warned.context["duplicates"]) == 1 and PDSession.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "name", ["pd:session_detail", "pd:session_edit", "pd:checkin_qr"], ids=lambda n: n[3:]
+)
+def test_a_sessions_pages_cost_the_same_whatever_the_session_holds(
+    name, login, coach, district_admin, maple
+):
+    """A coach's session without initiative, changes or feedback, and a Learning Leader's
+    with an initiative, attendees, feedback and a change log (after more data): the same
+    queries. An optional relation loaded lazily only when set is what this catches."""
+    from tests.factories import InitiativeFactory, LearningLeaderFactory
+
+    plain = PDSessionFactory(schools=[maple], created_by=coach)
+    leader = LearningLeaderFactory(staff=StaffMemberFactory(school=maple)).staff
+    full = PDSessionFactory(
+        schools=[maple],
+        facilitator_user=None,
+        facilitator_staff=leader,
+        initiative=InitiativeFactory(schools=[maple]),
+        created_by=coach,
+    )
+    for _ in range(3):
+        AttendanceFactory(session=full, staff=StaffMemberFactory(school=maple))
+    Feedback.objects.create(
+        session=full, rating=4, will_apply="Exit tickets", submitted_on=full.date
+    )
+    PDSessionChange.objects.create(session=full, changed_by=coach, changes={"Title": ["a", "b"]})
+    _data(maple, 6)
+    for user in (coach, district_admin):
+        client = login(user)
+        counts = [_count(client, reverse(name, args=[s.pk])) for s in (plain, full)]
+        assert counts[0] == counts[1], (user, counts)
