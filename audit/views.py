@@ -1,12 +1,12 @@
 """The district admin's pages: the audit log and the student-privacy settings."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
 from core.auditlog import record
 from core.models import AuditEvent, Kind
 from schools.models import District
+from schools.pagination import PAGE_PARAMETERS, KeysetPaginator
 from schools.scoping import require_district_admin, scoped_object
 
 from . import purge
@@ -20,14 +20,21 @@ PER_PAGE = 50
 def log(request, district):
     require_district_admin(request.access, district)
     form = AuditFilterForm(request.GET or None)
-    events = AuditEvent.objects.filter(district=district).select_related("user", "school")
+    events = (
+        AuditEvent.objects.filter(district=district)
+        .select_related("user", "school")
+        .order_by("-at", "-pk")
+    )
     if form.is_bound and form.is_valid():
         events = form.apply(events)
     elif form.is_bound:
         events = events.none()
-    page = Paginator(events, PER_PAGE).get_page(request.GET.get("page"))
+    # A district's log grows by thousands of rows a day: keyset pages, never counted, the
+    # oldest as cheap as the newest (schools.pagination.KeysetPaginator).
+    page = KeysetPaginator(events, PER_PAGE).get_page(request.GET)
     query = request.GET.copy()
-    query.pop("page", None)
+    for cursor in PAGE_PARAMETERS:
+        query.pop(cursor, None)
     return render(
         request,
         "audit/log.html",

@@ -9,6 +9,7 @@ for a login (403 for a role, 405 for a POST-only action, a redirect) is not that
 page and is left out; a URL with arguments that ``URL_OBJECTS`` does not name is listed as
 not measured, so a new URL cannot slip past the benchmark unnoticed
 (tests/test_every_page_catalogue.py checks that every GET URL of the matrix has its finder).
+The REST API's endpoints (bearer tokens, cursor pages) are bench/api.py's.
 
 Each page: one cold request, one warm-up, then ``REQUESTS`` timed requests (fewer for a
 page over a second: ``SLOW_REQUESTS``), their median is the page's p50; one more request
@@ -250,12 +251,28 @@ def _needs_arguments(name: str) -> set[str]:
     for ns in filter(None, namespaces.split(":")):
         resolver = resolver.namespace_dict[ns][1]
     params: set[str] = set()
-    for possibilities, _pattern, _defaults, converters in resolver.reverse_dict.getlist(short):
-        params |= set(converters)
-        # A regex route (a DRF router's) names its groups here, not in the converters.
-        for _result, names in possibilities:
+    # The parameters of each way to write the URL: a path()'s converters and a re_path()'s
+    # named groups alike (the API router's URLs are regular expressions without converters).
+    for possibilities, _pattern, _defaults, _converters in resolver.reverse_dict.getlist(short):
+        for _format, names in possibilities:
             params |= set(names)
     return params
+
+
+def _api_endpoints() -> set[str]:
+    """The REST endpoints of the router (a viewset's list, detail or action): their client
+    sends a bearer token, and bench/api.py measures them at both sizes."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(resolver, namespace=""):
+        for p in resolver.url_patterns:
+            if isinstance(p, URLResolver):
+                ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+                yield from walk(p, ns)
+            elif isinstance(p, URLPattern) and p.name and getattr(p.callback, "actions", None):
+                yield f"{namespace}{p.name}"
+
+    return set(walk(get_resolver()))
 
 
 def find_objects() -> dict[str, int | None]:
@@ -287,8 +304,9 @@ def requests_to_make(objects: dict[str, int | None]) -> tuple[list[tuple], list[
     from django.urls import reverse
 
     wanted, skipped = [], []
+    api = _api_endpoints()
     for name in url_names():
-        if name in NOT_A_ROLES_PAGE:
+        if name in NOT_A_ROLES_PAGE or name in api:
             continue
         params = _needs_arguments(name)
         if not params:

@@ -102,7 +102,6 @@ class BudgetTable:
 def budget_by(initiative: Initiative, dimension: str) -> BudgetTable:
     """Sum of amounts by ``dimension`` ("category" or "funding_source") and stage: one
     grouped query. Rows with no money are left out."""
-    choices = {"category": Category, "funding_source": FundingSource}[dimension]
     sums: dict[str, dict[str, Decimal]] = {}
     for row in (
         BudgetLine.unscoped.filter(initiative=initiative)
@@ -111,6 +110,21 @@ def budget_by(initiative: Initiative, dimension: str) -> BudgetTable:
         .order_by()
     ):
         sums.setdefault(row[dimension], {})[row["stage"]] = row["total"]
+    return _budget_table(sums, dimension)
+
+
+def budget_of_lines(lines: list[BudgetLine], dimension: str) -> BudgetTable:
+    """``budget_by`` for lines already read (the initiative page lists them all): the same
+    table without asking the database again."""
+    sums: dict[str, dict[str, Decimal]] = {}
+    for line in lines:
+        by_stage = sums.setdefault(getattr(line, dimension), {})
+        by_stage[line.stage] = by_stage.get(line.stage, ZERO) + line.amount
+    return _budget_table(sums, dimension)
+
+
+def _budget_table(sums: dict[str, dict[str, Decimal]], dimension: str) -> BudgetTable:
+    choices = {"category": Category, "funding_source": FundingSource}[dimension]
     table = BudgetTable(by_stage=dict.fromkeys(Stage.values, ZERO))
     for key, label in choices.choices:
         if key not in sums:
@@ -309,8 +323,11 @@ def initiative_page(initiative: Initiative, access) -> InitiativePage:
     surveys = list(Survey.objects.filter(initiative=initiative).order_by("-closes_on", "pk"))
     heard = headline_results(surveys)
     today = timezone.localdate()
-    by_category = budget_by(initiative, "category")
-    by_source = budget_by(initiative, "funding_source")
+    # Every line of the initiative (it is loaded, so its lines are the reader's): the page
+    # lists them, and both budget tables are summed from them here.
+    lines = list(BudgetLine.unscoped.filter(initiative=initiative))
+    by_category = budget_of_lines(lines, "category")
+    by_source = budget_of_lines(lines, "funding_source")
     return InitiativePage(
         initiative=initiative,
         schools=schools,
@@ -324,7 +341,7 @@ def initiative_page(initiative: Initiative, access) -> InitiativePage:
         open_compliance=[c for c in compliance if not c.settled],
         milestones=milestones,
         timeline=timeline(milestones, today),
-        lines=list(BudgetLine.objects.filter(initiative=initiative)),
+        lines=lines,
         by_category=by_category,
         by_source=by_source,
         category_chart=by_category.chart(),

@@ -47,7 +47,7 @@ def school_staff(school, *, search: str = "", include_inactive: bool = False):
         qs = qs.active()
     if search:
         qs = qs.filter(Q(full_name__icontains=search) | Q(email__icontains=search))
-    return qs.order_by("full_name")
+    return qs.order_by("full_name", "pk")  # the pk keeps pages of namesakes apart
 
 
 def school_members(school):

@@ -28,7 +28,7 @@ from django_htmx.http import reswap, retarget
 
 from schools.exports import csv_response, queryset_csv_response
 from schools.models import District, School
-from schools.pagination import ForwardPaginator
+from schools.pagination import PAGE_PARAMETERS, KeysetPaginator
 from schools.permissions import schools_for
 from schools.replica import reads_from_replica
 from schools.scoping import scoped_object
@@ -142,9 +142,12 @@ def _inventory_page(request, status=200):
     filterset = DeviceFilter(
         request.GET, queryset=_inventory_queryset(request.access), request=request
     )
-    page = ForwardPaginator(filterset.qs, PER_PAGE).get_page(request.GET.get("page"))
+    # Keyset pages: a district's million devices are 20,000 pages, and the last costs what
+    # the first does (schools.pagination.KeysetPaginator).
+    page = KeysetPaginator(filterset.qs, PER_PAGE).get_page(request.GET)
     params = request.GET.copy()
-    params.pop("page", None)
+    for cursor in PAGE_PARAMETERS:
+        params.pop(cursor, None)
     writable = schools_for(request.access, can_handle_devices)
     can_write = writable is None or bool(writable)
     context = {

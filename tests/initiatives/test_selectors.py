@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from initiatives import selectors
-from initiatives.models import Initiative
+from initiatives.models import BudgetLine, Initiative
 from pd.models import Attendance
 from schools.scoping import access_for, activate
 from tests.factories import (
@@ -69,6 +69,10 @@ def test_budget_sums_by_category_and_stage(maple):
     chart = by_source.chart()
     assert chart["labels"] == ["General fund", "Title I", "Title IV-A"]
     assert chart["datasets"][2] == {"label": "Spent", "data": [0.0, 1000.5, 0.0]}
+    # The initiative page sums the lines it has read: the same tables as the grouped query.
+    lines = list(BudgetLine.unscoped.filter(initiative=initiative))
+    assert selectors.budget_of_lines(lines, "category") == by_category
+    assert selectors.budget_of_lines(lines, "funding_source") == by_source
 
 
 def test_the_list_shows_budget_used_and_the_next_open_milestone(maple):

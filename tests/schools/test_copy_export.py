@@ -12,11 +12,20 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.db.models import BooleanField, DateTimeField, DecimalField, IntegerField, Value
+from django.db.models import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    DecimalField,
+    Func,
+    IntegerField,
+    Value,
+)
 from django.urls import reverse
 from django.utils import timezone
 
 from equity.inventory.models import Device
+from schools import exports
 from schools.exports import (
     FORMULA_PREFIXES,
     CsvColumn,
@@ -145,6 +154,23 @@ def test_a_download_closed_early_leaves_the_connection_usable(maple):
     with connection.cursor() as cursor:  # the COPY's settings ended with it
         cursor.execute("SHOW enable_sort")
         assert cursor.fetchone() == ("on",)
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_sorts_are_discouraged_only_for_an_export_expected_large(maple, monkeypatch):
+    # Forbidding the sort of a school's few hundred rows made PostgreSQL walk the whole
+    # district's index in order instead (1 s for 587 devices at a million); a district's
+    # million rows must stream from the index, not wait for a sort. The setting in force
+    # during the COPY is one of its columns here.
+    DeviceFactory.create_batch(3, school=maple)
+    setting = Func(Value("enable_sort"), function="current_setting", output_field=CharField())
+    statement = copy_statement(
+        Device.objects.order_by("asset_tag", "pk"), [CsvColumn("enable_sort", setting)]
+    )
+    assert b"".join(copy_chunks(statement)) == b"on\non\non\n"
+    monkeypatch.setattr(exports, "STREAM_FROM_INDEX_ROWS", 1)
+    assert b"".join(copy_chunks(statement)) == b"off\noff\noff\n"
 
 
 URL = reverse("equity:inventory")

@@ -8,11 +8,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from equity.inventory import services
 from equity.inventory.models import DeviceStatus
+from schools.models import School
 from tests.factories import DeviceFactory, DeviceModelFactory, SchoolFactory, StudentFactory
 
 
@@ -160,6 +163,29 @@ def test_the_district_view_costs_the_same_queries_whatever_its_size(
         assert client.get(district_url(district)).status_code == 200
     with django_assert_num_queries(9):
         assert client.get(district_url(district)).status_code == 200
+
+
+def _csv_queries(client, district) -> tuple[int, int]:
+    """Queries of the district CSV read to its end (the cache warmed), and its lines."""
+    client.get(district_url(district), {"format": "csv"})
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(district_url(district), {"format": "csv"})
+        lines = b"".join(response.streaming_content).count(b"\n")
+    return len(ctx.captured_queries), lines
+
+
+def test_the_district_csv_costs_the_same_queries_at_two_sizes(
+    login, district_admin, district, maple, cedar, chromebook
+):
+    # More schools than any batch the export might read them in (a district has 1,800).
+    client = login(district_admin)
+    small, small_lines = _csv_queries(client, district)
+    School.unscoped.bulk_create(
+        SchoolFactory.build(district=district, code=f"B{i:04d}") for i in range(1100)
+    )
+    large, large_lines = _csv_queries(client, district)
+    assert (small_lines, large_lines) == (2 + 2, 1102 + 2)  # header, schools, total
+    assert small == large
 
 
 def test_the_district_view_pages_its_schools_and_totals_them_all(

@@ -134,12 +134,21 @@ def test_pages_of_fifty_without_counting_the_whole_list(login, tech, cedar):
         first = client.get(URL)
     assert len(tags(first)) == 50
     assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
-    assert b"page=2" in first.content and b"Devices 1\xe2\x80\x9350" in first.content
-    second = client.get(URL, {"page": 2})
-    assert len(tags(second)) == 10
+    assert b"after=" in first.content and b"Devices 1\xe2\x80\x9350" in first.content
+    page = first.context["page"]
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(URL, {"after": page.next_cursor})
+    # A keyset page: it starts after the first page's last row, no OFFSET, no count.
+    assert not [q for q in queries.captured_queries if "OFFSET" in q["sql"].upper()]
+    assert len(tags(second)) == 10 and not set(tags(second)) & set(tags(first))
+    assert b"Devices 51\xe2\x80\x9360" in second.content
     assert not second.context["page"].has_next()
-    assert b"page=3" not in second.content and b"page=1" in second.content
-    beyond = client.get(URL, {"page": 9})
+    assert b"after=" not in second.content and b"before=" in second.content
+    back = client.get(URL, {"before": second.context["page"].previous_cursor})
+    assert tags(back) == tags(first) and b"Devices 1\xe2\x80\x9350" in back.content
+    edited = client.get(URL, {"after": "not-a-cursor"})
+    assert edited.status_code == 200 and tags(edited) == tags(first)
+    beyond = client.get(URL, {"after": second.context["page"].next_cursor})
     assert tags(beyond) == [] and b"past the end of the list" in beyond.content
 
 
