@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import F, FloatField, OuterRef, Q, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Lower
 
 from schools import numbers
 from schools.models import School
@@ -229,31 +231,34 @@ class SchoolRow:
 def district_dashboard(
     district, schools, *, sort: str = "overall", descending: bool = False, need_min=None
 ) -> dict:
-    """The heat map of every school × pillar, the district trend and the last run."""
+    """The heat map of every school × pillar, the district trend and the last run.
+
+    ``rows`` is the schools in the chosen order as a query (sorted by the database on each
+    school's latest snapshot, no evidence last in both directions); the caller draws one
+    page of it with ``index_rows``, so the page reads the scores of that page only."""
     if need_min is not None:
         schools = schools.filter(economically_disadvantaged_pct__gte=need_min)
-    # Every school is sorted; the heat map shows name, need and scores of one page of them.
-    schools = list(schools.only("pk", "name", "economically_disadvantaged_pct").order_by("name"))
-    latest = latest_snapshots([s.pk for s in schools], scores_only=True)
-    rows = [SchoolRow(s, latest.get(s.pk)) for s in schools]
     sort = sort if sort in SORTS else "overall"
-
-    def key(row: SchoolRow):
-        if sort == "name":
-            return (False, row.school.name.lower())
-        if sort == "need":
-            value = row.school.economically_disadvantaged_pct
-        elif sort == "overall":
-            value = row.overall
-        else:
-            value = dict(row.cells()).get(sort)
-        # No evidence sorts last in both directions.
-        return (value is None, -float(value) if descending and value is not None else value or 0)
-
-    rows.sort(key=lambda r: r.school.name.lower())
-    rows.sort(key=key)
-    if sort == "name" and descending:
-        rows.reverse()
+    latest = Snapshot.unscoped.filter(school=OuterRef("pk")).order_by("-computed_at", "-pk")
+    if sort == "name":
+        value = Lower("name")
+    elif sort == "need":
+        value = F("economically_disadvantaged_pct")
+    elif sort == "overall":
+        value = Subquery(latest.values("overall")[:1])
+    else:
+        pillar = Cast(KeyTextTransform(sort, "pillars"), FloatField())
+        value = Subquery(latest.annotate(value=pillar).values("value")[:1])
+    order = (
+        F("sort_value").desc(nulls_last=True)
+        if descending
+        else F("sort_value").asc(nulls_last=True)
+    )
+    rows = (
+        schools.only("pk", "name", "economically_disadvantaged_pct")
+        .annotate(sort_value=value)
+        .order_by(order, Lower("name"), "pk")
+    )
     runs = list(
         ReadinessRun.objects.filter(district=district, status=RunStatus.DONE)
         .exclude(summary={})

@@ -101,8 +101,9 @@ def district_page(request, district):
         descending=options.get("order") == "desc",
         need_min=options.get("need_min"),
     )
-    # Every school is sorted (scores are one query); one page of them is drawn.
+    # The database sorts every school on its latest scores; one page of them is drawn.
     page = Paginator(data.pop("rows"), SCHOOLS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = selectors.index_rows(page.object_list)
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -113,7 +114,7 @@ def district_page(request, district):
             "form": form,
             "pillar_choices": Pillar.choices,
             "sort_label": dict(SORT_CHOICES)[data["sort"]],
-            "rows": page.object_list,
+            "rows": page.object_list,  # SchoolRow: a school and its latest scores
             "page": page,
             "query_string": params.urlencode(),
             **data,

@@ -164,6 +164,12 @@ def test_the_district_heat_map_sorts_by_pillar_and_filters_by_need(
     assert order("?sort=spaces") == ["Maple Elementary", "Cedar Middle"]  # weakest first
     assert order("?sort=spaces&order=desc") == ["Cedar Middle", "Maple Elementary"]
     assert order("?sort=spaces&need_min=50") == ["Maple Elementary"]
+    # A school without a score comes last, whichever the direction.
+    SchoolFactory(district=district, name="Birch Academy")
+    assert order("?sort=spaces")[-1] == order("?sort=spaces&order=desc")[-1] == "Birch Academy"
+    assert order("?sort=overall")[-1] == "Birch Academy"
+    assert order("?sort=name") == ["Birch Academy", "Cedar Middle", "Maple Elementary"]
+    assert order("?sort=name&order=desc") == ["Maple Elementary", "Cedar Middle", "Birch Academy"]
     bad = client.get(url + "?need_min=150").content.decode()
     assert "aria-invalid" in bad and "id_need_min-error" in bad
 
@@ -201,8 +207,9 @@ def test_the_district_page_costs_the_same_queries_with_more_schools(
     services.run_now(district_id=district.pk, kind=RunKind.COMMAND)
     client.get(url)
     # session, user, access (one: a district-wide membership no longer lists the
-    # district's schools), district, schools, snapshots, trend runs, last run
-    with django_assert_num_queries(8) as first:
+    # district's schools), district, schools counted, one page of schools in the database's
+    # order, their snapshots, trend runs, last run
+    with django_assert_num_queries(9) as first:
         assert client.get(url + "?sort=spaces").status_code == 200
     for _ in range(12):
         SchoolFactory(district=district)
