@@ -44,10 +44,18 @@ ZERO = Decimal(0)
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 
-def _money(stage_filter: Q | None = None):
-    return Coalesce(
-        Sum("budget_lines__amount", filter=stage_filter), Value(ZERO), output_field=MONEY
+def _money(**stage_filter):
+    """The sum of an initiative's budget lines (those in ``stage_filter``), as a subquery:
+    a list computes it for the rows of its page only, never grouping the whole district's
+    lines before its LIMIT."""
+    lines = (
+        BudgetLine.unscoped.filter(initiative=OuterRef("pk"), **stage_filter)
+        .order_by()
+        .values("initiative")
+        .annotate(total=Sum("amount"))
+        .values("total")
     )
+    return Coalesce(Subquery(lines, output_field=MONEY), Value(ZERO), output_field=MONEY)
 
 
 def initiative_rows(initiatives):
@@ -62,7 +70,7 @@ def initiative_rows(initiatives):
         initiatives.select_related("owner")
         .annotate(
             budget_total=_money(),
-            budget_used=_money(Q(budget_lines__stage__in=[Stage.COMMITTED, Stage.SPENT])),
+            budget_used=_money(stage__in=[Stage.COMMITTED, Stage.SPENT]),
             next_milestone=Subquery(next_open.values("title")[:1]),
             next_milestone_due=Subquery(next_open.values("due_on")[:1]),
         )
