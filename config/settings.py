@@ -1,7 +1,11 @@
 """Pillarwise settings, read from the environment.
 
-Every variable is listed in the README. Unsafe or malformed values stop start-up with a
-message that names the variable; nothing insecure is a silent default outside DEBUG.
+Every variable is listed in the README (tests/test_settings.py holds it to that). Unsafe
+or malformed values stop start-up with a message that names the variable; nothing insecure
+is a silent default outside DEBUG.
+
+Why one long module: Django reads one settings module, and an operator reading what a
+variable does finds every one of them here, in the order of the README's table of them.
 """
 
 from datetime import timedelta
