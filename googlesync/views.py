@@ -16,6 +16,7 @@ from core.queue import enqueue
 from equity.inventory.models import Device, DeviceStatus
 from equity.permissions import can_handle_devices
 from schools.models import District, School
+from schools.pagination import count_at_most
 from schools.scoping import require_district_admin, scoped_object
 
 from . import actions, selectors, services
@@ -143,15 +144,16 @@ def reports(request, district):
     context = {
         "district": district,
         "days": selectors.NOT_SEEN_DAYS,
+        # Each list shows its first hundred; its count stops at a thousand ("more than").
         "not_seen": not_seen[:shown],
-        "not_seen_count": not_seen.count(),
+        "not_seen_count": count_at_most(not_seen),
         "aue": list(selectors.aue_soon_by_school(district)),
         "elsewhere": elsewhere[:shown],
-        "elsewhere_count": elsewhere.count(),
+        "elsewhere_count": count_at_most(elsewhere),
         "only_google": only_google[:shown],
-        "only_google_count": only_google.count(),
+        "only_google_count": count_at_most(only_google),
         "only_here": only_here[:shown],
-        "only_here_count": only_here.count(),
+        "only_here_count": count_at_most(only_here),
         "connection": _connection(district),
     }
     return render(request, "googlesync/reports.html", context)

@@ -234,3 +234,19 @@ class KeysetPaginator:
     def get_page(self, query) -> KeysetPage:
         """The page a request's query string asks for (``after`` or ``before``)."""
         return self.page(after=query.get("after"), before=query.get("before"))
+
+
+class CountAtMost(int):
+    """A count that stopped at ``cap``: ``more`` says there were more (shown "more than")."""
+
+    more: bool = False
+
+
+def count_at_most(queryset, cap: int = 1000) -> CountAtMost:
+    """How many rows ``queryset`` has, counting no further than ``cap``: a report that lists
+    its first hundred needs to say "more than 1,000", not to count a million
+    (SELECT COUNT(*) FROM (... LIMIT cap + 1))."""
+    found = queryset.order_by()[: cap + 1].count()
+    counted = CountAtMost(min(found, cap))
+    counted.more = found > cap
+    return counted

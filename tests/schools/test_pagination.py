@@ -85,3 +85,17 @@ def test_a_cursor_it_cannot_read_is_the_first_page(cursor, district):
     first = [d.pk for d in paginator.page()]
     assert [d.pk for d in paginator.page(after=cursor)] == first
     assert [d.pk for d in paginator.page(before=cursor)] == first
+
+
+@pytest.mark.django_db
+def test_a_count_stops_at_its_cap_and_says_there_were_more(maple):
+    from schools.models import StaffMember
+    from schools.pagination import count_at_most
+    from tests.factories import StaffMemberFactory
+
+    StaffMemberFactory.create_batch(5, school=maple)
+    staff = StaffMember.objects.filter(school=maple)
+    exact = count_at_most(staff, cap=5)
+    assert exact == 5 and not exact.more
+    capped = count_at_most(staff, cap=3)
+    assert capped == 3 and capped.more
