@@ -53,6 +53,27 @@ def _narrowed(queryset, access, capability, field: str = "school_id"):
     return narrow(queryset, access, schools_for(access, capability), field)
 
 
+class SchoolRows:
+    """A viewset of rows that each belong to one school (through ``school_field``): its list
+    is narrowed to the schools where the caller holds ``list_capability``, and one row is
+    read only where they hold it."""
+
+    school_field = "school_id"
+
+    def narrowed(self, queryset):
+        if self.action != "list":
+            return queryset
+        return _narrowed(queryset, self.request.access, self.list_capability, self.school_field)
+
+    def retrieve(self, request, *args, **kwargs):
+        row = self.get_object()
+        school = row
+        for step in self.school_field.split("__"):
+            school = getattr(school, step)
+        self.list_capability.require(request.access, school=school)
+        return Response(self.get_serializer(row).data)
+
+
 def _etagged(request, data) -> Response:
     """200 with an ETag over the body, or 304 when the client already holds it."""
     body = json.dumps(data, sort_keys=True, default=str).encode()
@@ -177,7 +198,11 @@ class DeviceModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
 
 
 class DeviceViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet
+    SchoolRows,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    ScopedViewSet,
 ):
     """Devices, filtered by school, status, model or the start of the asset tag."""
 
@@ -200,11 +225,6 @@ class DeviceViewSet(
         # (equity.inventory.views._inventory_queryset does the same).
         districts = {access.school_district[i] for i in ids if i in access.school_district}
         return narrow(devices.filter(district_id__in=districts), access, ids)
-
-    def retrieve(self, request, *args, **kwargs):
-        device = self.get_object()
-        can_read_inventory.require(request.access, school=device.school_id)
-        return Response(self.get_serializer(device).data)
 
     @extend_schema(request=s.DeviceCreateSerializer, responses={201: s.DeviceSerializer})
     def create(self, request, *args, **kwargs):
@@ -285,7 +305,7 @@ class DeviceViewSet(
         )
 
 
-class StudentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class StudentViewSet(SchoolRows, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """Students, pseudonymous: the district's local ID, grade and flags, never a name."""
 
     model = Student
@@ -296,18 +316,12 @@ class StudentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     filterset_class = filters.StudentFilterSet
 
     def scoped_queryset(self):
-        students = Student.objects.all()
-        if self.action != "list":
-            return students
-        return _narrowed(students, self.request.access, can_read_inventory)
-
-    def retrieve(self, request, *args, **kwargs):
-        student = self.get_object()
-        can_read_inventory.require(request.access, school=student.school_id)
-        return Response(self.get_serializer(student).data)
+        return self.narrowed(Student.objects.all())
 
 
-class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class AssignmentViewSet(
+    SchoolRows, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
+):
     """Who holds which device: check a device out (POST) and back in (its check-in)."""
 
     model = Assignment
@@ -317,16 +331,10 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     filter_backends = [DjangoFilterBackend]
     filterset_class = filters.AssignmentFilterSet
 
-    def scoped_queryset(self):
-        assignments = Assignment.objects.select_related("device", "student")
-        if self.action != "list":
-            return assignments
-        return _narrowed(assignments, self.request.access, can_read_inventory, "device__school_id")
+    school_field = "device__school_id"
 
-    def retrieve(self, request, *args, **kwargs):
-        assignment = self.get_object()
-        can_read_inventory.require(request.access, school=assignment.device.school_id)
-        return Response(self.get_serializer(assignment).data)
+    def scoped_queryset(self):
+        return self.narrowed(Assignment.objects.select_related("device", "student"))
 
     @extend_schema(request=s.CheckOutSerializer, responses={201: s.AssignmentSerializer})
     def create(self, request, *args, **kwargs):
@@ -378,7 +386,9 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         return Response(self.get_serializer(assignment).data)
 
 
-class DeviceEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class DeviceEventViewSet(
+    SchoolRows, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
+):
     """Each device's history: check-outs, returns, losses, repairs, audits."""
 
     model = DeviceEvent
@@ -389,15 +399,7 @@ class DeviceEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
     filterset_class = filters.DeviceEventFilterSet
 
     def scoped_queryset(self):
-        events = DeviceEvent.objects.all()
-        if self.action != "list":
-            return events
-        return _narrowed(events, self.request.access, can_read_inventory)
-
-    def retrieve(self, request, *args, **kwargs):
-        event = self.get_object()
-        can_read_inventory.require(request.access, school=event.school_id)
-        return Response(self.get_serializer(event).data)
+        return self.narrowed(DeviceEvent.objects.all())
 
 
 # --- PD ------------------------------------------------------------------------------------
