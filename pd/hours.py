@@ -35,7 +35,7 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from schools.models import StaffMember
+from schools.models import District, StaffMember
 
 from .models import (
     Attendance,
@@ -51,6 +51,35 @@ from .models import (
 
 WINDOW_DAYS = 365
 BATCH = 5000
+
+
+def _one_writer(district_ids: Iterable[int | None]) -> None:
+    """Wait until no other transaction rewrites these districts' kept PD figures. Every
+    writer deletes rows and counts them again: two check-ins at one session at once would
+    each miss the other's attendance in their count, and the second insert would break the
+    one-tally-per-session-and-school rule (an error, the check-in lost). The districts' rows
+    are locked in id order, FOR NO KEY UPDATE (rows that refer to a district can still be
+    written meanwhile). Call it inside a transaction (the write's own)."""
+    ids = sorted({d for d in district_ids if d is not None})
+    if ids:
+        list(
+            District.unscoped.select_for_update(no_key=True)
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+
+
+def _districts_of_sessions(ids: list[int]) -> set[int | None]:
+    return set(
+        PDSession.schools.through.unscoped.filter(pdsession_id__in=ids).values_list(
+            "school__district_id", flat=True
+        )
+    ) | set(
+        Attendance.unscoped.filter(session_id__in=ids).values_list(
+            "staff__school__district_id", flat=True
+        )
+    )
 
 
 def window_since(until: date) -> date:
@@ -122,6 +151,7 @@ def _write_reach(people: Q, until: date) -> None:
 @transaction.atomic
 def keep_window(*, district_id: int, until: date, now=None) -> HoursWindow:
     """Every staff member of the district counted again over the 365 days to ``until``."""
+    _one_writer([district_id])
     people = Q(staff__school__district_id=district_id)
     StaffHours.unscoped.filter(people).delete()
     _write(_tallies(people, until))
@@ -134,6 +164,7 @@ def keep_window(*, district_id: int, until: date, now=None) -> HoursWindow:
     return window
 
 
+@transaction.atomic
 def staff_changed(staff_ids: Iterable[int]) -> None:
     """Count these people again over their district's window (call it inside the write's
     transaction, after the write)."""
@@ -145,6 +176,7 @@ def staff_changed(staff_ids: Iterable[int]) -> None:
         "pk", "school__district_id"
     ):
         by_district[district_id].add(pk)
+    _one_writer(by_district)
     windows = dict(
         HoursWindow.unscoped.filter(district_id__in=by_district).values_list("district_id", "until")
     )
@@ -214,21 +246,25 @@ def _write_feedback_tallies(feedback) -> None:
     )
 
 
+@transaction.atomic
 def sessions_tallied(session_ids: Iterable[int]) -> None:
     """Count these sessions' attendance again (call it inside the write's transaction,
     after the write): a few grouped rows per session."""
     ids = list(set(session_ids))
     if not ids:
         return
+    _one_writer(_districts_of_sessions(ids))
     SessionTally.unscoped.filter(session_id__in=ids).delete()
     _write_session_tallies(Attendance.unscoped.filter(session_id__in=ids))
 
 
+@transaction.atomic
 def feedback_tallied(session_ids: Iterable[int]) -> None:
     """Count these sessions' feedback again (inside the write's transaction, after it)."""
     ids = list(set(session_ids))
     if not ids:
         return
+    _one_writer(_districts_of_sessions(ids))
     FeedbackTally.unscoped.filter(session_id__in=ids).delete()
     _write_feedback_tallies(Feedback.unscoped.filter(session_id__in=ids))
 

@@ -55,6 +55,21 @@ DOCUMENTED = re.compile(r"inside (a|the caller's) transaction|transaction\.atomi
 # calls ``row_locks.assert_taken("<the function>")``. The browser tests run the flow through
 # a live server, the others call the service directly so the guard holds without Chromium.
 LOCK_TESTS: dict[str, list[str]] = {
+    # The kept PD figures (pd/hours.py): one writer of a district's figures at a time.
+    "pd.hours:sessions_tallied": [
+        "tests/pd/test_locks.py::test_two_check_ins_at_once_are_both_counted_in_the_sessions_tally"
+    ],
+    "pd.hours:staff_changed": [
+        "tests/pd/test_locks.py::test_two_check_ins_at_once_are_both_counted_in_the_sessions_tally"
+    ],
+    "pd.hours:keep_window": [
+        "tests/pd/test_locks.py::"
+        "test_the_nightly_recount_and_feedback_recount_take_the_districts_lock"
+    ],
+    "pd.hours:feedback_tallied": [
+        "tests/pd/test_locks.py::"
+        "test_the_nightly_recount_and_feedback_recount_take_the_districts_lock"
+    ],
     # The app register (software/services.py).
     **{
         f"software.services:{name}": [

@@ -80,3 +80,93 @@ def test_it_sends_a_personal_feedback_link_once_per_wait(row_locks, session, map
 
     assert Attendance.objects.get(staff=ana).feedback_requested_at is not None
     row_locks.assert_taken("pd.services:feedback_link_request")
+
+
+def _checked_in(session, email):
+    code = services.checkin_code_request(session=session, email=email)
+    return services.checkin_with_code(session=session, email=email, code=code.code)
+
+
+def test_two_check_ins_at_once_are_both_counted_in_the_sessions_tally(row_locks, session, maple):
+    """Each check-in counts the session's attendance again: the second waits for the first
+    to commit (the district's lock), so neither misses the other nor breaks the one tally
+    per session and school. Two connections, the first held open until the second waits."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from pd.models import SessionTally
+
+    session.checkin_mode = CheckinMode.OPEN
+    session.save()
+    StaffMemberFactory(school=maple, email="ana@maple.example.org")
+    StaffMemberFactory(school=maple, email="ben@maple.example.org")
+    first_done, release, errors = threading.Event(), threading.Event(), []
+
+    def first():
+        try:
+            with transaction.atomic():
+                _checked_in(session, "ana@maple.example.org")
+                first_done.set()
+                assert release.wait(60)
+        except Exception as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+        finally:
+            first_done.set()
+            connection.close()
+
+    def second():
+        try:
+            _checked_in(session, "ben@maple.example.org")
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert first_done.wait(60)
+    b = threading.Thread(target=second)
+    b.start()
+    if connection.vendor == "postgresql":  # the second waits on the first's lock
+        _wait_for_a_lock_wait()
+    release.set()
+    a.join(60)
+    b.join(60)
+    assert not errors, errors
+    tally = SessionTally.objects.get(session=session, school=maple)
+    assert tally.attended == 2 == Attendance.objects.filter(session=session).count()
+    row_locks.assert_taken("pd.hours:sessions_tallied")
+    row_locks.assert_taken("pd.hours:staff_changed")
+
+
+def _wait_for_a_lock_wait(timeout: float = 60) -> None:
+    import time as clock
+
+    from django.db import connection
+
+    deadline = clock.monotonic() + timeout
+    while clock.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return
+        clock.sleep(0.05)
+    raise AssertionError("the second check-in never waited for the first")
+
+
+def test_the_nightly_recount_and_feedback_recount_take_the_districts_lock(
+    row_locks, session, maple
+):
+    from django.utils import timezone
+
+    from pd.hours import feedback_tallied, keep_window
+
+    AttendanceFactory(session=session, staff=StaffMemberFactory(school=maple))
+    keep_window(district_id=maple.district_id, until=timezone.localdate())
+    feedback_tallied([session.pk])
+    row_locks.assert_taken("pd.hours:keep_window")
+    row_locks.assert_taken("pd.hours:feedback_tallied")
