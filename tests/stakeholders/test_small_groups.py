@@ -109,7 +109,9 @@ def _text(response) -> str:
 
 
 def _shows_the_count(text: str) -> bool:
-    return re.search(rf"(?<![\w.:/#-]){ANSWERED}(?![\w.:/%-])", text) is not None
+    # Not inside an identifier, a time, a URL or an attribute value (an object whose id
+    # happens to be 47, in a link or a select's option), where a count is never written.
+    return re.search(rf"(?<![\w.:/#=\"'-]){ANSWERED}(?![\w.:/%\"'&-])", text) is not None
 
 
 def test_no_page_or_export_shows_a_small_surveys_count_or_text(
