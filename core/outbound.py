@@ -84,19 +84,31 @@ def fetch_public(url: str, *, timeout: float = 10, max_bytes: int = 2_000_000) -
     raise ValidationError("The address redirects too many times.", code="redirects")
 
 
-def public_session():
-    """A ``requests.Session`` that checks every redirect's target before following it (a
-    refused one raises ``requests.exceptions.InvalidURL``, a RequestException)."""
+def public_session(timeout: float | None = None):
+    """A ``requests.Session`` that checks the address of every request it sends and of
+    every redirect before following it: an answer from a public server (a discovery
+    document, a next-page link) may name a private one. A refused address raises
+    ``requests.exceptions.InvalidURL`` (a RequestException). ``timeout`` applies to each
+    request that names none."""
     import requests
 
+    def _checked(url: str) -> None:
+        try:
+            check_public_url(url)
+        except ValidationError as refused:
+            raise requests.exceptions.InvalidURL(refused.messages[0]) from None
+
     class PublicSession(requests.Session):
+        def request(self, method, url, *args, **kwargs):
+            _checked(str(url))
+            if timeout is not None:
+                kwargs.setdefault("timeout", timeout)
+            return super().request(method, url, *args, **kwargs)
+
         def get_redirect_target(self, resp):
             target = super().get_redirect_target(resp)
             if target:
-                try:
-                    check_public_url(requests.compat.urljoin(resp.url, target))
-                except ValidationError as refused:
-                    raise requests.exceptions.InvalidURL(refused.messages[0]) from None
+                _checked(requests.compat.urljoin(resp.url, target))
             return target
 
     return PublicSession()

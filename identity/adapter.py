@@ -16,6 +16,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from django.db import transaction
 from django.shortcuts import render
 
+from core.outbound import public_session
 from schools.scoping import outside_scope
 
 from . import mfa, services
@@ -83,6 +84,14 @@ def _saml_mapping(provider: Provider) -> dict:
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def get_requests_session(self):
+        """Every call allauth makes for a sign-in (OIDC discovery, token, user info, the
+        signing keys) goes to public addresses only: the issuer is checked when saved, but
+        its discovery document names the other endpoints, and could name an inward one."""
+        from allauth.socialaccount import app_settings
+
+        return public_session(timeout=app_settings.REQUESTS_TIMEOUT)
+
     def list_apps(self, request, provider=None, client_id=None):
         with outside_scope():
             rows = Provider.objects.select_related("district__sign_in").filter(enabled=True)

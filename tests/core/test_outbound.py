@@ -222,3 +222,65 @@ def test_a_roster_client_refuses_a_private_base_url(no_private):
             client_id="c",
             client_secret="s",
         )
+
+
+def test_sign_in_calls_go_only_where_the_discovery_document_points_outward(
+    no_private, httpserver, monkeypatch
+):
+    """allauth reads the issuer's discovery document, then calls the token, user-info and
+    key endpoints it names; the adapter's session checks each of those addresses too."""
+    from allauth.socialaccount.adapter import get_adapter
+
+    real = outbound._addresses
+    monkeypatch.setattr(
+        outbound,
+        "_addresses",
+        lambda host: [ipaddress.ip_address("93.184.216.34")] if host == "localhost" else real(host),
+    )
+    inward = f"http://127.0.0.1:{httpserver.port}"
+    httpserver.expect_request("/.well-known/openid-configuration").respond_with_json(
+        {"issuer": f"http://localhost:{httpserver.port}", "token_endpoint": f"{inward}/token"}
+    )
+    httpserver.expect_request("/token").respond_with_json({"access_token": "t"})
+    with get_adapter().get_requests_session() as session:
+        config = session.get(
+            f"http://localhost:{httpserver.port}/.well-known/openid-configuration"
+        ).json()
+        with pytest.raises(requests.exceptions.InvalidURL, match="private or local address"):
+            session.post(config["token_endpoint"], data={"grant_type": "authorization_code"})
+    assert [r.path for r, _ in httpserver.log] == ["/.well-known/openid-configuration"]
+
+
+def test_only_core_outbound_opens_connections_of_its_own():
+    """The class: a module that speaks HTTP to an address a district gave must take its
+    session from core.outbound. Any other HTTP client import outside it fails here."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    clients = {"requests", "httpx", "urllib3", "urllib.request", "http.client", "aiohttp"}
+    allowed = {
+        "core/outbound.py",  # the checked session and fetch
+        "rostering/client.py",  # sends through outbound.public_session; imports requests'
+        # exception and structure types
+        "bench/load.py",  # the load bench calls the app it started on loopback
+    }
+    found = set()
+    for path in root.rglob("*.py"):
+        relative = path.relative_to(root).as_posix()
+        if relative.startswith((".venv/", "tests/", "node_modules/")) or "/migrations/" in relative:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), relative)):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            if any(n in clients or n.split(".")[0] in clients - {"urllib", "http"} for n in names):
+                found.add(relative)
+    assert found <= allowed, f"HTTP clients outside core.outbound: {sorted(found - allowed)}"
+    from rostering import client
+
+    assert "public_session()" in Path(client.__file__).read_text()
