@@ -107,8 +107,43 @@ def axe_check():
     return check
 
 
+def where_the_server_waits() -> str:
+    """What the live server's threads and the database's sessions are doing now: attached
+    to a timeout, so that a page that never answered names its cause (a lock, a slow query,
+    a thread stuck elsewhere) instead of only the wait."""
+    import sys
+    import threading
+    import traceback
+
+    from django.db import connections
+
+    names = {t.ident: t.name for t in threading.enumerate()}
+    lines = ["-- threads of this process"]
+    for ident, frame in sys._current_frames().items():
+        if ident == threading.get_ident():
+            continue
+        lines.append(f"thread {names.get(ident, ident)}:")
+        lines.extend(traceback.format_stack(frame)[-8:])
+    connection = connections["default"]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "select pid, state, wait_event_type, wait_event, pg_blocking_pids(pid),"
+                " now() - query_start, left(query, 200) from pg_stat_activity"
+                " where datname = current_database() and pid <> pg_backend_pid()"
+            )
+            lines.append("-- sessions of the test database")
+            lines.extend(repr(row) for row in cursor.fetchall())
+    return "\n".join(lines)
+
+
 def sign_in(page, email, password):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.goto("/accounts/login/")
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    try:
+        page.get_by_role("button", name="Sign in").click()
+    except PlaywrightTimeout as exc:
+        raise AssertionError(f"{exc}\n{where_the_server_waits()}") from exc
