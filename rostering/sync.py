@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from equity.inventory.fastwrite import STUDENT_COPY_FIELDS
@@ -664,7 +665,12 @@ class Sync:
             for kind, pk, _school_id, *rest in rows
             if kind == "changed"
         ]
-        leaving = [pk for (pk,) in _sql(f"SELECT id FROM {STAFF_LEAVING}")]  # noqa: S608
+        # The leavers stay in the database: a subquery, not a list of ids in Python (every
+        # member a roster leaves out, thousands on a first run or where the SIS lists only
+        # teachers, made a statement of as many parameters: the run's memory peak).
+        leaving = []
+        if o.staff_left:
+            leaving = RawSQL(f"SELECT id FROM {STAFF_LEAVING}", [])  # noqa: S608,S611 - a fixed name
         staff_roster_apply(
             district_id=self.district_id, create=create, update=update, leaving=leaving
         )

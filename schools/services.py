@@ -65,9 +65,9 @@ def enrollment_from_roster(*, school_ids, bands: dict[int, dict[str, int]], at) 
 @transaction.atomic
 def staff_roster_apply(*, district_id: int, create: list[dict], update, leaving) -> None:
     """A roster source's staff: ``create`` new members (dicts of school_id, full_name,
-    email, position, active), ``update`` (pk, fields) pairs, mark ``leaving`` ids as no
-    longer active (never deleted: their PD hours stay). Set-based; the rows were checked
-    by the caller. Staff of another district are never touched."""
+    email, position, active), ``update`` (pk, fields) pairs, mark ``leaving`` (ids, or a
+    subquery of ids) as no longer active (never deleted: their PD hours stay). Set-based;
+    the rows were checked by the caller. Staff of another district are never touched."""
     touched: set[int] = set()
     mine = Q(school__district_id=district_id)
     if create:
@@ -82,9 +82,9 @@ def staff_roster_apply(*, district_id: int, create: list[dict], update, leaving)
             members.values(), ["full_name", "email", "position", "active"], batch_size=500
         )
         touched.update(s.school_id for s in members.values())
-    if leaving:
+    if leaving is not None:
         gone = StaffMember.unscoped.filter(mine, pk__in=leaving)
-        touched.update(gone.values_list("school_id", flat=True))
+        touched.update(gone.order_by().values_list("school_id", flat=True).distinct())
         gone.update(active=False)
     if touched:
         evidence_changed.send(sender=StaffMember, school_ids=sorted(touched))
