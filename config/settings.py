@@ -408,6 +408,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "googlesync.tasks.sync_all_districts",
         "schedule": crontab(hour=env.int("GOOGLE_SYNC_NIGHTLY_HOUR", default=1), minute=45),
     },
+    # Each district's devices by auto-update expiration, for the Google reports (googlesync).
+    "count-aue-nightly": {
+        "task": "googlesync.tasks.count_aue_all_districts",
+        "schedule": crontab(hour=4, minute=15),
+    },
     # Data-privacy agreements that expire within 60 days, to tech staff (software/tasks.py).
     "remind-expiring-dpas": {
         "task": "software.tasks.remind_expiring_dpas",

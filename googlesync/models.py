@@ -226,3 +226,49 @@ class SyncRun(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class AueTally(models.Model):
+    """Per school and auto-update expiration day: how many of the district's devices (any
+    kind, not retired) stop receiving updates that day, by the date that applies to each
+    (``equity.inventory.models.applicable_expiration``). The reports' "Updates stop within
+    12 months" adds up the rows of the coming year instead of reading every device of the
+    district per request; a device with no date known never expires and has no row.
+
+    Counted whole for the district (``googlesync.services.count_aue``) at the end of each
+    sync, in its transaction, and each night for every district; ``AueCounted`` says when."""
+
+    district = models.ForeignKey(
+        District, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    expires_on = models.DateField()
+    devices = models.PositiveIntegerField()
+
+    objects = ScopedManager("school", district="district")
+
+    class Meta:
+        constraints = [
+            # One row per school and day; led by (district, expires_on), it is also the
+            # index the reports read the coming year's rows of a district from.
+            models.UniqueConstraint(
+                fields=["district", "expires_on", "school"], name="aue_tally_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_id}: {self.devices} on {self.expires_on}"
+
+
+class AueCounted(models.Model):
+    """When a district's ``AueTally`` was last counted (shown on the reports page)."""
+
+    district = models.OneToOneField(
+        District, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    counted_at = models.DateTimeField()
+
+    objects = ScopedManager("district", dimension=DISTRICT)
+
+    def __str__(self) -> str:
+        return f"{self.district_id}: {self.counted_at}"

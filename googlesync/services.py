@@ -20,6 +20,7 @@ from typing import NamedTuple
 from django.core.exceptions import ValidationError
 from django.db import connection as db
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from core.auditlog import record
@@ -31,6 +32,7 @@ from equity.inventory.models import (
     DeviceKind,
     DeviceModel,
     DeviceStatus,
+    applicable_expiration,
 )
 from equity.inventory.services import device_row_problems, devices_retire
 from schools.bulk import copy_into
@@ -38,7 +40,16 @@ from schools.scoping import outside_scope
 from schools.signals import evidence_changed
 
 from .directory import Directory, GoogleProblem, expiration, when
-from .models import KEY_PURPOSE, GoogleConnection, GoogleStatus, OrgUnit, SyncRun, school_for
+from .models import (
+    KEY_PURPOSE,
+    AueCounted,
+    AueTally,
+    GoogleConnection,
+    GoogleStatus,
+    OrgUnit,
+    SyncRun,
+    school_for,
+)
 
 BATCH = 5_000
 NOTE = " (Google sync)"
@@ -388,8 +399,44 @@ def _write(connection, items: list[Seen], result: SyncResult, *, by, progress: P
             if serial not in google_serials
         )
         GoogleConnection.unscoped.filter(pk=connection.pk).update(last_full_sync_at=now)
+    count_aue(district_id=district_id)
     if result.dry_run:
         transaction.set_rollback(True)
+
+
+@transaction.atomic
+def count_aue(*, district_id: int) -> int:
+    """Count the district's ``AueTally`` again, whole: its devices that are not retired,
+    grouped by school and the expiration day that applies (one grouped read, one insert of
+    a row per school and day). Returns the rows written.
+
+    One count of a district at a time: the district's ``AueCounted`` row is made if missing
+    and locked until the transaction commits, so a second count (the nightly one during a
+    sync) waits, then deletes this one's rows and writes its own, never adding to them."""
+    now = timezone.now()
+    AueCounted.unscoped.bulk_create(
+        [AueCounted(district_id=district_id, counted_at=now)], ignore_conflicts=True
+    )
+    list(AueCounted.unscoped.select_for_update().filter(district_id=district_id).values("pk"))
+    AueTally.unscoped.filter(district_id=district_id).delete()
+    counts = (
+        Device.unscoped.filter(district_id=district_id)
+        .exclude(status=DeviceStatus.RETIRED)
+        .annotate(expires_on=applicable_expiration())
+        .filter(expires_on__isnull=False)
+        .values_list("school_id", "expires_on")
+        .annotate(devices=Count("pk"))
+        .order_by()
+    )
+    rows = AueTally.unscoped.bulk_create(
+        (
+            AueTally(district_id=district_id, school_id=school, expires_on=day, devices=n)
+            for school, day, n in counts.iterator()
+        ),
+        batch_size=BATCH,
+    )
+    AueCounted.unscoped.filter(district_id=district_id).update(counted_at=now)
+    return len(rows)
 
 
 INCOMING = "googlesync_incoming"

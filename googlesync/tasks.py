@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 
 from core.queue import enqueue
+from schools.models import District
 from schools.scoping import outside_scope
 
 from . import services
@@ -73,3 +74,16 @@ def sync_all_districts() -> int:
             enqueue(run_sync, run.pk)
             queued += 1
     return queued
+
+
+@shared_task(acks_late=True)
+def count_aue_all_districts() -> int:
+    """Nightly: every district's ``AueTally`` counted again (``services.count_aue``), so the
+    reports follow the inventory's own changes (a device retired, moved or imported, a
+    model's date) by the next morning, whether or not the district syncs with Google."""
+    with outside_scope():
+        ids = list(District.unscoped.order_by("pk").values_list("pk", flat=True))
+    for district_id in ids:
+        with outside_scope():
+            services.count_aue(district_id=district_id)
+    return len(ids)

@@ -16,8 +16,9 @@ from core.queue import enqueue
 from equity.inventory.models import Device, DeviceStatus
 from equity.permissions import can_handle_devices
 from schools.models import District, School
-from schools.pagination import count_at_most
+from schools.pagination import ForwardPaginator, count_at_most
 from schools.scoping import require_district_admin, scoped_object
+from schools.selectors import SCHOOLS_PER_PAGE
 
 from . import actions, selectors, services
 from .forms import ConnectionForm, OrgUnitForm, WriteBackForm
@@ -147,7 +148,12 @@ def reports(request, district):
         # Each list shows its first hundred; its count stops at a thousand ("more than").
         "not_seen": not_seen[:shown],
         "not_seen_count": count_at_most(not_seen),
-        "aue": list(selectors.aue_soon_by_school(district)),
+        # The kept tally (googlesync.services.count_aue), a page of schools at a time.
+        "aue": ForwardPaginator(selectors.aue_soon_by_school(district), SCHOOLS_PER_PAGE).get_page(
+            request.GET.get("page")
+        ),
+        "aue_total": selectors.aue_soon_total(district),
+        "aue_counted_at": selectors.aue_counted_at(district),
         "elsewhere": elsewhere[:shown],
         "elsewhere_count": count_at_most(elsewhere),
         "only_google": only_google[:shown],

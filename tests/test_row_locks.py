@@ -70,6 +70,10 @@ LOCK_TESTS: dict[str, list[str]] = {
         "tests/pd/test_locks.py::"
         "test_the_nightly_recount_and_feedback_recount_take_the_districts_lock"
     ],
+    # The Google reports' AUE tally (googlesync/services.py): one count of a district at a time.
+    "googlesync.services:count_aue": [
+        "tests/googlesync/test_locks.py::test_two_counts_at_once_leave_one_tally"
+    ],
     # The app register (software/services.py).
     **{
         f"software.services:{name}": [

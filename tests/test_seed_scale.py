@@ -264,3 +264,19 @@ def test_the_principal_opens_the_pages(seeded, client):
         assert client.get(url).status_code == 200, url
     page = client.get(reverse("equity:inventory")).content.decode()
     assert "S0001-0" in page  # the principal's own devices are listed
+
+
+def test_the_google_reports_tally_is_counted_after_the_seed(seeded):
+    """The seeded inventory is counted by expiration (googlesync/scale.py), so the reports
+    show the district's replacements from the first view, equal to the direct count."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.googlesync.test_aue_tally import assert_kept_equals_direct, direct
+
+    district, _out = seeded
+    today = timezone.localdate()
+    later = today + timedelta(days=4 * 365)
+    assert direct(district, today) or direct(district, later)
+    assert_kept_equals_direct(district, today, later)

@@ -2,15 +2,27 @@
 stolen, damaged, other) and by the place written when the loss was reported, for one
 school or a district. Counts come from the device history (``DeviceEvent`` of kind lost or
 stolen), one query whatever the number of schools; a device reported twice in a
-year counts once per year. Years are calendar years in the district's time zone."""
+year counts once per year. Years are calendar years in the district's time zone.
+
+Loss events are a few thousand a year in a large district, and counting them on each view
+(the years in the district's zone, the trimmed places, the distinct devices) cost a district
+admin's page 100 ms at a million students. Device history is written once and never changed
+or deleted, so the report of a set of schools changes only when a loss event is added
+there: ``loss_report`` keeps it in the cache under the events' change stamp (how many, the
+sum and the largest of their ids: a new event changes the count, whichever order
+transactions commit in), read index-only from ``event_losses`` (docs/imports.md)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, Value, When
+from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
+from django.db.models import Case, Count, Max, Sum, Value, When
 from django.db.models.functions import ExtractYear, Lower, Trim
+from django.utils import timezone
 
 from .models import Circumstance, DeviceEvent, EventKind
 
@@ -19,6 +31,7 @@ LOSS_KINDS = (EventKind.LOST, EventKind.STOLEN)
 PLACES_SHOWN = 10
 CSV_HEADER = ["year", "school", "circumstance", "place", "devices"]
 NOT_SAID = "Not said"
+CACHE_SECONDS = 24 * 3600  # a stamp that changes with every new loss: kept as long as it holds
 
 
 def _label(circumstance: str) -> str:
@@ -74,7 +87,24 @@ class LossReport:
 
 
 def loss_report(schools) -> LossReport:
-    """The report's figures for ``schools`` (one query).
+    """The report's figures for ``schools``: from the cache while no loss event was added
+    at them (one query, the change stamp), else counted (``count_losses``, one more)."""
+    try:
+        where = str(schools.query)
+    except EmptyResultSet:  # no school at all: nothing to count or keep
+        return count_losses(schools)
+    stamp = loss_events(schools).aggregate(n=Count("pk"), total=Sum("pk"), last=Max("pk"))
+    text = repr((where, timezone.get_current_timezone_name(), stamp))
+    key = "equity:losses:" + hashlib.sha256(text.encode()).hexdigest()
+    report = cache.get(key)
+    if report is None:
+        report = count_losses(schools)
+        cache.set(key, report, CACHE_SECONDS)
+    return report
+
+
+def count_losses(schools) -> LossReport:
+    """The report's figures for ``schools``, counted (one query).
 
     The distinct (year, circumstance, place, device) of the losses are read once and the
     three tables counted from them here: a district's losses are a few thousand rows a

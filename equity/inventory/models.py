@@ -402,6 +402,15 @@ class DeviceEvent(models.Model):
                 fields=["student"], condition=Q(student__isnull=False), name="event_student"
             ),
             models.Index(fields=["by"], condition=Q(by__isnull=False), name="event_by"),
+            # The loss report (inventory/losses.py) and its change stamp, read index-only:
+            # the losses alone (a fraction of a percent of the events), with what the report
+            # counts, so neither visits the table's pages.
+            models.Index(
+                fields=["school", "at"],
+                include=["device", "circumstance", "place", "id"],
+                condition=Q(kind__in=["lost", "stolen"]),
+                name="event_losses",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1165,6 +1165,8 @@ NOT_EVIDENCE = {
     "googlesync.services.run_finish": "the run's record",
     "googlesync.tasks.progress_key": "a cache key",
     "googlesync.tasks.sync_all_districts": "queues runs; each run is a path",
+    "googlesync.services.count_aue": "the reports' AUE tally; readiness reads the devices",
+    "googlesync.tasks.count_aue_all_districts": "the reports' AUE tally; readiness reads devices",
     "googlesync.actions.google_record": "reads Google's record",
     "googlesync.actions.google_disable": "Google's status and the device's history, not its status",
     "googlesync.actions.google_reenable": "Google's status and the device's history",

@@ -22,9 +22,9 @@ from schools import scale
 from schools.models import District
 from schools.scoping import outside_scope
 
-# Order matters: initiatives before PD and stakeholders, which link sessions and surveys
-# to them.
-BUILDERS = ["equity", "initiatives", "pd", "stakeholders"]
+# Order matters: googlesync after equity, whose devices it counts; initiatives before PD
+# and stakeholders, which link sessions and surveys to them.
+BUILDERS = ["equity", "googlesync", "initiatives", "pd", "stakeholders"]
 # Run once the data is written (``--no-readiness`` skips them): the readiness district job.
 FINISHERS = ["readiness"]
 

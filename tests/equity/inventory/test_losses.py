@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -88,3 +88,48 @@ def test_the_tech_home_counts_this_months_losses(login, tech, cedar):
     content = login(tech).get(reverse("today:home")).content.decode()
     section = content.split("Lost this month, by circumstance")[1].split("</section>")[0]
     assert "Left on public transit" in section and "Stolen" in section
+
+
+def test_the_kept_report_is_the_counted_one_until_a_loss_is_added(
+    login, district_admin, district, cedar, maple, tech
+):
+    """The district report is kept under the losses' change stamp: read again it equals the
+    direct count without counting; a new loss (at any school, in any year), another time
+    zone or another set of schools is counted afresh."""
+    from equity.inventory.losses import count_losses, loss_report
+    from schools.models import School
+
+    client = login(district_admin)
+    url = reverse("equity:district_losses", args=[district.pk])
+    schools = School.objects.filter(district=district)
+    _lose(cedar, tech, place="Bus 1", year=2025)
+    _lose(maple, tech, circumstance="damaged", place="Gym", year=2026)
+    _lose(maple, tech, stolen=True, year=2026)
+
+    client.get(url)
+    with CaptureQueriesContext(connection) as kept:
+        response = client.get(url)
+    assert response.context["report"] == count_losses(schools)
+    assert not [q for q in kept if "EXTRACT" in q["sql"].upper()], "counted again"
+
+    for school, year in ((cedar, 2026), (maple, 2019), (cedar, None)):
+        _lose(school, tech, place="Bus 1", year=year)
+        with CaptureQueriesContext(connection) as counted:
+            response = client.get(url)
+        assert [q for q in counted if "EXTRACT" in q["sql"].upper()]
+        assert response.context["report"] == count_losses(schools)
+        assert 2026 in response.context["report"].years
+
+    # The years are the district's: another zone is another report.
+    late = datetime(2027, 12, 31, 23, 0, tzinfo=UTC)  # 2028 in Kiritimati (UTC+14)
+    services.device_report_missing(
+        device=DeviceFactory(school=cedar), by=tech, circumstance="other", at=late
+    )
+    with timezone.override("Pacific/Kiritimati"):
+        assert loss_report(schools) == count_losses(schools)
+        assert 2028 in loss_report(schools).years
+    assert loss_report(schools) == count_losses(schools)
+    assert 2027 in loss_report(schools).years
+    # One school's report is not the district's.
+    assert loss_report(schools.filter(pk=cedar.pk)) == count_losses(schools.filter(pk=cedar.pk))
+    assert loss_report(schools.none()) == count_losses(schools.none())
