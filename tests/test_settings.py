@@ -316,3 +316,16 @@ def test_the_readme_lists_every_variable_the_settings_read():
     readme = (ROOT / "README.md").read_text()
     missing = sorted(v for v in read if f"`{v}`" not in readme)
     assert not missing, f"add these to the README's table of variables: {missing}"
+
+
+@pytest.mark.django_db
+def test_the_apps_postgresql_connections_run_without_jit():
+    """A page's query crosses the JIT cost threshold only in a large district, and then
+    compiles for longer than it runs (config/settings.py)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("JIT is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
