@@ -202,3 +202,24 @@ def test_a_oneroster_1_2_bundle_takes_roles_from_roles_csv(sync, csv_source):
     assert (out["students_created"], out["staff_created"]) == (1, 1)
     assert Student.objects.get().local_id == "1001"
     assert StaffMember.objects.get().full_name == "Ada Lovelace"
+
+
+def test_staff_left_out_are_marked_inactive_from_the_staged_set(sync, csv_source, roster, maple):
+    """Every member the roster leaves out is marked inactive (never deleted), by a statement
+    over the staged leavers: their ids never come into Python and go back as parameters, so
+    the run's memory does not grow with the number of leavers."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import StaffMemberFactory
+
+    sync(data=bundle(roster), apply=True)
+    typed = StaffMemberFactory.create_batch(40, school=maple)  # typed by hand, not in the SIS
+    with CaptureQueriesContext(connection) as queries:
+        code, out, _err = sync(data=bundle(roster), apply=True)
+    assert code == 0 and out["applied"]
+    assert StaffMember.objects.filter(pk__in=[s.pk for s in typed], active=False).count() == 40
+    assert StaffMember.objects.filter(active=True).count() == 3
+    marking = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "schools_staffmember"')]
+    assert marking and all("SELECT id FROM" in sql for sql in marking)
+    assert not [sql for sql in marking if str(typed[-1].pk) in sql]
