@@ -80,7 +80,7 @@ class _QueueAfterCommit:
         self.district_id = district_id
 
     def __call__(self) -> None:
-        queue(self.district_id)
+        queue(self.district_id, first=False)
 
 
 def note_changed(district_ids) -> None:
@@ -108,10 +108,11 @@ def note_schools_changed(school_ids) -> None:
         note_changed(set(School.unscoped.filter(pk__in=ids).values_list("district_id", flat=True)))
 
 
-def queue(district_id: int, *, now=None) -> bool:
+def queue(district_id: int, *, first: bool = True, now=None) -> bool:
     """Mark the district's report stale and queue its count, unless one is already queued
-    (and not lost). A district never counted gets its row (figures empty) and its first
-    count. True when a count was queued."""
+    (and not lost). With ``first`` (the page), a district never counted gets its row
+    (figures empty) and its first count; a PD write (``first=False``) leaves such a district
+    alone: nobody reads its summary yet. True when a count was queued."""
     from .tasks import refresh_district_report
 
     now = now or timezone.now()
@@ -121,13 +122,16 @@ def queue(district_id: int, *, now=None) -> bool:
             Q(stale_since__isnull=True) | Q(stale_since__lt=lost), district_id=district_id
         ).update(stale_since=now)
         if not marked:
-            if DistrictPDReport.unscoped.filter(district_id=district_id).exists():
+            if not first or DistrictPDReport.unscoped.filter(district_id=district_id).exists():
                 return False  # already queued
             _, created = DistrictPDReport.unscoped.get_or_create(
                 district_id=district_id, defaults={"stale_since": now}
             )
             if not created:
                 return False  # another request queued it meanwhile
+            # The first count: nothing to wait for.
+            send(refresh_district_report.name, [district_id], countdown=0)
+            return True
     # Sent, or held (core.PendingTask) while the broker is down: the page says which.
     send(refresh_district_report.name, [district_id], countdown=debounce_seconds())
     return True

@@ -441,3 +441,14 @@ def test_the_count_waits_for_a_writer_of_the_district(row_locks, maple):
     report = DistrictPDReport.objects.get(district_id=district_id)
     assert report.figures["summary"]["staff"] == 2 and report.figures["summary"]["no_pd"] == 0
     row_locks.assert_taken("pd.summary:refresh")
+
+
+def test_a_write_leaves_a_district_never_asked_for_alone(
+    district, maple, coach, today, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        _log(maple, coach, today, [StaffMemberFactory(school=maple)])
+    assert [c.district_id for c in callbacks if isinstance(c, summary._QueueAfterCommit)] == [
+        district.pk
+    ]
+    assert not DistrictPDReport.objects.exists()
