@@ -422,6 +422,8 @@ def reports(request):
             "kept_since": scope.kept_since,
             "summary_row": scope.summary,
             "summarised": scope.summarised,
+            # Read directly while the district's first count is queued (or running).
+            "first_count": bool(scope.district_id) and not scope.summarised,
             # Asked only when a count waits: is it held for a stopped job queue?
             "refresh_held": bool(scope.summary and scope.summary.stale_since)
             and report_summary.is_held(scope.district_id),
