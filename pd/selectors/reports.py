@@ -7,7 +7,10 @@ grouped over every attendance or feedback row of the schools, and the one the pa
 when the districts' figures are kept (pd.hours: ``StaffHours`` and ``LeaderReach`` for the
 twelve months kept, ``SessionTally`` and ``FeedbackTally`` per session, for any period),
 grouped over a row per person or per session instead. A district never counted (no
-``HoursWindow``) is read directly.
+``HoursWindow``) is read directly. A district admin's whole-district report, with no school
+or period chosen, reads a third time: the district's summary (pd/summary.py), one row of
+these figures counted by a job, which tests/pd/test_summary.py holds equal to the direct
+reading.
 
 Why one long module: each figure's direct reading sits beside its kept reading, so a reader
 (and tests/pd/test_tallies.py) sees the two rules side by side; split, they would drift."""
