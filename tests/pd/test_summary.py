@@ -387,7 +387,8 @@ def test_the_district_report_reads_its_summary_at_a_constant_cost(
 @pytest.mark.django_db(transaction=True)
 def test_the_count_waits_for_a_writer_of_the_district(row_locks, maple):
     """A check-in holds the district's PD writer lock until it commits; a count started
-    meanwhile waits for it (it would otherwise read the session's tally half rewritten), and
+    meanwhile waits for it (its figures are all of one moment, not some before the check-in
+    and some after), and
     counts the check-in. Two connections, the writer held open until the count waits."""
     import threading
 
@@ -452,3 +453,31 @@ def test_a_write_leaves_a_district_never_asked_for_alone(
         district.pk
     ]
     assert not DistrictPDReport.objects.exists()
+
+
+def test_the_next_count_rewrites_only_what_changed(district, counted, maple, coach, today):
+    """A person who left drops out of the staff table, a renamed school and new hours show,
+    and an unchanged line is not rewritten (its row version stays on PostgreSQL)."""
+    people = list(DistrictPDStaffRow.objects.filter(district=district).order_by("pk"))
+    leaving, staying = people[0], people[-1]
+    leaving.staff.active = False
+    leaving.staff.save()
+    School.objects.filter(pk=maple.pk).update(name="Maple Grove Elementary")
+    _log(maple, coach, today, [StaffMemberFactory(school=maple)])
+
+    def version(pk):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT xmin::text FROM pd_districtpdstaffrow WHERE staff_id = %s", [pk])
+            return cursor.fetchone()[0]
+
+    untouched = [r.pk for r in people if r.school_id != maple.pk and r.pk != leaving.pk]
+    before = {pk: version(pk) for pk in untouched} if connection.vendor == "postgresql" else {}
+    assert untouched
+    summary.refresh(district.pk)
+    assert_summary_is_direct(district)
+    assert not DistrictPDStaffRow.objects.filter(pk=leaving.pk).exists()
+    assert DistrictPDStaffRow.objects.filter(pk=staying.pk).exists()
+    assert set(
+        DistrictPDStaffRow.objects.filter(school=maple).values_list("school_name", flat=True)
+    ) == {"Maple Grove Elementary"}
+    assert before == {pk: version(pk) for pk in before}
