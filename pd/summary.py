@@ -53,7 +53,7 @@ LOST_AFTER = timedelta(minutes=15)
 
 
 def debounce_seconds() -> int:
-    return int(getattr(settings, "PD_REPORT_DEBOUNCE_SECONDS", 60))
+    return settings.PD_REPORT_DEBOUNCE_SECONDS
 
 
 def whole_district(access, roles) -> int | None:
