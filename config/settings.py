@@ -453,6 +453,9 @@ CELERY_BEAT_SCHEDULE: dict = {
 # After evidence changes, readiness waits this long before recomputing the district, so a
 # burst of edits or an import is computed once (readiness/services.py, note_change).
 READINESS_DEBOUNCE_SECONDS = env.int("READINESS_DEBOUNCE_SECONDS", default=120)
+# After a PD change, the district admin's PD report summary is counted again this much later
+# (pd/summary.py): a session's thirty check-ins are counted once.
+PD_REPORT_DEBOUNCE_SECONDS = env.int("PD_REPORT_DEBOUNCE_SECONDS", default=60)
 
 # --- Security -----------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -48,12 +48,22 @@ from .models import (
     SessionTally,
     StaffHours,
 )
+from .summary import note_changed
 
 WINDOW_DAYS = 365
 BATCH = 5000
 
 
 def _one_writer(district_ids: Iterable[int | None]) -> None:
+    """Take the districts' writer lock (``_lock``) for a write of PD figures, and note the
+    change: after the commit, the districts' report summary is counted again
+    (pd/summary.py, debounced). Call it inside a transaction (the write's own)."""
+    ids = {d for d in district_ids if d is not None}
+    _lock(ids)
+    note_changed(ids)
+
+
+def _lock(district_ids: Iterable[int | None]) -> None:
     """Wait until no other transaction rewrites these districts' kept PD figures. Every
     writer deletes rows and counts them again: two check-ins at one session at once would
     each miss the other's attendance in their count, and the second insert would break the
@@ -150,8 +160,9 @@ def _write_reach(people: Q, until: date) -> None:
 
 @transaction.atomic
 def keep_window(*, district_id: int, until: date, now=None) -> HoursWindow:
-    """Every staff member of the district counted again over the 365 days to ``until``."""
-    _one_writer([district_id])
+    """Every staff member of the district counted again over the 365 days to ``until``
+    (the caller counts the report summary after it: pd.tasks.move_hours_windows)."""
+    _lock([district_id])
     people = Q(staff__school__district_id=district_id)
     StaffHours.unscoped.filter(people).delete()
     _write(_tallies(people, until))

@@ -587,3 +587,7 @@ class PDNeedsChoice(models.Model):
 
     def __str__(self) -> str:
         return self.get_topic_display()
+
+
+# The district-wide report, summarised (pd/summary.py); its own module for size.
+from .report_models import DistrictPDReport, DistrictPDStaffRow  # noqa: E402,F401

@@ -23,11 +23,13 @@ from django.utils.formats import date_format
 
 from schools.scale import ScaleContext
 
+from . import summary
 from .demo import SESSIONS, WHY_LEADER, WILL_APPLY
 from .hours import keep_window
 from .models import (
     Attendance,
     AttendanceStatus,
+    DistrictPDStaffRow,
     Feedback,
     FeedbackTally,
     Format,
@@ -274,3 +276,6 @@ def build(ctx: ScaleContext) -> None:
     ctx.analyze(*TABLES)
     keep_window(district_id=ctx.district.pk, until=timezone.localdate())
     ctx.analyze(StaffHours, LeaderReach, SessionTally, FeedbackTally)
+    # The district admin's report reads its summary (pd/summary.py), counted over them.
+    summary.refresh(ctx.district.pk)
+    ctx.analyze(DistrictPDStaffRow)

@@ -30,6 +30,7 @@ from schools.signals import evidence_changed
 from schools.web import absolute_url
 
 from . import hours as kept_hours
+from . import summary as report_summary
 from .models import (
     CODE_ATTEMPTS,
     CODE_LIFETIME,
@@ -305,6 +306,8 @@ def session_update(
     if changes.keys() & CREDIT_FIELDS:
         kept_hours.sessions_changed([session.pk])
     gone = {s.pk for s in old_schools}
+    # Any edit may move a figure of the district report (a format, a school taking part).
+    report_summary.note_schools_changed(_school_ids(session) | gone)
     evidence_changed.send(sender=PDSession, school_ids=_school_ids(session) | gone)
     return _log(session=session, by=by, changes=by_school)
 
@@ -745,6 +748,7 @@ def poll_create(*, school: School, period: str, opens_on: date, closes_on: date,
     poll = PDNeedsPoll.objects.create(
         school=school, period=period, opens_on=opens_on, closes_on=closes_on, created_by=by
     )
+    report_summary.note_changed([school.district_id])
     evidence_changed.send(sender=PDNeedsPoll, school_ids=[school.pk])
     return poll
 
@@ -768,4 +772,5 @@ def poll_answer(*, poll: PDNeedsPoll, topics: Iterable[str], other: str = "") ->
             poll=poll, other=other, submitted_on=timezone.localdate()
         )
         PDNeedsChoice.objects.bulk_create(PDNeedsChoice(response=response, topic=t) for t in topics)
+        report_summary.note_changed([poll.school.district_id])
     return response

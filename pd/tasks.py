@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from schools.scoping import outside_scope
 
-from . import services
+from . import services, summary
 from .hours import keep_window
 from .models import PDSession
 
@@ -42,11 +42,20 @@ def _today_in(time_zone: str, now=None):
 @shared_task
 def move_hours_windows() -> int:
     """Each night: every district's kept PD hours counted over the 365 days to its today
-    (pd.hours.keep_window); the reports page shows when. Returns the districts counted."""
+    (pd.hours.keep_window), then its report summary (pd.summary.refresh); the reports page
+    shows when. Returns the districts counted."""
     from schools.models import District
 
     now = timezone.now()
     districts = list(District.objects.values_list("pk", "time_zone"))
     for district_id, zone in districts:
         keep_window(district_id=district_id, until=_today_in(zone, now), now=now)
+        summary.refresh(district_id, now=now)
     return len(districts)
+
+
+@shared_task(acks_late=True)
+def refresh_district_report(district_id: int) -> bool:
+    """Count a district's PD report summary again (pd/summary.py): queued, debounced, by
+    the PD writes. Idempotent: a count run twice stores the same figures."""
+    return summary.refresh(district_id) is not None

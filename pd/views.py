@@ -32,6 +32,7 @@ from schools.scoping import scoped_object
 from schools.web import absolute_url, qr_svg
 
 from . import selectors, services
+from . import summary as report_summary
 from .filters import SessionFilter
 from .forms import (
     AddAttendeesForm,
@@ -391,7 +392,11 @@ def reports(request):
         school=data.get("school"),
         since=data.get("since"),
         until=data.get("until"),
+        district_id=report_summary.whole_district(request.access, can_use_pd.roles),
     )
+    if scope.district_id and not scope.summarised:
+        # Never counted: read directly this time, and its first count is queued.
+        report_summary.queue(scope.district_id)
     export = request.GET.get("export")
     refused = bool(export) and form.is_bound and not form.is_valid()
     if export == "hours" and not refused:
@@ -415,6 +420,13 @@ def reports(request):
             "form": form,
             "period": scope.period,
             "kept_since": scope.kept_since,
+            "summary_row": scope.summary,
+            "summarised": scope.summarised,
+            # Read directly while the district's first count is queued (or running).
+            "first_count": bool(scope.district_id) and not scope.summarised,
+            # Asked only when a count waits: is it held for a stopped job queue?
+            "refresh_held": bool(scope.summary and scope.summary.stale_since)
+            and report_summary.is_held(scope.district_id),
             "school": scope.school,
             "summary": report.summary,
             "page": page,
@@ -426,6 +438,7 @@ def reports(request):
             "mix": report.mix,
             "reach": report.reach,
             "leaders_shown": report.reach["leaders"][: selectors.LEADERS_SHOWN],
+            "leaders_total": report.reach.get("leaders_total", len(report.reach["leaders"])),
             "staff_count": report.shown_count,
             "feedback": report.feedback,
             "needs": report.needs,

@@ -66,6 +66,10 @@ LOCK_TESTS: dict[str, list[str]] = {
         "tests/pd/test_locks.py::"
         "test_the_nightly_recount_and_feedback_recount_take_the_districts_lock"
     ],
+    # The district report's summary (pd/summary.py) is counted under the same lock.
+    "pd.summary:refresh": [
+        "tests/pd/test_summary.py::test_the_count_waits_for_a_writer_of_the_district"
+    ],
     "pd.hours:feedback_tallied": [
         "tests/pd/test_locks.py::"
         "test_the_nightly_recount_and_feedback_recount_take_the_districts_lock"

@@ -7,7 +7,10 @@ grouped over every attendance or feedback row of the schools, and the one the pa
 when the districts' figures are kept (pd.hours: ``StaffHours`` and ``LeaderReach`` for the
 twelve months kept, ``SessionTally`` and ``FeedbackTally`` per session, for any period),
 grouped over a row per person or per session instead. A district never counted (no
-``HoursWindow``) is read directly.
+``HoursWindow``) is read directly. A district admin's whole-district report, with no school
+or period chosen, reads a third time: the district's summary (pd/summary.py), one row of
+these figures counted by a job, which tests/pd/test_summary.py holds equal to the direct
+reading.
 
 Why one long module: each figure's direct reading sits beside its kept reading, so a reader
 (and tests/pd/test_tallies.py) sees the two rules side by side; split, they would drift."""
@@ -39,6 +42,7 @@ from django.utils.formats import date_format
 from schools.exports import CsvColumn, CsvTable, column_values
 from schools.models import TEACHING_POSITIONS, District, Position, School, StaffMember
 
+from .. import summary as report_summary
 from ..models import (
     Attendance,
     AttendanceStatus,
@@ -52,6 +56,7 @@ from ..models import (
     PDSession,
     SessionTally,
 )
+from ..report_models import DistrictPDReport
 
 YEAR_DAYS = 365
 ZERO = Decimal(0)
@@ -513,37 +518,66 @@ class ReportScope:
     # for any period, and the reach reads LeaderReach over the kept twelve months.
     schools: object = None
     tallied: bool = False
+    # The district-wide report of a district admin (no school or period chosen): the
+    # district, and its summary row (pd/summary.py) when it has one; when that row has been
+    # counted (``summarised``), every figure below is read from it.
+    district_id: int | None = None
+    summary: DistrictPDReport | None = None
+
+    @property
+    def summarised(self) -> bool:
+        return self.summary is not None and self.summary.refreshed_at is not None
 
     def months(self) -> list[tuple[date, Decimal]]:
+        if self.summarised:
+            return report_summary.months(self.summary)
         if self.tallied:
             return tallied_hours_by_month(self.schools, self.period)
         return hours_by_month(self.staff, self.period)
 
     def mix(self) -> list[dict]:
+        if self.summarised:
+            return report_summary.mix(self.summary)
         if self.tallied:
             return tallied_format_mix(self.schools, self.period)
         return format_mix(self.staff, self.period)
 
-    def reach(self) -> dict:
+    def reach(self, *, every_leader: bool = False) -> dict:
+        """Sessions led and colleagues reached; the summary's page figures list the first
+        ``LEADERS_SHOWN`` leaders unless ``every_leader`` (the CSV)."""
+        if self.summarised:
+            return report_summary.reach(self.summary, every_leader=every_leader)
         if self.kept_since is not None:
             return kept_leader_reach(self.schools, self.sessions, self.period)
         return leader_reach(self.staff, self.sessions, self.period)
 
     def feedback(self) -> list[dict]:
+        if self.summarised:
+            return report_summary.feedback(self.summary)
         if self.tallied:
             return tallied_feedback_by_format(self.sessions, self.period)
         return feedback_by_format(self.sessions, self.period)
 
     def staff_hours(self):
-        """The staff with their PD in the period: kept, or summed from attendance."""
+        """The staff with their PD in the period: summarised, kept, or summed from
+        attendance."""
+        if self.summarised:
+            return report_summary.staff_rows(self.summary)
         if self.kept_since is not None:
             return kept_staff_hours(self.staff)
         return staff_hours(self.staff, self.period)
 
     def hours_summary(self) -> HoursSummary:
+        if self.summarised:
+            return HoursSummary(**report_summary.hours_summary_fields(self.summary))
         if self.kept_since is not None:
             return kept_hours_summary(self.staff)
         return hours_summary(self.staff, self.period)
+
+    def needs(self) -> list[dict]:
+        if self.summarised:
+            return report_summary.needs(self.summary)
+        return needs_ranked(self.polls)
 
 
 def report_scope(
@@ -554,11 +588,34 @@ def report_scope(
     since: date | None = None,
     until: date | None = None,
     today: date | None = None,
+    district_id: int | None = None,
 ) -> ReportScope:
     """The report over ``schools`` (the schools whose PD the person works with) and their
     ``sessions``, narrowed to ``school`` when one is chosen. The period runs from ``since``
-    to ``until`` (today by default), a year when ``since`` is missing or after ``until``."""
+    to ``until`` (today by default), a year when ``since`` is missing or after ``until``.
+
+    ``district_id``: ``schools`` are exactly that district's (pd.summary.whole_district);
+    with no school or period chosen the report is then read from the district's summary
+    (one query) once it has been counted."""
     chosen = schools.filter(pk=school.pk) if school else schools
+    summary = None
+    if district_id is None or school or since or until:
+        district_id = None
+    else:
+        summary = DistrictPDReport.objects.defer("leaders").filter(district_id=district_id).first()
+    if summary is not None and summary.refreshed_at is not None:
+        period = Period(since=summary.since, until=summary.until)
+        return ReportScope(
+            period=period,
+            school=None,
+            staff=StaffMember.objects.filter(school__in=chosen),
+            sessions=sessions,
+            polls=polls_in(PDNeedsPoll.objects.filter(school__in=chosen), period),
+            schools=chosen,
+            tallied=True,
+            district_id=district_id,
+            summary=summary,
+        )
     kept_since = None
     # The kept windows of the districts of these schools (one query): every district counted
     # means the tallies are whole; one window for all, and no period asked for, means the
@@ -589,13 +646,17 @@ def report_scope(
         kept_since=kept_since,
         schools=chosen,
         tallied=tallied,
+        district_id=district_id,
+        summary=summary,
     )
 
 
 def report_rows(scope: ReportScope, show: str = "all"):
     """The staff table: everyone, those below the target, or those with no PD at all, the
-    fewest hours first (lazy: the page shows a page of it)."""
+    fewest hours first (lazy: the page shows a page of it), each with its ``school_name``."""
     rows = scope.staff_hours().order_by("hours", "full_name", "pk")
+    if not scope.summarised:
+        rows = rows.annotate(school_name=F("school__name"))
     if show == "below":
         return rows.filter(below_target=True)
     if show == "none":
@@ -646,7 +707,7 @@ def report(scope: ReportScope, *, show: str = "all") -> Report:
         mix=scope.mix(),
         reach=scope.reach(),
         feedback=scope.feedback(),
-        needs=needs_ranked(scope.polls),
+        needs=scope.needs(),
     )
 
 
@@ -654,7 +715,12 @@ def hours_export(scope: ReportScope):
     """The staff table as a CSV: (filename, columns, rows), every cell an expression of the
     query, so PostgreSQL writes the file (``schools.exports.queryset_csv_response``)."""
     period = scope.period
-    rows = scope.staff_hours().order_by("school__name", "full_name", "pk")
+    # The summary's rows carry the school's name, code and the target (its period is a
+    # year: target × 1); the others reach them through the school and district.
+    kept = scope.summarised
+    rows = scope.staff_hours().order_by(
+        "school_name" if kept else "school__name", "full_name", "pk"
+    )
     position = Case(
         *[When(position=value, then=Value(str(label))) for value, label in Position.choices],
         default=F("position"),
@@ -663,7 +729,7 @@ def hours_export(scope: ReportScope):
     columns = [
         CsvColumn("Staff", "full_name"),
         CsvColumn("E-mail", "email"),
-        CsvColumn("School", "school__code"),
+        CsvColumn("School", "school_code" if kept else "school__code"),
         CsvColumn("Position", position),
         CsvColumn("Hours", "hours"),
         CsvColumn("Sessions", "sessions"),
@@ -673,7 +739,7 @@ def hours_export(scope: ReportScope):
             "Target for the period",
             Round(
                 ExpressionWrapper(
-                    F("school__district__pd_hour_target")
+                    F("target" if kept else "school__district__pd_hour_target")
                     * Value(
                         period.target_factor,
                         output_field=DecimalField(max_digits=12, decimal_places=8),
@@ -705,7 +771,7 @@ def report_export(scope: ReportScope, kind: str) -> CsvTable | None:
         filename, columns, rows = hours_export(scope)
         return CsvTable(filename, [c.header for c in columns], column_values(rows, columns))
     if kind == "leaders":
-        reach = scope.reach()
+        reach = scope.reach(every_leader=True)
         rows = [
             ["Learning Leader", r["name"], r["sessions"], r["colleagues"], r["hours"]]
             for r in reach["leaders"]
@@ -737,6 +803,6 @@ def report_export(scope: ReportScope, kind: str) -> CsvTable | None:
         return CsvTable(
             f"pd-needs-{stamp}.csv",
             ["Rank", "Need", "Answers"],
-            [[i, r["label"], r["answers"]] for i, r in enumerate(needs_ranked(scope.polls), 1)],
+            [[i, r["label"], r["answers"]] for i, r in enumerate(scope.needs(), 1)],
         )
     return None

@@ -1081,6 +1081,7 @@ NOT_EVIDENCE = {
     "pd.tasks.send_feedback_requests": "sends e-mails; the feedback comes later",
     "pd.tasks.move_hours_windows": "the reports' kept PD hours; readiness reads attendance",
     "command:keep_pd_hours": "the reports' kept PD hours; readiness reads attendance",
+    "pd.tasks.refresh_district_report": "the PD report's summary; readiness reads attendance",
     # stakeholders
     "stakeholders.services.copy_starter": "a step of survey_create, which marks the district",
     "stakeholders.services.invitation_by_token": READS,
