@@ -460,7 +460,7 @@ def send_dpa_reminder(*, district_id: int, today: date) -> int:
         )
         if not apps or not recipients:
             return 0
-        district = District.objects.get(pk=district_id)
+        district = District.unscoped.get(pk=district_id)
         context = {
             "district": district,
             "apps": apps,

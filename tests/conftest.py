@@ -25,6 +25,41 @@ def _scopes_disabled_in_test_bodies():
         yield
 
 
+def _worker_scope(sender=None, task_id=None, task=None, **kwargs):
+    """A task runs as a worker runs it, whatever called it: scopes enforced, no district or
+    school. In the suite tasks run in-process (eager), inside a test body (scopes disabled)
+    or a request (the user's scope), where a task reading a scoped manager would pass and
+    then fail every night on the worker."""
+    from django_scopes import scope
+
+    stack = _TASK_SCOPES.setdefault(task_id, [])
+    context = scope()
+    context.__enter__()
+    stack.append(context)
+
+
+def _worker_scope_end(sender=None, task_id=None, **kwargs):
+    stack = _TASK_SCOPES.get(task_id)
+    if stack:
+        stack.pop().__exit__(None, None, None)
+        if not stack:
+            del _TASK_SCOPES[task_id]
+
+
+_TASK_SCOPES: dict = {}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _tasks_run_without_a_scope():
+    from celery.signals import task_postrun, task_prerun
+
+    task_prerun.connect(_worker_scope, weak=False)
+    task_postrun.connect(_worker_scope_end, weak=False)
+    yield
+    task_prerun.disconnect(_worker_scope)
+    task_postrun.disconnect(_worker_scope_end)
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     # Cached aggregates (equity.inventory.coverage.coverage_summary) must not outlive a test's rows:
