@@ -1,6 +1,6 @@
 """Writes of the schools app: validate, then save in one transaction."""
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from .models import GRADE_BANDS, District, School, StaffMember
@@ -43,23 +43,37 @@ def enrollment_from_roster(*, school_ids, bands: dict[int, dict[str, int]], at) 
     where the school's typed figures override the roster. Only schools whose figures
     change are written; their ids."""
     names = [name for name, *_ in GRADE_BANDS]
-    changed = []
-    schools = School.unscoped.filter(pk__in=school_ids, enrollment_override=False).only(
+    changed: list[tuple] = []
+    current = School.unscoped.filter(pk__in=school_ids, enrollment_override=False).values_list(
         "pk", "enrollment_synced_at", *names
     )
-    for school in schools:
-        counts = bands.get(school.pk, {})
-        wanted = {name: counts.get(name, 0) for name in names}
-        if school.enrollment_synced_at and all(getattr(school, n) == v for n, v in wanted.items()):
+    for pk, synced_at, *figures in current.iterator(chunk_size=2000):
+        counts = bands.get(pk, {})
+        wanted = [counts.get(name, 0) for name in names]
+        if synced_at and figures == wanted:
             continue
-        for name, value in wanted.items():
-            setattr(school, name, value)
-        school.enrollment_synced_at = at
-        changed.append(school)
+        changed.append((pk, *wanted))
+    for start in range(0, len(changed), 500):
+        _set_enrollment(changed[start : start + 500], names, at)
     if changed:
-        School.unscoped.bulk_update(changed, [*names, "enrollment_synced_at"], batch_size=500)
-        evidence_changed.send(sender=School, school_ids=[s.pk for s in changed])
-    return [s.pk for s in changed]
+        evidence_changed.send(sender=School, school_ids=[row[0] for row in changed])
+    return [row[0] for row in changed]
+
+
+def _set_enrollment(rows: list[tuple], names: list[str], at) -> None:
+    """One ``UPDATE ... FROM (VALUES ...)`` for a batch of (school id, *figures). Django's
+    bulk_update builds a CASE expression per field and school: at 1,802 schools it was the
+    roster run's Python memory peak (13 MiB of expression objects)."""
+    quote = connection.ops.quote_name
+    table = quote(School._meta.db_table)
+    sets = ", ".join(f"{quote(name)} = v.column{i + 2}" for i, name in enumerate(names))
+    row = "(" + ", ".join(["%s"] * (len(names) + 1)) + ")"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {sets}, {quote('enrollment_synced_at')} = %s "  # noqa: S608
+            f"FROM (VALUES {', '.join([row] * len(rows))}) AS v WHERE {table}.id = v.column1",
+            [connection.ops.adapt_datetimefield_value(at), *(v for r in rows for v in r)],
+        )
 
 
 @transaction.atomic
