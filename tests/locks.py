@@ -119,3 +119,24 @@ def install(locks: RowLocks, monkeypatch) -> None:
 
     monkeypatch.setattr(QuerySet, "select_for_update", recorded_select_for_update)
     monkeypatch.setattr(CursorWrapper, "_execute_with_wrappers", recorded_execute)
+
+
+def wait_for_a_lock_wait(what: str, timeout: float = 60) -> None:
+    """Return once some session of the test database waits on a lock (PostgreSQL): the
+    second of two concurrent writers has reached the first's lock. ``what`` names the
+    writer in the failure."""
+    import time as clock
+
+    from django.db import connection
+
+    deadline = clock.monotonic() + timeout
+    while clock.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return
+        clock.sleep(0.05)
+    raise AssertionError(f"the second {what} never waited for the first")

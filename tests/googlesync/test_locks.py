@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from googlesync import services
 from googlesync.models import AueTally
 from tests.factories import DeviceFactory, DeviceModelFactory
+from tests.locks import wait_for_a_lock_wait
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,7 +54,7 @@ def test_two_counts_at_once_leave_one_tally(row_locks, district, maple, cedar):
         assert first_done.wait(60)
         b = threading.Thread(target=second)
         b.start()
-        _wait_for_a_lock_wait()  # the second waits on the first's lock
+        wait_for_a_lock_wait("count")  # the second waits on the first's lock
         release.set()
         a.join(60)
         b.join(60)
@@ -66,19 +67,3 @@ def test_two_counts_at_once_leave_one_tally(row_locks, district, maple, cedar):
     assert rows == {(maple.pk, date(2027, 6, 1), 2), (cedar.pk, date(2027, 6, 1), 2)}
     assert AueTally.objects.count() == 2
     row_locks.assert_taken("googlesync.services:count_aue")
-
-
-def _wait_for_a_lock_wait(timeout: float = 60) -> None:
-    import time as clock
-
-    deadline = clock.monotonic() + timeout
-    while clock.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database()"
-            )
-            if cursor.fetchone()[0]:
-                return
-        clock.sleep(0.05)
-    raise AssertionError("the second count never waited for the first")

@@ -18,6 +18,7 @@ from pd.models import (
     PDSessionChange,
 )
 from tests.factories import AttendanceFactory, PDSessionFactory, StaffMemberFactory
+from tests.locks import wait_for_a_lock_wait
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -129,7 +130,7 @@ def test_two_check_ins_at_once_are_both_counted_in_the_sessions_tally(row_locks,
         assert first_done.wait(60)
         b = threading.Thread(target=second)
         b.start()
-        _wait_for_a_lock_wait()  # the second waits on the first's lock
+        wait_for_a_lock_wait("check-in")  # the second waits on the first's lock
         release.set()
         a.join(60)
         b.join(60)
@@ -142,24 +143,6 @@ def test_two_check_ins_at_once_are_both_counted_in_the_sessions_tally(row_locks,
     assert tally.attended == 2 == Attendance.objects.filter(session=session).count()
     row_locks.assert_taken("pd.hours:sessions_tallied")
     row_locks.assert_taken("pd.hours:staff_changed")
-
-
-def _wait_for_a_lock_wait(timeout: float = 60) -> None:
-    import time as clock
-
-    from django.db import connection
-
-    deadline = clock.monotonic() + timeout
-    while clock.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database()"
-            )
-            if cursor.fetchone()[0]:
-                return
-        clock.sleep(0.05)
-    raise AssertionError("the second check-in never waited for the first")
 
 
 def test_the_nightly_recount_and_feedback_recount_take_the_districts_lock(
