@@ -394,7 +394,7 @@ def test_the_count_waits_for_a_writer_of_the_district(row_locks, maple):
 
     from django.db import transaction
 
-    from tests.pd.test_locks import _wait_for_a_lock_wait
+    from tests.locks import wait_for_a_lock_wait
 
     district_id = maple.district_id
     session = PDSessionFactory(schools=[maple], checkin_mode=CheckinMode.OPEN)
@@ -433,7 +433,7 @@ def test_the_count_waits_for_a_writer_of_the_district(row_locks, maple):
     b = threading.Thread(target=count)
     b.start()
     if connection.vendor == "postgresql":  # the count waits on the writer's lock
-        _wait_for_a_lock_wait()
+        wait_for_a_lock_wait("summary count (after the check-in)")
         assert b.is_alive()
     release.set()
     a.join(60)
