@@ -69,6 +69,41 @@ def enqueue(task, *args) -> None:
     transaction.on_commit(lambda: send(name, arguments))
 
 
+class PerDistrictCallback:
+    """The on-commit callback ``once_per_district_after_commit`` registers: ``callback``
+    for one district, tagged with its ``purpose`` so that later calls in the same
+    transaction find it among the connection's pending callbacks."""
+
+    def __init__(self, purpose: str, district_id: int, callback):
+        self.purpose, self.district_id, self.callback = purpose, district_id, callback
+
+    def __call__(self) -> None:
+        self.callback(self.district_id)
+
+    def __repr__(self) -> str:
+        return f"<PerDistrictCallback {self.purpose} district={self.district_id}>"
+
+
+def once_per_district_after_commit(purpose: str, district_ids, callback) -> None:
+    """After the current transaction commits, ``callback(district_id)`` once per district
+    (falsy ids skipped): a transaction registers one callback per purpose and district
+    however often it calls this (a 1,000-row import registers one), a rollback runs
+    nothing, and outside an atomic block the callbacks run now. ``purpose`` names the
+    rule ("pd.summary", "readiness.change_run"): two purposes never share a callback."""
+    connection = transaction.get_connection()
+    registered = (
+        {
+            callback_.district_id
+            for _savepoints, callback_, *_ in connection.run_on_commit
+            if isinstance(callback_, PerDistrictCallback) and callback_.purpose == purpose
+        }
+        if connection.in_atomic_block
+        else set()
+    )
+    for district_id in {d for d in district_ids if d} - registered:
+        transaction.on_commit(PerDistrictCallback(purpose, district_id, callback))
+
+
 def is_pending(task, *args) -> bool:
     """Is this task held because the broker was unreachable when it was queued?"""
     return PendingTask.objects.filter(key=task_key(task.name, args)).exists()

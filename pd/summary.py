@@ -40,7 +40,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core.queue import is_pending, send
+from core.queue import is_pending, once_per_district_after_commit, send
 from schools.models import District, School
 from schools.scoping import outside_scope
 
@@ -74,32 +74,19 @@ def whole_district(access, roles) -> int | None:
 # --- noting changes and queueing the count ----------------------------------------------
 
 
-class _QueueAfterCommit:
-    """The on-commit callback that marks a district's report stale and queues its count."""
+# The rule's name among core.queue's per-district callbacks (tests find them by it).
+PURPOSE = "pd.summary"
 
-    def __init__(self, district_id: int):
-        self.district_id = district_id
 
-    def __call__(self) -> None:
-        queue(self.district_id, first=False)
+def _queue_after_commit(district_id: int) -> None:
+    """Run after the commit: mark the district's report stale and queue its count."""
+    queue(district_id, first=False)
 
 
 def note_changed(district_ids) -> None:
     """PD figures of these districts changed in the current transaction: after it commits,
     one debounced count per district (one callback per district and transaction)."""
-    connection_ = transaction.get_connection()
-    queued = (
-        {
-            getattr(callback, "district_id", None)
-            for _sids, callback, *_ in connection_.run_on_commit
-            if isinstance(callback, _QueueAfterCommit)
-        }
-        if connection_.in_atomic_block
-        else set()
-    )
-    for district_id in {d for d in district_ids if d}:
-        if district_id not in queued:
-            transaction.on_commit(_QueueAfterCommit(district_id))
+    once_per_district_after_commit(PURPOSE, district_ids, _queue_after_commit)
 
 
 def note_schools_changed(school_ids) -> None:

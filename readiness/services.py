@@ -22,7 +22,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from core.queue import enqueue, is_pending, send
+from core.queue import enqueue, is_pending, once_per_district_after_commit, send
 from schools.bulk import copy_rows
 from schools.models import District, School
 from schools.pillars import Pillar
@@ -464,19 +464,18 @@ def claim_change_run(district_id: int) -> ReadinessRun | None:
         return ReadinessRun.unscoped.create(district_id=district_id, kind=RunKind.CHANGE)
 
 
-class _QueueAfterCommit:
-    """The on-commit callback that queues one delayed run of a district."""
+# The rule's name among core.queue's per-district callbacks (tests find them by it).
+PURPOSE = "readiness.change_run"
 
-    def __init__(self, district_id: int):
-        self.district_id = district_id
 
-    def __call__(self) -> None:
-        from .tasks import compute_run
+def _queue_after_commit(district_id: int) -> None:
+    """Run after the commit: queue one delayed run of the district, unless one waits."""
+    from .tasks import compute_run
 
-        run = claim_change_run(self.district_id)
-        if run is not None:
-            # After the commit: sent, or held (core.PendingTask) while the broker is down.
-            send(compute_run.name, [run.pk], countdown=debounce_seconds())
+    run = claim_change_run(district_id)
+    if run is not None:
+        # After the commit: sent, or held (core.PendingTask) while the broker is down.
+        send(compute_run.name, [run.pk], countdown=debounce_seconds())
 
 
 def note_change(district_ids) -> None:
@@ -484,21 +483,10 @@ def note_change(district_ids) -> None:
 
     Every write path ends here: it announces ``schools.signals.evidence_changed``, which
     readiness/signals.py listens to. Within one transaction only one callback per
-    district is registered (a 1,000-row import registers one); after the commit
-    ``claim_change_run`` lets only one run wait at a time. A rollback queues nothing."""
-    connection = transaction.get_connection()
-    queued = (
-        {
-            getattr(callback, "district_id", None)
-            for _sids, callback, *_ in connection.run_on_commit
-            if isinstance(callback, _QueueAfterCommit)
-        }
-        if connection.in_atomic_block
-        else set()
-    )
-    for district_id in {d for d in district_ids if d}:
-        if district_id not in queued:
-            transaction.on_commit(_QueueAfterCommit(district_id))
+    district is registered (a 1,000-row import registers one; core.queue's
+    ``once_per_district_after_commit``); after the commit ``claim_change_run`` lets only
+    one run wait at a time. A rollback queues nothing."""
+    once_per_district_after_commit(PURPOSE, district_ids, _queue_after_commit)
 
 
 # --- district targets ------------------------------------------------------------------
