@@ -140,3 +140,58 @@ def wait_for_a_lock_wait(what: str, timeout: float = 60) -> None:
                 return
         clock.sleep(0.05)
     raise AssertionError(f"the second {what} never waited for the first")
+
+
+def two_writers(first, second, *, what: str, timeout: float = 60) -> None:
+    """Two writers of the same rows at once: ``first`` runs in a transaction held open
+    (in a thread of its own) until ``second``, started in another thread, waits on a lock
+    (``wait_for_a_lock_wait``); then the first commits and the second goes on. Either's
+    error is raised here. The caller checks the outcome: that the second saw the first.
+
+    On SQLite (one writer at a time, whole database; a shared in-memory database refuses a
+    second writer outright, "table is locked") the two run one after the other, the first
+    in its own transaction. ``what`` names the writers in a failure."""
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            first()
+        second()
+        return
+
+    holding, release, errors = threading.Event(), threading.Event(), []
+
+    def run(work, hold: bool) -> None:
+        try:
+            if hold:
+                with transaction.atomic():
+                    work()
+                    holding.set()
+                    if not release.wait(timeout):
+                        raise AssertionError(f"the first {what} was never released")
+            else:
+                work()
+        except BaseException as exc:  # noqa: BLE001 - raised by the calling thread
+            errors.append(exc)
+        finally:
+            holding.set()
+            connection.close()
+
+    a = threading.Thread(target=run, args=(first, True), name=f"first {what}")
+    b = threading.Thread(target=run, args=(second, False), name=f"second {what}")
+    a.start()
+    try:
+        assert holding.wait(timeout), f"the first {what} never finished its writes"
+        if not errors:
+            b.start()
+            try:
+                wait_for_a_lock_wait(what, timeout)
+                assert b.is_alive(), f"the second {what} finished without waiting"
+            finally:
+                release.set()
+                b.join(timeout)
+    finally:
+        release.set()
+        a.join(timeout)
+    if errors:
+        raise errors[0]

@@ -18,7 +18,7 @@ from pd.models import (
     PDSessionChange,
 )
 from tests.factories import AttendanceFactory, PDSessionFactory, StaffMemberFactory
-from tests.locks import wait_for_a_lock_wait
+from tests.locks import two_writers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -92,53 +92,18 @@ def test_two_check_ins_at_once_are_both_counted_in_the_sessions_tally(row_locks,
     """Each check-in counts the session's attendance again: the second waits for the first
     to commit (the district's lock), so neither misses the other nor breaks the one tally
     per session and school. Two connections, the first held open until the second waits."""
-    import threading
-
-    from django.db import connection, transaction
-
     from pd.models import SessionTally
 
     session.checkin_mode = CheckinMode.OPEN
     session.save()
     StaffMemberFactory(school=maple, email="ana@maple.example.org")
     StaffMemberFactory(school=maple, email="ben@maple.example.org")
-    first_done, release, errors = threading.Event(), threading.Event(), []
 
-    def first():
-        try:
-            with transaction.atomic():
-                _checked_in(session, "ana@maple.example.org")
-                first_done.set()
-                assert release.wait(60)
-        except Exception as exc:  # noqa: BLE001 - reported by the main thread
-            errors.append(exc)
-        finally:
-            first_done.set()
-            connection.close()
-
-    def second():
-        try:
-            _checked_in(session, "ben@maple.example.org")
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    if connection.vendor == "postgresql":
-        a = threading.Thread(target=first)
-        a.start()
-        assert first_done.wait(60)
-        b = threading.Thread(target=second)
-        b.start()
-        wait_for_a_lock_wait("check-in")  # the second waits on the first's lock
-        release.set()
-        a.join(60)
-        b.join(60)
-        assert not errors, errors
-    else:  # SQLite writes one transaction at a time (a shared in-memory database refuses a
-        # second writer outright, "table is locked"): the check-ins run one after the other.
-        _checked_in(session, "ana@maple.example.org")
-        _checked_in(session, "ben@maple.example.org")
+    two_writers(
+        lambda: _checked_in(session, "ana@maple.example.org"),
+        lambda: _checked_in(session, "ben@maple.example.org"),
+        what="check-in",
+    )
     tally = SessionTally.objects.get(session=session, school=maple)
     assert tally.attended == 2 == Attendance.objects.filter(session=session).count()
     row_locks.assert_taken("pd.hours:sessions_tallied")
