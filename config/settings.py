@@ -453,6 +453,10 @@ CELERY_BEAT_SCHEDULE: dict = {
 # After evidence changes, readiness waits this long before recomputing the district, so a
 # burst of edits or an import is computed once (readiness/services.py, note_change).
 READINESS_DEBOUNCE_SECONDS = env.int("READINESS_DEBOUNCE_SECONDS", default=120)
+# Threads (each with its own database connection) that read one readiness run's figures at
+# once on PostgreSQL (readiness/services.py, read_indicators): a district's twenty grouped
+# scans run side by side. Each worker process then holds up to this many connections.
+READINESS_READERS = env.int("READINESS_READERS", default=2)
 # After a PD change, the district admin's PD report summary is counted again this much later
 # (pd/summary.py): a session's thirty check-ins are counted once.
 PD_REPORT_DEBOUNCE_SECONDS = env.int("PD_REPORT_DEBOUNCE_SECONDS", default=60)

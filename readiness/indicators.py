@@ -23,7 +23,9 @@ their own that every pillar imports, and the one-page view of what is measured i
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -67,10 +69,34 @@ class Context:
         """The first day of the 12 months ending ``today`` (365 days, both ends included)."""
         return self.today - timedelta(days=YEAR_DAYS - 1)
 
+    # Figures being computed, for readers on other threads (``services.read_indicators``):
+    # one computes a shared figure, the others wait for it.
+    _pending: dict = field(default_factory=dict, repr=False)
+    readers: set = field(default_factory=set, repr=False)  # the threads that read figures
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
     def once(self, key: str, compute: Callable[[], object]):
-        if key not in self.memo:
-            self.memo[key] = compute()
-        return self.memo[key]
+        with self._lock:
+            if key in self.memo:
+                return self.memo[key]
+            pending = self._pending.get(key)
+            mine = pending is None
+            if mine:
+                pending = self._pending[key] = Future()
+        if not mine:
+            return pending.result()
+        try:
+            value = compute()
+        except BaseException as exc:
+            with self._lock:
+                del self._pending[key]  # the next reader tries again, as before
+            pending.set_exception(exc)
+            raise
+        with self._lock:
+            self.memo[key] = value
+            del self._pending[key]
+        pending.set_result(value)
+        return value
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -18,7 +20,7 @@ from operator import attrgetter
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, connections, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
@@ -132,14 +134,17 @@ def score_school(
     return result
 
 
-def compute(schools, as_of: date | None = None) -> list[SchoolResult]:
-    """Every indicator for every school of ``schools`` (a queryset or list), as of a day."""
+def compute(schools, as_of: date | None = None, *, readers: int = 1) -> list[SchoolResult]:
+    """Every indicator for every school of ``schools`` (a queryset or list), as of a day;
+    ``readers``: how many threads read the figures (``read_indicators``)."""
     as_of = as_of or timezone.localdate()
     with outside_scope():
         query = schools.order_by().values("pk") if isinstance(schools, QuerySet) else None
         schools = list(schools)
         ctx = Context(today=as_of, schools_query=query)
-        readings = {key: spec.compute(schools, ctx) for key, spec in REGISTRY.items()}
+        if len(schools) < PARALLEL_FROM_SCHOOLS:
+            readers = 1
+        readings = read_indicators(schools, ctx, readers=readers)
         targets = targets_for({s.district_id for s in schools})
     return [
         score_school(
@@ -149,6 +154,69 @@ def compute(schools, as_of: date | None = None) -> list[SchoolResult]:
         )
         for school in schools
     ]
+
+
+# Below this many schools a run reads on one connection: its reads take tens of
+# milliseconds, less than opening another connection and starting a thread.
+PARALLEL_FROM_SCHOOLS = 200
+
+
+def parallel_readers() -> int:
+    """How many threads may read a run's figures at once: ``READINESS_READERS`` on
+    PostgreSQL. One where another connection would not see what this one sees: on SQLite,
+    and inside a transaction (a test's, a command's), whose uncommitted rows only its own
+    connection reads. Decided before the run opens its own transaction (``without_jit``)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 1
+    return max(1, int(getattr(settings, "READINESS_READERS", 1)))
+
+
+def read_indicators(schools: list, ctx: Context, *, readers: int = 1) -> dict[str, dict]:
+    """Every indicator's readings, ``{key: {school_id: Reading}}`` in the registry's order.
+
+    A district's figures are about twenty grouped scans, each independent of the others
+    (figures several indicators share are computed once: ``Context.once``). With
+    ``readers`` > 1 that many threads take the indicators one at a time, this thread and
+    ``readers - 1`` others, each on its own database connection (closed when it is done):
+    the scans run side by side on the database's cores while Python scores what has come
+    back. Each statement reads committed data, as it does on one connection; the first
+    failure is raised here once every reader has stopped."""
+    if readers <= 1:
+        return {key: spec.compute(schools, ctx) for key, spec in REGISTRY.items()}
+    todo: queue.SimpleQueue = queue.SimpleQueue()
+    for item in REGISTRY.items():
+        todo.put(item)
+    readings: dict[str, dict] = {}
+    failures: list[BaseException] = []
+
+    def read(own_connection: bool) -> None:
+        try:
+            with outside_scope():
+                while not failures:
+                    try:
+                        key, spec = todo.get_nowait()
+                    except queue.Empty:
+                        return
+                    readings[key] = spec.compute(schools, ctx)
+                    ctx.readers.add(threading.current_thread().name)
+        except BaseException as exc:  # raised in the caller's thread, below
+            failures.append(exc)
+        finally:
+            if own_connection:
+                connections.close_all()  # this thread's connections only
+
+    others = [
+        threading.Thread(target=read, args=(True,), name=f"readiness-reader-{n}")
+        for n in range(1, readers)
+    ]
+    for thread in others:
+        thread.start()
+    read(False)
+    for thread in others:
+        thread.join()
+    if failures:
+        raise failures[0]
+    return {key: readings[key] for key in REGISTRY}
 
 
 # --- storing ---------------------------------------------------------------------------
@@ -364,8 +432,9 @@ def execute_run(run_id: int, *, final_attempt: bool = True) -> ReadinessRun | No
                 schools = schools.filter(pk=run.school_id)
             else:
                 schools = schools.filter(district_id=run.district_id)
+            readers = parallel_readers()
             with without_jit():
-                results = compute(schools, run.as_of)
+                results = compute(schools, run.as_of, readers=readers)
             try:
                 stored, unchanged = store(run, results, run_at(run))
             except IntegrityError:
