@@ -451,6 +451,12 @@ class StaffMember(EditGuard, models.Model):
 
     class Meta:
         ordering = ["full_name"]
+        indexes = [
+            # A district's staff in name order, a page at a time (the type-ahead's first
+            # choices of facilitators and leaders): walked in order and stopped at the
+            # page's end, where a sort read all 71,000 staff of a 1,000,000-student district.
+            models.Index(fields=["full_name", "id"], name="staff_by_name"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["school", "email"],
