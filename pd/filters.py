@@ -1,8 +1,10 @@
-"""Filters of the session list and calendar: school, format, pillar, facilitator."""
+"""Filters of the session list and calendar: school, format, pillar, facilitator; the list
+also by day."""
 
 from __future__ import annotations
 
 import django_filters
+from django import forms
 
 from schools.filters import FilterSet
 from schools.models import School
@@ -62,3 +64,18 @@ class SessionFilter(FilterSet):
         if kind == "s":
             return queryset.filter(facilitator_staff_id=pk)
         return queryset
+
+
+class SessionListFilter(SessionFilter):
+    """The session list's filters: the calendar's, and one day (where a calendar day's
+    "more" link leads)."""
+
+    day = django_filters.DateFilter(
+        field_name="date",
+        label="On the day",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form.fields["day"].widget.attrs["class"] = "form-control"

@@ -33,7 +33,7 @@ from schools.web import absolute_url, qr_svg
 
 from . import selectors, services
 from . import summary as report_summary
-from .filters import SessionFilter
+from .filters import SessionFilter, SessionListFilter
 from .forms import (
     AddAttendeesForm,
     AttendanceForm,
@@ -86,7 +86,7 @@ def _require_session_role(access, session: PDSession) -> list[School]:
 @require_GET
 def session_list(request):
     can_use_pd.require(request.access)
-    filterset = SessionFilter(
+    filterset = SessionListFilter(
         request.GET, queryset=selectors.sessions_list(_pd_sessions(request.access))
     )
     # Never counted: a page reads one row past itself to know whether there is a next one.

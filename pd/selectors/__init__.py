@@ -10,8 +10,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q, Window
+from django.db.models.functions import RowNumber
 
 from schools.models import School, StaffMember
 from schools.scoping import outside_scope
@@ -154,14 +156,37 @@ def same_sessions(*, schools, day: date, title: str, start_time=None) -> list[PD
     return with_attended(sessions_list(matches)[:5])
 
 
-def month_grid(year: int, month: int, sessions) -> list[list[tuple[date, list[PDSession]]]]:
-    """Weeks (Monday first) of the month, each day with its sessions (one query)."""
+# Sessions a calendar day lists; the rest of a busy day is a link to that day's list. A
+# district's month can hold two thousand sessions: a grid of every one is a page of links
+# nobody reads, and its cost grows with the district.
+DAY_SESSIONS = 3
+
+
+class CalendarDay(NamedTuple):
+    day: date
+    sessions: list[PDSession]  # the first DAY_SESSIONS, by start time
+    more: int  # the day's other sessions, listed on the session list
+
+
+def month_grid(year: int, month: int, sessions, *, per_day: int = DAY_SESSIONS) -> list[list]:
+    """Weeks (Monday first) of the month, each a ``CalendarDay``: the first ``per_day``
+    sessions of the day and how many more it has (two queries, whatever the month holds)."""
     weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
     first, last = weeks[0][0], weeks[-1][-1]
+    in_view = sessions.filter(date__gte=first, date__lte=last)
+    order = [F("start_time").asc(nulls_last=True), F("pk").asc()]
+    shown = in_view.annotate(
+        place=Window(RowNumber(), partition_by=[F("date")], order_by=order)
+    ).filter(place__lte=per_day)
     by_day: dict[date, list[PDSession]] = defaultdict(list)
-    for s in sessions.filter(date__gte=first, date__lte=last).order_by("date", "start_time", "pk"):
+    for s in shown.order_by("date", *order):
         by_day[s.date].append(s)
-    return [[(day, by_day.get(day, [])) for day in week] for week in weeks]
+    per_day_counts = in_view.order_by().values("date").annotate(n=Count("pk"))
+    counts = dict(per_day_counts.values_list("date", "n"))
+    return [
+        [CalendarDay(d, by_day.get(d, []), counts.get(d, 0) - len(by_day.get(d, []))) for d in week]
+        for week in weeks
+    ]
 
 
 def feedback_summary(session: PDSession) -> dict:

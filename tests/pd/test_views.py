@@ -243,6 +243,35 @@ def test_the_list_filters_by_pillar_and_facilitator(login, coach, maple):
     assert b"Alpha session" in cal.content
 
 
+def test_a_busy_calendar_day_lists_three_sessions_and_links_to_the_rest(login, coach, maple):
+    from datetime import time, timedelta
+
+    busy = timezone.localdate().replace(day=10)
+    for hour in (15, 9, 13, 11, 8):
+        PDSessionFactory(schools=[maple], date=busy, start_time=time(hour), title=f"At {hour}h")
+    PDSessionFactory(schools=[maple], date=busy + timedelta(days=1), title="Next day")
+    client = login(coach)
+    cal = client.get(reverse("pd:calendar"), {"month": busy.strftime("%Y-%m"), "format": ""})
+    page = cal.content.decode()
+    # The day's first three by start time, then a link to the day's list.
+    assert "At 8h" in page and "At 9h" in page and "At 11h" in page
+    assert "At 13h" not in page and "At 15h" not in page and "Next day" in page
+    more = f"{reverse('pd:session_list')}?day={busy.isoformat()}&amp;format="
+    assert f'<a href="{more}">2 more<span class="visually-hidden"> sessions on' in page
+    day = client.get(reverse("pd:session_list"), {"day": busy.isoformat(), "format": ""})
+    listed = day.content.decode()
+    assert all(f"At {hour}h" in listed for hour in (8, 9, 11, 13, 15))
+    assert "Next day" not in listed
+
+
+def test_a_day_that_is_no_date_is_named_on_its_field(login, coach, maple):
+    PDSessionFactory(schools=[maple], title="Still listed")
+    page = login(coach).get(reverse("pd:session_list"), {"day": "31/31/2026"})
+    assert page.status_code == 200
+    assert page.context["filter"].form.errors["day"] == ["Enter a valid date."]
+    assert b"Still listed" in page.content
+
+
 def test_reports_answer_who_has_not_been_reached(login, coach, maple):
     reached = StaffMemberFactory(school=maple, full_name="Reached Rita")
     StaffMemberFactory(school=maple, full_name="Unreached Uma")
