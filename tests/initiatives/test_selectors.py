@@ -155,3 +155,15 @@ def test_the_page_shows_only_what_the_reader_may_see(coach, principal, maple, ce
     context = page.context()
     assert context["upcoming"] == page.milestones and context["active"] is False
     assert {"initiative", "history", "timeline", "source_chart"} <= set(context)
+
+
+def test_a_list_names_a_partial_initiatives_schools_but_reads_none_of_a_whole_districts(
+    maple, cedar
+):
+    whole = InitiativeFactory(schools=[maple, cedar], whole_district=True, title="A whole")
+    partial = InitiativeFactory(schools=[maple, cedar], title="B partial")
+    alone = InitiativeFactory(schools=[cedar], title="C alone")
+    rows = {i.pk: i for i in selectors.initiative_list_page().object_list}
+    assert rows[whole.pk].visible == []
+    assert [s.name for s in rows[partial.pk].visible] == ["Cedar Middle", "Maple Elementary"]
+    assert [s.name for s in rows[alone.pk].visible] == ["Cedar Middle"]
