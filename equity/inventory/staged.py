@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -116,6 +117,9 @@ class DevicesStaged:
 
     def __init__(self, *, district_id: int):
         self.district_id = district_id
+        # The COPY of the last batch, in flight while the importer parses the next one.
+        self.copying: threading.Thread | None = None
+        self.copy_error: BaseException | None = None
 
     def begin(self) -> None:
         spec = ", ".join(f"{name} {kind}" for name, kind in ROW_COLUMNS)
@@ -147,16 +151,44 @@ class DevicesStaged:
                 f"\t{status or NULL}\t{day(bought)}\t{funding or NULL}"
                 f"\t{NULL if notes is None else text(notes)}\t{day(aue)}\n"
             )
+        self.wait()  # one batch in flight at a time
+        # The COPY goes on in a thread while the importer parses the next batch (psycopg2
+        # lets go of the GIL while libpq sends and the server stores). The connection is
+        # the session's own (the temporary table is the session's); Django's connection
+        # object is per thread, hence the driver's. Nothing else uses the connection until
+        # ``wait()``, which every other method and the importer (before its progress
+        # callback, which may write) call first.
+        driver = connection.connection
+        text_of_rows = "".join(lines)
+        self.copying = threading.Thread(
+            target=self._copy_in, args=(driver, text_of_rows), name="device-import-stage"
+        )
+        self.copying.start()
+
+    def _copy_in(self, driver, text_of_rows: str) -> None:
         columns = ", ".join(name for name, _ in ROW_COLUMNS)
-        with connection.wrap_database_errors, connection.cursor() as cursor:
-            cursor.cursor.copy_expert(
-                f"COPY {ROWS} ({columns}) FROM STDIN", io.StringIO("".join(lines))
-            )
+        try:
+            with driver.cursor() as cursor:
+                cursor.copy_expert(f"COPY {ROWS} ({columns}) FROM STDIN", io.StringIO(text_of_rows))
+        except BaseException as exc:  # noqa: BLE001 - raised again by wait(), in the caller
+            self.copy_error = exc
+
+    def wait(self, *, raise_error: bool = True) -> None:
+        """Until the batch in flight is in the table; its COPY's error raised here, as
+        Django raises a statement's (an IntegrityError, a DataError, ...)."""
+        if self.copying is not None:
+            self.copying.join()
+            self.copying = None
+        error, self.copy_error = self.copy_error, None
+        if error is not None and raise_error:
+            with connection.wrap_database_errors:
+                raise error
 
     def models(self, refs: list[tuple[int, int | None, str]], *, analyze: bool = False) -> None:
         """The catalog entries the rows name: (ref, model id or None if not created yet,
         maker as the catalog spells it). ``analyze``: the rows are all staged, give the
         planner their statistics (once, before ``check()``)."""
+        self.wait()
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {MODELS}")
             if refs:
@@ -170,6 +202,7 @@ class DevicesStaged:
 
     def prepare_writing(self) -> None:
         """Before the first ``write()``: each one reads its part of the rows by this index."""
+        self.wait()
         with connection.cursor() as cursor:
             _plain_statements(cursor)
             cursor.execute(f"CREATE INDEX ON {ROWS} (part)")
@@ -179,6 +212,9 @@ class DevicesStaged:
             self.sequence = cursor.fetchone()[0]
 
     def end(self) -> None:
+        # After an exception (then the one propagating is the one to see) or after check(),
+        # which raised the COPY's error already.
+        self.wait(raise_error=False)
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {ROWS}, {MODELS}")
 
@@ -269,6 +305,7 @@ class DevicesStaged:
             "checked": checked_batches,
             "limit": limit,
         }
+        self.wait()
         verdict = Verdict()
         with transaction.atomic(), connection.cursor() as cursor:
             _plain_statements(cursor)
