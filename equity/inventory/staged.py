@@ -198,7 +198,12 @@ class DevicesStaged:
                     [[r[0] for r in refs], [r[1] for r in refs], [r[2] for r in refs]],
                 )
             if analyze:
-                cursor.execute(f"ANALYZE {ROWS}")
+                # A sample of 3,000 rows rather than 30,000 (a tenth of the default target):
+                # what the plans need is the rows' number and which keys are unique, and the
+                # default sample cost 0.06 s of a 20,000-row import, 0.14 s at 200,000.
+                with transaction.atomic(durable=False):
+                    cursor.execute("SELECT set_config('default_statistics_target', '10', true)")
+                    cursor.execute(f"ANALYZE {ROWS}")
 
     def prepare_writing(self) -> None:
         """Before the first ``write()``: each one reads its part of the rows by this index."""
