@@ -573,6 +573,9 @@ class DeviceImporter(Importer):
     def end_staging(self) -> None:
         self.stager.end()
 
+    def staging_idle(self) -> None:
+        self.stager.wait()
+
     def stage(self, rows, batch):
         # Which part each row falls in: only a file without errors is written, and then
         # the rows of a batch are its rows in order.

@@ -305,6 +305,10 @@ class Importer:
         """Write the staged rows of the ``part``-th ``STAGED_PART`` rows of the file."""
         raise NotImplementedError
 
+    def staging_idle(self) -> None:
+        """Wait until no staged batch is still being stored (``stage`` may return before
+        its rows are in), before anything else uses the database connection."""
+
     def end_staging(self) -> None:
         """Drop what staging created (always called, whatever happened)."""
 
@@ -434,6 +438,8 @@ class Importer:
             counter.n += 1
             self.batch = (counter.n - 1) // LOOKUP_BATCH
             if counter.n % PROGRESS_EVERY == 0:
+                if self.staged:
+                    self.staging_idle()  # the callback may use the database
                 self.progress(counter.n, max(total, counter.n))
             if len(cells) > self.header.width:
                 self.error(

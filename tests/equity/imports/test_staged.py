@@ -257,3 +257,28 @@ def test_python_memory_does_not_grow_with_the_file(district, maple, monkeypatch)
     small, large = peak(600, 0), peak(6000, 600)
     assert (large - small) / 5400 < 40, (small, large)  # bytes per extra row
     assert large < 1.5 * small, (small, large)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_staging_copy_that_fails_raises_as_a_statement_does(district, maple, monkeypatch):
+    """Each batch's COPY into the staging table runs while the next batch is parsed; when the
+    database refuses one, the import raises the database's error (as Django raises a
+    statement's), whichever batch it was, and leaves no staging table and no device."""
+    postgres_only()
+    monkeypatch.setattr(importer, "LOOKUP_BATCH", 2)
+    columns = dict(staged.ROW_COLUMNS)
+    rows = [[f"RB-{i}", f"SN-{i}", "Acer C1", "MAPLE", "", "", ""] for i in range(9)]
+    files = []
+    for refused_line in (7, 10):  # a batch with more after it; the last batch
+        columns["line"] = f"integer NOT NULL CHECK (line <> {refused_line})"
+        monkeypatch.setattr(staged, "ROW_COLUMNS", tuple(columns.items()))
+        content = io.BytesIO(csv_bytes(rows))
+        files.append(content)  # open as long as the interrupted reading may look at it
+        with pytest.raises(IntegrityError, match="check constraint"):
+            import_devices(content, district=district)
+        tables = connection.introspection.table_names(include_views=False)
+        assert staged.ROWS not in tables and staged.MODELS not in tables
+        assert not Device.objects.exists()
+    columns["line"] = "integer NOT NULL"
+    monkeypatch.setattr(staged, "ROW_COLUMNS", tuple(columns.items()))
+    assert import_devices(io.BytesIO(csv_bytes(rows)), district=district).ok
