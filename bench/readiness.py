@@ -831,7 +831,10 @@ def render(results: dict[int, dict]) -> str:
             "school changed, the job also writes a snapshot per school, so its floor adds a "
             "bare `COPY ... FROM STDIN` of the same snapshot rows into a table of the same "
             "columns without index or key (the floor of writing, as the importer's and the "
-            "roster's floors are). The goal is "
+            "roster's floors are). A district of 200 schools or more is read by "
+            "`READINESS_READERS` (2) threads at once, each on its own connection; the queries "
+            "counted are those of every connection. The changed target is committed, as an "
+            "admin's change is, and put back after each run. The goal is "
             "held at the largest size: with two schools both take milliseconds and the job's "
             "fixed cost (its round trips, the run's bookkeeping) is all the ratio shows.",
             "",
