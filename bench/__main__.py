@@ -33,7 +33,10 @@ PARTS = [
     "seed", "imports", "readiness", "pages", "every_page", "exports", "digests", "api", "load",
     "google_sync", "rostering",
 ]  # fmt: skip
-MEASURED_ONCE = {"load", "google_sync"}  # at the largest size only
+MEASURED_ONCE = {"load", "google_sync", "every_page"}  # at the largest size only
+# Parts that measure every size in one run, taking turns (BENCH_DATABASE_URLS): a slow
+# minute of the machine falls on both sizes of a comparison rather than on one.
+INTERLEAVED = {"every_page"}
 
 
 def database_url_for(base_url: str, size: int) -> str:
@@ -111,9 +114,11 @@ def prepare(base_url: str, size: int, schools: int | None, reuse: bool) -> dict:
     return figures
 
 
-def run_part(part: str, base_url: str, size: int) -> dict:
+def run_part(part: str, base_url: str, size: int, sizes: list[int]) -> dict:
     out = RESULTS / f"{part}-{size}.json"
     env = {**os.environ, "DATABASE_URL": database_url_for(base_url, size)}
+    if part in INTERLEAVED:
+        env["BENCH_DATABASE_URLS"] = json.dumps({s: database_url_for(base_url, s) for s in sizes})
     print(f"-- {part} at {size:,} students", flush=True)
     subprocess.run(  # noqa: S603
         [sys.executable, "-m", f"bench.{part}", "--size", str(size), "--out", str(out)],
@@ -179,7 +184,7 @@ def main() -> None:
         for part in args.parts:
             if part == "seed" or (part in MEASURED_ONCE and size != sizes[-1]):
                 continue
-            results.setdefault(part, {})[size] = run_part(part, base_url, size)
+            results.setdefault(part, {})[size] = run_part(part, base_url, size, sizes)
     if args.reuse:  # parts not rerun keep the figures of their last run at these sizes
         for part in PARTS:
             if part in results or part == "seed":

@@ -12,7 +12,8 @@ not measured, so a new URL cannot slip past the benchmark unnoticed
 The REST API's endpoints (bearer tokens, cursor pages) are bench/api.py's.
 
 Each page: one cold request, one warm-up, then ``REQUESTS`` timed requests (fewer for a
-page over a second: ``SLOW_REQUESTS``), their median is the page's p50; two more requests
+page over a second: ``SLOW_REQUESTS``), their median is the page's p50 (``make bench``
+measures both sizes in one process, in turns: ``measure_interleaved``); two more requests
 under ``CaptureQueriesContext`` give its queries, the fewer of the two (the session's save
 once a minute is not the page's). A streamed response (CSV) is read to its
 end inside the timing.
@@ -345,7 +346,140 @@ def _label(name: str, query: dict) -> str:
     return name + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
 
 
+def _use_database(url: str) -> None:
+    """Point the default connection at another bench database, between requests: the
+    interleaved run measures both sizes in one process. What a process keeps about the
+    database it talked to goes with the switch (the cache, content types)."""
+    import environ
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.cache import cache
+    from django.db import connection
+
+    connection.close()
+    target = environ.Env.db_url_config(url)
+    for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT"):
+        connection.settings_dict[key] = target[key]
+    cache.clear()
+    ContentType.objects.clear_cache()
+
+
+@dataclass
+class _Side:
+    """One size of an interleaved run: its database, signed-in clients, and pages."""
+
+    size: int
+    url: str
+    clients: dict
+    wanted: dict  # (label, name) -> (name, url, query)
+    skipped: list
+    objects: dict
+
+
+def _side(size: int, url: str, only: list[str]) -> _Side:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    _use_database(url)
+    objects = find_objects()
+    wanted, skipped = requests_to_make(objects)
+    if only:
+        wanted = [w for w in wanted if w[0].startswith(tuple(only))]
+    clients = {}
+    for who, email in LOGINS.items():
+        client = Client()
+        client.force_login(get_user_model().objects.get(email=email))
+        clients[who] = client
+    by_key = {(_label(n, q), n): (n, page_url, q) for n, page_url, q in wanted}
+    return _Side(size, url, clients, by_key, skipped, objects)
+
+
+def _timed(client, url, query, count: int) -> list[float]:
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        _get(client, url, query)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def measure_interleaved(urls: dict[int, str]) -> dict:
+    """Every page at every size, the sizes taking turns page by page (and twice per page):
+    a slow minute of the machine then falls on both sizes of a page, not on one size's
+    whole run, which measured minutes apart had made pages that read nothing of the
+    district miss at 1.5-2x in one run and meet in the next."""
+    logging.getLogger("django.request").setLevel(logging.ERROR)
+    only = [p for p in os.environ.get("BENCH_ONLY", "").split(",") if p]
+    sides = [_side(size, url, only) for size, url in sorted(urls.items())]
+    rows: dict[int, list[dict]] = {side.size: [] for side in sides}
+    keys = sorted(set().union(*(side.wanted for side in sides)), key=lambda k: (k[1], k[0]))
+    for who in LOGINS:
+        for key in keys:
+            present = [side for side in sides if key in side.wanted]
+            answered, first = [], {}
+            for side in present:
+                _use_database(side.url)
+                name, page_url, query = side.wanted[key]
+                started = time.perf_counter()
+                response = _get(side.clients[who], page_url, query)
+                first[side.size] = (time.perf_counter() - started) * 1000
+                if response.status_code == 200:
+                    answered.append((side, response))
+            samples: dict[int, list[float]] = {side.size: [] for side, _r in answered}
+            slow = any(first[side.size] > SLOW_MS for side, _r in answered)
+            per_turn = -(-(SLOW_REQUESTS if slow else REQUESTS) // 2)
+            for _turn in range(2):
+                for side, _response in answered:
+                    _use_database(side.url)
+                    name, page_url, query = side.wanted[key]
+                    _get(side.clients[who], page_url, query)  # warm-up after the switch
+                    samples[side.size] += _timed(side.clients[who], page_url, query, per_turn)
+            for side, response in answered:
+                _use_database(side.url)
+                name, page_url, query = side.wanted[key]
+                queries = _fewest_queries(_get, side.clients[who], page_url, query)
+                p50, _p95 = percentiles(samples[side.size])
+                rows[side.size].append(
+                    {
+                        "page": key[0],
+                        "who": who,
+                        "url": page_url,
+                        "first_ms": first[side.size],
+                        "p50_ms": p50,
+                        "samples": len(samples[side.size]),
+                        "queries": queries,
+                        "bytes": len(response.content) if not response.streaming else None,
+                    }
+                )
+                print(
+                    f"   {key[0]} ({who}) at {side.size:,}: p50 {p50:.1f} ms, {queries} queries",
+                    flush=True,
+                )
+    return {
+        "interleaved": True,
+        "by_size": {
+            side.size: {
+                "size": side.size,
+                "objects": side.objects,
+                "rows": rows[side.size],
+                "skipped": side.skipped,
+            }
+            for side in sides
+        },
+    }
+
+
 def measure(size: int) -> dict:
+    """Every page at ``size``; with ``BENCH_DATABASE_URLS`` (``{size: url}`` of every size,
+    as ``make bench`` sets it) every size, interleaved (``measure_interleaved``)."""
+    import json
+
+    urls = json.loads(os.environ.get("BENCH_DATABASE_URLS") or "{}")
+    if len(urls) > 1:
+        return measure_interleaved({int(k): v for k, v in urls.items()})
+    return measure_one(size)
+
+
+def measure_one(size: int) -> dict:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
@@ -421,6 +555,10 @@ def goal_met(small: dict, large: dict) -> bool:
 
 
 def render(results: dict[int, dict]) -> str:
+    for measured in list(results.values()):
+        if measured.get("interleaved"):  # one run of every size
+            results = {int(size): r for size, r in measured["by_size"].items()}
+            break
     sizes = sorted(results)
     small, large = sizes[0], sizes[-1]
     by_key = {s: {(r["page"], r["who"]): r for r in results[s]["rows"]} for s in sizes}
@@ -454,7 +592,9 @@ def render(results: dict[int, dict]) -> str:
         "for with GET by the seeded principal, coach and tech staff of S0001 and by the "
         "district admin; a page is a role's when it answers 200. Server time in-process "
         f"(Django test client, production settings), the median of {REQUESTS} requests "
-        f"after a warm-up ({SLOW_REQUESTS} for a page over {SLOW_MS:,} ms). Goal: the same "
+        f"after a warm-up ({SLOW_REQUESTS} for a page over {SLOW_MS:,} ms). The sizes are "
+        "measured in one run, taking turns page by page (two turns a page, each after a "
+        "warm-up), so a slow minute of the machine falls on both sides of a row. Goal: the same "
         f"queries at {small:,} and {large:,} students, and at {large:,} a p50 within "
         f"{GOAL_RATIO}× the small one and under {GOAL_MS} ms.",
         "",
