@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from schools.models import District, Grade, School, device_target
@@ -198,18 +198,13 @@ def school_coverage(schools, *, today: date | None = None) -> list[SchoolCoverag
     ):
         statuses.setdefault(row["school_id"], {})[row["status"]] = row["n"]
 
-    has_hotspot = Exists(
-        Assignment.objects.filter(
-            student=OuterRef("pk"), is_hotspot=True, checked_in_at__isnull=True
-        )
-    )
     no_internet = Q(home_internet=HomeInternet.NO)
     students = _by_school(
-        Student.objects.filter(school_id__in=ids, active=True).annotate(has_hotspot=has_hotspot),
+        _with_hotspot(Student.objects.filter(school_id__in=ids, active=True), len(ids)),
         touch_beyond_k2=Count("pk", filter=Q(needs_touch=True, grade__gt=Grade.G2)),
         no_internet=Count("pk", filter=no_internet),
-        hotspots=Count("pk", filter=Q(has_hotspot=True)),
-        homework_gap=Count("pk", filter=no_internet & Q(has_hotspot=False)),
+        hotspots=Count("pk", filter=Q(hotspot_id__isnull=False)),
+        homework_gap=Count("pk", filter=no_internet & Q(hotspot_id__isnull=True)),
     )
     losses = _by_school(
         DeviceEvent.objects.filter(
@@ -245,6 +240,32 @@ def school_coverage(schools, *, today: date | None = None) -> list[SchoolCoverag
         key=lambda r: (-r.gap, -(r.school.economically_disadvantaged_pct or 0), r.school.name)
     )
     return rows
+
+
+# Up to this many schools, each student's open hotspot is looked up by the student (an
+# index probe each); beyond it, joined. PostgreSQL hashes the join or an EXISTS: it reads
+# every open hotspot of the district, 26,000 at a million students, which is right for the
+# district (0.4 s, against 1.9 s probing 1,000,000 students), and two to four times the
+# cost of the probes for one school's 550 students (11-21 ms against 4-5 ms), which is what
+# a principal's coverage page reads.
+LOOKUP_UP_TO_SCHOOLS = 25
+
+
+def _with_hotspot(students, school_count: int):
+    """``students`` with their open hotspot assignment's id as ``hotspot_id`` (at most one
+    per student, a database rule, so a join counts no student twice); read from the partial
+    index ``assignment_open_hotspot`` either way."""
+    open_hotspot = Q(is_hotspot=True, checked_in_at__isnull=True)
+    if school_count <= LOOKUP_UP_TO_SCHOOLS:
+        held = Assignment.unscoped.filter(open_hotspot, student=OuterRef("pk")).values("pk")
+        return students.annotate(hotspot_id=Subquery(held[:1]))
+    return students.annotate(
+        hotspot=FilteredRelation(
+            "assignments",
+            condition=Q(assignments__is_hotspot=True, assignments__checked_in_at__isnull=True),
+        ),
+        hotspot_id=F("hotspot__id"),
+    )
 
 
 def _catalog(schools) -> dict[int, dict[str, DeviceModel]]:

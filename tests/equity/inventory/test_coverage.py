@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from equity.inventory import coverage as coverage_module
 from equity.inventory import services
 from equity.inventory.coverage import district_totals, school_coverage
 from equity.inventory.models import Circumstance, DeviceStatus
@@ -75,7 +76,12 @@ def test_touch_target_is_pk2_plus_older_students_who_need_touch(maple):
     assert (row.touch_usable, row.touch_gap) == (3, 148)
 
 
-def test_the_homework_gap_counts_students_without_internet_or_hotspot(maple, tech):
+@pytest.mark.parametrize("lookup_up_to", [coverage_module.LOOKUP_UP_TO_SCHOOLS, 0])
+def test_the_homework_gap_counts_students_without_internet_or_hotspot(
+    maple, tech, monkeypatch, lookup_up_to
+):
+    # A few schools look up each student's hotspot, many join them: the same figures.
+    monkeypatch.setattr(coverage_module, "LOOKUP_UP_TO_SCHOOLS", lookup_up_to)
     StudentFactory.create_batch(2, school=maple, home_internet="no")
     covered = StudentFactory(school=maple, home_internet="no")
     StudentFactory(school=maple, home_internet="unknown")
@@ -84,8 +90,13 @@ def test_the_homework_gap_counts_students_without_internet_or_hotspot(maple, tec
         school=maple, model=DeviceModelFactory(district=maple.district, kind="hotspot")
     )
     services.device_check_out(device=hotspot, student=covered, by=tech)
+    # A hotspot handed back no longer covers its student.
+    returned = StudentFactory(school=maple, home_internet="no")
+    lent = DeviceFactory(school=maple, model=hotspot.model)
+    services.device_check_out(device=lent, student=returned, by=tech)
+    services.device_check_in(device=lent, by=tech)
     row = coverage(maple)
-    assert (row.no_home_internet, row.hotspots_assigned, row.homework_gap) == (3, 1, 2)
+    assert (row.no_home_internet, row.hotspots_assigned, row.homework_gap) == (4, 1, 3)
 
 
 def test_loss_rate_counts_devices_lost_in_the_last_12_months(maple, tech):
