@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from equity.imports.models import ImportJob
-from equity.inventory.coverage import school_coverage
+from equity.inventory.coverage import device_gaps, school_coverage
 from equity.inventory.models import (
     Assignment,
     Circumstance,
@@ -871,15 +871,11 @@ def schools_in_need(district, today: date) -> Section:
     """The district's schools of highest need, with their device gap and readiness."""
     schools = schools_by_need(School.objects.filter(district=district))
     shown = list(schools[:HOME_SCHOOLS])
-    coverage = {
-        r.school.pk: r
-        for r in school_coverage(School.objects.filter(pk__in=[s.pk for s in shown]), today=today)
-    }
+    gaps = device_gaps(School.objects.filter(pk__in=[s.pk for s in shown]), today=today)
     scores = latest_snapshots([s.pk for s in shown], scores_only=True)
     items = []
     for s in shown:
-        row, score = coverage.get(s.pk), scores.get(s.pk)
-        gap = row.target - row.usable if row else 0
+        gap, score = gaps.get(s.pk, 0), scores.get(s.pk)
         readiness = (
             f"readiness {score.overall:.0f}"
             if score and score.overall is not None

@@ -242,6 +242,26 @@ def school_coverage(schools, *, today: date | None = None) -> list[SchoolCoverag
     return rows
 
 
+def device_gaps(schools, *, today: date | None = None) -> dict[int, int]:
+    """Per school of ``schools``, ``school_coverage``'s ``gap`` (target minus usable
+    computing devices; negative is a surplus), in two queries: for a page that shows the
+    gap alone, without reading the students, losses and catalog the plan needs."""
+    today = today or timezone.localdate()
+    schools = list(schools.select_related("district"))
+    usable = dict(
+        Device.objects.filter(usable_q(today), ~Q(model__kind=DeviceKind.HOTSPOT))
+        .filter(school_id__in=[s.pk for s in schools])
+        .values("school_id")
+        .annotate(n=Count("pk"))
+        .values_list("school_id", "n")
+        .order_by()
+    )
+    return {
+        s.pk: device_target(s.enrollment, s.district.device_planning_ratio) - usable.get(s.pk, 0)
+        for s in schools
+    }
+
+
 # Up to this many schools, each student's open hotspot is looked up by the student (an
 # index probe each); beyond it, joined. PostgreSQL hashes the join or an EXISTS: it reads
 # every open hotspot of the district, 26,000 at a million students, which is right for the

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from equity.inventory import coverage as coverage_module
 from equity.inventory import services
-from equity.inventory.coverage import district_totals, school_coverage
+from equity.inventory.coverage import device_gaps, district_totals, school_coverage
 from equity.inventory.models import Circumstance, DeviceStatus
 from schools.models import School
 from tests.factories import DeviceFactory, DeviceModelFactory, SchoolFactory, StudentFactory
@@ -152,6 +152,27 @@ def test_the_forecast_says_when_a_price_is_unknown(maple):
     # 330 to buy: the 150 PK–2 students' touch devices first (no touch model in the catalog).
     assert (f.touch, f.standard) == (150, 180)
     assert f.lines[0].model is None and f.cost is None
+
+
+def test_device_gaps_are_the_coverage_gaps(district, maple, django_assert_num_queries):
+    # Each kind of device the gap counts or leaves out, in schools short, on and over target.
+    expired = DeviceModelFactory(district=district, auto_update_expiration=TODAY - timedelta(1))
+    hotspot = DeviceModelFactory(district=district, kind="hotspot")
+    small = SchoolFactory(  # one student: a target of 2 devices, so one spare
+        district=district, enrollment_pk_2=1, enrollment_3_5=0, enrollment_6_8=0, enrollment_9_12=0
+    )
+    empty = SchoolFactory(district=district)
+    for school in (maple, small):
+        DeviceFactory.create_batch(3, school=school)
+        DeviceFactory(school=school, model=expired)
+        DeviceFactory(school=school, model=hotspot)
+        DeviceFactory(school=school, status=DeviceStatus.IN_REPAIR)
+    schools = School.objects.filter(pk__in=[maple.pk, small.pk, empty.pk])
+    expected = {r.school.pk: r.gap for r in school_coverage(schools, today=TODAY)}
+    with django_assert_num_queries(2):
+        gaps = device_gaps(schools, today=TODAY)
+    assert gaps == expected
+    assert (gaps[maple.pk], gaps[small.pk], gaps[empty.pk]) == (327, -1, 330)
 
 
 def test_schools_with_the_largest_gap_and_need_come_first(district):
