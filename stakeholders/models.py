@@ -126,6 +126,13 @@ class Survey(EditGuard, models.Model):
                 violation_error_message="The survey must close on or after the day it opens.",
             )
         ]
+        indexes = [
+            # The survey lists' order: a page of a district's 6,000 surveys is read in
+            # index order, each checked against the reader's schools, rather than every
+            # survey of the district joined and sorted for 26 rows (14 ms at a million
+            # students, 0.3 ms read in order).
+            models.Index(fields=["-opens_on", "title", "id"], name="survey_newest_first"),
+        ]
 
     def __str__(self) -> str:
         return self.title
