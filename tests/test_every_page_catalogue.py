@@ -26,3 +26,11 @@ def test_it_walks_every_signed_in_page_and_the_exports(db):
     names = set(every_page.url_names())
     assert {n for n, c in CASES.items() if c == SIGNED_IN} <= names
     assert {n for n, _q in every_page.EXPORTS} <= names
+
+
+def test_a_fast_page_is_timed_with_more_requests_a_slow_one_with_fewer():
+    per_turn = every_page.requests_per_turn
+    assert per_turn([10.0, 8.0]) == every_page.MAX_PER_TURN  # 25 fit in 250 ms at most
+    assert per_turn([8.0, 50.0]) == 5  # the slower size sets the count for both
+    assert per_turn([200.0]) == 4  # never fewer than half of REQUESTS
+    assert per_turn([1500.0]) == 2  # over a second: half of SLOW_REQUESTS
