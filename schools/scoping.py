@@ -106,9 +106,10 @@ class Access:
 
                 with scopes_disabled():
                     pairs.update(
-                        School.objects.filter(district_id__in=self.district_roles).values_list(
-                            "pk", "district_id"
-                        )
+                        # Unordered: a dict of pairs, not a list of 1,800 sorted by name.
+                        School.objects.filter(district_id__in=self.district_roles)
+                        .order_by()
+                        .values_list("pk", "district_id")
                     )
             self._listed["pairs"] = pairs
         return self._listed["pairs"]

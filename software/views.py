@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from schools.exports import csv_response
 from schools.models import District, School
-from schools.permissions import schools_for
+from schools.permissions import schools_q
 from schools.scoping import scoped_object
 
 from . import register_csv, selectors, services
@@ -213,10 +213,12 @@ def request_new(request):
     districts = [d for d in _districts(access) if can_request_apps.in_district(access, d)]
     if not districts:
         can_request_apps.require(access)
-    ids = schools_for(access, can_request_apps)
-    schools = School.objects.select_related("district").order_by("name")
-    if ids is not None and not any(access.is_district_admin(d) for d in districts):
-        schools = schools.filter(pk__in=ids)
+    # Named by district for a district admin (schools_q), never listed school by school.
+    schools = (
+        School.objects.select_related("district")
+        .order_by("name")
+        .filter(schools_q(access, can_request_apps))
+    )
     form = RequestForm(request.POST or None, schools=schools)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
