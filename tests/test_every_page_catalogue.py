@@ -30,7 +30,12 @@ def test_it_walks_every_signed_in_page_and_the_exports(db):
 
 def test_a_fast_page_is_timed_with_more_requests_a_slow_one_with_fewer():
     per_turn = every_page.requests_per_turn
-    assert per_turn([10.0, 8.0]) == every_page.MAX_PER_TURN  # 25 fit in 250 ms at most
-    assert per_turn([8.0, 50.0]) == 5  # the slower size sets the count for both
-    assert per_turn([200.0]) == 4  # never fewer than half of REQUESTS
-    assert per_turn([1500.0]) == 2  # over a second: half of SLOW_REQUESTS
+    assert per_turn([5.0, 4.0]) == every_page.MAX_PER_TURN  # 13 of 125 ms at most
+    assert per_turn([8.0, 25.0]) == 5  # the slower size sets the count for both
+    assert per_turn([100.0]) == 3  # never fewer than three
+    assert per_turn([1500.0]) == 1  # over a second: one a turn
+
+
+def test_a_size_keeps_its_quietest_turn():
+    # A slow stretch of the machine in one turn does not move the figure.
+    assert every_page.quietest_turn([[10.0, 11.0, 12.0], [30.0, 31.0, 29.0], [10.5]]) == 10.5
