@@ -5,7 +5,7 @@ the schools one by one (``school_ids``, ``school_district``, ``schools_for``): 1
 per request at a million students. A page filters with ``schools_q`` instead, which names
 the district. This walks every page of the scoping matrix (lists, forms, and each object's
 page, made at a school of the admin's district) as the district admin and fails for a page
-that lists the schools, unless it is one of the few below that still do, each with why.
+that lists the schools, unless ``STILL_LISTED`` names it with why.
 """
 
 import pytest
@@ -15,17 +15,8 @@ from schools.scoping import Access
 from tests.scoping_cases import CASES, SIGNED_IN, Scoped
 from tests.test_scoping_matrix import SITE_NAMES
 
-# Pages that still list the district's schools, one unordered query of (id, district) pairs
-# (about 1 ms at 1,802 schools): their filters and forms take the ids of the schools where
-# the person may act (``narrow``, the bulk form's writable schools) rather than a filter.
-# The initiative pages list them only for an initiative that puts devices in hands.
-STILL_LISTED = {
-    "equity:inventory": "narrow() and the bulk form take the readable and writable ids",
-    "equity:devices_bulk": "the bulk form checks each device's school against the ids",
-    "equity:district_coverage": "narrow() takes the readable ids",
-    "initiatives:detail": "the device plan keeps the readable of the initiative's schools",
-    "initiatives:summary": "the device plan keeps the readable of the initiative's schools",
-}
+# Pages that may still list the district's schools, each with why (none at present).
+STILL_LISTED: dict[str, str] = {}
 
 PAGES = [
     n

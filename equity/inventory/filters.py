@@ -22,7 +22,7 @@ from django.db.models import Q
 
 from schools.filters import FilterSet
 from schools.models import School
-from schools.permissions import schools_for
+from schools.permissions import schools_q
 from schools.typeahead import typeahead
 from schools.widgets import LongSelect
 
@@ -65,9 +65,7 @@ def names_only(field) -> None:
 
 def _schools(request):
     # Built per request, inside the user's scope, narrowed to the schools the user reads.
-    return narrow(
-        School.objects.all(), request.access, schools_for(request.access, can_read_inventory), "pk"
-    )
+    return School.objects.filter(schools_q(request.access, can_read_inventory))
 
 
 def _models(request):

@@ -7,10 +7,12 @@ from django import forms
 
 from schools.forms import CrispyFormMixin, Form, ModelForm, ScopedFormMixin
 from schools.models import School
+from schools.permissions import schools_q
 from schools.typeahead import typeahead
 from schools.widgets import LongSelect
 
-from .filters import names_only, narrow
+from ..permissions import can_handle_devices
+from .filters import names_only
 from .models import Circumstance, Device, DeviceModel, ReturnCondition, Student
 from .services import BULK_MOVE, BULK_RETIRE
 
@@ -229,13 +231,12 @@ class BulkForm(ScopedFormMixin, Form):
     )
     note = forms.CharField(label="Note (for retiring)", max_length=500, required=False)
 
-    def __init__(self, *args, access, writable_school_ids=(), **kwargs):
+    def __init__(self, *args, access, **kwargs):
         super().__init__(*args, **kwargs)
-        # Scoped by the mixin; narrowed to the schools where the user may act (the scope
-        # already says so when that is every school the user sees; None: every school).
+        # Scoped by the mixin; narrowed to the schools where the user may act, a district
+        # held whole named as the district (schools_q), never listed.
         field = self.fields["school"]
-        ids = None if writable_school_ids is None else frozenset(writable_school_ids)
-        field.queryset = narrow(field.queryset, access, ids, "pk")
+        field.queryset = field.queryset.filter(schools_q(access, can_handle_devices))
         names_only(field)
         typeahead(field)  # a district admin may move devices to any of 1,800 schools
 

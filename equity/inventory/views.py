@@ -29,7 +29,7 @@ from django_htmx.http import reswap, retarget
 from schools.exports import csv_response, queryset_csv_response
 from schools.models import District, School
 from schools.pagination import PAGE_PARAMETERS, KeysetPaginator
-from schools.permissions import schools_for, schools_q
+from schools.permissions import schools_q
 from schools.replica import reads_from_replica
 from schools.scoping import scoped_object
 from schools.selectors import SCHOOLS_PER_PAGE
@@ -38,7 +38,7 @@ from ..permissions import can_handle_devices, can_read_inventory
 from . import selectors, services
 from .coverage import CSV_HEADER as COVERAGE_CSV_HEADER
 from .coverage import coverage_summary, csv_rows, rows_for, school_coverage
-from .filters import DeviceFilter, narrow
+from .filters import DeviceFilter
 from .forms import (
     AuditScanForm,
     BackFromRepairForm,
@@ -94,14 +94,17 @@ def _add_errors(form, exc: ValidationError) -> None:
 def _inventory_devices(access):
     """The devices the inventory lists for ``access``, without the holder."""
     devices = Device.objects.select_related("model", "school")
-    ids = schools_for(access, can_read_inventory)
-    if ids is None:
+    if access.unrestricted:
         return devices
     # The district is implied by the schools, but saying it lets PostgreSQL read the list in
     # order from an index led by the district (filters.py) instead of sorting every device
-    # of 1,800 schools to show 50 of them.
-    districts = {access.school_district[s] for s in ids if s in access.school_district}
-    return narrow(devices.filter(district_id__in=districts), access, ids)
+    # of 1,800 schools to show 50 of them. A district held whole is named, not listed.
+    roles = can_read_inventory.roles
+    districts = access.districts_with_role(*roles) | {
+        access.direct_schools[s] for s in access.direct_school_ids_with_role(*roles)
+    }
+    readable = schools_q(access, can_read_inventory, path="school", district_path="district")
+    return devices.filter(district_id__in=districts).filter(readable)
 
 
 def _inventory_queryset(access):
@@ -148,19 +151,21 @@ def _inventory_page(request, status=200):
     params = request.GET.copy()
     for cursor in PAGE_PARAMETERS:
         params.pop(cursor, None)
-    writable = schools_for(request.access, can_handle_devices)
-    can_write = writable is None or bool(writable)
+    can_write = can_handle_devices(request.access)
     context = {
         "filter": filterset,
         "page": page,
         "query_string": params.urlencode(),
         "filtered": any(request.GET.get(name) for name in FILTERS),
         "can_write": can_write,
-        "bulk_form": (
-            BulkForm(writable_school_ids=writable, access=request.access) if can_write else None
-        ),
-        "writable_school_ids": writable,
-        "all_writable": request.access.unrestricted,
+        "bulk_form": (BulkForm(access=request.access) if can_write else None),
+        # The page's devices the person may move or retire (their schools carry the
+        # district: no list of the district's schools).
+        "writable_ids": {
+            d.pk for d in page.object_list if can_handle_devices(request.access, d.school)
+        }
+        if can_write
+        else set(),
         "export_refused": status == 400,
     }
     template = "equity/_inventory_results.html" if request.htmx else "equity/inventory.html"
@@ -184,7 +189,6 @@ def devices_bulk(request):
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     can_handle_devices.require(request.access)
-    writable = schools_for(request.access, can_handle_devices)
     if request.method != "POST":
         ids = [int(v) for v in request.GET.getlist("bulk-ids") if v.isdigit()]
         devices = list(_inventory_queryset(request.access).filter(pk__in=ids))
@@ -194,12 +198,12 @@ def devices_bulk(request):
             {
                 "devices": devices,
                 "unknown": len(set(ids)) - len(devices),
-                "form": BulkForm(writable_school_ids=writable, access=request.access),
+                "form": BulkForm(access=request.access),
             },
         )
 
     back = _back_to_inventory(request.POST.get("back", ""))
-    form = BulkForm(request.POST, writable_school_ids=writable, access=request.access)
+    form = BulkForm(request.POST, access=request.access)
     if not form.is_valid():
         problems = [e for errors in form.errors.values() for e in errors]
         messages.error(request, "Nothing was changed: " + " ".join(problems))
@@ -584,12 +588,7 @@ CHART_SCHOOLS = 25
 def district_coverage(request, district):
     can_read_inventory.require_in_district(request.access, district)
     access = request.access
-    schools = narrow(
-        School.objects.filter(district=district),
-        access,
-        schools_for(access, can_read_inventory),
-        "pk",
-    )
+    schools = School.objects.filter(district=district).filter(schools_q(access, can_read_inventory))
     # The figures of every school come from the cache (coverage_summary); the page shows
     # the schools of one page of the table and the chart's first 25, with their names.
     summary = coverage_summary(schools)

@@ -159,9 +159,9 @@ def test_the_district_view_costs_the_same_queries_whatever_its_size(
     schools = [maple, cedar, *SchoolFactory.create_batch(58 if large else 0, district=district)]
     add_fleet(schools, chromebook, 3 if large else 2)
     client = login(district_admin)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         assert client.get(district_url(district)).status_code == 200
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         assert client.get(district_url(district)).status_code == 200
 
 
