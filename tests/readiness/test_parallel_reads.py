@@ -7,6 +7,7 @@ The readers see only committed rows, so these tests commit theirs (``transaction
 inside a transaction a run reads on its own connection (``parallel_readers``)."""
 
 import threading
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -32,6 +33,19 @@ def _backends() -> set[int]:
             "AND pid <> pg_backend_pid()"
         )
         return {pid for (pid,) in cursor.fetchall()}
+
+
+def _closed_since(before: set[int], timeout: float = 30.0) -> bool:
+    """Whether every backend opened since ``before`` is gone, waiting up to ``timeout``: a
+    backend leaves pg_stat_activity a moment after its client closed the connection (the
+    server process reads the goodbye and exits), so asking at once can still see it; a
+    connection left open stays and fails the wait."""
+    deadline = time.monotonic() + timeout
+    while not _backends() <= before:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def _schools(district):
@@ -79,7 +93,7 @@ def test_the_readers_work_at_once_on_their_own_connections_and_close_them(monkey
     assert set(readings) == {"first", "second"}
     assert len(set(pids.values())) == 2
     assert len(ctx.readers) == 2
-    assert _backends() <= before  # the reader's connection is closed
+    assert _closed_since(before)  # the reader's connection is closed
 
 
 @on_postgresql
@@ -106,7 +120,7 @@ def test_a_readers_failure_is_raised_to_the_run_and_its_connection_closed(monkey
     )
     with pytest.raises(RuntimeError, match="evidence table is gone"):
         services.read_indicators(_schools(district), Context(today=timezone.localdate()), readers=2)
-    assert _backends() <= before
+    assert _closed_since(before)
 
 
 def test_a_shared_figure_is_computed_once_whichever_threads_ask():
@@ -169,4 +183,4 @@ def test_a_large_districts_run_reads_with_the_configured_readers(settings, monke
     monkeypatch.setattr(services, "PARALLEL_FROM_SCHOOLS", 10_000)
     one = services.compute(_schools(district), readers=1)
     assert parallel == {r.school.pk: r.fingerprint for r in one}
-    assert _backends() <= before
+    assert _closed_since(before)
